@@ -1,0 +1,217 @@
+package reconciler
+
+import (
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
+	"github.com/ofactor/ofactor/openflow/oxm"
+)
+
+// State is what a reconciler keeps across restarts: the desired tables and
+// their version. Only the reconciler actor touches it, one message at a
+// time; a restarted actor picks it up where its predecessor left it.
+type State struct {
+	flows, groups, meters *keyspace
+
+	version          uint64 // desired version: bumped by every accepted change
+	installedVersion uint64
+
+	geneve      messages.GeneveFieldAssigned
+	geneveFlows []string            // flow texts naming the Geneve field
+	geneveKeys  map[string]struct{} // the flow keys rendered from them
+}
+
+// NewState returns an empty desired state.
+func NewState() *State {
+	return &State{
+		flows:      newKeyspace(),
+		groups:     newKeyspace(),
+		meters:     newKeyspace(),
+		geneve:     messages.GeneveFieldAssigned{Index: -1},
+		geneveKeys: map[string]struct{}{},
+	}
+}
+
+// maxInner is the largest message that still fits a bundle ADD_MESSAGE
+// (24 bytes of ONF framing) under OpenFlow's 65535-byte limit.
+const maxInner = openflow.MaxMessageLen - 24
+
+// put takes a whole desired state. What does not encode, or would make a
+// message over 65535 bytes, is left out and reported; the rest is taken.
+func (s *State) put(m *messages.PutDesired, log *zap.Logger) *messages.DesiredAccepted {
+	acc := &messages.DesiredAccepted{}
+	if m.Flows != nil || m.GeneveFlows != nil {
+		next := make(map[string]string, len(m.Flows))
+		for i, fm := range m.Flows {
+			k, v, err := flowEntry(fm)
+			if err != nil {
+				acc.Errors = append(acc.Errors, fmt.Sprintf("flow %d: %v", i, err))
+				continue
+			}
+			if _, dup := next[k]; dup {
+				log.Debug("dropping duplicate flow", zap.Int("index", i))
+				continue
+			}
+			next[k] = v
+		}
+		s.geneveFlows = m.GeneveFlows
+		clear(s.geneveKeys)
+		acc.Errors = append(acc.Errors, s.renderGeneve(next)...)
+		s.flows.replace(next)
+	}
+	if m.Groups != nil {
+		next := make(map[string]string, len(m.Groups))
+		for _, gm := range m.Groups {
+			v, err := GroupVal(gm.Type, gm.Buckets)
+			if err == nil && len(v)+groupModFixed > maxInner {
+				err = fmt.Errorf("group_mod of %d bytes: %w", len(v)+groupModFixed, openflow.ErrTooLong)
+			}
+			if err != nil {
+				acc.Errors = append(acc.Errors, fmt.Sprintf("group %d: %v", gm.GroupID, err))
+				continue
+			}
+			if _, dup := next[idKey(gm.GroupID)]; !dup {
+				next[idKey(gm.GroupID)] = v
+			}
+		}
+		s.groups.replace(next)
+	}
+	if m.Meters != nil {
+		next := make(map[string]string, len(m.Meters))
+		for _, mm := range m.Meters {
+			v, err := MeterVal(mm.Flags, mm.Bands)
+			if err != nil {
+				acc.Errors = append(acc.Errors, fmt.Sprintf("meter %d: %v", mm.MeterID, err))
+				continue
+			}
+			if _, dup := next[idKey(mm.MeterID)]; !dup {
+				next[idKey(mm.MeterID)] = v
+			}
+		}
+		s.meters.replace(next)
+	}
+	s.version++
+	acc.Version = s.version
+	return acc
+}
+
+// update applies a delta to the desired flows, in O(len(delta)).
+func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
+	acc := &messages.DesiredAccepted{}
+	for i, fm := range m.Remove {
+		k, _, err := flowEntry(fm)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("remove %d: %v", i, err))
+			continue
+		}
+		s.flows.remove(k)
+	}
+	for i, fm := range m.Add {
+		k, v, err := flowEntry(fm)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("add %d: %v", i, err))
+			continue
+		}
+		s.flows.put(k, v)
+	}
+	s.version++
+	acc.Version = s.version
+	return acc
+}
+
+func flowEntry(fm *openflow.FlowMod) (string, string, error) {
+	k, v, err := FlowModKey(fm)
+	if err != nil {
+		return "", "", err
+	}
+	if n := openflow.HeaderLen + 40 + len(k) - keyFixed + len(v) - valFixed; n > maxInner {
+		return "", "", fmt.Errorf("flow_mod of %d bytes: %w", n, openflow.ErrTooLong)
+	}
+	return k, v, nil
+}
+
+// setGeneve records the negotiated Geneve field and, when it changed,
+// renders again the flows that name it.
+func (s *State) setGeneve(g messages.GeneveFieldAssigned, log *zap.Logger) {
+	old := s.geneve
+	s.geneve = g
+	if old.Enabled == g.Enabled && old.Index == g.Index && old.Len == g.Len {
+		return
+	}
+	if len(s.geneveFlows) == 0 {
+		return
+	}
+	next := make(map[string]string, len(s.flows.desired))
+	for k, v := range s.flows.desired {
+		if _, rendered := s.geneveKeys[k]; !rendered {
+			next[k] = v
+		}
+	}
+	clear(s.geneveKeys)
+	for _, e := range s.renderGeneve(next) {
+		log.Warn("geneve flow left out", zap.String("error", e))
+	}
+	s.flows.replace(next)
+	s.version++
+}
+
+// renderGeneve parses the flows that name the Geneve field into next. While
+// Geneve is disabled they are left out, with one warning.
+func (s *State) renderGeneve(next map[string]string) (errs []string) {
+	if len(s.geneveFlows) == 0 {
+		return nil
+	}
+	if !s.geneve.Enabled {
+		return []string{fmt.Sprintf("%d flows name the Geneve field, which is not negotiated: left out", len(s.geneveFlows))}
+	}
+	ctx := &ofctl.Context{Version: openflow.Version13, OXM: oxm.Context{Geneve: s.geneve.Index}}
+	ctx.OXM.TunMetadataLen[s.geneve.Index] = s.geneve.Len
+	for _, text := range s.geneveFlows {
+		fm, err := ofctl.ParseFlow(text, ctx)
+		if err == nil {
+			var k, v string
+			if k, v, err = flowEntry(fm); err == nil {
+				if _, dup := next[k]; !dup {
+					next[k] = v
+					s.geneveKeys[k] = struct{}{}
+				}
+				continue
+			}
+		}
+		errs = append(errs, fmt.Sprintf("%q: %v", text, err))
+	}
+	return errs
+}
+
+// describe renders an item the way ovs-ofctl prints it, for people.
+func (s *State) describe(version uint8, it *item) string {
+	val := it.c.Val
+	if val == "" {
+		val = it.c.Old
+	}
+	switch it.kind {
+	case kindFlow:
+		fm, err := DecodeFlow(version, it.c.Key, val)
+		if err != nil {
+			return fmt.Sprintf("<flow: %v>", err)
+		}
+		return string(ofctl.AppendFlow(nil, fm))
+	case kindGroup:
+		gm := &openflow.GroupMod{}
+		b, _ := GroupMessage(version, openflow.GroupAdd, id32(it.c.Key), val).AppendBinary(nil)
+		if err := gm.UnmarshalBinary(b); err != nil {
+			return fmt.Sprintf("<group %d: %v>", id32(it.c.Key), err)
+		}
+		return string(ofctl.AppendGroup(nil, gm))
+	}
+	mm := &openflow.MeterMod{}
+	b, _ := MeterMessage(version, openflow.MeterAdd, id32(it.c.Key), val).AppendBinary(nil)
+	if err := mm.UnmarshalBinary(b); err != nil {
+		return fmt.Sprintf("<meter %d: %v>", id32(it.c.Key), err)
+	}
+	return string(ofctl.AppendMeter(nil, mm))
+}

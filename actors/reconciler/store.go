@@ -1,0 +1,180 @@
+package reconciler
+
+import (
+	"slices"
+)
+
+// keyspace is one kind of switch object (flows, groups or meters): the
+// desired and the installed table, the keys whose two sides may differ, and
+// the objects the switch refused.
+//
+// Every change to either side marks its key dirty, so working out what to
+// send costs O(changes), not O(table): a one-flow change in a million-flow
+// table looks at one key.
+type keyspace struct {
+	desired   map[string]string
+	installed map[string]string
+	dirty     map[string]struct{}
+	rejected  map[string]rejection
+}
+
+// rejection remembers that the switch refused val for a key, so that the
+// same value is not sent again until the desired state changes.
+type rejection struct {
+	val string
+	err string
+}
+
+func newKeyspace() *keyspace {
+	return &keyspace{
+		desired:   map[string]string{},
+		installed: map[string]string{},
+		dirty:     map[string]struct{}{},
+		rejected:  map[string]rejection{},
+	}
+}
+
+// put sets the desired value of key.
+func (s *keyspace) put(key, val string) {
+	if old, ok := s.desired[key]; ok && old == val {
+		return
+	}
+	s.desired[key] = val
+	s.dirty[key] = struct{}{}
+	delete(s.rejected, key)
+}
+
+// remove makes key undesired.
+func (s *keyspace) remove(key string) {
+	if _, ok := s.desired[key]; !ok {
+		return
+	}
+	delete(s.desired, key)
+	s.dirty[key] = struct{}{}
+	delete(s.rejected, key)
+}
+
+// replace makes m the whole desired table. It walks both tables once; the
+// values of unchanged keys keep their old strings, so that desired and
+// installed keep sharing them.
+func (s *keyspace) replace(m map[string]string) {
+	for k := range s.desired {
+		if _, ok := m[k]; !ok {
+			s.remove(k)
+		}
+	}
+	for k, v := range m {
+		s.put(k, v)
+	}
+}
+
+// setInstalled makes m what the switch holds (a dump after a connect) and
+// marks every key whose two sides differ. Forgotten rejections are retried:
+// the switch may have changed.
+func (s *keyspace) setInstalled(m map[string]string) {
+	s.installed = m
+	clear(s.dirty)
+	clear(s.rejected)
+	for k, v := range m {
+		if d, ok := s.desired[k]; !ok || d != v {
+			s.dirty[k] = struct{}{}
+		} else {
+			s.installed[k] = d // share the desired bytes
+		}
+	}
+	for k := range s.desired {
+		if _, ok := m[k]; !ok {
+			s.dirty[k] = struct{}{}
+		}
+	}
+}
+
+// change is one object to send: Val is the desired value ("" for a delete),
+// Old the installed one ("" when not installed).
+type change struct {
+	Key, Val, Old string
+}
+
+// plan takes the dirty keys and returns what to send: additions (not
+// installed), modifications and deletions, each sorted by key so that a
+// round is reproducible. Keys whose desired value the switch already refused
+// are left out. The dirty set is emptied: the caller reports back with
+// installedAs / rejectedAs / abort.
+func (s *keyspace) plan() (adds, mods, dels []change) {
+	for k := range s.dirty {
+		d, hasD := s.desired[k]
+		i, hasI := s.installed[k]
+		switch {
+		case hasD && hasI && d == i:
+		case hasD && s.rejected[k].val == d && s.rejected[k].err != "":
+		case hasD && !hasI:
+			adds = append(adds, change{Key: k, Val: d})
+		case hasD:
+			mods = append(mods, change{Key: k, Val: d, Old: i})
+		case hasI:
+			dels = append(dels, change{Key: k, Old: i})
+		}
+	}
+	clear(s.dirty)
+	byKey := func(a, b change) int {
+		switch {
+		case a.Key < b.Key:
+			return -1
+		case a.Key > b.Key:
+			return 1
+		}
+		return 0
+	}
+	slices.SortFunc(adds, byKey)
+	slices.SortFunc(mods, byKey)
+	slices.SortFunc(dels, byKey)
+	return adds, mods, dels
+}
+
+// installedAs records that the switch now holds val for key ("" = nothing).
+func (s *keyspace) installedAs(key, val string) {
+	if val == "" {
+		delete(s.installed, key)
+	} else {
+		if d, ok := s.desired[key]; ok && d == val {
+			val = d // share the desired bytes
+		}
+		s.installed[key] = val
+	}
+	if d, ok := s.desired[key]; ok != (val != "") || d != val {
+		s.dirty[key] = struct{}{} // desired moved on meanwhile
+	}
+}
+
+// rejectedAs records that the switch refused val for key.
+func (s *keyspace) rejectedAs(key, val, err string) {
+	s.rejected[key] = rejection{val: val, err: err}
+	if d := s.desired[key]; d != val {
+		s.dirty[key] = struct{}{}
+	}
+}
+
+// retry marks the keys of an unfinished round dirty again.
+func (s *keyspace) retry(cs []change) {
+	for _, c := range cs {
+		s.dirty[c.Key] = struct{}{}
+	}
+}
+
+// synced reports whether every desired object is installed as desired,
+// apart from rejected ones, and nothing undesired is installed.
+func (s *keyspace) synced() bool {
+	if len(s.dirty) != 0 {
+		// plan has not looked at these yet
+		for k := range s.dirty {
+			d, hasD := s.desired[k]
+			i, hasI := s.installed[k]
+			if hasD != hasI || d != i {
+				if !(hasD && s.rejected[k].val == d && s.rejected[k].err != "" && !hasI) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,120 @@
+package reconciler
+
+import (
+	"fmt"
+	"testing"
+)
+
+func keys(cs []change) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Key
+	}
+	return out
+}
+
+func TestKeyspacePlan(t *testing.T) {
+	s := newKeyspace()
+	s.setInstalled(map[string]string{"a": "1", "b": "2", "c": "3"})
+	s.replace(map[string]string{"a": "1", "b": "20", "d": "4"})
+	adds, mods, dels := s.plan()
+	if got := fmt.Sprint(keys(adds), keys(mods), keys(dels)); got != "[d] [b] [c]" {
+		t.Fatalf("plan = %s, want [d] [b] [c]", got)
+	}
+	if mods[0].Old != "2" || mods[0].Val != "20" {
+		t.Errorf("mod = %+v", mods[0])
+	}
+	// Nothing is dirty until the round reports back.
+	if a, m, d := s.plan(); len(a)+len(m)+len(d) != 0 {
+		t.Fatalf("second plan not empty: %v %v %v", a, m, d)
+	}
+	s.installedAs("d", "4")
+	s.installedAs("b", "20")
+	s.installedAs("c", "")
+	if !s.synced() {
+		t.Fatal("not synced after the round")
+	}
+	if len(s.installed) != 3 {
+		t.Fatalf("installed = %v", s.installed)
+	}
+}
+
+func TestKeyspaceRejectedUntilChanged(t *testing.T) {
+	s := newKeyspace()
+	s.setInstalled(map[string]string{})
+	s.put("x", "bad")
+	adds, _, _ := s.plan()
+	if len(adds) != 1 {
+		t.Fatalf("adds = %v", adds)
+	}
+	s.rejectedAs("x", "bad", "OFPBAC_BAD_OUT_GROUP")
+	if a, m, d := s.plan(); len(a)+len(m)+len(d) != 0 {
+		t.Fatalf("a rejected flow is retried unchanged: %v %v %v", a, m, d)
+	}
+	s.put("x", "bad") // same value: still rejected
+	if a, _, _ := s.plan(); len(a) != 0 {
+		t.Fatalf("same value retried: %v", a)
+	}
+	s.put("x", "good")
+	if a, _, _ := s.plan(); len(a) != 1 || a[0].Val != "good" {
+		t.Fatalf("changed value not retried: %v", a)
+	}
+}
+
+func TestKeyspaceDesiredMovesDuringRound(t *testing.T) {
+	s := newKeyspace()
+	s.setInstalled(map[string]string{})
+	s.put("k", "v1")
+	s.plan()
+	s.put("k", "v2") // arrives while v1 is in flight
+	s.installedAs("k", "v1")
+	adds, mods, _ := s.plan()
+	if len(adds) != 0 || len(mods) != 1 || mods[0].Val != "v2" || mods[0].Old != "v1" {
+		t.Fatalf("coalesced change lost: adds %v mods %v", adds, mods)
+	}
+}
+
+func TestKeyspaceDeltaTouchesOnlyChanges(t *testing.T) {
+	s := newKeyspace()
+	big := make(map[string]string, 10000)
+	for i := range 10000 {
+		big[fmt.Sprint(i)] = "v"
+	}
+	s.replace(big)
+	s.setInstalled(big)
+	s.installed = big
+	if len(s.dirty) != 0 {
+		t.Fatalf("dirty after identical dump: %d", len(s.dirty))
+	}
+	s.put("5", "w")
+	s.remove("6")
+	if len(s.dirty) != 2 {
+		t.Fatalf("dirty = %d, want 2", len(s.dirty))
+	}
+	_, mods, dels := s.plan()
+	if len(mods) != 1 || len(dels) != 1 {
+		t.Fatalf("mods %v dels %v", mods, dels)
+	}
+}
+
+func TestKeyspaceRetryAfterAbort(t *testing.T) {
+	s := newKeyspace()
+	s.setInstalled(map[string]string{})
+	s.put("a", "1")
+	adds, _, _ := s.plan()
+	s.retry(adds)
+	if again, _, _ := s.plan(); len(again) != 1 {
+		t.Fatalf("aborted change not planned again: %v", again)
+	}
+}
+
+func TestSameButActions(t *testing.T) {
+	base := string(make([]byte, valFixed))
+	if !sameButActions(base+"A", base+"B") {
+		t.Error("instructions-only change should be MODIFY_STRICT")
+	}
+	cookie := "\x01" + base[1:]
+	if sameButActions(cookie+"A", base+"A") {
+		t.Error("cookie change must be an ADD")
+	}
+}

@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ofactor/ofactor/openflow"
+)
+
+// ovnSample is ../shared/corpus/ovn-sample from the repository root; the
+// tests fail when it is missing.
+func ovnSample(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus", "ovn-sample")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("corpus missing: %v", err)
+	}
+	return dir
+}
+
+// needOVS returns ovs-ofctl's path; without it the test fails in CI and is
+// skipped elsewhere.
+func needOVS(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("ovs-ofctl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("ovs-ofctl is needed (CI=true): %v", err)
+		}
+		t.Skipf("ovs-ofctl not found: %v", err)
+	}
+	return p
+}
+
+// encode runs `ofactor encode ARGS` and returns its status and output.
+func encode(args ...string) (int, []byte, string) {
+	var out, errb bytes.Buffer
+	code := dispatch(append([]string{"encode"}, args...), &out, &errb)
+	return code, out.Bytes(), errb.String()
+}
+
+func readLines(t *testing.T, name string) []string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestEncodeOVNSample encodes the whole ovn-sample table, has OVS decode
+// it (ovs-ofctl ofp-parse), turns what OVS prints back into dump-flows,
+// dump-groups and meters.txt lines and compares them with the corpus.
+func TestEncodeOVNSample(t *testing.T) {
+	ovs := needOVS(t)
+	dir := ovnSample(t)
+	flows, groups, meters := filepath.Join(dir, "flows.txt"), filepath.Join(dir, "groups.txt"), filepath.Join(dir, "meters.txt")
+	code, bin, stderr := encode("--flows", flows, "--groups", groups, "--meters", meters)
+	if code != 0 {
+		t.Fatalf("encode: exit %d: %s", code, stderr)
+	}
+	file := filepath.Join(t.TempDir(), "ovn-sample.ofp")
+	if err := os.WriteFile(file, bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ovs, "ofp-parse", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ovs-ofctl ofp-parse: %v\n%s", err, out)
+	}
+	msgs := splitPrinted(string(out))
+	var got []string
+	for i, m := range msgs {
+		if want := fmt.Sprintf("(xid=%#x):", i+1); !strings.Contains(m.head, want) {
+			t.Errorf("message %d: %q, want %s", i+1, m.head, want)
+		}
+		line, err := corpusLine(m)
+		if err != nil {
+			t.Errorf("message %d: %v", i+1, err)
+			continue
+		}
+		got = append(got, line)
+	}
+	want := readLines(t, meters)
+	want = append(want, readLines(t, groups)...)
+	nFlows := len(readLines(t, flows))
+	want = append(want, readLines(t, flows)...)
+	if len(msgs) != len(want) || nFlows != 790 {
+		t.Errorf("OVS printed %d messages, want %d (790 flows, 4 groups, 1 meter; flows.txt has %d)", len(msgs), len(want), nFlows)
+	}
+	for i, m := range msgs[:min(len(msgs), 5)] {
+		kind := []string{"OFPT_METER_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD"}[i]
+		if !strings.HasPrefix(m.head, kind) {
+			t.Errorf("message %d is %q, want a %s (meters, then groups, then flows)", i+1, m.head, kind)
+		}
+	}
+	reportDiff(t, got, want)
+}
+
+// reportDiff compares two sets of lines, sorted, and lists what is only
+// in one of them.
+func reportDiff(t *testing.T, got, want []string) {
+	t.Helper()
+	count := map[string]int{}
+	for _, l := range want {
+		count[l]++
+	}
+	for _, l := range got {
+		count[l]--
+	}
+	var missing, extra []string
+	for l, n := range count {
+		for ; n > 0; n-- {
+			missing = append(missing, l)
+		}
+		for ; n < 0; n++ {
+			extra = append(extra, l)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing)+len(extra) == 0 {
+		return
+	}
+	const show = 10
+	t.Errorf("%d corpus lines OVS did not print back, %d printed lines not in the corpus", len(missing), len(extra))
+	for i, l := range missing[:min(len(missing), show)] {
+		t.Errorf("corpus only %d: %s", i+1, l)
+	}
+	for i, l := range extra[:min(len(extra), show)] {
+		t.Errorf("OVS only   %d: %s", i+1, l)
+	}
+}
+
+// printed is one message as ovs-ofctl prints it: the line with its type
+// and xid, and the lines that continue it.
+type printed struct {
+	head string
+	more []string
+}
+
+// splitPrinted cuts ofp-parse's output into messages.
+func splitPrinted(out string) []printed {
+	var msgs []printed
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if strings.Contains(l, " (xid=0x") && !strings.HasPrefix(l, " ") {
+			msgs = append(msgs, printed{head: l})
+		} else if len(msgs) > 0 {
+			msgs[len(msgs)-1].more = append(msgs[len(msgs)-1].more, l)
+		}
+	}
+	return msgs
+}
+
+// corpusLine turns a printed FLOW_MOD, GROUP_MOD or METER_MOD into the
+// line the corpus holds for it.
+func corpusLine(m printed) (string, error) {
+	_, body, ok := strings.Cut(m.head, "): ")
+	if !ok {
+		body = ""
+	}
+	body = strings.TrimSpace(strings.Join(append([]string{body}, m.more...), " "))
+	if strings.Contains(body, "decode error") {
+		return "", fmt.Errorf("%s %s", m.head, strings.Join(m.more, "\n"))
+	}
+	body, ok = strings.CutPrefix(body, "ADD ")
+	if !ok {
+		return "", fmt.Errorf("not an ADD: %s", m.head)
+	}
+	switch {
+	case strings.HasPrefix(m.head, "OFPT_FLOW_MOD"):
+		return flowModLine(body)
+	case strings.HasPrefix(m.head, "OFPT_GROUP_MOD"):
+		return body, nil
+	case strings.HasPrefix(m.head, "OFPT_METER_MOD"):
+		// "meter=1 kbps burst stats bands= type=drop rate=50 ..."
+		return strings.ReplaceAll(strings.ReplaceAll(body, "bands= ", "bands="), " ", ","), nil
+	}
+	return "", fmt.Errorf("unexpected message %s", m.head)
+}
+
+// flowModLine turns ofp-print's flow_mod ("table:33 priority=50,ip
+// cookie:0x1 idle:5 hard:6 send_flow_rem actions=...") into the
+// --no-stats dump-flows line.
+func flowModLine(s string) (string, error) {
+	i := strings.Index(" "+s, " actions=")
+	if i < 0 {
+		return "", fmt.Errorf("no actions: %s", s)
+	}
+	head, actions := s[:max(i-1, 0)], s[i:]
+	var cookie, table, idle, hard, importance, match string
+	var flags []string
+	for _, f := range strings.Fields(head) {
+		k, v, _ := strings.Cut(f, ":")
+		switch k {
+		case "table":
+			table = v
+		case "cookie":
+			cookie = v
+		case "idle":
+			idle = v
+		case "hard":
+			hard = v
+		case "importance":
+			importance = v
+		case "send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts", "no_byte_counts":
+			flags = append(flags, f)
+		default:
+			if match != "" {
+				return "", fmt.Errorf("two matches %q and %q in %s", match, f, s)
+			}
+			match = f
+		}
+	}
+	b := " "
+	for _, kv := range [][2]string{{"cookie", cookie}, {"table", table}, {"idle_timeout", idle}, {"hard_timeout", hard}} {
+		if kv[1] != "" {
+			b += kv[0] + "=" + kv[1] + ", "
+		}
+	}
+	for _, f := range flags {
+		b += f + " "
+	}
+	if importance != "" {
+		b += "importance=" + importance + ", "
+	}
+	if match != "" {
+		b += match + " "
+	}
+	return b + actions, nil
+}
+
+// TestEncodeMessages decodes what encode writes with the codec: order,
+// commands and xids.
+func TestEncodeMessages(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	flows := write("flows", "# two flows\npriority=5 actions=drop\n\ntable=1,cookie=0x7 actions=drop\n")
+	groups := write("groups", "group_id=9,type=all\n")
+	meters := write("meters", "meter=3,pktps,bands=type=drop,rate=10\n")
+	code, bin, stderr := encode("--meters", meters, "--flows", flows, "--groups", groups, "--version", "OpenFlow14")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got []string
+	for off := 0; off < len(bin); {
+		var h openflow.Header
+		if err := h.UnmarshalBinary(bin[off:]); err != nil || off+int(h.Length) > len(bin) {
+			t.Fatalf("at byte %d: %v", off, err)
+		}
+		msg := bin[off : off+int(h.Length)]
+		off += len(msg)
+		var text string
+		switch h.Type {
+		case openflow.TypeFlowMod:
+			var fm openflow.FlowMod
+			if err := fm.UnmarshalBinary(msg); err != nil {
+				t.Fatal(err)
+			}
+			text = fmt.Sprintf("flow table=%d cookie=%#x priority=%d", fm.TableID, fm.Cookie, fm.Priority)
+		case openflow.TypeGroupMod:
+			var gm openflow.GroupMod
+			if err := gm.UnmarshalBinary(msg); err != nil {
+				t.Fatal(err)
+			}
+			text = fmt.Sprintf("group %d", gm.GroupID)
+		case openflow.TypeMeterMod:
+			var mm openflow.MeterMod
+			if err := mm.UnmarshalBinary(msg); err != nil {
+				t.Fatal(err)
+			}
+			text = fmt.Sprintf("meter %d", mm.MeterID)
+		}
+		got = append(got, fmt.Sprintf("v%d xid=%d %s", h.Version, h.XID, text))
+	}
+	want := []string{"v5 xid=1 meter 3", "v5 xid=2 group 9",
+		"v5 xid=3 flow table=0 cookie=0x0 priority=5", "v5 xid=4 flow table=1 cookie=0x7 priority=32768"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestEncodeErrors checks that every bad line of every file is reported
+// with file:line:column, and that nothing is written then.
+func TestEncodeErrors(t *testing.T) {
+	dir := t.TempDir()
+	flows := filepath.Join(dir, "flows.txt")
+	groups := filepath.Join(dir, "groups.txt")
+	os.WriteFile(flows, []byte("priority=1 actions=drop\npriority=2,frob=1 actions=drop\n"), 0o644)
+	os.WriteFile(groups, []byte("\ngroup_id=1,type=bogus\n"), 0o644)
+	code, out, stderr := encode("--flows", flows, "--groups", groups)
+	if code != 1 || len(out) != 0 {
+		t.Errorf("exit %d, %d bytes written; want 1 and none", code, len(out))
+	}
+	for _, want := range []string{flows + ":2:12: ", groups + ":2:12: \"type=bogus\""} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q does not name %q", stderr, want)
+		}
+	}
+	if code, _, stderr := encode("--flows", filepath.Join(dir, "nonesuch")); code != 1 || !strings.Contains(stderr, "nonesuch") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{nil, 2, "usage: ofactor COMMAND"},
+		{[]string{"--help"}, 0, "encode --flows FILE"},
+		{[]string{"frob"}, 2, "unknown command 'frob'"},
+		{[]string{"encode"}, 2, "usage: ofactor encode"},
+		{[]string{"encode", "--help"}, 0, "usage: ofactor encode"},
+		{[]string{"encode", "--flows", "f", "--version", "OpenFlow10"}, 2, "unknown version"},
+		{[]string{"encode", "--flows", "f", "extra"}, 2, "unexpected argument"},
+	} {
+		var out bytes.Buffer
+		code := dispatch(tc.args, &out, &out)
+		if code != tc.code || !strings.Contains(out.String(), tc.out) {
+			t.Errorf("ofactor %q: exit %d, %q; want %d and %q", tc.args, code, out.String(), tc.code, tc.out)
+		}
+	}
+}
+
+// TestEncodeFeatures round-trips, through OVS, lines that use what the
+// corpus does not: timeouts, flags, importance (OpenFlow 1.4), the other
+// group types and bucket fields, dscp_remark bands.
+func TestEncodeFeatures(t *testing.T) {
+	ovs := needOVS(t)
+	flows := []string{
+		" cookie=0xabcd, table=33, idle_timeout=5, hard_timeout=6, send_flow_rem check_overlap reset_counts no_packet_counts no_byte_counts importance=7, priority=50,ip actions=output:1",
+		" table=1, importance=1, actions=drop",
+		" priority=0 actions=drop",
+		" hard_timeout=65535, priority=65535,tcp,tp_dst=80 actions=resubmit(,2)",
+	}
+	groups := []string{
+		"group_id=1,type=all,bucket=actions=output:1,bucket=actions=output:2",
+		"group_id=2,type=ff,bucket=watch_port:5,actions=output:5,bucket=watch_group:1,actions=group:1",
+		"group_id=3,type=indirect,bucket=actions=drop",
+		"group_id=4,type=select,bucket=weight:0,actions=output:3,bucket=actions=output:4",
+	}
+	meters := []string{
+		"meter=2,pktps,stats,bands=type=dscp_remark,rate=100,prec_level=1,type=drop,rate=200",
+		"meter=3,kbps,burst,bands=type=drop,rate=1000,burst_size=10",
+	}
+	dir := t.TempDir()
+	write := func(name string, lines []string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	code, bin, stderr := encode("--version", "OpenFlow14", "--flows", write("flows", flows),
+		"--groups", write("groups", groups), "--meters", write("meters", meters))
+	if code != 0 {
+		t.Fatalf("encode: exit %d: %s", code, stderr)
+	}
+	file := filepath.Join(dir, "out.ofp")
+	if err := os.WriteFile(file, bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ovs, "ofp-parse", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ovs-ofctl ofp-parse: %v\n%s", err, out)
+	}
+	var got []string
+	for i, m := range splitPrinted(string(out)) {
+		line, err := corpusLine(m)
+		if err != nil {
+			t.Errorf("message %d: %v", i+1, err)
+		}
+		got = append(got, line)
+	}
+	reportDiff(t, got, append(append(meters, groups...), flows...))
+}

@@ -1,0 +1,71 @@
+// Command ofactor keeps an Open vSwitch bridge's OpenFlow tables equal to
+// flows, groups and meters files written in ovs-ofctl's syntax, and turns
+// such files into OpenFlow messages.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// command is one subcommand: its run function gets the arguments after
+// the command's name and returns the exit status.
+type command struct {
+	run      func(args []string, stdout, stderr io.Writer) int
+	synopsis string // as the usage shows it
+	summary  string
+}
+
+var commands = map[string]command{
+	"run": {runCmd, "run [OPTIONS]",
+		"keep a bridge's tables equal to flows, groups and meters files"},
+	"encode": {encodeCmd, "encode --flows FILE [--groups FILE] [--meters FILE] [--version V]",
+		"write the files as OpenFlow messages (ovs-ofctl ofp-parse reads them)"},
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// dispatch runs the command args name, the way ovs-ofctl picks its
+// command from its first argument.
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "ofactor: unknown command '%s'; use --help for help\n", args[0])
+		return 2
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+// usage prints the commands in ovs-ofctl --help's layout.
+func usage(w io.Writer) {
+	fmt.Fprint(w, "ofactor: OpenFlow controller for Open vSwitch bridges\n"+
+		"usage: ofactor COMMAND [ARG...]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := commands[name]
+		if len(c.synopsis) <= 26 {
+			fmt.Fprintf(w, "  %-26s  %s\n", c.synopsis, c.summary)
+		} else {
+			fmt.Fprintf(w, "  %s\n  %-26s  %s\n", c.synopsis, "", c.summary)
+		}
+	}
+	fmt.Fprint(w, "\nOther options:\n  -h, --help                  display this help message\n"+
+		"\nRun 'ofactor COMMAND --help' for a command's options.\n")
+}

@@ -1,0 +1,84 @@
+package messages
+
+import "github.com/ofactor/ofactor/openflow"
+
+// PutDesired replaces the desired state of the bridge. A nil slice leaves
+// that kind as it was; an empty non-nil one desires none. Flows whose text
+// names the negotiated Geneve field symbolically go in GeneveFlows, as
+// ovs-ofctl text: the reconciler renders them whenever the field changes and
+// leaves them out, with a warning, while Geneve is disabled.
+//
+// The reconciler answers the sender with DesiredAccepted.
+type PutDesired struct {
+	Flows       []*openflow.FlowMod
+	Groups      []*openflow.GroupMod
+	Meters      []*openflow.MeterMod
+	GeneveFlows []string
+}
+
+// UpdateFlows changes the desired flow table by a delta: Remove names flows
+// by table, priority and match (the rest of each FlowMod is ignored), Add
+// adds or replaces. Its cost is O(len(Add)+len(Remove)).
+type UpdateFlows struct {
+	Add    []*openflow.FlowMod
+	Remove []*openflow.FlowMod
+}
+
+// DesiredAccepted answers PutDesired and UpdateFlows: the desired state is
+// now Version. Errors lists what could not be taken (a flow that does not
+// encode, a message over 65535 bytes); the rest was taken.
+type DesiredAccepted struct {
+	Version uint64
+	Errors  []string
+}
+
+// VersionInstalled is published when the switch holds desired version
+// Version (barrier-confirmed), apart from what it refused.
+type VersionInstalled struct {
+	Version  uint64
+	Flows    int // installed counts
+	Groups   int
+	Meters   int
+	Rejected int // desired objects the switch refuses
+}
+
+// Rejected is published for each flow, group or meter the switch refused.
+// Text is the object in ovs-ofctl syntax, Error OVS's name for the error
+// (e.g. OFPBAC_BAD_OUT_GROUP). It is retried only when it changes.
+type Rejected struct {
+	Kind  string // "flow", "group" or "meter"
+	Text  string
+	Error string
+}
+
+// GeneveFieldAssigned is published by the negotiator when negotiation on
+// connection Seq ends: Enabled with the tun_metadata Index holding the
+// option (Class, Type, Len), or disabled.
+type GeneveFieldAssigned struct {
+	Seq     uint64
+	Enabled bool
+	Index   int
+	Class   uint16
+	Type    uint8
+	Len     uint8
+}
+
+// GetStatus asks the reconciler for a Status.
+type GetStatus struct{}
+
+// Status is a snapshot of a reconciler.
+type Status struct {
+	Connected        bool
+	Seq              uint64
+	Geneve           GeneveFieldAssigned
+	DesiredVersion   uint64
+	InstalledVersion uint64
+	DesiredFlows     int
+	InstalledFlows   int
+	DesiredGroups    int
+	InstalledGroups  int
+	DesiredMeters    int
+	InstalledMeters  int
+	Rejected         int
+	LastError        string
+}

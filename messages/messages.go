@@ -1,0 +1,100 @@
+// Package messages holds the typed messages between the actors of one bridge
+// subtree and the events they publish to subscribers. Commands are
+// imperative (Send, PutFlows), events past tense (Connected,
+// VersionInstalled). Replies from the switch carry their xid and go to
+// whichever actor holds that transaction.
+package messages
+
+import (
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/ofactor/ofactor/openflow"
+)
+
+// Connected is published by the connection actor once HELLO is exchanged.
+// Seq numbers connections of one bridge; it grows by one per connection, so
+// that a reply or event from an older connection can be recognised and
+// dropped.
+type Connected struct {
+	Seq     uint64
+	Version uint8 // negotiated OpenFlow version
+	Target  string
+}
+
+// Disconnected is published when connection Seq is lost. Every transaction
+// still pending on it has been failed to its holder with TransactionsFailed
+// before this is sent.
+type Disconnected struct {
+	Seq uint64
+	Err string
+}
+
+// Send asks the connection actor to write Msgs, in order. The connection
+// gives every message a fresh xid (consecutive: FirstXID, FirstXID+1, ...;
+// a bundle ADD_MESSAGE's inner message shares its xid) and routes every
+// reply with one of those xids to ReplyTo. It acknowledges with Sent to
+// ReplyTo before any reply to these messages can be routed, or with
+// SendFailed.
+//
+// Seq, when non-zero, is the connection the sender means: if it is no longer
+// current, nothing is sent and SendFailed says so.
+type Send struct {
+	Ref     uint64 // the sender's own tag, echoed in Sent/SendFailed
+	Seq     uint64
+	Msgs    []openflow.Message
+	ReplyTo *actor.PID
+}
+
+// Sent acknowledges a Send: Msgs[i] went out with xid FirstXID+i.
+// InFlight is how many of ReplyTo's messages are not yet known done (the
+// seed's tx_counter), for backpressure.
+type Sent struct {
+	Ref      uint64
+	Seq      uint64
+	FirstXID uint32
+	N        int
+	InFlight int
+}
+
+// XID returns the xid the i-th message of the Send went out with.
+func (s *Sent) XID(i int) uint32 { return s.FirstXID + uint32(i) }
+
+// SendFailed says a Send was not written: no connection, a stale Seq, or a
+// message that could not be encoded (Index >= 0 names it).
+type SendFailed struct {
+	Ref   uint64
+	Seq   uint64
+	Index int
+	Err   string
+}
+
+// Reply is a message from the switch with the xid of a transaction that
+// ReplyTo's Send opened: barrier reply, error, TLV table reply, a whole
+// (reassembled) multipart reply, bundle control reply, echo reply.
+type Reply struct {
+	Seq uint64
+	XID uint32
+	Msg openflow.Message
+}
+
+// TransactionsFailed tells a holder that its transactions with these xids
+// will get no reply: the connection Seq was lost.
+type TransactionsFailed struct {
+	Seq  uint64
+	XIDs []uint32
+	Err  string
+}
+
+// Unsolicited is a message from the switch that answers no transaction
+// (packet-in, port status, flow removed, ...), delivered to subscribers.
+type Unsolicited struct {
+	Seq uint64
+	Msg openflow.Message
+}
+
+// Subscribe asks an actor to deliver its events (and, for the connection
+// actor, Unsolicited messages) to PID. Unsubscribe undoes it.
+type Subscribe struct{ PID *actor.PID }
+
+// Unsubscribe stops delivering events to PID.
+type Unsubscribe struct{ PID *actor.PID }

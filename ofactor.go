@@ -1,0 +1,175 @@
+package ofactor
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+
+	"github.com/ofactor/ofactor/actors/connection"
+	"github.com/ofactor/ofactor/actors/negotiator"
+	"github.com/ofactor/ofactor/actors/reconciler"
+	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
+)
+
+// GeneveOption is the Geneve option ofactor maps to a tun_metadata field.
+type GeneveOption struct {
+	Class uint16
+	Type  uint8
+	Len   uint8 // option data bytes, a multiple of 4
+}
+
+// DefaultGeneveOption is OVN's: class 0x0102, type 0x80, 4 bytes.
+var DefaultGeneveOption = GeneveOption{Class: 0x0102, Type: 0x80, Len: 4}
+
+// Config configures one bridge subtree.
+type Config struct {
+	// Bridge names the bridge; "br-int" when empty.
+	Bridge string
+	// Target is the switch's OpenFlow endpoint: unix:PATH or tcp:HOST:PORT.
+	// Empty means unix:<OVS rundir>/<bridge>.mgmt, as ovn-controller does.
+	Target string
+	// Versions are the OpenFlow versions offered; OpenFlow 1.3 when empty.
+	Versions []uint8
+	// Geneve is the option to map; DefaultGeneveOption when zero.
+	Geneve GeneveOption
+	// Probe is the inactivity probe interval; 0 (the default) is off.
+	Probe time.Duration
+	// Subscribers receive the bridge's events (messages.Connected,
+	// Disconnected, GeneveFieldAssigned, VersionInstalled, Rejected).
+	Subscribers []*actor.PID
+	// State holds the desired tables. Pass the same State to a bridge
+	// spawned again to keep its desired state; nil makes a new one.
+	State *reconciler.State
+	// Logger is the bridge's logger; nothing is logged when nil.
+	Logger *zap.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Bridge == "" {
+		c.Bridge = "br-int"
+	}
+	if c.Target == "" {
+		c.Target = connection.DefaultTarget(c.Bridge)
+	}
+	if len(c.Versions) == 0 {
+		c.Versions = []uint8{openflow.Version13}
+	}
+	if c.Geneve == (GeneveOption{}) {
+		c.Geneve = DefaultGeneveOption
+	}
+	if c.State == nil {
+		c.State = reconciler.NewState()
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	c.Logger = c.Logger.With(zap.String("bridge", c.Bridge))
+	return c
+}
+
+// Bridge is a spawned bridge subtree. Send messages.PutDesired,
+// messages.UpdateFlows, messages.GetStatus, messages.Subscribe to PID; the
+// bridge passes them to the actor that handles them.
+type Bridge struct {
+	PID *actor.PID
+}
+
+// Props returns the props of a bridge subtree's supervisor.
+func Props(cfg Config) *actor.Props {
+	cfg = cfg.withDefaults()
+	return actor.PropsFromProducer(func() actor.Actor { return &bridge{cfg: cfg} },
+		actor.WithSupervisor(actor.NewOneForOneStrategy(100, time.Minute, func(reason any) actor.Directive {
+			cfg.Logger.Error("actor failed; restarting it", zap.Any("reason", reason))
+			return actor.RestartDirective
+		})))
+}
+
+// Spawn starts a bridge subtree under parent, named after the bridge.
+func Spawn(parent actor.SpawnerContext, cfg Config) (*Bridge, error) {
+	cfg = cfg.withDefaults()
+	pid, err := parent.SpawnNamed(Props(cfg), "bridge-"+cfg.Bridge)
+	if err != nil {
+		return nil, err
+	}
+	return &Bridge{PID: pid}, nil
+}
+
+// bridge is the supervisor of one bridge: the connection, the negotiator
+// and the reconciler are its children and siblings of each other, so that a
+// restart of one (a panic) never stops the others, and the desired state,
+// which lives in Config.State, survives it.
+type bridge struct {
+	cfg                Config
+	conn, negot, recon *actor.PID
+	subscribers        []*actor.PID
+}
+
+func (b *bridge) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		b.start(ctx)
+	case *actor.Stopping, *actor.Restarting, *actor.Stopped:
+	case *messages.PutDesired, *messages.UpdateFlows, *messages.GetStatus:
+		ctx.Forward(b.recon)
+	case *messages.Subscribe:
+		ctx.Send(b.conn, m)
+		ctx.Send(b.negot, m)
+		ctx.Send(b.recon, m)
+	case *messages.Unsubscribe:
+		ctx.Send(b.conn, m)
+		ctx.Send(b.negot, m)
+		ctx.Send(b.recon, m)
+	case *actor.Terminated:
+	default:
+		b.cfg.Logger.Debug("unknown message", zap.Any("message", m))
+	}
+}
+
+// start spawns the three siblings. Their PIDs are known before they exist
+// (a child's id is its parent's plus its name), so each gets the others'.
+func (b *bridge) start(ctx actor.Context) {
+	self := ctx.Self()
+	pid := func(name string) *actor.PID { return actor.NewPID(self.Address, self.Id+"/"+name) }
+	b.conn, b.negot, b.recon = pid("connection"), pid("negotiator"), pid("reconciler")
+	cfg := b.cfg
+	subs := append([]*actor.PID(nil), cfg.Subscribers...)
+
+	_, err := ctx.SpawnNamed(reconciler.Props(reconciler.Config{
+		Connection:  b.conn,
+		State:       cfg.State,
+		Subscribers: subs,
+		Logger:      cfg.Logger,
+	}), "reconciler")
+	b.must(err)
+	nc := negotiator.DefaultConfig()
+	nc.OptionClass, nc.OptionType, nc.OptionLen = cfg.Geneve.Class, cfg.Geneve.Type, cfg.Geneve.Len
+	nc.Logger = cfg.Logger
+	np, err := negotiator.Props(negotiator.ActorConfig{
+		Connection:  b.conn,
+		Reconciler:  b.recon,
+		Subscribers: subs,
+		Negotiator:  nc,
+		Logger:      cfg.Logger,
+	})
+	b.must(err)
+	_, err = ctx.SpawnNamed(np, "negotiator")
+	b.must(err)
+	_, err = ctx.SpawnNamed(connection.Props(connection.Config{
+		Target:      cfg.Target,
+		Versions:    cfg.Versions,
+		Probe:       cfg.Probe,
+		Subscribers: append([]*actor.PID{b.negot, b.recon}, subs...),
+		Logger:      cfg.Logger,
+	}), "connection")
+	b.must(err)
+}
+
+func (b *bridge) must(err error) {
+	if err != nil {
+		// Names are fixed and unique under this supervisor: a failure here
+		// is a broken invariant.
+		panic(err)
+	}
+}

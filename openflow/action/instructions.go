@@ -1,0 +1,351 @@
+package action
+
+import (
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Instruction types (OpenFlow 1.3.5 §7.2.4, enum ofp_instruction_type).
+const (
+	instGotoTable     = 1
+	instWriteMetadata = 2
+	instWriteActions  = 3
+	instApplyActions  = 4
+	instClearActions  = 5
+	instMeter         = 6
+)
+
+// ApplyActions is OFPIT_APPLY_ACTIONS (struct ofp_instruction_actions:
+// type=4 | len | pad 4 | actions).
+type ApplyActions struct{ Actions List }
+
+// WriteActions is OFPIT_WRITE_ACTIONS (type=3, same layout).
+type WriteActions struct{ Actions List }
+
+// ClearActions is OFPIT_CLEAR_ACTIONS (type=5 | len=8 | pad 4).
+type ClearActions struct{}
+
+// WriteMetadata is OFPIT_WRITE_METADATA (struct
+// ofp_instruction_write_metadata: type=2 | len=24 | pad 4 | metadata u64 |
+// metadata_mask u64).
+type WriteMetadata struct{ Metadata, Mask uint64 }
+
+// GotoTable is OFPIT_GOTO_TABLE (struct ofp_instruction_goto_table: type=1
+// | len=8 | table_id u8 | pad 3).
+type GotoTable struct{ Table uint8 }
+
+// Meter is OFPIT_METER (struct ofp_instruction_meter: type=6 | len=8 |
+// meter_id u32).
+type Meter struct{ ID uint32 }
+
+// RawInstruction is an instruction this package does not decode, kept
+// byte for byte.
+type RawInstruction struct{ Data []byte }
+
+func appendInstActions(b []byte, t uint16, l List) ([]byte, error) {
+	start := len(b)
+	b = append(be.AppendUint16(b, t), 0, 0, 0, 0, 0, 0)
+	b, err := l.AppendBinary(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(b)-start > 0xffff {
+		return nil, fmt.Errorf("instruction longer than 65535 bytes")
+	}
+	be.PutUint16(b[start+2:], uint16(len(b)-start))
+	return b, nil
+}
+
+func (i *ApplyActions) AppendBinary(b []byte) ([]byte, error) {
+	return appendInstActions(b, instApplyActions, i.Actions)
+}
+
+// AppendText writes the actions inline, as a flow's actions= does.
+func (i *ApplyActions) AppendText(b []byte) ([]byte, error) { return i.Actions.AppendText(b) }
+
+func (i *WriteActions) AppendBinary(b []byte) ([]byte, error) {
+	return appendInstActions(b, instWriteActions, i.Actions)
+}
+
+func (i *WriteActions) AppendText(b []byte) ([]byte, error) {
+	b, err := i.Actions.AppendText(append(b, "write_actions("...))
+	return append(b, ')'), err
+}
+
+func (i *ClearActions) AppendBinary(b []byte) ([]byte, error) {
+	return append(b, 0, instClearActions, 0, 8, 0, 0, 0, 0), nil
+}
+
+func (i *ClearActions) AppendText(b []byte) ([]byte, error) {
+	return append(b, "clear_actions"...), nil
+}
+
+func (i *WriteMetadata) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, 0, instWriteMetadata, 0, 24, 0, 0, 0, 0)
+	return be.AppendUint64(be.AppendUint64(b, i.Metadata), i.Mask), nil
+}
+
+func (i *WriteMetadata) AppendText(b []byte) ([]byte, error) {
+	b = fmt.Appendf(b, "write_metadata:%#x", i.Metadata)
+	if i.Mask != ^uint64(0) {
+		b = fmt.Appendf(b, "/%#x", i.Mask)
+	}
+	return b, nil
+}
+
+func (i *GotoTable) AppendBinary(b []byte) ([]byte, error) {
+	return append(b, 0, instGotoTable, 0, 8, i.Table, 0, 0, 0), nil
+}
+
+func (i *GotoTable) AppendText(b []byte) ([]byte, error) {
+	return fmt.Appendf(b, "goto_table:%d", i.Table), nil
+}
+
+func (i *Meter) AppendBinary(b []byte) ([]byte, error) {
+	return be.AppendUint32(append(b, 0, instMeter, 0, 8), i.ID), nil
+}
+
+func (i *Meter) AppendText(b []byte) ([]byte, error) { return fmt.Appendf(b, "meter:%d", i.ID), nil }
+
+func (i *RawInstruction) AppendBinary(b []byte) ([]byte, error) { return append(b, i.Data...), nil }
+
+func (i *RawInstruction) AppendText(b []byte) ([]byte, error) {
+	return fmt.Appendf(b, "raw_instruction(%s)", hex.EncodeToString(i.Data)), nil
+}
+
+// instOrder is where OVS prints (and writes) each instruction.
+func instOrder(i Instruction) int {
+	switch i.(type) {
+	case *Meter:
+		return 0
+	case *ApplyActions:
+		return 1
+	case *ClearActions:
+		return 2
+	case *WriteActions:
+		return 3
+	case *WriteMetadata:
+		return 4
+	case *GotoTable:
+		return 5
+	}
+	return 6
+}
+
+// AppendBinary writes the instructions in order.
+func (is Instructions) AppendBinary(b []byte) ([]byte, error) {
+	for n, i := range is {
+		var err error
+		if b, err = i.AppendBinary(b); err != nil {
+			return nil, fmt.Errorf("instruction[%d]: %w", n, err)
+		}
+	}
+	return b, nil
+}
+
+// AppendText writes the instructions as a flow's actions= text, in OVS's
+// order (meter, apply, clear, write, write_metadata, goto_table), "drop"
+// when there are none (or only empty ones).
+func (is Instructions) AppendText(b []byte) ([]byte, error) {
+	sorted := append(Instructions(nil), is...)
+	sort.SliceStable(sorted, func(x, y int) bool { return instOrder(sorted[x]) < instOrder(sorted[y]) })
+	start := len(b)
+	for n, i := range sorted {
+		if a, ok := i.(*ApplyActions); ok && len(a.Actions) == 0 {
+			continue
+		}
+		if len(b) > start {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = i.AppendText(b); err != nil {
+			return nil, fmt.Errorf("instruction[%d]: %w", n, err)
+		}
+	}
+	if len(b) == start {
+		b = append(b, "drop"...)
+	}
+	return b, nil
+}
+
+// String is the instructions' text.
+func (is Instructions) String() string {
+	b, err := is.AppendText(nil)
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return string(b)
+}
+
+// instLen is the exact length of each fixed-size instruction.
+var instLen = map[uint16]int{instGotoTable: 8, instWriteMetadata: 24, instClearActions: 8, instMeter: 8}
+
+// DecodeInstructions decodes a flow's instructions. Unknown instruction
+// types are kept as *RawInstruction (ValidateInstructions rejects them);
+// a bad length is OFPBIC_BAD_LEN.
+func DecodeInstructions(ctx Context, b []byte) (Instructions, error) {
+	var is Instructions
+	for n := 0; len(b) > 0; n++ {
+		if len(b) < 8 {
+			return nil, fmt.Errorf("instruction[%d]: truncated: %w", n, ofpErr("OFPBIC_BAD_LEN"))
+		}
+		t, l := be.Uint16(b), int(be.Uint16(b[2:]))
+		if l < 8 || l%8 != 0 || l > len(b) {
+			return nil, fmt.Errorf("instruction[%d]: length %d of %d: %w", n, l, len(b), ofpErr("OFPBIC_BAD_LEN"))
+		}
+		if want, ok := instLen[t]; ok && l != want {
+			return nil, fmt.Errorf("instruction[%d]: length %d, want %d: %w", n, l, want, ofpErr("OFPBIC_BAD_LEN"))
+		}
+		i, err := decodeInstruction(ctx, t, b[:l])
+		if err != nil {
+			return nil, fmt.Errorf("instruction[%d]: %w", n, err)
+		}
+		is = append(is, i)
+		b = b[l:]
+	}
+	return is, nil
+}
+
+func decodeInstruction(ctx Context, t uint16, b []byte) (Instruction, error) {
+	switch t {
+	case instGotoTable:
+		return &GotoTable{Table: b[4]}, nil
+	case instWriteMetadata:
+		return &WriteMetadata{Metadata: be.Uint64(b[8:]), Mask: be.Uint64(b[16:])}, nil
+	case instClearActions:
+		return &ClearActions{}, nil
+	case instMeter:
+		if ctx.Version >= 4 {
+			return &Meter{ID: be.Uint32(b[4:])}, nil
+		}
+	case instApplyActions, instWriteActions:
+		l, err := DecodeList(ctx, b[8:])
+		if err != nil {
+			return nil, err
+		}
+		if t == instApplyActions {
+			return &ApplyActions{Actions: l}, nil
+		}
+		return &WriteActions{Actions: l}, nil
+	}
+	return &RawInstruction{Data: append([]byte(nil), b...)}, nil
+}
+
+// ValidateInstructions checks instructions as OVS does: known types, each
+// at most once, goto_table forward of ctx.Table, and their action lists.
+func ValidateInstructions(ctx Context, is Instructions) error {
+	seen := map[int]bool{}
+	for n, i := range is {
+		var err error
+		switch i := i.(type) {
+		case *RawInstruction:
+			if be.Uint16(i.Data) == 0xffff {
+				err = ofpErr("OFPBIC_BAD_EXPERIMENTER")
+			} else {
+				err = ofpErr("OFPBIC_UNKNOWN_INST")
+			}
+		case *GotoTable:
+			if i.Table <= ctx.Table {
+				err = ofpErr("OFPBIC_BAD_TABLE_ID")
+			}
+		case *ApplyActions:
+			err = Validate(ctx, i.Actions)
+		case *WriteActions:
+			err = Validate(ctx, i.Actions)
+		}
+		if k := instOrder(i); err == nil && k < 6 && seen[k] {
+			err = ofpErr("OFPBIC_DUP_INST")
+		} else {
+			seen[k] = true
+		}
+		if err != nil {
+			return fmt.Errorf("instruction[%d]: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// ParseInstructions parses a flow's actions= text: meter:N, clear_actions,
+// write_actions(...), write_metadata:V[/M], goto_table:N and
+// apply_actions(...); every other item is an action applied in order.
+func ParseInstructions(ctx Context, s string) (Instructions, error) {
+	var (
+		apply List
+		out   Instructions
+		drop  bool
+	)
+	for _, it := range splitItems(s) {
+		kw := strings.ToLower(it.key)
+		var i Instruction
+		var err error
+		switch {
+		case kw == "drop":
+			drop = true
+			continue
+		case kw == "meter" && ctx.Version < 6:
+			var v uint64
+			if v, err = parseNum(it.val, 32); err == nil {
+				i = &Meter{ID: uint32(v)}
+			}
+		case kw == "clear_actions":
+			i = &ClearActions{}
+		case kw == "write_actions", kw == "apply_actions":
+			var l List
+			if l, err = ParseList(ctx, it.val); err != nil {
+				return nil, shiftErr(err, it.valOff, it.val)
+			}
+			if kw == "apply_actions" {
+				apply = append(apply, l...)
+				continue
+			}
+			i = &WriteActions{Actions: l}
+		case kw == "write_metadata":
+			i, err = parseWriteMetadata(it.val)
+		case kw == "goto_table":
+			var v uint64
+			if v, err = parseNum(it.val, 8); err == nil {
+				i = &GotoTable{Table: uint8(v)}
+			}
+		default:
+			a, err := parseItem(ctx, it)
+			if err != nil {
+				return nil, err
+			}
+			if seq, ok := a.(actionSeq); ok {
+				apply = append(apply, seq...)
+			} else {
+				apply = append(apply, a)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, shiftErr(err, it.valOff, it.val)
+		}
+		out = append(out, i)
+	}
+	if drop && (len(apply) > 0 || len(out) > 0) {
+		return nil, &SyntaxError{Token: "drop", Msg: "drop must not be combined with other actions"}
+	}
+	if len(apply) > 0 {
+		out = append(out, &ApplyActions{Actions: apply})
+	}
+	sort.SliceStable(out, func(x, y int) bool { return instOrder(out[x]) < instOrder(out[y]) })
+	return out, nil
+}
+
+func parseWriteMetadata(s string) (Instruction, error) {
+	v, m, masked := strings.Cut(s, "/")
+	i := &WriteMetadata{Mask: ^uint64(0)}
+	var err error
+	if i.Metadata, err = parseNum(v, 64); err != nil {
+		return nil, err
+	}
+	if masked {
+		if i.Mask, err = parseNum(m, 64); err != nil {
+			return nil, err
+		}
+	}
+	return i, nil
+}

@@ -1,0 +1,174 @@
+package action
+
+import (
+	"fmt"
+	"strings"
+)
+
+// OutputReg is NXAST_OUTPUT_REG (15, struct nx_action_output_reg:
+// ofs_nbits u16 | src u32 | max_len u16 | zero 6): output to the port in a
+// subfield (output:NXM_NX_REG1[5..10]).
+type OutputReg struct {
+	Src    Subfield
+	MaxLen uint16
+}
+
+func (a *OutputReg) AppendBinary(b []byte) ([]byte, error) {
+	b, start := appendNXHeader(b, nxOutputReg)
+	b = be.AppendUint16(b, ofsNbits(a.Src.Ofs, a.Src.Bits))
+	b = be.AppendUint32(b, uint32(a.Src.Header))
+	b = be.AppendUint16(b, a.MaxLen)
+	return finishAction(append(b, 0, 0, 0, 0, 0, 0), start)
+}
+
+func (a *OutputReg) AppendText(b []byte) ([]byte, error) {
+	return a.Src.appendText(append(b, "output:"...)), nil
+}
+
+func decodeOutputReg(ctx Context, b []byte) (Action, error) {
+	if len(b) != 24 {
+		return nil, badLen("output_reg")
+	}
+	if !allZero(b[18:]) {
+		return nil, badArg("output_reg: nonzero reserved bytes")
+	}
+	if be.Uint16(b[8:]) == nxOutputReg2 {
+		// nx_action_output_reg2: ofs_nbits u16 | max_len u16 | header.
+		return &OutputReg{Src: subfieldOf(be.Uint32(b[14:]), be.Uint16(b[10:])), MaxLen: be.Uint16(b[12:])}, nil
+	}
+	return &OutputReg{Src: subfieldOf(be.Uint32(b[12:]), be.Uint16(b[10:])), MaxLen: be.Uint16(b[16:])}, nil
+}
+
+// OutputTrunc is NXAST_OUTPUT_TRUNC (39, struct nx_action_output_trunc:
+// port u16 | max_len u32): output(port=P,max_len=N).
+type OutputTrunc struct {
+	Port   uint16
+	MaxLen uint32
+}
+
+func (a *OutputTrunc) AppendBinary(b []byte) ([]byte, error) {
+	b, start := appendNXHeader(b, nxOutputTrunc)
+	return finishAction(be.AppendUint32(be.AppendUint16(b, a.Port), a.MaxLen), start)
+}
+
+func (a *OutputTrunc) AppendText(b []byte) ([]byte, error) {
+	b = appendPort(append(b, "output(port="...), a.Port)
+	return fmt.Appendf(b, ",max_len=%d)", a.MaxLen), nil
+}
+
+func decodeOutputTrunc(ctx Context, b []byte) (Action, error) {
+	if len(b) != 16 {
+		return nil, badLen("output_trunc")
+	}
+	return &OutputTrunc{Port: be.Uint16(b[10:]), MaxLen: be.Uint32(b[12:])}, nil
+}
+
+// parseOutput is output:PORT, output:SUBFIELD or output(port=P,max_len=N).
+func parseOutput(ctx Context, kw, s string, hasArg bool) (Action, error) {
+	if strings.HasPrefix(s, "port=") || strings.Contains(s, "max_len") {
+		a := &OutputTrunc{}
+		for _, p := range splitArgs(s) {
+			k, v, _ := splitKV(p.s)
+			var err error
+			switch k {
+			case "port":
+				a.Port, err = parsePort(v)
+			case "max_len":
+				var n uint64
+				n, err = parseNum(v, 32)
+				a.MaxLen = uint32(n)
+			default:
+				err = fmt.Errorf("unknown argument")
+			}
+			if err != nil {
+				return nil, &SyntaxError{Offset: p.off, Token: p.s, Msg: err.Error()}
+			}
+		}
+		return a, nil
+	}
+	if strings.Contains(s, "[") || !hasArg {
+		sf, err := parseSubfieldCtx(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		return &OutputReg{Src: sf, MaxLen: 0xffff}, nil
+	}
+	p, err := parsePort(s)
+	if err != nil {
+		return nil, err
+	}
+	return &Output{Port: port32(p)}, nil
+}
+
+// Stack is NXAST_STACK_PUSH (27) and NXAST_STACK_POP (28) (struct
+// nx_action_stack: offset u16 | field u32 | n_bits u16 | zero 6):
+// push:SUBFIELD, pop:SUBFIELD.
+type Stack struct {
+	Field Subfield
+	Pop   bool
+}
+
+func (a *Stack) AppendBinary(b []byte) ([]byte, error) {
+	sub := uint16(nxStackPush)
+	if a.Pop {
+		sub = nxStackPop
+	}
+	b, start := appendNXHeader(b, sub)
+	b = be.AppendUint16(b, uint16(a.Field.Ofs))
+	b = be.AppendUint32(b, uint32(a.Field.Header))
+	b = be.AppendUint16(b, uint16(a.Field.Bits))
+	return finishAction(b, start)
+}
+
+func (a *Stack) AppendText(b []byte) ([]byte, error) {
+	if a.Pop {
+		b = append(b, "pop:"...)
+	} else {
+		b = append(b, "push:"...)
+	}
+	return a.Field.appendText(b), nil
+}
+
+func decodeStack(ctx Context, b []byte) (Action, error) {
+	if len(b) != 24 {
+		return nil, badLen("stack")
+	}
+	if !allZero(b[18:]) {
+		return nil, fmt.Errorf("stack: %w", ofpErr("NXBRC_MUST_BE_ZERO"))
+	}
+	return &Stack{
+		Field: Subfield{Header: subfieldOf(be.Uint32(b[12:]), 0).Header, Ofs: int(be.Uint16(b[10:])), Bits: int(be.Uint16(b[16:]))},
+		Pop:   be.Uint16(b[8:]) == nxStackPop,
+	}, nil
+}
+
+func parseStack(ctx Context, kw, s string, hasArg bool) (Action, error) {
+	sf, err := parseSubfieldCtx(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{Field: sf, Pop: kw == "pop"}, nil
+}
+
+func init() {
+	registerNX(nxOutputReg, decodeOutputReg)
+	registerNX(nxOutputReg2, decodeOutputReg)
+	registerNX(nxOutputTrunc, decodeOutputTrunc)
+	registerParser("output", parseOutput)
+	registerNX(nxStackPush, decodeStack)
+	registerNX(nxStackPop, decodeStack)
+	registerParser("push", parseStack)
+	registerParser("pop", parseStack)
+}
+
+func (a *OutputReg) validate(ctx Context) error { return a.Src.check() }
+
+func (a *Stack) validate(ctx Context) error {
+	if lookupField(a.Field.Header) == nil {
+		return fmt.Errorf("stack: unknown field 0x%08x: %w", uint32(a.Field.Header), ofpErr("OFPBMC_BAD_FIELD"))
+	}
+	if a.Pop {
+		return a.Field.checkDst()
+	}
+	return a.Field.check()
+}

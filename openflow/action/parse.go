@@ -1,0 +1,323 @@
+package action
+
+// Parsing framework, for the files of each action family.
+//
+// ParseList splits the text the way ovs-ofctl does
+// (ofputil_parse_key_value): items are separated by commas (and white
+// space) outside parentheses; an item is "kw", "kw:value", "kw=value" or
+// "kw(value)", where a "(value)" may be followed by "->rest" (then the
+// value is "value)->rest", as OVS hands check_pkt_larger its argument).
+// The keyword, lower-cased, selects the parseFunc registered with
+// registerParser(kw, f); a keyword that is a port (LOCAL, 5) is an output.
+//
+// A parseFunc returns one Action, or an actionSeq when the text stands for
+// several actions (OVS writes one "load:" as several NXAST_REG_LOADs). Its
+// errors are reported at the value's offset; a *SyntaxError it returns has
+// its Offset taken relative to the value and shifted by ParseList. A
+// parseFunc that parses part of its value at offset k (a nested action list,
+// ct's exec(...)) returns shiftErr(err, k).
+//
+// Helpers: splitArgs(s) splits "a,b(c,d),e" at top-level commas with each
+// piece's offset; splitKV("k=v") cuts at '=' or ':'; parseNum(s, bits)
+// reads decimal or 0x hex; parseSubfield(s) reads NXM_NX_REG0[0..15];
+// parsePort(s) reads a port; ParseList(ctx, s) parses a nested list.
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/ofactor/ofactor/openflow/oxm"
+)
+
+// actionSeq is several actions that one item of text stands for; ParseList
+// splices them into the list.
+type actionSeq List
+
+func (s actionSeq) AppendBinary(b []byte) ([]byte, error) { return List(s).AppendBinary(b) }
+func (s actionSeq) AppendText(b []byte) ([]byte, error)   { return List(s).AppendText(b) }
+
+// item is one "kw:value" of a list; off and valOff are offsets in the text.
+type item struct {
+	key, val    string
+	hasVal      bool
+	off, valOff int
+}
+
+// splitItems splits s as ofputil_parse_key_value does, repeatedly.
+func splitItems(s string) []item {
+	var items []item
+	i := 0
+	for {
+		for i < len(s) && strings.IndexByte(", \t\r\n", s[i]) >= 0 {
+			i++
+		}
+		if i == len(s) {
+			return items
+		}
+		it := item{off: i}
+		k := i
+		for k < len(s) && strings.IndexByte(":=(, \t\r\n", s[k]) < 0 {
+			k++
+		}
+		it.key = s[i:k]
+		if k == len(s) || (s[k] != ':' && s[k] != '=' && s[k] != '(') {
+			items = append(items, it)
+			i = k
+			continue
+		}
+		delims := ", \t\r\n"
+		if s[k] == '(' {
+			delims = ")"
+		}
+		v := k + 1
+		e := v + valueLen(s[v:], delims)
+		if s[k] == '(' && strings.HasPrefix(s[e:], ")->") {
+			e += valueLen(s[e:], ", \t\r\n")
+		}
+		it.val, it.hasVal, it.valOff = s[v:e], true, v
+		items = append(items, it)
+		i = e
+		if i < len(s) {
+			i++ // the delimiter
+		}
+	}
+}
+
+// valueLen is OVS's parse_value: the length of s up to a delimiter,
+// skipping over balanced parentheses.
+func valueLen(s, delims string) int {
+	n := 0
+	for n < len(s) && strings.IndexByte(delims, s[n]) < 0 {
+		if s[n] != '(' {
+			n++
+			continue
+		}
+		level := 0
+		for {
+			if n == len(s) {
+				return n
+			}
+			switch s[n] {
+			case '(':
+				level++
+			case ')':
+				level--
+			}
+			n++
+			if level <= 0 {
+				break
+			}
+		}
+	}
+	return n
+}
+
+// ParseList parses an action list in ovs-ofctl's syntax ("drop" is the
+// empty list). ctx.Version picks the encodings, as ovs-ofctl -O does.
+// Errors are *SyntaxError with the offset in s.
+func ParseList(ctx Context, s string) (List, error) {
+	l := List{}
+	drop := false
+	for _, it := range splitItems(s) {
+		if strings.EqualFold(it.key, "drop") {
+			drop = true
+			continue
+		}
+		a, err := parseItem(ctx, it)
+		if err != nil {
+			return nil, err
+		}
+		if seq, ok := a.(actionSeq); ok {
+			l = append(l, seq...)
+		} else {
+			l = append(l, a)
+		}
+	}
+	if drop && len(l) > 0 {
+		return nil, &SyntaxError{Offset: 0, Token: "drop", Msg: "drop must not be combined with other actions"}
+	}
+	return l, nil
+}
+
+// parseItem parses one item of an action list.
+func parseItem(ctx Context, it item) (Action, error) {
+	f := parsers[strings.ToLower(it.key)]
+	if f == nil {
+		if p, err := parsePort(it.key); err == nil && !it.hasVal {
+			return &Output{Port: port32(p), MaxLen: 0}, nil
+		}
+		return nil, &SyntaxError{Offset: it.off, Token: it.key, Msg: "unknown action"}
+	}
+	a, err := f(ctx, strings.ToLower(it.key), it.val, it.hasVal)
+	if err != nil {
+		return nil, shiftErr(err, it.valOff, it.val)
+	}
+	return a, nil
+}
+
+// shiftErr makes err a *SyntaxError at offset off of the enclosing text:
+// a *SyntaxError's own offset is taken relative to off; any other error
+// is reported at off, with token tok.
+func shiftErr(err error, off int, tok string) error {
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		return &SyntaxError{Offset: off + se.Offset, Token: se.Token, Msg: se.Msg}
+	}
+	return &SyntaxError{Offset: off, Token: tok, Msg: err.Error()}
+}
+
+// arg is one piece of a comma-separated argument list and its offset.
+type arg struct {
+	s   string
+	off int
+}
+
+// splitArgs splits s at commas outside parentheses and brackets, trimming
+// spaces; empty pieces are kept ("resubmit(,5)" has two pieces), but an
+// empty s has none.
+func splitArgs(s string) []arg {
+	var out []arg
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	depth, start := 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) {
+			switch s[i] {
+			case '(', '[':
+				depth++
+				continue
+			case ')', ']':
+				depth--
+				continue
+			case ',':
+				if depth > 0 {
+					continue
+				}
+			default:
+				continue
+			}
+		}
+		p, off := s[start:i], start
+		t := strings.TrimLeft(p, " \t")
+		off += len(p) - len(t)
+		out = append(out, arg{s: strings.TrimRight(t, " \t"), off: off})
+		start = i + 1
+	}
+	return out
+}
+
+// splitKV cuts "key=value" or "key:value"; ok is false for a bare key.
+func splitKV(s string) (key, value string, ok bool) {
+	if i := strings.IndexAny(s, "=:"); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", false
+}
+
+// parseNum reads an unsigned number of at most bits bits, in decimal or
+// with 0x in hex (C's strtoull base 0, as OVS's str_to_u64).
+func parseNum(s string, bits int) (uint64, error) {
+	v, err := strconv.ParseUint(s, 0, bits)
+	if err != nil || strings.Contains(s, "_") {
+		return 0, fmt.Errorf("%q is not a %d-bit number", s, bits)
+	}
+	return v, nil
+}
+
+// parsePort reads a port as ofputil_port_from_string: a reserved port's
+// name (any case; NONE for ANY) or a number, in OVS's 16-bit numbering.
+func parsePort(s string) (uint16, error) {
+	u := strings.ToUpper(s)
+	if u == "NONE" {
+		return portNone, nil
+	}
+	for p, name := range portNames {
+		if name == u {
+			return p, nil
+		}
+	}
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a port", s)
+	}
+	if p, ok := port16(uint32(v)); ok && (v < portMax || v >= 0xffffff00) {
+		return p, nil
+	}
+	return 0, fmt.Errorf("port %d is a reserved OpenFlow 1.0 port number", v)
+}
+
+// parseSubfield reads FIELD[], FIELD[n], FIELD[a..b] or FIELD (the whole
+// field), FIELD being any name oxm knows (NXM_NX_REG0, reg0, OXM_OF_...).
+func parseSubfield(s string) (Subfield, error) { return parseSubfieldCtx(Context{}, s) }
+
+// parseSubfieldCtx is parseSubfield knowing the switch's tun_metadata
+// lengths and its "geneve" field (ctx.OXM).
+func parseSubfieldCtx(ctx Context, s string) (Subfield, error) {
+	name, rest, hasBits := strings.Cut(s, "[")
+	info, err := ctx.OXM.Resolve(name)
+	if err != nil {
+		return Subfield{}, &SyntaxError{Token: name, Msg: "unknown field"}
+	}
+	sf := Subfield{Header: nxmHeader(info.Header), Bits: info.Bits}
+	if info.VarLen {
+		n := info.ValueLen(ctx.OXM)
+		sf.Header = sf.Header&^0xff | oxm.Header(n)
+		sf.Bits = 8 * n
+	}
+	if !hasBits {
+		return sf, nil
+	}
+	bits, ok := strings.CutSuffix(rest, "]")
+	if !ok {
+		return Subfield{}, &SyntaxError{Offset: len(name), Token: "[" + rest, Msg: "missing ]"}
+	}
+	if bits != "" {
+		lo, hi, isRange := strings.Cut(bits, "..")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 0 || b < a || b >= sf.Bits {
+			return Subfield{}, &SyntaxError{Offset: len(name), Token: "[" + rest,
+				Msg: fmt.Sprintf("bad bit range for %d-bit field", sf.Bits)}
+		}
+		sf.Ofs, sf.Bits = a, b-a+1
+	}
+	return sf, nil
+}
+
+// parseHexDots reads bytes written as note: and userdata= are: hex pairs,
+// optionally separated by dots.
+func parseHexDots(s string) ([]byte, error) {
+	var out []byte
+	for i := 0; i < len(s); {
+		if s[i] == '.' {
+			i++
+			continue
+		}
+		if i+2 > len(s) {
+			return nil, fmt.Errorf("odd number of hex digits in %q", s)
+		}
+		v, err := strconv.ParseUint(s[i:i+2], 16, 8)
+		if err != nil {
+			return nil, fmt.Errorf("bad hex in %q", s)
+		}
+		out = append(out, byte(v))
+		i += 2
+	}
+	return out, nil
+}
+
+// parseArrow cuts "src->dst".
+func parseArrow(s string) (src, dst string, err error) {
+	src, dst, ok := strings.Cut(s, "->")
+	if !ok {
+		return "", "", &SyntaxError{Token: s, Msg: "missing ->"}
+	}
+	return src, dst, nil
+}

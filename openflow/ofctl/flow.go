@@ -1,0 +1,383 @@
+package ofctl
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/action"
+	"github.com/ofactor/ofactor/openflow/oxm"
+)
+
+// DefaultPriority is OFP_DEFAULT_PRIORITY, the priority of a flow that
+// names none; dump-flows leaves it out.
+const DefaultPriority = 0x8000
+
+// Context is what parsing depends on.
+type Context struct {
+	Version uint8 // of the messages built; 0 means OpenFlow 1.3
+	OXM     oxm.Context
+}
+
+var defaultContext Context
+
+func (c *Context) version() uint8 {
+	if c.Version == 0 {
+		return openflow.Version13
+	}
+	return c.Version
+}
+
+func (c *Context) actions(table uint8) action.Context {
+	return action.Context{Version: c.version(), Table: table, OXM: &c.OXM}
+}
+
+// Line is one flow of a flows file: the flow_mod, where its line starts and
+// its text without the comment.
+type Line struct {
+	Mod  *openflow.FlowMod
+	Pos  Pos
+	Text string
+}
+
+// flowCommands are the words a line of `ovs-ofctl add-flows` may start
+// with (parse_ofp_str with command -2); none means add.
+var flowCommands = []string{
+	openflow.FlowAdd:          "add",
+	openflow.FlowModify:       "modify",
+	openflow.FlowModifyStrict: "modify_strict",
+	openflow.FlowDelete:       "delete",
+	openflow.FlowDeleteStrict: "delete_strict",
+}
+
+// What each command takes besides the match (parse_ofp_str's F_* sets).
+const (
+	fOutPort = 1 << iota
+	fActions
+	fImportance
+	fTimeout
+	fPriority
+	fFlags
+)
+
+var flowFields = []int{
+	openflow.FlowAdd:          fActions | fTimeout | fPriority | fFlags | fImportance,
+	openflow.FlowModify:       fActions | fTimeout | fPriority | fFlags,
+	openflow.FlowModifyStrict: fActions | fTimeout | fPriority | fFlags,
+	openflow.FlowDelete:       fOutPort,
+	openflow.FlowDeleteStrict: fOutPort | fPriority,
+}
+
+// flowFlags are the flag keywords, in the order dump-flows prints them
+// (ofp_print_flow_flags).
+var flowFlags = []struct {
+	name string
+	bit  uint16
+}{
+	{"send_flow_rem", openflow.FlowSendFlowRem},
+	{"check_overlap", openflow.FlowCheckOverlap},
+	{"reset_counts", openflow.FlowResetCounts},
+	{"no_packet_counts", openflow.FlowNoPktCounts},
+	{"no_byte_counts", openflow.FlowNoBytCounts},
+}
+
+// ParseFlow parses one flow as `ovs-ofctl add-flows` accepts it and as
+// `ovs-ofctl --no-stats dump-flows` prints it. A line may start with
+// add, modify, modify_strict, delete or delete_strict; the default is add.
+// The flow_mod has table 0 (delete: all tables), priority DefaultPriority,
+// no buffer and out_port/out_group any unless the text says otherwise.
+// Errors are *ParseError, their column counted in s.
+func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
+	if ctx == nil {
+		ctx = &defaultContext
+	}
+	pos := 0
+	cmd := openflow.FlowAdd
+	if t, ok := nextToken(s, 0); ok && t.delim == 0 {
+		for c, name := range flowCommands {
+			if t.key == name {
+				cmd, pos = uint8(c), t.end
+			}
+		}
+	}
+	fm := openflow.NewFlowMod(ctx.version(), cmd)
+	fm.Priority = DefaultPriority
+	if cmd == openflow.FlowDelete || cmd == openflow.FlowDeleteStrict {
+		fm.TableID = openflow.TableAll
+	}
+	fields := flowFields[cmd]
+	var match pieces
+	actions := -1
+	for {
+		t, ok := nextToken(s, pos)
+		if !ok {
+			break
+		}
+		pos = t.end
+		if (t.key == "actions" || t.key == "action") && t.delim == '=' {
+			if fields&fActions == 0 {
+				return nil, errToken(s, t, "a %s takes no actions", flowCommands[cmd])
+			}
+			actions = t.voff
+			break
+		}
+		isField, err := flowField(fm, fields, s, t)
+		if err != nil {
+			return nil, err
+		}
+		if !isField {
+			match.add(matchText(s, t), t.off)
+		}
+	}
+	if len(match.b) > 0 {
+		m, err := ParseMatch(match.String(), &ctx.OXM)
+		if err != nil {
+			return nil, matchError(s, relocate(err, &match))
+		}
+		fm.Match = m
+	}
+	if fields&fActions == 0 {
+		return fm, nil
+	}
+	if actions < 0 {
+		end := len(strings.TrimRight(s, separators))
+		return nil, errAt(end, "", "missing actions= (expected actions=ACTION,... as the last field, e.g. actions=drop)")
+	}
+	text := strings.TrimRight(s[actions:], separators)
+	is, err := action.ParseInstructions(ctx.actions(fm.TableID), text)
+	if err != nil {
+		acts := pieces{start: []int{0}, orig: []int{actions}}
+		return nil, relocate(err, &acts)
+	}
+	fm.Instructions = is
+	return fm, nil
+}
+
+// matchError makes the match parser's error about a field name name the
+// whole token and what a flow may hold there.
+func matchError(s string, err error) error {
+	pe, ok := err.(*ParseError)
+	if !ok {
+		return err
+	}
+	t, ok := nextToken(s, pe.Pos.Column-1)
+	if !ok || t.off != pe.Pos.Column-1 || t.key != pe.Token {
+		return err
+	}
+	pe.Token = t.text(s)
+	if strings.Contains(pe.Msg, "unknown field") {
+		pe.Msg = fmt.Sprintf("unknown field %q (expected a match field, e.g. in_port, ip, "+
+			"reg0, metadata or nw_dst, or a flow keyword, e.g. priority, table, cookie or actions)", t.key)
+	}
+	return pe
+}
+
+// flowField sets what token t says about the flow_mod itself, when it says
+// anything; false means t belongs to the match.
+func flowField(fm *openflow.FlowMod, fields int, s string, t token) (bool, error) {
+	var err error
+	var v uint64
+	switch t.key {
+	case "table":
+		if v, err = numValue(s, t, 8); err == nil {
+			if v == uint64(openflow.TableAll) && fields&fOutPort == 0 {
+				err = errToken(s, t, "table 255 means all tables, which only a delete takes (expected 0 to 254)")
+			}
+			fm.TableID = uint8(v)
+		}
+	case "cookie":
+		err = flowCookie(fm, fields, s, t)
+	case "priority", "idle_timeout", "hard_timeout", "importance":
+		err = flowU16(fm, fields, s, t)
+	case "out_port", "out_group":
+		if fields&fOutPort == 0 {
+			return true, errToken(s, t, "%s applies only to a delete", t.key)
+		}
+		if t.key == "out_port" {
+			fm.OutPort, err = portValue(s, t)
+		} else {
+			fm.OutGroup, err = groupValue(s, t)
+		}
+	case "duration", "n_packets", "n_bytes", "idle_age", "hard_age",
+		"no_readonly_table", "allow_hidden_fields":
+		// What dump-flows prints about a flow's life, and flags of
+		// ovs-ofctl itself: OVS skips them so that a dump reads back.
+	default:
+		for _, f := range flowFlags {
+			if t.key == f.name {
+				if fields&fFlags == 0 {
+					return true, errToken(s, t, "%s does not apply to a %s", t.key, flowCommands[fm.Command])
+				}
+				fm.Flags |= f.bit
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	return true, err
+}
+
+// matchText is token t as the match parser takes it: OVS reads
+// "field:value" as "field=value" too.
+func matchText(s string, t token) string {
+	text := t.text(s)
+	if t.delim == ':' {
+		i := t.voff - 1 - t.off
+		text = text[:i] + "=" + text[i+1:]
+	}
+	return text
+}
+
+// flowU16 sets the priority, a timeout or the importance.
+func flowU16(fm *openflow.FlowMod, fields int, s string, t token) error {
+	need, dst := fPriority, &fm.Priority
+	switch t.key {
+	case "idle_timeout":
+		need, dst = fTimeout, &fm.IdleTimeout
+	case "hard_timeout":
+		need, dst = fTimeout, &fm.HardTimeout
+	case "importance":
+		need, dst = fImportance, &fm.Importance
+	}
+	if fields&need == 0 {
+		return errToken(s, t, "%s does not apply to a %s", t.key, flowCommands[fm.Command])
+	}
+	v, err := numValue(s, t, 16)
+	*dst = uint16(v)
+	return err
+}
+
+// flowCookie reads cookie=V (the flow's cookie) or cookie=V/M (the
+// cookies a modify or delete applies to).
+func flowCookie(fm *openflow.FlowMod, fields int, s string, t token) error {
+	val, mask, masked := strings.Cut(t.val, "/")
+	v, ok := parseNum(val, 64)
+	m, okm := parseNum(mask, 64)
+	switch {
+	case t.val == "":
+		return errToken(s, t, "cookie needs a value")
+	case !ok || masked && !okm:
+		return errToken(s, t, "expected cookie=NUMBER or cookie=NUMBER/MASK")
+	case masked && fm.Command == openflow.FlowAdd:
+		return errToken(s, t, "flow additions cannot use a cookie mask")
+	case !masked && fields&fActions == 0:
+		return errToken(s, t, "a delete cannot set a cookie (expected cookie=VALUE/MASK)")
+	}
+	fm.Cookie, fm.CookieMask = v, m
+	return nil
+}
+
+// ParseFlows parses a flows file as `ovs-ofctl add-flows` reads it. It
+// reports every bad line (up to a limit), each as file:line:column, and
+// then returns no flows.
+func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
+	var out []Line
+	err := eachLine(name, r, func(text string, pos Pos) error {
+		fm, err := ParseFlow(text, ctx)
+		if err == nil {
+			out = append(out, Line{Mod: fm, Pos: pos, Text: strings.TrimSpace(text)})
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AppendFlow writes fm as one line of `ovs-ofctl -O OpenFlow13 --no-stats
+// dump-flows` (OVS ofputil_flow_stats_format), leading space included,
+// without a newline. A command other than add is written first, so that
+// ParseFlow reads the line back as the same flow_mod.
+func AppendFlow(b []byte, fm *openflow.FlowMod) []byte {
+	b = append(b, ' ')
+	del := fm.Command == openflow.FlowDelete || fm.Command == openflow.FlowDeleteStrict
+	if fm.Command != openflow.FlowAdd && int(fm.Command) < len(flowCommands) {
+		b = append(b, flowCommands[fm.Command]...)
+		b = append(b, ' ')
+	}
+	switch {
+	case fm.CookieMask != 0:
+		b = fmt.Appendf(b, "cookie=%#x/%#x, ", fm.Cookie, fm.CookieMask)
+	case fm.Cookie != 0:
+		b = fmt.Appendf(b, "cookie=%#x, ", fm.Cookie)
+	}
+	if del && fm.TableID != openflow.TableAll || !del && fm.TableID != 0 {
+		b = fmt.Appendf(b, "table=%d, ", fm.TableID)
+	}
+	if del && fm.OutPort != openflow.PortAny {
+		b = append(b, "out_port="...)
+		b = append(appendPort(b, fm.OutPort), ", "...)
+	}
+	if del && fm.OutGroup != openflow.GroupAny {
+		b = append(appendGroupID(append(b, "out_group="...), fm.OutGroup), ", "...)
+	}
+	b = appendFlowBody(b, fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Priority, &fm.Match)
+	if del { // no actions: drop the separator before them
+		return bytes.TrimRight(b, ", ")
+	}
+	return appendInstructions(b, fm.Instructions)
+}
+
+// AppendFlowStats writes one flow of a flow stats reply as `ovs-ofctl
+// --no-stats dump-flows` prints it: as AppendFlow, without the counters.
+func AppendFlowStats(b []byte, fs *openflow.FlowStats) []byte {
+	b = append(b, ' ')
+	if fs.Cookie != 0 {
+		b = fmt.Appendf(b, "cookie=%#x, ", fs.Cookie)
+	}
+	if fs.TableID != 0 {
+		b = fmt.Appendf(b, "table=%d, ", fs.TableID)
+	}
+	b = appendFlowBody(b, fs.IdleTimeout, fs.HardTimeout, fs.Flags, fs.Importance, fs.Priority, &fs.Match)
+	return appendInstructions(b, fs.Instructions)
+}
+
+// appendFlowBody writes what follows table= in ofputil_flow_stats_format:
+// timeouts, flags (space separated), importance, then priority and match
+// joined by commas and followed by a space, unless both are empty.
+func appendFlowBody(b []byte, idle, hard, flags, importance, priority uint16, m *oxm.Match) []byte {
+	if idle != 0 {
+		b = fmt.Appendf(b, "idle_timeout=%d, ", idle)
+	}
+	if hard != 0 {
+		b = fmt.Appendf(b, "hard_timeout=%d, ", hard)
+	}
+	for _, f := range flowFlags {
+		if flags&f.bit != 0 {
+			b = append(b, f.name...)
+			b = append(b, ' ')
+		}
+	}
+	if importance != 0 {
+		b = fmt.Appendf(b, "importance=%d, ", importance)
+	}
+	start := len(b)
+	if priority != DefaultPriority {
+		b = fmt.Appendf(b, "priority=%d,", priority)
+	}
+	b = AppendMatch(b, m)
+	if len(b) > start && b[len(b)-1] == ',' {
+		b = b[:len(b)-1]
+	}
+	if len(b) > start {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// appendInstructions writes "actions=" and the instructions; an
+// instruction that cannot be printed leaves a mark that does not parse.
+func appendInstructions(b []byte, is action.Instructions) []byte {
+	b = append(b, "actions="...)
+	if len(is) == 0 {
+		return append(b, "drop"...)
+	}
+	out, err := is.AppendText(b)
+	if err != nil {
+		return fmt.Appendf(b, "<%v>", err)
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package ofctl
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/ofactor/ofactor/openflow/oxm"
+)
+
+// corpusDir is /work/shared/corpus, found from this file's directory.
+func corpusDir(t testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	dir := filepath.Join(root, "..", "shared", "corpus")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("corpus missing: %v", err)
+	}
+	return dir
+}
+
+// sampleMatches returns the match of every flow in ovn-sample/flows.txt.
+func sampleMatches(t testing.TB) []string {
+	fh, err := os.Open(filepath.Join(corpusDir(t), "ovn-sample", "flows.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var out []string
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		p := strings.Index(line, "priority=")
+		a := strings.Index(line, " actions=")
+		if p < 0 || a < 0 {
+			continue
+		}
+		rest := line[p:a]
+		_, m, _ := strings.Cut(rest, ",")
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		t.Fatal("no flows in sample")
+	}
+	return out
+}
+
+func TestMatchSampleRoundTrip(t *testing.T) {
+	for _, s := range sampleMatches(t) {
+		m, err := ParseMatch(s, nil)
+		if err != nil {
+			t.Errorf("%s: %v", s, err)
+			continue
+		}
+		if got := string(AppendMatch(nil, &m)); got != s {
+			t.Errorf("format:\n got %s\nwant %s", got, s)
+		}
+	}
+}
+
+func TestParseMatchErrors(t *testing.T) {
+	for _, c := range []struct {
+		in  string
+		off int
+	}{
+		{"ip,foo=1", 3},
+		{"ip,nw_dst=1.2.3", 10},
+		{"reg0", 0},
+		{"ct_state=+trk-bogus", 9},
+		{"in_port=0x1/0x1", 8},
+		{"geneve=1", 0},
+	} {
+		_, err := ParseMatch(c.in, &oxm.Context{Geneve: -1})
+		se, ok := err.(*SyntaxError)
+		if !ok || se.Offset != c.off {
+			t.Errorf("%q: got %v, want offset %d", c.in, err, c.off)
+		}
+	}
+}
+
+func FuzzParseMatch(f *testing.F) {
+	for _, s := range sampleMatches(f) {
+		f.Add(s)
+	}
+	for _, s := range extraMatches {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMatch(s, nil)
+		if err != nil {
+			return
+		}
+		text := string(AppendMatch(nil, &m))
+		m2, err := ParseMatch(text, nil)
+		if err != nil {
+			t.Fatalf("%q -> %q: %v", s, text, err)
+		}
+		if !m.Equal(&m2) {
+			t.Fatalf("%q -> %q: parses differently:\n%+v\n%+v", s, text, m.Fields, m2.Fields)
+		}
+		if text2 := string(AppendMatch(nil, &m2)); text2 != text {
+			t.Fatalf("%q -> %q -> %q", s, text, text2)
+		}
+	})
+}
+
+// TestSetFieldValues checks oxm's value text against every set_field in
+// the fixtures: parse then print gives OVS's text back.
+func TestSetFieldValues(t *testing.T) {
+	re := regexp.MustCompile(`set_field:([^,]*?)->([a-z_0-9]+)`)
+	n := 0
+	for _, name := range []string{"ovn-sample/flows.txt", "ovs-vectors/ofp-actions.tsv"} {
+		data, err := os.ReadFile(filepath.Join(corpusDir(t), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sm := range re.FindAllStringSubmatch(string(data), -1) {
+			i := oxm.ByName(sm[2])
+			if i == nil {
+				t.Errorf("%s: unknown field", sm[2])
+				continue
+			}
+			v, m, err := i.ParseValue(sm[1])
+			if err != nil {
+				t.Errorf("%s: %v", sm[0], err)
+				continue
+			}
+			if got := string(i.AppendValue(nil, v, m)); got != sm[1] {
+				t.Errorf("%s: printed %s", sm[0], got)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no set_field in fixtures")
+	}
+}

@@ -1,0 +1,109 @@
+package ofctl
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// ovnSampleDir is ../shared/corpus/ovn-sample relative to the repository
+// root; a test that needs it fails when it is missing.
+func ovnSampleDir(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	dir := filepath.Join(root, "..", "shared", "corpus", "ovn-sample")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("corpus missing: %v", err)
+	}
+	return dir
+}
+
+// corpusLines returns the lines of one corpus file.
+func ovnSampleLines(t testing.TB, name string) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(ovnSampleDir(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) != "" {
+			out = append(out, sc.Text())
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: empty", name)
+	}
+	return out
+}
+
+func TestCorpusFlows(t *testing.T) {
+	for i, line := range ovnSampleLines(t, "flows.txt") {
+		fm, err := ParseFlow(line, nil)
+		if err != nil {
+			t.Errorf("flows.txt:%d: %v", i+1, err)
+			continue
+		}
+		if got := string(AppendFlow(nil, fm)); got != line {
+			t.Errorf("flows.txt:%d:\n got %s\nwant %s", i+1, got, line)
+		}
+	}
+}
+
+func TestCorpusGroups(t *testing.T) {
+	for i, line := range ovnSampleLines(t, "groups.txt") {
+		gm, err := ParseGroup(line, nil)
+		if err != nil {
+			t.Errorf("groups.txt:%d: %v", i+1, err)
+			continue
+		}
+		if got := string(AppendGroup(nil, gm)); got != line {
+			t.Errorf("groups.txt:%d:\n got %s\nwant %s", i+1, got, line)
+		}
+	}
+}
+
+func TestCorpusMeters(t *testing.T) {
+	for i, line := range ovnSampleLines(t, "meters.txt") {
+		mm, err := ParseMeter(line, nil)
+		if err != nil {
+			t.Errorf("meters.txt:%d: %v", i+1, err)
+			continue
+		}
+		if got := string(AppendMeter(nil, mm)); got != line {
+			t.Errorf("meters.txt:%d:\n got %s\nwant %s", i+1, got, line)
+		}
+	}
+}
+
+func TestCorpusFiles(t *testing.T) {
+	dir := ovnSampleDir(t)
+	for name, parse := range map[string]func(*os.File) (int, error){
+		"flows.txt":  func(f *os.File) (int, error) { l, err := ParseFlows("flows.txt", f, nil); return len(l), err },
+		"groups.txt": func(f *os.File) (int, error) { l, err := ParseGroups("groups.txt", f, nil); return len(l), err },
+		"meters.txt": func(f *os.File) (int, error) { l, err := ParseMeters("meters.txt", f, nil); return len(l), err },
+	} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := parse(f)
+		f.Close()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if want := len(ovnSampleLines(t, name)); n != want {
+			t.Errorf("%s: %d lines parsed, want %d", name, n, want)
+		}
+	}
+}

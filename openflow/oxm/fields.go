@@ -1,0 +1,221 @@
+package oxm
+
+import (
+	"strings"
+)
+
+// Format is how OVS writes a field's value (enum mf_string in
+// include/openvswitch/meta-flow.h).
+type Format uint8
+
+const (
+	fmtDecimal Format = iota
+	fmtHex
+	fmtEthernet
+	fmtIPv4
+	fmtIPv6
+	fmtPort16 // OpenFlow 1.0 port number
+	fmtPort32 // OpenFlow 1.1+ port number
+	fmtCTState
+	fmtFrag
+	fmtTunFlags
+	fmtTCPFlags
+	fmtPacketType
+)
+
+// Prereq is a field's prerequisite (enum mf_prereqs in meta-flow.h).
+type Prereq uint8
+
+const (
+	preNone Prereq = iota
+	preARP
+	preVLANVID
+	preIPv4
+	preIPv6
+	preIPAny
+	preMPLS
+	preTCP
+	preUDP
+	preSCTP
+	preICMPv4
+	preICMPv6
+	preND
+	preNDSolicit
+	preNDAdvert
+	preNSH
+	preCT
+)
+
+// hdrDef is one code point of a field: its name and header. Length counts
+// the experimenter ID for class 0xffff.
+type hdrDef struct {
+	name   string
+	class  uint16
+	field  uint8
+	length uint8
+	exp    uint32
+}
+
+func (d *hdrDef) header() Header { return MakeHeader(d.class, d.field, false, d.length) }
+
+// Info describes one field OVS knows (struct mf_field in meta-flow.h).
+type Info struct {
+	Name      string // canonical OVS name, e.g. "eth_src", "nw_proto", "reg0"
+	ExtraName string // alias, e.g. "dl_src"; may be empty
+	// NXMName is the name OVS prints in subfield syntax: the NXM header's
+	// name if the field has one, else the OXM one (NXM_NX_REG0,
+	// OXM_OF_PKT_REG4, OXM_OF_METADATA).
+	NXMName string
+	// Header is the header OVS writes for the field in OpenFlow 1.3, without
+	// mask bit. For class 0xffff Experimenter follows it on the wire. For
+	// tun_metadata its length is the maximum (124): the real length is the
+	// mapped option length (see Context).
+	Header       Header
+	Experimenter uint32
+	Bits         int // significant bits
+	Bytes        int // value width on the wire (maximum for tun_metadata)
+	Maskable     bool
+	Writable     bool // set_field/load may write it
+	Prereq       Prereq
+	Format       Format
+	VarLen       bool // tun_metadata: length depends on the TLV map
+
+	nxm, oxm *hdrDef
+	of13     int // 1: OF1.3 writes oxm, 0: nxm
+}
+
+// TunMetadata returns the tun_metadata index of i, or -1.
+func (i *Info) TunMetadata() int {
+	if !i.VarLen {
+		return -1
+	}
+	return int(i.Header.Field()) - 40
+}
+
+// extraFields are fields ovs-fields(7) does not list in its per-field
+// sections: the datapath-internal ones and the OpenFlow 1.0 VLAN names.
+var extraFields = []Info{
+	{Name: "dp_hash", Bits: 32, Bytes: 4, Maskable: true, Format: fmtHex,
+		nxm: &hdrDef{"NXM_NX_DP_HASH", 0x0001, 35, 4, 0}},
+	{Name: "recirc_id", Bits: 32, Bytes: 4, Format: fmtDecimal,
+		nxm: &hdrDef{"NXM_NX_RECIRC_ID", 0x0001, 36, 4, 0}},
+	{Name: "dl_vlan", Bits: 12, Bytes: 2, Writable: true, Format: fmtDecimal},
+	{Name: "dl_vlan_pcp", Bits: 3, Bytes: 1, Writable: true, Format: fmtDecimal},
+}
+
+var (
+	byName   = map[string]*Info{}
+	byHeader = map[Header]*Info{} // key: header with mask bit and length cleared
+)
+
+func hdrKey(h Header) Header { return h &^ 0x1ff }
+
+func init() {
+	all := append(append([]Info(nil), fieldTable...), extraFields...)
+	for k := range all {
+		i := &all[k]
+		i.VarLen = strings.HasPrefix(i.Name, "tun_metadata")
+		if i.Name == "in_port_oxm" {
+			i.NXMName = "OXM_OF_IN_PORT"
+		}
+		d := i.nxm
+		if i.of13 == 1 || d == nil {
+			d = i.oxm
+		}
+		if d != nil {
+			i.Header, i.Experimenter = d.header(), d.exp
+		}
+		if i.NXMName == "" {
+			if i.nxm != nil {
+				i.NXMName = i.nxm.name
+			} else if i.oxm != nil {
+				i.NXMName = i.oxm.name
+			}
+		}
+		byName[i.Name] = i
+		if i.ExtraName != "" {
+			byName[i.ExtraName] = i
+		}
+		for _, d := range []*hdrDef{i.nxm, i.oxm} {
+			if d != nil {
+				byName[d.name] = i
+				byHeader[hdrKey(d.header())] = i
+			}
+		}
+	}
+	// OXM_OF_TCP_FLAGS is OpenFlow 1.5's code point for tcp_flags.
+	byHeader[hdrKey(MakeHeader(0x8000, 42, false, 2))] = byName["tcp_flags"]
+	byName["OXM_OF_TCP_FLAGS"] = byName["tcp_flags"]
+}
+
+// ByName finds a field by its canonical name, its extra name or any of its
+// NXM_*/OXM_* header names. It returns nil for an unknown name.
+func ByName(name string) *Info { return byName[name] }
+
+// ByHeader finds the field for a header, ignoring the mask bit and the
+// length (which varies for tun_metadata). For class 0xffff use ByField,
+// which also checks the experimenter.
+func ByHeader(h Header) *Info { return byHeader[hdrKey(h)] }
+
+// ByField finds the field of f, checking the experimenter for class 0xffff.
+func ByField(f *Field) *Info {
+	i := ByHeader(f.Header)
+	if i == nil || (f.Header.Class() == 0xffff && i.expFor(f.Header) != f.Experimenter) {
+		return nil
+	}
+	return i
+}
+
+func (i *Info) expFor(h Header) uint32 {
+	for _, d := range []*hdrDef{i.nxm, i.oxm} {
+		if d != nil && hdrKey(d.header()) == hdrKey(h) {
+			return d.exp
+		}
+	}
+	return 0
+}
+
+// Fields returns every known field, in no particular order.
+func Fields() []*Info {
+	seen := map[*Info]bool{}
+	var out []*Info
+	for _, i := range byName {
+		if !seen[i] {
+			seen[i] = true
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// HeaderName is the NXM_*/OXM_* name of header h (mask bit and length
+// ignored), or "" if unknown.
+func HeaderName(h Header) string {
+	i := ByHeader(h)
+	if i == nil {
+		return ""
+	}
+	for _, d := range []*hdrDef{i.nxm, i.oxm} {
+		if d != nil && hdrKey(d.header()) == hdrKey(h) {
+			return d.name
+		}
+	}
+	if hdrKey(h) == hdrKey(MakeHeader(0x8000, 42, false, 2)) {
+		return "OXM_OF_TCP_FLAGS"
+	}
+	return ""
+}
+
+// WireHeader is i's OpenFlow 1.3 header for a value of n bytes (the mapped
+// length for tun_metadata, else i.Bytes), with the mask bit if masked: the
+// length counts value, mask and experimenter ID as on the wire.
+func (i *Info) WireHeader(n int, masked bool) Header {
+	l := n
+	if masked {
+		l *= 2
+	}
+	if i.Header.Class() == 0xffff {
+		l += 4
+	}
+	return MakeHeader(i.Header.Class(), i.Header.Field(), masked, uint8(l))
+}

@@ -1,0 +1,563 @@
+package oxm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	"math/bits"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Context carries what a field's text form depends on besides the text: the
+// switch's Geneve TLV map (NXT_TLV_TABLE_REPLY).
+type Context struct {
+	// TunMetadataLen is each tun_metadata field's mapped option length in
+	// bytes; 0 means unmapped, in which case the value takes as many bytes as
+	// its significant bytes need, as ovs-ofctl does without a TLV table.
+	TunMetadataLen [64]uint8
+	// Geneve is the index of the negotiated Geneve field that the symbolic
+	// name "geneve" stands for, or -1.
+	Geneve int
+}
+
+// Resolve finds a field by name like ByName, and also resolves the symbolic
+// name "geneve" to tun_metadata<Geneve>.
+func (c *Context) Resolve(name string) (*Info, error) {
+	if name == "geneve" {
+		if c == nil || c.Geneve < 0 || c.Geneve > 63 {
+			return nil, errors.New("geneve: no Geneve field is mapped")
+		}
+		return byName["tun_metadata"+strconv.Itoa(c.Geneve)], nil
+	}
+	if i := ByName(name); i != nil {
+		return i, nil
+	}
+	return nil, fmt.Errorf("%s: unknown field", name)
+}
+
+// ValueLen is the number of value bytes field i has on the wire in ctx: its
+// width, or for tun_metadata the mapped length (0 if unmapped).
+func (i *Info) ValueLen(ctx *Context) int {
+	if n := i.TunMetadata(); n >= 0 {
+		if ctx == nil {
+			return 0
+		}
+		return int(ctx.TunMetadataLen[n])
+	}
+	return i.Bytes
+}
+
+var portNames = []struct {
+	name string
+	port uint16
+}{
+	{"IN_PORT", 0xfff8}, {"TABLE", 0xfff9}, {"NORMAL", 0xfffa}, {"FLOOD", 0xfffb},
+	{"ALL", 0xfffc}, {"CONTROLLER", 0xfffd}, {"LOCAL", 0xfffe}, {"ANY", 0xffff},
+	{"NONE", 0xffff},
+}
+
+// AppendPort appends an OpenFlow 1.0 port number as ovs-ofctl writes it
+// (ofputil_format_port): reserved ports by name, others in decimal.
+func AppendPort(b []byte, p uint16) []byte {
+	for _, n := range portNames {
+		if n.port == p {
+			return append(b, n.name...)
+		}
+	}
+	return strconv.AppendUint(b, uint64(p), 10)
+}
+
+// ParsePort parses a port name or number (ofputil_port_from_string).
+func ParsePort(s string) (uint16, bool) {
+	for _, n := range portNames {
+		if strings.EqualFold(n.name, s) {
+			return n.port, true
+		}
+	}
+	v, err := strconv.ParseUint(s, 0, 32)
+	if err != nil {
+		return 0, false
+	}
+	if v >= 0xffffff00 {
+		v = v - 0xffff0000
+	} else if v > 0xffff {
+		return 0, false
+	}
+	return uint16(v), true
+}
+
+// Port32To16 maps an OpenFlow 1.1+ port to OVS's 16-bit port space
+// (ofputil_port_from_ofp11): reserved ports 0xffffff00+ to 0xff00+. Ports
+// OVS would reject (0xff00 to 0xfffffeff) come back truncated.
+func Port32To16(p uint32) uint16 { return uint16(p) }
+
+// Port16To32 is ofputil_port_to_ofp11, the inverse of Port32To16.
+func Port16To32(p uint16) uint32 {
+	if p >= 0xff00 {
+		return 0xffff0000 | uint32(p)
+	}
+	return uint32(p)
+}
+
+var ctStateNames = []string{"new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"}
+var tcpFlagNames = []string{"fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns",
+	"[200]", "[400]", "[800]"}
+var tunFlagNames = []string{"oam"}
+
+func flagName(names []string, bit int) string {
+	if bit < len(names) {
+		return names[bit]
+	}
+	return ""
+}
+
+// AppendFlags writes flags as format_flags_masked does: "a|b" when fully
+// masked by max, else "+a-b" for each masked bit, lowest first.
+func AppendFlags(b []byte, names []string, v, m, max uint32) []byte {
+	if m == max {
+		if v == 0 {
+			return append(b, '0')
+		}
+		first := true
+		for x := v; x != 0; x &= x - 1 {
+			bit := bits.TrailingZeros32(x)
+			if !first {
+				b = append(b, '|')
+			}
+			first = false
+			if n := flagName(names, bit); n != "" {
+				b = append(b, n...)
+			} else {
+				b = fmt.Appendf(b, "0x%x", uint32(1)<<bit)
+			}
+		}
+		return b
+	}
+	if m == 0 {
+		return append(b, "0/0"...)
+	}
+	for x := m; x != 0; x &= x - 1 {
+		bit := bits.TrailingZeros32(x)
+		if v&(1<<bit) != 0 {
+			b = append(b, '+')
+		} else {
+			b = append(b, '-')
+		}
+		if n := flagName(names, bit); n != "" {
+			b = append(b, n...)
+		} else {
+			b = append(b, "[Unknown]"...)
+		}
+	}
+	return b
+}
+
+// AppendHex writes bytes as OVS's ds_put_hex: "0x" and the value without
+// leading zeros, or "0".
+func AppendHex(b []byte, v []byte) []byte {
+	i := 0
+	for i < len(v) && v[i] == 0 {
+		i++
+	}
+	if i == len(v) {
+		return append(b, '0')
+	}
+	b = fmt.Appendf(b, "0x%x", v[i])
+	for _, c := range v[i+1:] {
+		b = fmt.Appendf(b, "%02x", c)
+	}
+	return b
+}
+
+func beUint(v []byte) uint64 {
+	var x uint64
+	for _, c := range v {
+		x = x<<8 | uint64(c)
+	}
+	return x
+}
+
+func allOnes(m []byte) bool {
+	for _, c := range m {
+		if c != 0xff {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(m []byte) bool {
+	for _, c := range m {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// cidr returns the prefix length of mask m, or -1 if m is not a prefix.
+func cidr(m []byte) int {
+	n := 0
+	for _, c := range m {
+		n += bits.LeadingZeros8(^c)
+		if c != 0xff {
+			break
+		}
+	}
+	for k := 0; k < len(m)*8; k++ {
+		bit := m[k/8]&(0x80>>(k%8)) != 0
+		if bit != (k < n) {
+			return -1
+		}
+	}
+	return n
+}
+
+// AppendValue appends value[/mask] as OVS prints it for field i (mf_format).
+// mask is nil for an exact value. value and mask have the field's wire
+// width (or the mapped length for tun_metadata).
+func (i *Info) AppendValue(b []byte, value, mask []byte) []byte {
+	if mask != nil && allOnes(mask) {
+		mask = nil
+	}
+	switch i.Format {
+	case fmtEthernet:
+		b = appendMAC(b, value)
+		if mask != nil {
+			b = appendMAC(append(b, '/'), mask)
+		}
+		return b
+	case fmtIPv4, fmtIPv6:
+		return appendIPMasked(b, value, mask)
+	case fmtPort16:
+		if mask == nil && len(value) == 2 {
+			return AppendPort(b, binary.BigEndian.Uint16(value))
+		}
+	case fmtPort32:
+		if mask == nil && len(value) == 4 {
+			p := binary.BigEndian.Uint32(value)
+			if p >= 0xffffff00 || p < 0xff00 {
+				return AppendPort(b, Port32To16(p))
+			}
+		}
+	case fmtCTState, fmtTCPFlags, fmtTunFlags:
+		names, max := ctStateNames, uint32(0xff)
+		if i.Format == fmtTCPFlags {
+			names, max = tcpFlagNames, 0xfff
+		} else if i.Format == fmtTunFlags {
+			names, max = tunFlagNames, 0x7 // FLOW_TNL_F_MASK: public bit 1 never fills it
+		}
+		m := max
+		if mask != nil {
+			m = uint32(beUint(mask))
+		}
+		if i.Format == fmtTunFlags {
+			m &= 1
+		}
+		return AppendFlags(b, names, uint32(beUint(value)), m, max)
+	case fmtFrag:
+		m := uint8(3)
+		if mask != nil && len(mask) == 1 {
+			m = mask[0]
+		}
+		if len(value) == 1 {
+			if s := FragName(value[0], m); s != "" {
+				return append(b, s...)
+			}
+		}
+	case fmtDecimal:
+		if len(value) <= 8 {
+			b = strconv.AppendUint(b, beUint(value), 10)
+			if mask != nil {
+				b = AppendHex(append(b, '/'), mask)
+			}
+			return b
+		}
+	}
+	b = AppendHex(b, value)
+	if mask != nil {
+		b = AppendHex(append(b, '/'), mask)
+	}
+	return b
+}
+
+// FragName names an ip_frag value/mask as match_format does; "" if none.
+func FragName(v, m uint8) string {
+	switch m & 3 {
+	case 3:
+		return [4]string{"no", "first", "<error>", "later"}[v&3]
+	case 1:
+		return [2]string{"no", "yes"}[v&1]
+	case 2:
+		return [2]string{"not_later", "later"}[(v>>1)&1]
+	}
+	return ""
+}
+
+func appendMAC(b []byte, v []byte) []byte {
+	for k, c := range v {
+		if k > 0 {
+			b = append(b, ':')
+		}
+		b = fmt.Appendf(b, "%02x", c)
+	}
+	return b
+}
+
+func appendIPMasked(b, v, m []byte) []byte {
+	a, ok := netip.AddrFromSlice(v)
+	if !ok {
+		return AppendHex(b, v)
+	}
+	b = a.AppendTo(b)
+	if m == nil {
+		return b
+	}
+	if n := cidr(m); n >= 0 {
+		return strconv.AppendInt(append(b, '/'), int64(n), 10)
+	}
+	ma, _ := netip.AddrFromSlice(m)
+	return ma.AppendTo(append(b, '/'))
+}
+
+// ParseValue parses value[/mask] for field i with its wire width (for an
+// unmapped tun_metadata the significant bytes). mask is nil when exact.
+func (i *Info) ParseValue(s string) (value, mask []byte, err error) {
+	return i.ParseValueCtx(s, nil)
+}
+
+// ParseValueCtx is ParseValue with the tun_metadata lengths of ctx.
+func (i *Info) ParseValueCtx(s string, ctx *Context) (value, mask []byte, err error) {
+	n := i.Bytes
+	if i.VarLen {
+		n = i.ValueLen(ctx)
+	}
+	value, mask, err = i.parse(s, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	if mask != nil && !i.Maskable && !allOnes(mask) {
+		return nil, nil, fmt.Errorf("%s: field does not support masking", i.Name)
+	}
+	if mask != nil && coversBits(mask, i.Bits) {
+		mask = nil
+	}
+	return value, mask, nil
+}
+
+func (i *Info) parse(s string, n int) (v, m []byte, err error) {
+	vs, ms, masked := strings.Cut(s, "/")
+	switch i.Format {
+	case fmtEthernet:
+		if v, err = parseMAC(vs); err == nil && masked {
+			m, err = parseMAC(ms)
+		}
+		return v, m, err
+	case fmtIPv4, fmtIPv6:
+		return parseIPMasked(vs, ms, masked, n)
+	case fmtPort16, fmtPort32:
+		if !masked {
+			p, ok := ParsePort(s)
+			if !ok {
+				return nil, nil, fmt.Errorf("%s: %q: bad port", i.Name, s)
+			}
+			v = make([]byte, n)
+			if n == 4 {
+				binary.BigEndian.PutUint32(v, Port16To32(p))
+			} else {
+				binary.BigEndian.PutUint16(v, p)
+			}
+			return v, nil, nil
+		}
+	case fmtFrag:
+		for _, f := range fragNames {
+			if f.name == s {
+				return []byte{f.v}, []byte{f.m}, nil
+			}
+		}
+	case fmtCTState, fmtTCPFlags, fmtTunFlags:
+		if s != "" && (s[0] < '0' || s[0] > '9') {
+			return i.parseFlags(s, n)
+		}
+	}
+	if v, err = parseInt(vs, n); err == nil && masked {
+		m, err = parseInt(ms, n)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", i.Name, err)
+	}
+	if i.VarLen && n == 0 {
+		v, m = shrink(v, m)
+	}
+	return v, m, nil
+}
+
+var fragNames = []struct {
+	name string
+	v, m uint8
+}{{"no", 0, 3}, {"yes", 1, 1}, {"first", 1, 3}, {"later", 3, 3}, {"not_later", 0, 2}}
+
+// shrink trims an unmapped tun_metadata value to its significant bytes.
+func shrink(v, m []byte) ([]byte, []byte) {
+	if m == nil && allZero(v) {
+		return []byte{}, nil // as ovs-ofctl: a zero-length field
+	}
+	k := 0
+	for k < len(v)-1 && v[k] == 0 && (m == nil || m[k] == 0) {
+		k++
+	}
+	if m != nil {
+		m = m[k:]
+	}
+	return v[k:], m
+}
+
+// parseInt parses a decimal or 0x-hex integer of any width into n bytes
+// (n == 0: up to 124 bytes, unmapped tun_metadata).
+func parseInt(s string, n int) ([]byte, error) {
+	x, ok := new(big.Int).SetString(s, 0)
+	if strings.HasPrefix(s, "0") && !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
+		x, ok = new(big.Int).SetString(s, 10) // OVS reads a leading 0 as decimal
+	}
+	if !ok || x.Sign() < 0 {
+		return nil, fmt.Errorf("%q: bad value", s)
+	}
+	max := n
+	if max == 0 {
+		max = 124
+	}
+	bs := x.Bytes()
+	if len(bs) > max {
+		return nil, fmt.Errorf("%q: value too large", s)
+	}
+	if n == 0 {
+		n = max
+	}
+	out := make([]byte, n)
+	copy(out[n-len(bs):], bs)
+	return out, nil
+}
+
+func parseMAC(s string) ([]byte, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 6 {
+		return nil, fmt.Errorf("%q: bad Ethernet address", s)
+	}
+	v := make([]byte, 6)
+	for k, p := range parts {
+		x, err := strconv.ParseUint(p, 16, 8)
+		if err != nil || len(p) == 0 || len(p) > 2 {
+			return nil, fmt.Errorf("%q: bad Ethernet address", s)
+		}
+		v[k] = byte(x)
+	}
+	return v, nil
+}
+
+func parseIPMasked(vs, ms string, masked bool, n int) (v, m []byte, err error) {
+	a, err := netip.ParseAddr(vs)
+	if err != nil || (n == 4) != a.Is4() {
+		return nil, nil, fmt.Errorf("%q: bad IP address", vs)
+	}
+	v = a.AsSlice()
+	if !masked {
+		return v, nil, nil
+	}
+	if bitsN, err := strconv.Atoi(ms); err == nil {
+		if bitsN < 0 || bitsN > n*8 {
+			return nil, nil, fmt.Errorf("%q: bad prefix length", ms)
+		}
+		m = make([]byte, n)
+		for k := 0; k < bitsN; k++ {
+			m[k/8] |= 0x80 >> (k % 8)
+		}
+		return v, m, nil
+	}
+	ma, err := netip.ParseAddr(ms)
+	if err != nil || ma.Is4() != a.Is4() {
+		return nil, nil, fmt.Errorf("%q: bad IP mask", ms)
+	}
+	return v, ma.AsSlice(), nil
+}
+
+// parseFlags reads "+a-b" (masked) or "a|b" (exact) flag names.
+func (i *Info) parseFlags(s string, n int) (v, m []byte, err error) {
+	names, max := ctStateNames, uint32(0xff)
+	if i.Format == fmtTCPFlags {
+		names, max = tcpFlagNames, 0xfff
+	} else if i.Format == fmtTunFlags {
+		names, max = tunFlagNames, 1
+	}
+	var val, mask uint32
+	find := func(name string) (uint32, error) {
+		for k, nm := range names {
+			if nm == name {
+				return 1 << k, nil
+			}
+		}
+		return 0, fmt.Errorf("%s: %q: unknown flag", i.Name, name)
+	}
+	if s[0] == '+' || s[0] == '-' {
+		for s != "" {
+			sign := s[0]
+			if sign != '+' && sign != '-' {
+				return nil, nil, fmt.Errorf("%s: %q: expected + or -", i.Name, s)
+			}
+			end := strings.IndexAny(s[1:], "+-") + 1
+			if end == 0 {
+				end = len(s)
+			}
+			bit, err := find(s[1:end])
+			if err != nil {
+				return nil, nil, err
+			}
+			if mask&bit != 0 {
+				return nil, nil, fmt.Errorf("%s: %q: flag given twice", i.Name, s[1:end])
+			}
+			mask |= bit
+			if sign == '+' {
+				val |= bit
+			}
+			s = s[end:]
+		}
+	} else {
+		for _, name := range strings.Split(s, "|") {
+			bit, err := find(name)
+			if err != nil {
+				return nil, nil, err
+			}
+			val |= bit
+		}
+		mask = max
+	}
+	v, m = make([]byte, n), make([]byte, n)
+	putUint(v, uint64(val))
+	putUint(m, uint64(mask))
+	return v, m, nil
+}
+
+func putUint(b []byte, x uint64) {
+	for k := len(b) - 1; k >= 0; k-- {
+		b[k] = byte(x)
+		x >>= 8
+	}
+}
+
+// coversBits reports whether mask has all of the low n bits set: an exact
+// match for a field of n significant bits.
+func coversBits(mask []byte, n int) bool {
+	for k := len(mask) - 1; k >= 0 && n > 0; k-- {
+		want := byte(0xff)
+		if n < 8 {
+			want = byte(1)<<n - 1
+		}
+		if mask[k]&want != want {
+			return false
+		}
+		n -= 8
+	}
+	return true
+}
