@@ -42,8 +42,21 @@ type Config struct {
 	// State holds the desired tables. Pass the same State to a bridge
 	// spawned again to keep its desired state; nil makes a new one.
 	State *reconciler.State
+	// TLS configures ssl: targets: the same three files as ovs-ofctl's
+	// --private-key, --certificate and --ca-cert.
+	TLS TLSFiles
+	// ReceiverMiddleware wraps the Receive of each of the bridge's three
+	// actors (tracing, metrics; the tests inject panics with it).
+	ReceiverMiddleware []actor.ReceiverMiddleware
 	// Logger is the bridge's logger; nothing is logged when nil.
 	Logger *zap.Logger
+}
+
+// TLSFiles names the PEM files of an ssl: connection, as ovs-ofctl takes
+// them: our private key and certificate, and the CA that signed the
+// switch's certificate.
+type TLSFiles struct {
+	PrivateKey, Certificate, CACert string
 }
 
 func (c Config) withDefaults() Config {
@@ -79,6 +92,10 @@ type Bridge struct {
 // Props returns the props of a bridge subtree's supervisor.
 func Props(cfg Config) *actor.Props {
 	cfg = cfg.withDefaults()
+	return props(cfg)
+}
+
+func props(cfg Config) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &bridge{cfg: cfg} },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(100, time.Minute, func(reason any) actor.Directive {
 			cfg.Logger.Error("actor failed; restarting it", zap.Any("reason", reason))
@@ -89,7 +106,7 @@ func Props(cfg Config) *actor.Props {
 // Spawn starts a bridge subtree under parent, named after the bridge.
 func Spawn(parent actor.SpawnerContext, cfg Config) (*Bridge, error) {
 	cfg = cfg.withDefaults()
-	pid, err := parent.SpawnNamed(Props(cfg), "bridge-"+cfg.Bridge)
+	pid, err := parent.SpawnNamed(props(cfg), "bridge-"+cfg.Bridge)
 	if err != nil {
 		return nil, err
 	}
@@ -136,12 +153,18 @@ func (b *bridge) start(ctx actor.Context) {
 	cfg := b.cfg
 	subs := append([]*actor.PID(nil), cfg.Subscribers...)
 
-	_, err := ctx.SpawnNamed(reconciler.Props(reconciler.Config{
+	mw := func(p *actor.Props) *actor.Props {
+		if len(cfg.ReceiverMiddleware) > 0 {
+			p.Configure(actor.WithReceiverMiddleware(cfg.ReceiverMiddleware...))
+		}
+		return p
+	}
+	_, err := ctx.SpawnNamed(mw(reconciler.Props(reconciler.Config{
 		Connection:  b.conn,
 		State:       cfg.State,
 		Subscribers: subs,
 		Logger:      cfg.Logger,
-	}), "reconciler")
+	})), "reconciler")
 	b.must(err)
 	nc := negotiator.DefaultConfig()
 	nc.OptionClass, nc.OptionType, nc.OptionLen = cfg.Geneve.Class, cfg.Geneve.Type, cfg.Geneve.Len
@@ -154,15 +177,15 @@ func (b *bridge) start(ctx actor.Context) {
 		Logger:      cfg.Logger,
 	})
 	b.must(err)
-	_, err = ctx.SpawnNamed(np, "negotiator")
+	_, err = ctx.SpawnNamed(mw(np), "negotiator")
 	b.must(err)
-	_, err = ctx.SpawnNamed(connection.Props(connection.Config{
+	_, err = ctx.SpawnNamed(mw(connection.Props(connection.Config{
 		Target:      cfg.Target,
 		Versions:    cfg.Versions,
 		Probe:       cfg.Probe,
 		Subscribers: append([]*actor.PID{b.negot, b.recon}, subs...),
 		Logger:      cfg.Logger,
-	}), "connection")
+	})), "connection")
 	b.must(err)
 }
 

@@ -52,6 +52,9 @@ func (a *connActor) handleSend(ctx actor.Context, m *messages.Send) {
 	}
 	for i, off := range offs {
 		setXID(buf[off:], first+uint32(i))
+		if r := bundleRoleOf(buf[off:]); r != notBundle {
+			a.tx.lookup(first + uint32(i)).bundle = r
+		}
 	}
 	ctx.Send(to, &messages.Sent{Ref: m.Ref, Seq: a.seq, FirstXID: first, N: n, InFlight: a.tx.inFlight(to)})
 	if n > 0 {

@@ -2,6 +2,7 @@ package connection
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -17,7 +18,20 @@ type txn struct {
 	// mpDropped: a multipart reply broke a reassembly limit; its holder
 	// was told and its remaining parts are dropped until the last.
 	mpDropped bool
+
+	// bundle says whether this is a bundle ADD_MESSAGE or the COMMIT or
+	// DISCARD that ends a bundle: see barrier.
+	bundle bundleRole
 }
+
+// bundleRole is a transaction's part in a bundle.
+type bundleRole uint8
+
+const (
+	notBundle bundleRole = iota
+	bundleAdd            // ADD_MESSAGE: may still fail at commit
+	bundleEnd            // COMMIT_REQUEST or DISCARD_REQUEST
+)
 
 // holder is the actor a Send named as ReplyTo, and its open transactions in
 // the order they were sent.
@@ -139,17 +153,43 @@ func (t *table) complete(tx *txn) {
 
 // barrier finishes tx and every earlier transaction of its holder: the
 // switch has processed everything sent before a barrier request when it
-// answers it (OpenFlow 1.3.5 §6.2).
+// answers it (OpenFlow 1.3.5 §6.2). A bundle ADD_MESSAGE is the exception
+// until its bundle is committed or discarded: OVS reports a message that
+// fails at COMMIT with the xid of its ADD_MESSAGE, so that xid must still
+// lead to its holder. It finishes with the first barrier after the COMMIT.
 func (t *table) barrier(tx *txn) {
 	h := tx.holder
 	if h == nil {
 		t.finish(tx)
 		return
 	}
-	for len(h.open) > 0 && !tx.done {
-		t.finish(h.open[0])
-		h.open = h.open[1:]
+	end := -1
+	for i, o := range h.open {
+		if o == tx {
+			end = i
+			break
+		}
 	}
+	if end < 0 {
+		t.finish(tx)
+		t.trim(h)
+		return
+	}
+	kept := make([]*txn, 0, len(h.open))
+	ended := false
+	for i := end; i >= 0; i-- {
+		o := h.open[i]
+		if o.bundle == bundleEnd {
+			ended = true
+		}
+		if o.bundle == bundleAdd && !ended && !o.done {
+			kept = append(kept, o)
+			continue
+		}
+		t.finish(o)
+	}
+	slices.Reverse(kept)
+	h.open = append(kept, h.open[end+1:]...)
 	t.trim(h)
 }
 

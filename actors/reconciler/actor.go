@@ -252,11 +252,18 @@ func (a *reconcilerActor) onReply(ctx actor.Context, m *messages.Reply) {
 func (a *reconcilerActor) endRound(ctx actor.Context) {
 	r := a.round
 	a.round = nil
-	for _, it := range r.finish(a.st.flows, a.st.groups, a.st.meters) {
+	refused := r.finish(a.st.flows, a.st.groups, a.st.meters)
+	for _, it := range refused {
 		a.reject(ctx, it)
 	}
 	if r.failed != "" {
-		a.scheduleRetry(ctx)
+		if len(refused) > 0 {
+			// The culprit is known and left out: the next round can
+			// succeed at once.
+			a.kick(ctx)
+		} else {
+			a.scheduleRetry(ctx)
+		}
 		return
 	}
 	a.retryIn = 0

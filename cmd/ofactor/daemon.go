@@ -45,6 +45,7 @@ func newDaemon(o *runOptions, log *zap.Logger) *daemon {
 		Target:      o.target,
 		Geneve:      o.geneve,
 		Probe:       o.probe,
+		TLS:         o.tls,
 		Subscribers: []*actor.PID{sink},
 		Logger:      log,
 	})

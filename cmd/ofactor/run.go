@@ -36,6 +36,9 @@ Options:
   --meters FILE       meters, as ovs-ofctl add-meter takes them
   --geneve C,T,L      Geneve option class,type,len to map (default 0x0102,0x80,4)
   --probe DURATION    inactivity probe interval (default 0: off)
+  --private-key FILE  for ssl: targets, our private key (PEM)
+  --certificate FILE  for ssl: targets, our certificate (PEM)
+  --ca-cert FILE      for ssl: targets, the CA certificate the switch's must chain to
   --once              exit when the switch holds the desired state (0), or
                       after installing the rest when anything was refused (1)
   --timeout DURATION  with --once: give up after this long (default 5m)
@@ -49,6 +52,7 @@ type runOptions struct {
 	geneve              ofactor.GeneveOption
 	probe, timeout      time.Duration
 	once                bool
+	tls                 ofactor.TLSFiles
 	logLevel, logFormat string
 }
 
@@ -64,6 +68,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs.StringVar(&o.files.Meters, "meters", "", "")
 	geneve := fs.String("geneve", "0x0102,0x80,4", "")
 	fs.DurationVar(&o.probe, "probe", 0, "")
+	fs.StringVar(&o.tls.PrivateKey, "private-key", "", "")
+	fs.StringVar(&o.tls.Certificate, "certificate", "", "")
+	fs.StringVar(&o.tls.CACert, "ca-cert", "", "")
 	fs.BoolVar(&o.once, "once", false, "")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "")
 	fs.StringVar(&o.logLevel, "log-level", "info", "")

@@ -27,9 +27,24 @@ package action
 // appendONFHeader and onfBody do the same for ONF actions (exp_type u16 and
 // 2 bytes of padding). appendOFHeader starts a standard action.
 //
-// Subfields (NXM_NX_REG0[0..15]) are the Subfield type: decodeSubfield,
-// (Subfield).appendText, parseSubfield, and ofsNbits / splitOfsNbits for
-// the nxm_encode_ofs_nbits packing.
+// Subfields (NXM_NX_REG0[0..15]) are the Subfield type: subfieldOf(header,
+// ofs_nbits) decodes one, (Subfield).appendText writes it with the NXM name,
+// parseSubfield / parseSubfieldCtx read it, (Subfield).check and checkDst
+// are mf_check_src / mf_check_dst, lookupField(header) finds a field as OVS
+// does (length checked), nxmHeader(h) gives the NXM header OVS writes for a
+// field, ofsNbits / splitOfsNbits pack nxm_encode_ofs_nbits.
+//
+// Values: appendValue(b, info, value, mask) and parseValue(ctx, info, s)
+// (alias parseValueCtx) write and read a field's value as ovs-ofctl does.
+// Ports: appendPort (16-bit, names LOCAL, IN_PORT, ...), appendPort32,
+// port16 / port32 between OpenFlow 1.0 and 1.1+ numbering, validOutPort.
+//
+// Validation: Validate(ctx, l) checks *Raw actions by their header and
+// calls validate(ctx) on every action implementing validator. Decoders
+// reject what OVS rejects at decode time when the action could not be
+// written back as it came (nonzero padding, bad lengths); the rest (unknown
+// fields, out-of-range subfields, ports) is left to validate, so that
+// DecodeList stays lenient.
 
 import (
 	"errors"
@@ -74,7 +89,11 @@ func DecodeList(ctx Context, b []byte) (List, error) {
 		}
 		n := int(be.Uint16(b[2:]))
 		if n < 8 || n%8 != 0 || n > len(b) {
-			return nil, fmt.Errorf("action[%d]: length %d of %d: %w", i, n, len(b), ofpErr("OFPBAC_BAD_LEN"))
+			code := "OFPBAC_BAD_LEN"
+			if t := be.Uint16(b); t != 0xffff && ofDecoders[t] == nil {
+				code = "OFPBAC_BAD_TYPE" // OVS looks the type up first
+			}
+			return nil, fmt.Errorf("action[%d]: length %d of %d: %w", i, n, len(b), ofpErr(code))
 		}
 		a, err := decodeOne(ctx, b[:n])
 		if err != nil {
@@ -198,7 +217,7 @@ func rawError(b []byte) error {
 	}
 	switch t := be.Uint16(b); {
 	case t == 25:
-		return ofpErr("OFPBAC_BAD_SET_TYPE")
+		return setFieldRawError(b[4:])
 	case t != 0xffff:
 		return ofpErr("OFPBAC_BAD_TYPE")
 	case len(b) < 10:

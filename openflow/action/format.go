@@ -63,7 +63,7 @@ func splitOfsNbits(v uint16) (ofs, bits int) { return int(v >> 6), int(v&0x3f) +
 // subfieldOf builds the Subfield of an ofs_nbits pair and a header.
 func subfieldOf(h uint32, on uint16) Subfield {
 	ofs, bits := splitOfsNbits(on)
-	return Subfield{Header: oxm.Header(h) &^ 0x100, Ofs: ofs, Bits: bits}
+	return Subfield{Header: oxm.Header(h), Ofs: ofs, Bits: bits}
 }
 
 // fieldName is the name OVS prints for a field in a subfield: its NXM name
@@ -130,14 +130,14 @@ func (sf Subfield) checkDst() error {
 	return nil
 }
 
-// lookupField is the field of header h as OVS finds it: the length must
-// be the field's (any for tun_metadata).
+// lookupField is the field of header h as OVS finds it for a subfield
+// (nxm_field_by_header): the length must be the field's, doubled when the
+// mask bit is set.
 func lookupField(h oxm.Header) *oxm.Info {
-	info := oxm.ByHeader(h)
-	if info == nil || h.Class() == 0xffff || (!info.VarLen && int(h.Length()) != info.Bytes) {
+	if h.Class() == 0xffff {
 		return nil
 	}
-	return info
+	return oxm.ByHeader(h)
 }
 
 // Reserved ports in OVS's 16-bit numbering (OF1.0, Nicira actions).

@@ -88,9 +88,9 @@ func (i *WriteMetadata) AppendBinary(b []byte) ([]byte, error) {
 }
 
 func (i *WriteMetadata) AppendText(b []byte) ([]byte, error) {
-	b = fmt.Appendf(b, "write_metadata:%#x", i.Metadata)
+	b = appendHex64(append(b, "write_metadata:"...), i.Metadata)
 	if i.Mask != ^uint64(0) {
-		b = fmt.Appendf(b, "/%#x", i.Mask)
+		b = appendHex64(append(b, '/'), i.Mask)
 	}
 	return b, nil
 }
@@ -184,20 +184,15 @@ var instLen = map[uint16]int{instGotoTable: 8, instWriteMetadata: 24, instClearA
 
 // DecodeInstructions decodes a flow's instructions. Unknown instruction
 // types are kept as *RawInstruction (ValidateInstructions rejects them);
-// a bad length is OFPBIC_BAD_LEN.
+// a bad length is OFPBIC_BAD_LEN and a repeated instruction
+// OFPBIC_DUP_INST, found before any action is decoded, as OVS does.
 func DecodeInstructions(ctx Context, b []byte) (Instructions, error) {
+	if err := checkInstructionList(b); err != nil {
+		return nil, err
+	}
 	var is Instructions
 	for n := 0; len(b) > 0; n++ {
-		if len(b) < 8 {
-			return nil, fmt.Errorf("instruction[%d]: truncated: %w", n, ofpErr("OFPBIC_BAD_LEN"))
-		}
-		t, l := be.Uint16(b), int(be.Uint16(b[2:]))
-		if l < 8 || l%8 != 0 || l > len(b) {
-			return nil, fmt.Errorf("instruction[%d]: length %d of %d: %w", n, l, len(b), ofpErr("OFPBIC_BAD_LEN"))
-		}
-		if want, ok := instLen[t]; ok && l != want {
-			return nil, fmt.Errorf("instruction[%d]: length %d, want %d: %w", n, l, want, ofpErr("OFPBIC_BAD_LEN"))
-		}
+		t, l := be.Uint16(b), int(be.Uint16(b[2:])) // checked above
 		i, err := decodeInstruction(ctx, t, b[:l])
 		if err != nil {
 			return nil, fmt.Errorf("instruction[%d]: %w", n, err)
@@ -206,6 +201,32 @@ func DecodeInstructions(ctx Context, b []byte) (Instructions, error) {
 		b = b[l:]
 	}
 	return is, nil
+}
+
+// checkInstructionList checks the instructions' lengths and that no type
+// repeats, all before any action list is decoded, as OVS does.
+func checkInstructionList(b []byte) error {
+	seen := map[uint16]bool{}
+	for n := 0; len(b) > 0; n++ {
+		if len(b) < 8 {
+			return fmt.Errorf("instruction[%d]: truncated: %w", n, ofpErr("OFPBIC_BAD_LEN"))
+		}
+		t, l := be.Uint16(b), int(be.Uint16(b[2:]))
+		if l < 8 || l%8 != 0 || l > len(b) {
+			return fmt.Errorf("instruction[%d]: length %d of %d: %w", n, l, len(b), ofpErr("OFPBIC_BAD_LEN"))
+		}
+		if want, ok := instLen[t]; ok && l != want {
+			return fmt.Errorf("instruction[%d]: length %d, want %d: %w", n, l, want, ofpErr("OFPBIC_BAD_LEN"))
+		}
+		if t >= instGotoTable && t <= instMeter {
+			if seen[t] {
+				return fmt.Errorf("instruction[%d]: %w", n, ofpErr("OFPBIC_DUP_INST"))
+			}
+			seen[t] = true
+		}
+		b = b[l:]
+	}
+	return nil
 }
 
 func decodeInstruction(ctx Context, t uint16, b []byte) (Instruction, error) {
@@ -249,6 +270,10 @@ func ValidateInstructions(ctx Context, is Instructions) error {
 		case *GotoTable:
 			if i.Table <= ctx.Table {
 				err = ofpErr("OFPBIC_BAD_TABLE_ID")
+			}
+		case *Meter:
+			if i.ID == 0 || i.ID > 0xffff0000 {
+				err = ofpErr("OFPMMFC_INVALID_METER")
 			}
 		case *ApplyActions:
 			err = Validate(ctx, i.Actions)

@@ -133,11 +133,12 @@ func parseResubmit(ctx Context, kw, s string, hasArg bool) (Action, error) {
 }
 
 // nxNoArg is a Nicira action with no arguments: NXAST_POP_QUEUE,
-// NXAST_EXIT, NXAST_DEC_TTL (prints as dec_ttl) and NXAST_CT_CLEAR.
+// NXAST_EXIT and NXAST_CT_CLEAR. (OVS 3.1 rejects NXAST_DEC_TTL outside
+// OpenFlow 1.0, so it stays raw.)
 type nxNoArg struct{ Sub uint16 }
 
 var nxNoArgNames = map[uint16]string{
-	nxPopQueue: "pop_queue", nxExit: "exit", nxDecTTL: "dec_ttl", nxCTClear: "ct_clear",
+	nxPopQueue: "pop_queue", nxExit: "exit", nxCTClear: "ct_clear",
 }
 
 func (a *nxNoArg) AppendBinary(b []byte) ([]byte, error) {
@@ -384,14 +385,12 @@ func init() {
 	registerParser("resubmit", parseResubmit)
 	for sub, name := range nxNoArgNames {
 		registerNX(sub, decodeNXNoArg)
-		if sub != nxDecTTL {
-			registerParser(name, func(ctx Context, kw, s string, hasArg bool) (Action, error) {
-				if s != "" {
-					return nil, fmt.Errorf("%s takes no argument", kw)
-				}
-				return &nxNoArg{Sub: sub}, nil
-			})
-		}
+		registerParser(name, func(ctx Context, kw, s string, hasArg bool) (Action, error) {
+			if s != "" {
+				return nil, fmt.Errorf("%s takes no argument", kw)
+			}
+			return &nxNoArg{Sub: sub}, nil
+		})
 	}
 	registerNX(nxSetTunnel, decodeSetTunnel)
 	registerNX(nxSetTunnel64, decodeSetTunnel)

@@ -38,12 +38,14 @@ func init() {
 //	 0       2       4               8       10      12              16
 //	+-------+-------+---------------+-------+-------+---------------+
 //	| 0xffff|  len  | vendor 0x2320 |  35   | flags |   zone_src    |
-//	+-------+-------+---------------+-------+-------+---------------+
-//	|zone   |table  |  pad (3)  |  alg  |  actions...
-//	+-------+-------+---------------+---------------
+//	+-------+---+---+-----------+---+-------+-------+---------------+
+//	| zone  |tbl|   pad (3)     |  alg  |  actions ...
+//	+-------+---+---------------+-------+----------------
+//
+// zone is zone_ofs_nbits when zone_src names a field, else the zone.
 type CT struct {
 	Flags       uint16   // CTCommit, CTForce
-	ZoneSrc     Subfield // zero Field: the zone is ZoneImm
+	ZoneSrc     Subfield // zero Header: the zone is ZoneImm
 	ZoneImm     uint16
 	RecircTable uint8 // 255: none
 	Alg         uint16
@@ -293,14 +295,19 @@ func decodeNAT(ctx Context, b []byte) (Action, error) {
 		return nil, nxaError(ctx, "nat", "OFPBAC_BAD_LEN")
 	}
 	a := &NAT{Flags: be.Uint16(b[12:])}
-	present := be.Uint16(b[14:])
-	opts := b[16:]
-	bad := func() (Action, error) { return nil, nxaError(ctx, "nat", "OFPBAC_BAD_ARGUMENT") }
 	if a.Flags&^natFlagsMask != 0 ||
 		a.Flags&(NATSrc|NATDst) == NATSrc|NATDst ||
-		a.Flags&(NATProtoHash|NATProtoRandom) == NATProtoHash|NATProtoRandom {
-		return bad()
+		a.Flags&(NATProtoHash|NATProtoRandom) == NATProtoHash|NATProtoRandom ||
+		!a.decodeRange(be.Uint16(b[14:]), b[16:]) {
+		return nil, nxaError(ctx, "nat", "OFPBAC_BAD_ARGUMENT")
 	}
+	return a, nil
+}
+
+// decodeRange reads the fields present says follow (decode_NXAST_RAW_NAT):
+// a range needs its minimum, addresses are of one family and nonzero, and
+// no maximum is below its minimum. Bytes after them are padding.
+func (a *NAT) decodeRange(present uint16, opts []byte) bool {
 	take := func(n int) ([]byte, bool) {
 		if len(opts) < n {
 			return nil, false
@@ -309,63 +316,52 @@ func decodeNAT(ctx Context, b []byte) (Action, error) {
 		opts = opts[n:]
 		return v, true
 	}
-	addr := func(flag uint16, n int, min netip.Addr) (netip.Addr, bool) {
+	addrs := func(n int, maxToo bool) bool {
 		v, ok := take(n)
-		if !ok {
-			return netip.Addr{}, false
+		if !ok || allZero(v) {
+			return false
 		}
-		ip, _ := netip.AddrFromSlice(v)
-		if !min.IsValid() && allZero(v) || min.IsValid() && ip.Less(min) {
-			return netip.Addr{}, false
+		a.Min, _ = netip.AddrFromSlice(v)
+		if !maxToo {
+			return true
 		}
-		return ip, true
+		if v, ok = take(n); !ok {
+			return false
+		}
+		a.Max, _ = netip.AddrFromSlice(v)
+		return !a.Max.Less(a.Min)
 	}
-	var ok bool
 	switch {
 	case present&natRangeIPv4Min != 0:
-		if present&(natRangeIPv6Min|natRangeIPv6Max) != 0 {
-			return bad()
-		}
-		if a.Min, ok = addr(natRangeIPv4Min, 4, netip.Addr{}); !ok {
-			return bad()
-		}
-		if present&natRangeIPv4Max != 0 {
-			if a.Max, ok = addr(natRangeIPv4Max, 4, a.Min); !ok {
-				return bad()
-			}
+		if present&(natRangeIPv6Min|natRangeIPv6Max) != 0 || !addrs(4, present&natRangeIPv4Max != 0) {
+			return false
 		}
 	case present&natRangeIPv4Max != 0:
-		return bad()
+		return false
 	case present&natRangeIPv6Min != 0:
-		if a.Min, ok = addr(natRangeIPv6Min, 16, netip.Addr{}); !ok {
-			return bad()
-		}
-		if present&natRangeIPv6Max != 0 {
-			if a.Max, ok = addr(natRangeIPv6Max, 16, a.Min); !ok {
-				return bad()
-			}
+		if !addrs(16, present&natRangeIPv6Max != 0) {
+			return false
 		}
 	case present&natRangeIPv6Max != 0:
-		return bad()
+		return false
 	}
 	switch {
 	case present&natRangeProtoMin != 0:
 		v, ok := take(2)
 		if !a.Min.IsValid() || !ok || be.Uint16(v) == 0 {
-			return bad()
+			return false
 		}
 		a.ProtoMin = be.Uint16(v)
 		if present&natRangeProtoMax != 0 {
-			v, ok := take(2)
-			if !ok || be.Uint16(v) < a.ProtoMin {
-				return bad()
+			if v, ok = take(2); !ok || be.Uint16(v) < a.ProtoMin {
+				return false
 			}
 			a.ProtoMax = be.Uint16(v)
 		}
 	case present&natRangeProtoMax != 0:
-		return bad()
+		return false
 	}
-	return a, nil
+	return true
 }
 
 func (a *NAT) AppendBinary(b []byte) ([]byte, error) {

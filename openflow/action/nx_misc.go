@@ -290,6 +290,28 @@ func (a *Clone) validate(ctx Context) error {
 	if err := Validate(ctx, a.Actions); err != nil {
 		return fmt.Errorf("clone: %w", err)
 	}
+	if err := nxaConjunctionRule(a.Actions); err != nil {
+		return fmt.Errorf("clone: %w", err)
+	}
+	return nil
+}
+
+// nxaConjunctionRule is ofpacts_verify's rule that a list holding a
+// conjunction holds nothing but conjunctions and notes.
+func nxaConjunctionRule(l List) error {
+	conj, other := false, false
+	for _, a := range l {
+		switch a.(type) {
+		case *Conjunction:
+			conj = true
+		case *Note:
+		default:
+			other = true
+		}
+	}
+	if conj && other {
+		return fmt.Errorf("conjunction along with other actions: %w", ofpErr("NXBAC_BAD_CONJUNCTION"))
+	}
 	return nil
 }
 
@@ -418,6 +440,9 @@ func parseDeleteField(ctx Context, kw, arg string, hasArg bool) (Action, error) 
 type DecNSHTTL struct{}
 
 func decodeDecNSHTTL(ctx Context, b []byte) (Action, error) {
+	if nxaBefore13(ctx) {
+		return nil, nil // NX1.3+ only: unknown before, as in OVS
+	}
 	if len(b) != 16 {
 		return nil, nxaError(ctx, "dec_nsh_ttl", "OFPBAC_BAD_LEN")
 	}
@@ -499,6 +524,10 @@ func nxaChomp(b []byte) []byte {
 	}
 	return b
 }
+
+// nxaBefore13 reports a version before OpenFlow 1.3, in which OVS does not
+// know the NSH-era actions (encap, decap, dec_nsh_ttl).
+func nxaBefore13(ctx Context) bool { return ctx.Version != 0 && ctx.Version < 4 }
 
 // nxaSpan is strspn: the length of the prefix of s made of bytes in set.
 func nxaSpan(s, set string) int {
@@ -862,6 +891,9 @@ type Encap struct {
 }
 
 func decodeEncap(ctx Context, b []byte) (Action, error) {
+	if nxaBefore13(ctx) {
+		return nil, nil // NX1.3+ only: unknown before, as in OVS
+	}
 	if len(b) < 16 {
 		return nil, nxaError(ctx, "encap", "OFPBAC_BAD_LEN")
 	}
@@ -1028,6 +1060,9 @@ type Decap struct {
 }
 
 func decodeDecap(ctx Context, b []byte) (Action, error) {
+	if nxaBefore13(ctx) {
+		return nil, nil // NX1.3+ only: unknown before, as in OVS
+	}
 	if len(b) < 16 {
 		return nil, nxaError(ctx, "decap", "OFPBAC_BAD_LEN")
 	}

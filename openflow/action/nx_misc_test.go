@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -239,6 +241,13 @@ var nxtMiscTexts = []string{
 	"bundle_load(nw_src,1,hrw,ofport,NXM_NX_REG1[16..31],members:)",
 	"sample(probability=1,collector_set_id=0,obs_domain_id=0,obs_point_id=0,sampling_port=LOCAL,ingress)",
 	"check_pkt_larger(65535)->OXM_OF_METADATA[63]",
+	"sample(probability=65535,collector_set_id=1,obs_domain_id=2,obs_point_id=3)",
+	"sample(probability=1,collector_set_id=0,obs_domain_id=0,obs_point_id=0,sampling_port=5)",
+	"sample(probability=1,collector_set_id=0,obs_domain_id=0,obs_point_id=0,egress)",
+	"delete_field:tun_metadata3",
+	"encap(mpls_mc)",
+	"clone(ct(commit,nat(src=1.2.3.4)),note:01.02.03.04.05.06)",
+	"clone(conjunction(7,2/2),note:01.02.03.04.05.06)",
 }
 
 func TestNXMiscTexts(t *testing.T) {
@@ -327,6 +336,42 @@ var nxtBadDecodes = []struct{ hex, err string }{
 	{"ffff002000002320000a00000032000000000002000000000000000000010004", "OFPBAC_BAD_ARGUMENT"},
 	{"ffff001000002320002a000000000000", ""},
 	{"ffff00100000232000ff000000000000", "OFPBAC_BAD_VENDOR_TYPE"},
+}
+
+// TestNXVersions checks encap, decap and dec_nsh_ttl are unknown before
+// OpenFlow 1.3 (ovs-ofctl: OFPBAC_BAD_VENDOR_TYPE).
+func TestNXVersions(t *testing.T) {
+	for _, h := range []string{"ffff001000002320002e000000018847", "ffff0010000023200030000000000000",
+		"ffff001000002320002f00000000fffe"} {
+		b, _ := hex.DecodeString(h)
+		for v := uint8(1); v <= 6; v++ {
+			l, err := DecodeList(Context{Version: v}, b)
+			if err == nil {
+				err = Validate(Context{Version: v}, l)
+			}
+			if (v < 4) != (err != nil) || err != nil && lastColon(err.Error()) != "OFPBAC_BAD_VENDOR_TYPE" {
+				t.Errorf("%s in version %d: %v", h, v, err)
+			}
+		}
+	}
+}
+
+// TestConjunctionAlone checks the rule that a list with a conjunction
+// holds only conjunctions and notes (ofpacts_verify), inside clone.
+func TestConjunctionAlone(t *testing.T) {
+	const h = "ffff005000002320002a000000000000ffff00300000232000230001000000000000ff0000000000ffff00180000232000240000000100010102030400000000ffff0010000023200022010200000007"
+	b, _ := hex.DecodeString(h)
+	nxtOracleErr(t, b, "NXBAC_BAD_CONJUNCTION")
+	l, err := DecodeList(Context{Version: 4}, b)
+	if err == nil {
+		err = Validate(Context{Version: 4}, l)
+	}
+	if err == nil || lastColon(err.Error()) != "NXBAC_BAD_CONJUNCTION" {
+		t.Errorf("got %v", err)
+	}
+	if err := nxaConjunctionRule(List{&Conjunction{ID: 1, NClauses: 2}, &Note{Data: []byte{1}}}); err != nil {
+		t.Errorf("conjunction with note: %v", err)
+	}
 }
 
 func TestNXMiscBad(t *testing.T) {
@@ -531,4 +576,103 @@ func TestNXDifferential(t *testing.T) {
 		}
 	}
 	t.Logf("%d mutations compared", len(cases))
+}
+
+// nxtFlowModActions serves one ovs-ofctl connection on a unix socket and
+// returns the apply-actions bytes of each flow_mod it sends.
+func nxtFlowModActions(t *testing.T, l net.Listener) [][]byte {
+	c, err := l.Accept()
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer c.Close()
+	c.Write([]byte{4, 0, 0, 8, 0, 0, 0, 1}) // hello, OpenFlow 1.3
+	var out [][]byte
+	for {
+		h := make([]byte, 8)
+		if _, err := io.ReadFull(c, h); err != nil {
+			return out
+		}
+		msg := make([]byte, be.Uint16(h[2:]))
+		copy(msg, h)
+		if _, err := io.ReadFull(c, msg[8:]); err != nil {
+			return out
+		}
+		switch h[1] {
+		case 14: // flow_mod: match at 48, then one apply-actions instruction
+			m := 48 + (int(be.Uint16(msg[50:]))+7)&^7
+			if m+8 <= len(msg) {
+				out = append(out, msg[m+8:m+int(be.Uint16(msg[m+2:]))])
+			}
+		case 20: // barrier
+			c.Write(append([]byte{4, 21, 0, 8}, h[4:8]...))
+		}
+	}
+}
+
+// TestNXParseOracle checks that ovs-ofctl encodes each text of this family
+// as this package does: it runs "ovs-ofctl add-flows" against a socket
+// that records the flow_mods.
+func TestNXParseOracle(t *testing.T) {
+	path, err := exec.LookPath("ovs-ofctl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("ovs-ofctl missing")
+		}
+		t.Skip("ovs-ofctl missing")
+	}
+	var texts []string
+	texts = append(texts, nxtMiscTexts...)
+	texts = append(texts, nxtLearnTexts...)
+	texts = append(texts, nxtOVNActions(t, "ct", "learn", "clone")...)
+	for _, s := range nxtCTTexts {
+		if !strings.Contains(s, "alg=8080") {
+			texts = append(texts, s)
+		}
+	}
+	var flows strings.Builder
+	for _, s := range texts {
+		match := "tcp"
+		switch {
+		case strings.Contains(s, "alg=tftp"):
+			match = "udp"
+		case strings.Contains(s, "::"):
+			match = "tcp6"
+		case strings.Contains(s, "nsh_ttl"):
+			match = "dl_type=0x894f"
+		}
+		fmt.Fprintf(&flows, "%s,actions=%s\n", match, s)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "flows")
+	if err := os.WriteFile(file, []byte(flows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("unix", filepath.Join(dir, "sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan [][]byte)
+	go func() { got <- nxtFlowModActions(t, l) }()
+	cmd := exec.Command(path, "--no-names", "-O", "OpenFlow13", "add-flows", "unix:"+filepath.Join(dir, "sock"), file)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ovs-ofctl add-flows: %v: %s", err, out)
+	}
+	ovs := <-got
+	if len(ovs) != len(texts) {
+		t.Fatalf("%d flow_mods for %d flows", len(ovs), len(texts))
+	}
+	for i, s := range texts {
+		l, err := ParseList(Context{Version: 4}, s)
+		if err != nil {
+			t.Errorf("%s: %v", s, err)
+			continue
+		}
+		mine, err := l.AppendBinary(nil)
+		if err != nil || !bytes.Equal(mine, ovs[i]) {
+			t.Errorf("%s:\n ours %x (%v)\n ovs  %x", s, mine, err, ovs[i])
+		}
+	}
 }

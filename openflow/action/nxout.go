@@ -3,6 +3,8 @@ package action
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ofactor/ofactor/openflow/oxm"
 )
 
 // OutputReg is NXAST_OUTPUT_REG (15, struct nx_action_output_reg:
@@ -137,7 +139,7 @@ func decodeStack(ctx Context, b []byte) (Action, error) {
 		return nil, fmt.Errorf("stack: %w", ofpErr("NXBRC_MUST_BE_ZERO"))
 	}
 	return &Stack{
-		Field: Subfield{Header: subfieldOf(be.Uint32(b[12:]), 0).Header, Ofs: int(be.Uint16(b[10:])), Bits: int(be.Uint16(b[16:]))},
+		Field: Subfield{Header: oxm.Header(be.Uint32(b[12:])), Ofs: int(be.Uint16(b[10:])), Bits: int(be.Uint16(b[16:]))},
 		Pop:   be.Uint16(b[8:]) == nxStackPop,
 	}, nil
 }
@@ -162,6 +164,14 @@ func init() {
 }
 
 func (a *OutputReg) validate(ctx Context) error { return a.Src.check() }
+
+// validate: OVS refuses to truncate below an Ethernet header (14 bytes).
+func (a *OutputTrunc) validate(ctx Context) error {
+	if a.MaxLen < 14 {
+		return badArg("output_trunc: max_len %d", a.MaxLen)
+	}
+	return nil
+}
 
 func (a *Stack) validate(ctx Context) error {
 	if lookupField(a.Field.Header) == nil {

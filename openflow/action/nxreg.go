@@ -58,7 +58,7 @@ func (a *Move) AppendText(b []byte) ([]byte, error) {
 
 func decodeRegMove(ctx Context, b []byte) (Action, error) {
 	if len(b) != 24 {
-		return nil, badLen("move")
+		return nil, fmt.Errorf("move: length %d: %w", len(b), ofpErr("OFPBMC_BAD_LEN"))
 	}
 	n := int(be.Uint16(b[10:]))
 	return &Move{

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -134,6 +135,9 @@ func decodeStd(ctx Context, b []byte) (Action, error) {
 	for i := 0; i < spec.size; i++ {
 		v = v<<8 | uint64(b[4+i])
 	}
+	if err := checkStdArg(t, v); err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.name, err)
+	}
 	return &Std{Type: t, Arg: v}, nil
 }
 
@@ -212,33 +216,85 @@ func allOnes(b []byte) bool {
 }
 
 // decodeSetFieldTLV decodes the OXM TLV of a set_field or reg_load2 (tlv
-// runs to the action's end). An unknown field gives (nil, nil): kept raw.
+// runs to the action's end), checking it in the order OVS's
+// decode_ofpat_set_field does, with its error codes. An unknown field gives
+// (nil, nil): kept raw (Validate: setFieldRawError).
 func decodeSetFieldTLV(ctx Context, tlv []byte, maskOK, load2 bool) (Action, error) {
-	if len(tlv) < 4 {
-		return nil, fmt.Errorf("set_field: %w", ofpErr("OFPBAC_BAD_SET_LEN"))
+	if err := setFieldRawError(tlv); err != nil && !errors.Is(err, ofpErr("OFPBAC_BAD_SET_LEN")) {
+		return nil, fmt.Errorf("set_field: %w", err)
 	}
 	h := oxm.Header(be.Uint32(tlv))
-	info := oxm.ByHeader(h &^ 0x100)
+	info := fieldOfAnyLength(h)
 	if info == nil || h.Class() == 0xffff {
 		return nil, nil
 	}
 	n := int(h.Length())
 	if h.HasMask() {
-		if !maskOK {
-			return nil, fmt.Errorf("set_field: masked: %w", ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
-		}
 		n /= 2
 	}
-	want := info.Bytes
-	if !isTunMetadata(h) && n != want || 4+int(h.Length()) > len(tlv) {
+	if !info.VarLen && n != info.Bytes || h.HasMask() && h.Length()%2 != 0 {
 		return nil, fmt.Errorf("set_field: %s of %d bytes: %w", info.Name, n, ofpErr("OFPBAC_BAD_SET_LEN"))
 	}
-	a := &SetField{Field: h &^ 0x1ff, Value: append([]byte(nil), tlv[4:4+n]...), Load2: load2}
+	if h.HasMask() && !maskOK {
+		return nil, fmt.Errorf("set_field: masked %s: %w", info.Name, ofpErr("OFPBAC_BAD_SET_MASK"))
+	}
+	if 4+int(h.Length()) > len(tlv) {
+		return nil, fmt.Errorf("set_field: %s runs past the action: %w", info.Name, ofpErr("OFPBAC_BAD_SET_LEN"))
+	}
+	if !allZero(tlv[4+h.Length():]) {
+		return nil, fmt.Errorf("set_field: nonzero padding: %w", ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
+	}
+	a := &SetField{Field: h&^0x1ff | oxm.Header(n), Value: append([]byte(nil), tlv[4:4+n]...), Load2: load2}
 	if h.HasMask() {
 		a.Mask = append([]byte(nil), tlv[4+n:4+2*n]...)
 	}
-	a.Field |= oxm.Header(n)
 	return a, nil
+}
+
+// setFieldRawError is OVS's error for a set_field TLV it cannot take, as
+// ovs-ofctl 3.1 reports them: OFPBAC_BAD_SET_TYPE for a zero length or one
+// that runs past the action, else (an unknown field, a wrong length)
+// OFPBAC_BAD_SET_LEN.
+func setFieldRawError(tlv []byte) error {
+	if len(tlv) < 4 {
+		return ofpErr("OFPBAC_BAD_SET_LEN")
+	}
+	if h := oxm.Header(be.Uint32(tlv)); h.Length() == 0 || 4+int(h.Length()) > len(tlv) {
+		return ofpErr("OFPBAC_BAD_SET_TYPE")
+	}
+	return ofpErr("OFPBAC_BAD_SET_LEN")
+}
+
+// fieldOfAnyLength finds the field of h's class and field number whatever
+// h's length says (oxm.ByHeader insists on the right one), so that a wrong
+// length can be reported as such.
+func fieldOfAnyLength(h oxm.Header) *oxm.Info {
+	h &^= 0x1ff
+	for n := 1; n < 256; n++ {
+		if info := oxm.ByHeader(h | oxm.Header(n)); info != nil {
+			return info
+		}
+	}
+	return nil
+}
+
+// validate is the rest of decode_ofpat_set_field: OXM_OF_IN_PORT and
+// read-only fields cannot be set, and vlan_vid needs OFPVID_PRESENT.
+func (a *SetField) validate(ctx Context) error {
+	info := lookupField(a.Field)
+	switch {
+	case info == nil:
+		return fmt.Errorf("set_field: unknown field 0x%08x: %w", uint32(a.Field), ofpErr("OFPBAC_BAD_SET_TYPE"))
+	case a.Field&^0x1ff == 0x80000000, !info.Writable:
+		return fmt.Errorf("set_field: %s is not writable: %w", info.Name, ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
+	case info.Name == "vlan_vid" && (len(a.Value) != 2 || a.Value[0]&0x10 == 0 || a.Value[0] > 0x1f ||
+		a.Mask != nil && a.Mask[0]&0x10 == 0):
+		return fmt.Errorf("set_field: vlan_vid without OFPVID_PRESENT: %w", ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
+	case !info.VarLen && info.Bits < 8*len(a.Value) && !fitsBits(a.Value, info.Bits) && info.Name != "vlan_vid":
+		// mf_is_value_valid for the fields narrower than their bytes.
+		return fmt.Errorf("set_field: %s wider than %d bits: %w", info.Name, info.Bits, ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
+	}
+	return nil
 }
 
 // isTunMetadata is true of tun_metadata0..63, whose length the switch
@@ -351,4 +407,40 @@ func (a *Output) validate(ctx Context) error {
 		return fmt.Errorf("output to port %#x: %w", a.Port, ofpErr("OFPBAC_BAD_OUT_PORT"))
 	}
 	return nil
+}
+
+// checkStdArg rejects the arguments OVS's decoders reject.
+func checkStdArg(t uint16, v uint64) error {
+	bad := false
+	switch t {
+	case 1: // set_vlan_vid
+		bad = v > 0xfff
+	case 2, 14: // set_vlan_pcp, set_mpls_tc
+		bad = v > 7
+	case 7: // mod_nw_tos: DSCP bits only
+		bad = v&3 != 0
+	case 8: // mod_nw_ecn
+		bad = v > 3
+	case 13: // set_mpls_label
+		bad = v > 0xfffff
+	case 17: // push_vlan: 802.1Q or 802.1ad
+		bad = v != 0x8100 && v != 0x88a8
+	case 19: // push_mpls: unicast or multicast MPLS
+		bad = v != 0x8847 && v != 0x8848
+	}
+	if bad {
+		return fmt.Errorf("argument %#x: %w", v, ofpErr("OFPBAC_BAD_ARGUMENT"))
+	}
+	return nil
+}
+
+// fitsBits reports whether the big-endian value v fits in bits bits.
+func fitsBits(v []byte, bits int) bool {
+	for i := range v {
+		hi := 8*(len(v)-i) - bits // bits of v[i] above the limit
+		if hi >= 8 && v[i] != 0 || hi > 0 && hi < 8 && v[i]>>(8-hi) != 0 {
+			return false
+		}
+	}
+	return true
 }

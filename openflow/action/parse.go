@@ -18,9 +18,14 @@ package action
 // ct's exec(...)) returns shiftErr(err, k).
 //
 // Helpers: splitArgs(s) splits "a,b(c,d),e" at top-level commas with each
-// piece's offset; splitKV("k=v") cuts at '=' or ':'; parseNum(s, bits)
-// reads decimal or 0x hex; parseSubfield(s) reads NXM_NX_REG0[0..15];
-// parsePort(s) reads a port; ParseList(ctx, s) parses a nested list.
+// piece's offset (an empty s has no pieces); splitKV("k=v") cuts at '=' or
+// ':'; parseNum(s, bits) reads decimal or 0x hex; parseSubfield(s) /
+// parseSubfieldCtx(ctx, s) read NXM_NX_REG0[0..15] (also reg0, "geneve"
+// with ctx.OXM); parseValue(ctx, info, s) reads a field value; parsePort(s)
+// reads a port; parseHexDots reads 01.02.03; parseArrow cuts "a->b";
+// ParseList(ctx, s) parses a nested list (then shiftErr(err, off, s)).
+// setFieldFor(ctx, header, value, mask, fromLoad) picks OVS's encoding for
+// setting a field (set_field, REG_LOAD runs, REG_LOAD2).
 
 import (
 	"errors"

@@ -129,13 +129,14 @@ func (v vector) encodeText() ([]byte, error) {
 // normalised lists the rows (by line of ofp-actions.tsv) whose text OVS
 // encodes differently from the row's hex, and why.
 var normalised = map[int]string{
-	2:  "OVS writes max_len 0 for an output to a port other than CONTROLLER; the hex has 1234",
-	41: "OVS writes max_len 0 for an output to a port other than CONTROLLER; the hex has 1234",
-	56: "OVS writes max_len 0 for an output to a port other than CONTROLLER; the hex has 1234",
-	64: "OVS writes max_len 0 for an output to a port other than CONTROLLER; the hex has 1234",
-	17: "OVS 3.1 writes resubmit:5 as NXAST_RESUBMIT_TABLE with table 255 (checked with ovs-ofctl add-flow)",
-	68: "OVS 3.1 writes resubmit:5 as NXAST_RESUBMIT_TABLE with table 255 (checked with ovs-ofctl add-flow)",
-	58: "ONF copy_field prints as move:, which OVS writes as NXAST_REG_MOVE in OpenFlow 1.3",
+	2:   "OVS writes max_len 0 for an output to a port other than CONTROLLER; the hex has 1234",
+	41:  "OVS writes max_len 0 for an output to a port other than CONTROLLER; the hex has 1234",
+	56:  "OVS writes max_len 0 for an output to a port other than CONTROLLER; the hex has 1234",
+	64:  "OVS writes max_len 0 for an output to a port other than CONTROLLER; the hex has 1234",
+	17:  "OVS 3.1 writes resubmit:5 as NXAST_RESUBMIT_TABLE with table 255 (checked with ovs-ofctl add-flow)",
+	68:  "OVS 3.1 writes resubmit:5 as NXAST_RESUBMIT_TABLE with table 255 (checked with ovs-ofctl add-flow)",
+	110: "NXAST_LEARN2 without limit or result_dst prints as plain learn(...), which OVS 3.1 writes as NXAST_LEARN (checked with ovs-ofctl add-flow)",
+	58:  "ONF copy_field prints as move:, which OVS writes as NXAST_REG_MOVE in OpenFlow 1.3",
 }
 
 // TestVectors checks every row of ofp-actions.tsv: decoding (and

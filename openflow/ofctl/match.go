@@ -55,6 +55,10 @@ func ParseMatch(s string, ctx *oxm.Context) (oxm.Match, error) {
 		}
 		tok := s[off:end]
 		key, val, hasVal := strings.Cut(tok, "=")
+		if key == "eth" && !hasVal {
+			off = end // the default packet type, which OF1.3 cannot express
+			continue
+		}
 		if sh, ok := shorthands[key]; ok && !hasVal {
 			sets = append(sets, oxm.Set{Info: eth, Value: []byte{byte(sh[0] >> 8), byte(sh[0])}})
 			if sh[1] >= 0 {

@@ -3,6 +3,8 @@ package ofctl
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/ofactor/ofactor/openflow/oxm"
 )
 
 // format follows lib/match.c match_format field by field.
@@ -30,6 +32,8 @@ func (f *matchFormatter) format() {
 	}
 	if x, _ := v.Get("packet_type"); x != nil && be(x) != 0 {
 		f.b = fmt.Appendf(cHex(fmt.Appendf(f.b, "packet_type=(%d,", be(x[:2])), be(x[2:])), "),")
+	} else if f.megaflowEth() {
+		f.b = append(f.b, "eth,"...)
 	}
 	dlType := -1
 	if x, _ := v.Get("eth_type"); x != nil {
@@ -46,9 +50,7 @@ func (f *matchFormatter) format() {
 	}
 	f.tunnel()
 	f.hexMasked("metadata", "metadata")
-	if x, _ := v.Get("in_port_oxm"); x != nil {
-		f.value("in_port", "in_port_oxm", "in_port_oxm")
-	}
+	f.value("in_port", "in_port_oxm", "in_port_oxm")
 	f.vlan()
 	f.value("dl_src", "eth_src", "eth_src")
 	f.value("dl_dst", "eth_dst", "eth_dst")
@@ -204,19 +206,9 @@ func (f *matchFormatter) l3(dlType, proto int, skipProto bool) {
 		}
 	}
 	if x, m := v.Get("ip_frag"); x != nil {
-		f.b = fmt.Appendf(f.b, "nw_frag=%s,", fragName(x[0], m[0]))
+		f.b = fmt.Appendf(f.b, "nw_frag=%s,", oxm.FragName(x[0], m[0]))
 	}
 	f.l4(dlType, proto)
-}
-
-func fragName(v, m uint8) string {
-	switch m & 3 {
-	case 3:
-		return [4]string{"no", "first", "<error>", "later"}[v&3]
-	case 1:
-		return [2]string{"no", "yes"}[v&1]
-	}
-	return [2]string{"not_later", "later"}[(v>>1)&1]
 }
 
 func (f *matchFormatter) l4(dlType, proto int) {
@@ -243,4 +235,19 @@ func (f *matchFormatter) l4(dlType, proto int) {
 	if (dlType == 0x0800 || dlType == 0x86dd) && proto == 6 {
 		f.value("tcp_flags", "tcp_flags", "tcp_flags")
 	}
+}
+
+// megaflowEth reports whether match_format would print the default packet
+// type "eth": it does so for a match on recirc_id (a megaflow) whose
+// decoding set the packet type, i.e. one with an Ethernet-layer field.
+func (f *matchFormatter) megaflowEth() bool {
+	if x, _ := f.v.Get("recirc_id"); x == nil {
+		return false
+	}
+	for _, n := range []string{"eth_src", "eth_dst", "eth_type", "tci"} {
+		if x, _ := f.v.Get(n); x != nil {
+			return true
+		}
+	}
+	return false
 }

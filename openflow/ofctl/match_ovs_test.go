@@ -99,6 +99,10 @@ var extraMatches = []string{
 	"ct_state=+trk+est,ip,ct_nw_proto=17,ct_tp_src=0x10/0xf0,ct_tp_dst=53",
 	"pkt_mark=0", "metadata=0/0xffffffffffffffff", "eth_type=0x0800", "dl_type=0x0800,nw_proto=1",
 	"ip,nw_proto=47", "ipv6,nw_proto=6", "mplsm,mpls_label=1048575",
+	"pkt_mark=0x1,recirc_id=2,dp_hash=0x3,conj_id=4,actset_output=5,ct_state=+trk+est,ct_zone=1," +
+		"ct_mark=0x1,ct_label=0x1,tcp,reg0=0x1,tun_id=0x1,tun_src=1.1.1.1,tun_flags=+oam,tun_metadata1=0x5," +
+		"metadata=0x1,in_port=1,dl_vlan=1,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=1.1.1.1," +
+		"nw_dst=2.2.2.2,nw_tos=4,nw_ecn=1,nw_ttl=9,nw_frag=not_later,tp_src=1,tp_dst=2,tcp_flags=+syn",
 }
 
 func TestMatchBinaryAgainstOVS(t *testing.T) {

@@ -2,6 +2,7 @@ package ofctl
 
 import (
 	"bufio"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -138,5 +139,30 @@ func TestSetFieldValues(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no set_field in fixtures")
+	}
+}
+
+func TestParseMatchGeneve(t *testing.T) {
+	ctx := oxm.NewContext()
+	ctx.Geneve = 2
+	ctx.TunMetadataLen[2] = 4
+	m, err := ParseMatch("geneve=0x1,tun_metadata0=0x102", ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.AppendOXM(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// tun_metadata0 is unmapped: its significant bytes only, as ovs-ofctl.
+	want := "00010012" + "0001500201020001540400000001" + "000000000000"
+	if got := hex.EncodeToString(b); got != want {
+		t.Errorf("got %s want %s", got, want)
+	}
+	if got := string(AppendMatch(nil, &m)); got != "tun_metadata0=0x102,tun_metadata2=0x1" {
+		t.Errorf("printed %s", got)
+	}
+	if _, err := ParseMatch("tun_metadata2=0x100000000", ctx); err == nil {
+		t.Error("value wider than the mapped length accepted")
 	}
 }

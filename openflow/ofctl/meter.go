@@ -56,6 +56,9 @@ func ParseMeter(s string, ctx *Context) (*openflow.MeterMod, error) {
 	if ctx == nil {
 		ctx = &defaultContext
 	}
+	if ctx.version() < openflow.Version13 {
+		return nil, errAt(0, "", "meters need OpenFlow 1.3 or later")
+	}
 	mm := &openflow.MeterMod{Header: openflow.Header{Version: ctx.version()}}
 	pos := 0
 	if t, ok := nextToken(s, 0); ok && t.delim == 0 {

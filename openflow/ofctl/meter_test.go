@@ -77,6 +77,15 @@ func TestParseMeterErrors(t *testing.T) {
 	}
 }
 
+func TestParseMeterVersion(t *testing.T) {
+	_, err := ParseMeter("meter=1,kbps,bands=type=drop,rate=1", &Context{Version: openflow.Version12})
+	checkErr(t, "ParseMeter", errCase{"OpenFlow 1.2", 1, "", "OpenFlow 1.3 or later"}, err)
+	mm, err := ParseMeter("meter=1,kbps,bands=type=drop,rate=1", &Context{Version: openflow.Version15})
+	if err != nil || mm.Version != openflow.Version15 {
+		t.Errorf("OpenFlow 1.5: %v, %v", mm, err)
+	}
+}
+
 func TestParseMeters(t *testing.T) {
 	in := "meter=1,kbps,bands=type=drop,rate=1\n\n  meter=2,kbps,bands=type=drop,rate=x # bad\n"
 	_, err := ParseMeters("meters.txt", strings.NewReader(in), nil)

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/ofactor/ofactor/openflow"
 )
 
 // ovnSampleDir is ../shared/corpus/ovn-sample relative to the repository
@@ -57,6 +59,21 @@ func TestCorpusFlows(t *testing.T) {
 		if got := string(AppendFlow(nil, fm)); got != line {
 			t.Errorf("flows.txt:%d:\n got %s\nwant %s", i+1, got, line)
 		}
+		// Through the wire and back, and as a flow stats entry.
+		b, err := fm.AppendBinary(nil)
+		var back openflow.FlowMod
+		if err == nil {
+			err = back.UnmarshalBinary(b)
+		}
+		if err != nil {
+			t.Errorf("flows.txt:%d: wire: %v", i+1, err)
+			continue
+		}
+		fs := &openflow.FlowStats{TableID: back.TableID, Priority: back.Priority, Cookie: back.Cookie,
+			Match: back.Match, Instructions: back.Instructions}
+		if got := string(AppendFlowStats(nil, fs)); got != line {
+			t.Errorf("flows.txt:%d: from the wire:\n got %s\nwant %s", i+1, got, line)
+		}
 	}
 }
 
@@ -70,6 +87,16 @@ func TestCorpusGroups(t *testing.T) {
 		if got := string(AppendGroup(nil, gm)); got != line {
 			t.Errorf("groups.txt:%d:\n got %s\nwant %s", i+1, got, line)
 		}
+		b, err := gm.AppendBinary(nil)
+		var back openflow.GroupMod
+		if err == nil {
+			err = back.UnmarshalBinary(b)
+		}
+		if err != nil {
+			t.Errorf("groups.txt:%d: wire: %v", i+1, err)
+		} else if got := string(AppendGroup(nil, &back)); got != line {
+			t.Errorf("groups.txt:%d: from the wire:\n got %s\nwant %s", i+1, got, line)
+		}
 	}
 }
 
@@ -82,6 +109,16 @@ func TestCorpusMeters(t *testing.T) {
 		}
 		if got := string(AppendMeter(nil, mm)); got != line {
 			t.Errorf("meters.txt:%d:\n got %s\nwant %s", i+1, got, line)
+		}
+		b, err := mm.AppendBinary(nil)
+		var back openflow.MeterMod
+		if err == nil {
+			err = back.UnmarshalBinary(b)
+		}
+		if err != nil {
+			t.Errorf("meters.txt:%d: wire: %v", i+1, err)
+		} else if got := string(AppendMeter(nil, &back)); got != line {
+			t.Errorf("meters.txt:%d: from the wire:\n got %s\nwant %s", i+1, got, line)
 		}
 	}
 }
@@ -105,5 +142,31 @@ func TestCorpusFiles(t *testing.T) {
 		if want := len(ovnSampleLines(t, name)); n != want {
 			t.Errorf("%s: %d lines parsed, want %d", name, n, want)
 		}
+	}
+}
+
+func BenchmarkParseFlow(b *testing.B) {
+	lines := ovnSampleLines(b, "flows.txt")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseFlow(lines[i%len(lines)], nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendFlow(b *testing.B) {
+	var fms []*openflow.FlowMod
+	for _, l := range ovnSampleLines(b, "flows.txt") {
+		fm, err := ParseFlow(l, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fms = append(fms, fm)
+	}
+	b.ResetTimer()
+	var buf []byte
+	for i := 0; i < b.N; i++ {
+		buf = AppendFlow(buf[:0], fms[i%len(fms)])
 	}
 }

@@ -9,41 +9,41 @@ import (
 type Format uint8
 
 const (
-	fmtDecimal Format = iota
-	fmtHex
-	fmtEthernet
-	fmtIPv4
-	fmtIPv6
-	fmtPort16 // OpenFlow 1.0 port number
-	fmtPort32 // OpenFlow 1.1+ port number
-	fmtCTState
-	fmtFrag
-	fmtTunFlags
-	fmtTCPFlags
-	fmtPacketType
+	FormatDecimal Format = iota
+	FormatHex
+	FormatEthernet
+	FormatIPv4
+	FormatIPv6
+	FormatPort16 // OpenFlow 1.0 port number
+	FormatPort32 // OpenFlow 1.1+ port number
+	FormatCTState
+	FormatFrag
+	FormatTunFlags
+	FormatTCPFlags
+	FormatPacketType
 )
 
 // Prereq is a field's prerequisite (enum mf_prereqs in meta-flow.h).
 type Prereq uint8
 
 const (
-	preNone Prereq = iota
-	preARP
-	preVLANVID
-	preIPv4
-	preIPv6
-	preIPAny
-	preMPLS
-	preTCP
-	preUDP
-	preSCTP
-	preICMPv4
-	preICMPv6
-	preND
-	preNDSolicit
-	preNDAdvert
-	preNSH
-	preCT
+	PrereqNone Prereq = iota
+	PrereqARP
+	PrereqVLANVID
+	PrereqIPv4
+	PrereqIPv6
+	PrereqIPAny
+	PrereqMPLS
+	PrereqTCP
+	PrereqUDP
+	PrereqSCTP
+	PrereqICMPv4
+	PrereqICMPv6
+	PrereqND
+	PrereqNDSolicit
+	PrereqNDAdvert
+	PrereqNSH
+	PrereqCT
 )
 
 // hdrDef is one code point of a field: its name and header. Length counts
@@ -95,12 +95,12 @@ func (i *Info) TunMetadata() int {
 // extraFields are fields ovs-fields(7) does not list in its per-field
 // sections: the datapath-internal ones and the OpenFlow 1.0 VLAN names.
 var extraFields = []Info{
-	{Name: "dp_hash", Bits: 32, Bytes: 4, Maskable: true, Format: fmtHex,
+	{Name: "dp_hash", Bits: 32, Bytes: 4, Maskable: true, Format: FormatHex,
 		nxm: &hdrDef{"NXM_NX_DP_HASH", 0x0001, 35, 4, 0}},
-	{Name: "recirc_id", Bits: 32, Bytes: 4, Format: fmtDecimal,
+	{Name: "recirc_id", Bits: 32, Bytes: 4, Format: FormatDecimal,
 		nxm: &hdrDef{"NXM_NX_RECIRC_ID", 0x0001, 36, 4, 0}},
-	{Name: "dl_vlan", Bits: 12, Bytes: 2, Writable: true, Format: fmtDecimal},
-	{Name: "dl_vlan_pcp", Bits: 3, Bytes: 1, Writable: true, Format: fmtDecimal},
+	{Name: "dl_vlan", Bits: 12, Bytes: 2, Writable: true, Format: FormatDecimal},
+	{Name: "dl_vlan_pcp", Bits: 3, Bytes: 1, Writable: true, Format: FormatDecimal},
 }
 
 var (
@@ -152,10 +152,27 @@ func init() {
 // NXM_*/OXM_* header names. It returns nil for an unknown name.
 func ByName(name string) *Info { return byName[name] }
 
-// ByHeader finds the field for a header, ignoring the mask bit and the
-// length (which varies for tun_metadata). For class 0xffff use ByField,
-// which also checks the experimenter.
-func ByHeader(h Header) *Info { return byHeader[hdrKey(h)] }
+// ByHeader finds the field for a header (nxm_field_by_header): the length
+// must be the field's (doubled with the mask bit, plus 4 for class 0xffff)
+// except for tun_metadata, whose length varies. For class 0xffff use
+// ByField, which also checks the experimenter.
+func ByHeader(h Header) *Info {
+	i := byHeader[hdrKey(h)]
+	if i == nil || i.VarLen {
+		return i
+	}
+	n := i.Bytes
+	if h.HasMask() {
+		n *= 2
+	}
+	if h.Class() == 0xffff {
+		n += 4
+	}
+	if int(h.Length()) != n {
+		return nil
+	}
+	return i
+}
 
 // ByField finds the field of f, checking the experimenter for class 0xffff.
 func ByField(f *Field) *Info {
@@ -191,7 +208,7 @@ func Fields() []*Info {
 // HeaderName is the NXM_*/OXM_* name of header h (mask bit and length
 // ignored), or "" if unknown.
 func HeaderName(h Header) string {
-	i := ByHeader(h)
+	i := byHeader[hdrKey(h)]
 	if i == nil {
 		return ""
 	}
@@ -219,3 +236,8 @@ func (i *Info) WireHeader(n int, masked bool) Header {
 	}
 	return MakeHeader(i.Header.Class(), i.Header.Field(), masked, uint8(l))
 }
+
+// ByHeaderAnyLen finds the field for a header ignoring mask bit and length.
+// OVS looks fields up this way first to tell a known field of the wrong
+// length (OFPBAC_BAD_SET_LEN, OFPBMC_BAD_LEN) from an unknown one.
+func ByHeaderAnyLen(h Header) *Info { return byHeader[hdrKey(h)] }

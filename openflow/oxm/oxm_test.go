@@ -42,8 +42,14 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: got %s %s %08x %08x %d", c.name, i.Name, i.NXMName, uint32(i.Header),
 				i.Experimenter, i.Bits)
 		}
-		if ByHeader(i.Header|0x1ff) != i {
+		if ByHeader(i.Header) != i {
 			t.Errorf("%s: ByHeader does not find it", c.name)
+		}
+		if i.Maskable && ByHeader(i.WireHeader(i.Bytes, true)) != i {
+			t.Errorf("%s: ByHeader does not find it masked", c.name)
+		}
+		if !i.VarLen && ByHeader(i.Header+1) != nil {
+			t.Errorf("%s: ByHeader finds it with a wrong length", c.name)
 		}
 	}
 	if ByName("bogus") != nil {

@@ -23,6 +23,10 @@ type Context struct {
 	Geneve int
 }
 
+// NewContext returns a Context with no TLV map and no Geneve field. (The
+// zero Context has Geneve 0, i.e. tun_metadata0.)
+func NewContext() *Context { return &Context{Geneve: -1} }
+
 // Resolve finds a field by name like ByName, and also resolves the symbolic
 // name "geneve" to tun_metadata<Geneve>.
 func (c *Context) Resolve(name string) (*Info, error) {
@@ -224,41 +228,41 @@ func (i *Info) AppendValue(b []byte, value, mask []byte) []byte {
 		mask = nil
 	}
 	switch i.Format {
-	case fmtEthernet:
+	case FormatEthernet:
 		b = appendMAC(b, value)
 		if mask != nil {
 			b = appendMAC(append(b, '/'), mask)
 		}
 		return b
-	case fmtIPv4, fmtIPv6:
+	case FormatIPv4, FormatIPv6:
 		return appendIPMasked(b, value, mask)
-	case fmtPort16:
+	case FormatPort16:
 		if mask == nil && len(value) == 2 {
 			return AppendPort(b, binary.BigEndian.Uint16(value))
 		}
-	case fmtPort32:
+	case FormatPort32:
 		if mask == nil && len(value) == 4 {
 			p := binary.BigEndian.Uint32(value)
 			if p >= 0xffffff00 || p < 0xff00 {
 				return AppendPort(b, Port32To16(p))
 			}
 		}
-	case fmtCTState, fmtTCPFlags, fmtTunFlags:
+	case FormatCTState, FormatTCPFlags, FormatTunFlags:
 		names, max := ctStateNames, uint32(0xff)
-		if i.Format == fmtTCPFlags {
+		if i.Format == FormatTCPFlags {
 			names, max = tcpFlagNames, 0xfff
-		} else if i.Format == fmtTunFlags {
+		} else if i.Format == FormatTunFlags {
 			names, max = tunFlagNames, 0x7 // FLOW_TNL_F_MASK: public bit 1 never fills it
 		}
 		m := max
 		if mask != nil {
 			m = uint32(beUint(mask))
 		}
-		if i.Format == fmtTunFlags {
+		if i.Format == FormatTunFlags {
 			m &= 1
 		}
 		return AppendFlags(b, names, uint32(beUint(value)), m, max)
-	case fmtFrag:
+	case FormatFrag:
 		m := uint8(3)
 		if mask != nil && len(mask) == 1 {
 			m = mask[0]
@@ -268,7 +272,7 @@ func (i *Info) AppendValue(b []byte, value, mask []byte) []byte {
 				return append(b, s...)
 			}
 		}
-	case fmtDecimal:
+	case FormatDecimal:
 		if len(value) <= 8 {
 			b = strconv.AppendUint(b, beUint(value), 10)
 			if mask != nil {
@@ -351,14 +355,14 @@ func (i *Info) ParseValueCtx(s string, ctx *Context) (value, mask []byte, err er
 func (i *Info) parse(s string, n int) (v, m []byte, err error) {
 	vs, ms, masked := strings.Cut(s, "/")
 	switch i.Format {
-	case fmtEthernet:
+	case FormatEthernet:
 		if v, err = parseMAC(vs); err == nil && masked {
 			m, err = parseMAC(ms)
 		}
 		return v, m, err
-	case fmtIPv4, fmtIPv6:
+	case FormatIPv4, FormatIPv6:
 		return parseIPMasked(vs, ms, masked, n)
-	case fmtPort16, fmtPort32:
+	case FormatPort16, FormatPort32:
 		if !masked {
 			p, ok := ParsePort(s)
 			if !ok {
@@ -372,13 +376,13 @@ func (i *Info) parse(s string, n int) (v, m []byte, err error) {
 			}
 			return v, nil, nil
 		}
-	case fmtFrag:
+	case FormatFrag:
 		for _, f := range fragNames {
 			if f.name == s {
 				return []byte{f.v}, []byte{f.m}, nil
 			}
 		}
-	case fmtCTState, fmtTCPFlags, fmtTunFlags:
+	case FormatCTState, FormatTCPFlags, FormatTunFlags:
 		if s != "" && (s[0] < '0' || s[0] > '9') {
 			return i.parseFlags(s, n)
 		}
@@ -486,9 +490,9 @@ func parseIPMasked(vs, ms string, masked bool, n int) (v, m []byte, err error) {
 // parseFlags reads "+a-b" (masked) or "a|b" (exact) flag names.
 func (i *Info) parseFlags(s string, n int) (v, m []byte, err error) {
 	names, max := ctStateNames, uint32(0xff)
-	if i.Format == fmtTCPFlags {
+	if i.Format == FormatTCPFlags {
 		names, max = tcpFlagNames, 0xfff
-	} else if i.Format == fmtTunFlags {
+	} else if i.Format == FormatTunFlags {
 		names, max = tunFlagNames, 1
 	}
 	var val, mask uint32
