@@ -1,6 +1,7 @@
 package ofactor
 
 import (
+	"crypto/tls"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -89,14 +90,20 @@ type Bridge struct {
 	PID *actor.PID
 }
 
-// Props returns the props of a bridge subtree's supervisor.
+// Props returns the props of a bridge subtree's supervisor. TLS files that
+// do not load are logged and the ssl: target never connects; Spawn returns
+// that error instead.
 func Props(cfg Config) *actor.Props {
 	cfg = cfg.withDefaults()
-	return props(cfg)
+	tc, err := cfg.TLS.tlsConfig(cfg.Target)
+	if err != nil {
+		cfg.Logger.Error("cannot load TLS files", zap.Error(err))
+	}
+	return props(cfg, tc)
 }
 
-func props(cfg Config) *actor.Props {
-	return actor.PropsFromProducer(func() actor.Actor { return &bridge{cfg: cfg} },
+func props(cfg Config, tc *tls.Config) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &bridge{cfg: cfg, tls: tc} },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(100, time.Minute, func(reason any) actor.Directive {
 			cfg.Logger.Error("actor failed; restarting it", zap.Any("reason", reason))
 			return actor.RestartDirective
@@ -106,7 +113,11 @@ func props(cfg Config) *actor.Props {
 // Spawn starts a bridge subtree under parent, named after the bridge.
 func Spawn(parent actor.SpawnerContext, cfg Config) (*Bridge, error) {
 	cfg = cfg.withDefaults()
-	pid, err := parent.SpawnNamed(props(cfg), "bridge-"+cfg.Bridge)
+	tc, err := cfg.TLS.tlsConfig(cfg.Target)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := parent.SpawnNamed(props(cfg, tc), "bridge-"+cfg.Bridge)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +130,7 @@ func Spawn(parent actor.SpawnerContext, cfg Config) (*Bridge, error) {
 // which lives in Config.State, survives it.
 type bridge struct {
 	cfg                Config
+	tls                *tls.Config // ssl: targets only
 	conn, negot, recon *actor.PID
 	subscribers        []*actor.PID
 }
@@ -159,7 +171,20 @@ func (b *bridge) start(ctx actor.Context) {
 		}
 		return p
 	}
-	_, err := ctx.SpawnNamed(mw(reconciler.Props(reconciler.Config{
+	// The connection first, paused: the others subscribe to it when they
+	// start, and a message to a sibling still being spawned races with
+	// protoactor's spawn (the PID is published before the mailbox is ready).
+	_, err := ctx.SpawnNamed(mw(connection.Props(connection.Config{
+		Target:      cfg.Target,
+		TLS:         b.tls,
+		Versions:    cfg.Versions,
+		Probe:       cfg.Probe,
+		Subscribers: append([]*actor.PID{b.negot, b.recon}, subs...),
+		Logger:      cfg.Logger,
+		Paused:      true,
+	})), "connection")
+	b.must(err)
+	_, err = ctx.SpawnNamed(mw(reconciler.Props(reconciler.Config{
 		Connection:  b.conn,
 		State:       cfg.State,
 		Subscribers: subs,
@@ -179,14 +204,8 @@ func (b *bridge) start(ctx actor.Context) {
 	b.must(err)
 	_, err = ctx.SpawnNamed(mw(np), "negotiator")
 	b.must(err)
-	_, err = ctx.SpawnNamed(mw(connection.Props(connection.Config{
-		Target:      cfg.Target,
-		Versions:    cfg.Versions,
-		Probe:       cfg.Probe,
-		Subscribers: append([]*actor.PID{b.negot, b.recon}, subs...),
-		Logger:      cfg.Logger,
-	})), "connection")
-	b.must(err)
+	// Every sibling exists now: the connection may dial and publish.
+	ctx.Send(b.conn, &connection.Start{})
 }
 
 func (b *bridge) must(err error) {

@@ -24,6 +24,18 @@ type UpdateFlows struct {
 	Remove []*openflow.FlowMod
 }
 
+// UpdateInstalled tells the reconciler that the switch's flow table changed
+// behind its back, by a delta: Removed flows are gone (an OFPT_FLOW_REMOVED,
+// another controller's delete), Added ones are there as given (named and
+// valued as in UpdateFlows). The reconciler corrects its installed side and
+// puts right what now differs from the desired state, in O(len(Added) +
+// len(Removed)) with no dump. It answers with DesiredAccepted (the desired
+// version is unchanged; Errors lists flows that do not encode).
+type UpdateInstalled struct {
+	Added   []*openflow.FlowMod
+	Removed []*openflow.FlowMod
+}
+
 // DesiredAccepted answers PutDesired and UpdateFlows: the desired state is
 // now Version. Errors lists what could not be taken (a flow that does not
 // encode, a message over 65535 bytes); the rest was taken.

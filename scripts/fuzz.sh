@@ -6,6 +6,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-5m}
+# FUZZFLAGS adds go test flags, e.g. FUZZFLAGS=-parallel=1 on a shared machine.
+read -r -a extra <<<"${FUZZFLAGS:-}"
 pkgs=("${@:-./...}") # scripts/fuzz.sh [PACKAGES]: default every package
 
 # go test -list prints a package's matching names, then its "ok  <package>  <time>" line.
@@ -34,8 +36,14 @@ fi
 failed=()
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"
-	echo "== $name ($pkg) for $fuzztime"
-	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" || failed+=("$name ($pkg)")
+	echo "== $name ($pkg) for $fuzztime, started $(date -u +%H:%M:%S)"
+	start=$(date +%s)
+	if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "${extra[@]}" "$pkg"; then
+		echo "== $name ($pkg): ok after $(($(date +%s) - start))s"
+	else
+		echo "== $name ($pkg): FAILED after $(($(date +%s) - start))s"
+		failed+=("$name ($pkg)")
+	fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	printf 'fuzz: failed: %s\n' "${failed[@]}" >&2

@@ -75,7 +75,8 @@ func runOnce(t testing.TB, target string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ofactorBin, append([]string{"run", "--once", "--switch", target, "--log-level", "warn"}, args...)...)
+	cmd := exec.CommandContext(ctx, ofactorBin, append([]string{"run", "--once", "--switch", target,
+		"--timeout", "90s", "--log-level", "info"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

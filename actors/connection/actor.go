@@ -25,6 +25,7 @@ const (
 	stateConnected = "connected"
 	stateIdle      = "idle" // the backoff said Stop: no more reconnects
 	stateStopped   = "stopped"
+	statePaused    = "paused" // Config.Paused: waiting for Start
 )
 
 const dialTimeout = 10 * time.Second
@@ -116,7 +117,15 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.self, a.system = ctx.Self(), ctx.ActorSystem()
 		a.log.Info("connection actor started")
-		a.startDial()
+		if a.sh.released.Load() {
+			a.startDial()
+		} else {
+			a.become(statePaused)
+		}
+	case *Start:
+		if a.sh.released.CompareAndSwap(false, true) && a.state == statePaused {
+			a.startDial()
+		}
 	case *actor.Restarting:
 		a.shutdown(ctx, "connection actor restarting")
 	case *actor.Stopping:
@@ -172,7 +181,7 @@ func (a *connActor) startDial() {
 	a.dial = d
 	dial := a.sh.cfg.Dial
 	if dial == nil {
-		dial = dialTarget
+		dial = a.sh.dialTarget
 	}
 	target := a.sh.cfg.Target
 	a.wg.Add(1)
@@ -193,15 +202,6 @@ func (a *connActor) startDial() {
 	}()
 }
 
-func dialTarget(ctx context.Context, target string) (net.Conn, error) {
-	network, addr, err := ParseTarget(target)
-	if err != nil {
-		return nil, err
-	}
-	var dl net.Dialer
-	return dl.DialContext(ctx, network, addr)
-}
-
 func (a *connActor) handleDialed(ctx actor.Context, m *dialed) {
 	d := m.d
 	d.mu.Lock()
@@ -216,7 +216,7 @@ func (a *connActor) handleDialed(ctx actor.Context, m *dialed) {
 	}
 	a.dial = nil
 	if err != nil {
-		a.log.Info("connect failed", zap.Error(err))
+		a.logLevel(err)("connect failed", zap.Error(err))
 		a.scheduleRetry()
 		return
 	}
@@ -288,7 +288,7 @@ func (a *connActor) teardown(ctx actor.Context, err error) {
 	a.probeSent = time.Time{}
 	if a.seq == 0 {
 		if a.state == stateHello {
-			a.log.Info("connection lost during hello", zap.Error(err))
+			a.logLevel(err)("connection lost during hello", zap.Error(err))
 		}
 		return
 	}

@@ -13,6 +13,7 @@ package connection
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -40,9 +41,14 @@ const (
 
 // Config configures one connection actor.
 type Config struct {
-	// Target is where the switch listens: "unix:PATH" or "tcp:HOST[:PORT]"
-	// (port 6653 when omitted). DefaultTarget gives OVN's br-int.mgmt.
+	// Target is where the switch listens: "unix:PATH", "tcp:HOST[:PORT]" or
+	// "ssl:HOST[:PORT]" (port 6653 when omitted). DefaultTarget gives OVN's
+	// br-int.mgmt.
 	Target string
+	// TLS configures ssl: targets (our certificate, the CA the switch's
+	// must chain to); an ssl: target without it never connects. It is not
+	// used for unix: and tcp: targets.
+	TLS *tls.Config
 	// Versions are the OpenFlow versions to offer in HELLO; default
 	// {openflow.Version13}.
 	Versions []uint8
@@ -70,7 +76,16 @@ type Config struct {
 	// Dial, when set, replaces dialling Target (tests, or a caller that
 	// brings its own transport).
 	Dial func(ctx context.Context, target string) (net.Conn, error)
+	// Paused makes the first incarnation wait for a Start message before it
+	// dials (a restarted one dials at once). A supervisor that spawns
+	// siblings with precomputed PIDs uses it so that no message reaches a
+	// sibling still being spawned: protoactor publishes a PID before its
+	// mailbox is ready, and a message posted then races with the spawn.
+	Paused bool
 }
+
+// Start lets a Paused connection actor dial.
+type Start struct{}
 
 // DefaultTarget is where ovs-vswitchd listens for the bridge's management
 // connection, as OVN uses it: unix:$OVS_RUNDIR/<bridge>.mgmt, the run
@@ -84,22 +99,20 @@ func DefaultTarget(bridge string) string {
 }
 
 // ParseTarget splits an OVS-style active target into a net.Dial network and
-// address.
+// address. An ssl: target is "tcp" too: the TLS session runs over it.
 func ParseTarget(target string) (network, address string, err error) {
 	kind, rest, ok := strings.Cut(target, ":")
 	if !ok || rest == "" {
-		return "", "", fmt.Errorf("target %q: want unix:PATH or tcp:HOST[:PORT]", target)
+		return "", "", fmt.Errorf("target %q: want unix:PATH, tcp:HOST[:PORT] or ssl:HOST[:PORT]", target)
 	}
 	switch kind {
 	case "unix":
 		return "unix", rest, nil
-	case "tcp":
+	case "tcp", "ssl":
 		if _, _, err := net.SplitHostPort(rest); err != nil {
 			rest = net.JoinHostPort(strings.Trim(rest, "[]"), "6653")
 		}
 		return "tcp", rest, nil
-	case "ssl":
-		return "", "", fmt.Errorf("target %q: ssl is not supported yet", target)
 	}
 	return "", "", fmt.Errorf("target %q: unknown kind %q", target, kind)
 }
@@ -111,6 +124,8 @@ type shared struct {
 	offered uint32 // version bitmap we send
 	max     uint8  // highest offered version
 	seq     atomic.Uint64
+
+	released atomic.Bool // not Paused, or Start received
 
 	mu   sync.Mutex
 	subs []*actor.PID // dynamic subscribers (Subscribe), in order
@@ -149,7 +164,9 @@ func (s *shared) unsubscribe(pid *actor.PID) {
 func newBackoff() backoff.BackOff {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = DefaultBackoffInitial
-	b.MaxInterval = DefaultBackoffMax
+	// The jitter (±RandomizationFactor) applies after the cap: cap lower so
+	// that no delay exceeds DefaultBackoffMax.
+	b.MaxInterval = time.Duration(float64(DefaultBackoffMax) / (1 + b.RandomizationFactor))
 	b.MaxElapsedTime = 0
 	b.Reset()
 	return b
@@ -180,6 +197,7 @@ func Props(cfg Config) *actor.Props {
 	}
 	cfg.Subscribers = append([]*actor.PID(nil), cfg.Subscribers...)
 	sh := &shared{cfg: cfg, bo: cfg.Backoff()}
+	sh.released.Store(!cfg.Paused)
 	for _, v := range cfg.Versions {
 		if v < 32 {
 			sh.offered |= 1 << v

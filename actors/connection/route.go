@@ -97,6 +97,14 @@ func (a *connActor) handleInbound(ctx actor.Context, in *inbound) {
 		return
 	}
 	t, xid := openflow.Type(in.frame[1]), xidOf(in.frame)
+	if in.frame[0] != a.version {
+		// As OVS's vconn does: a peer that changes version mid-connection
+		// is broken, and nothing it says can be trusted to mean what the
+		// negotiated version's codec reads.
+		a.lost(ctx, fmt.Errorf("%s xid %d: OpenFlow version %#x, negotiated %#x",
+			typeName(t), xid, in.frame[0], a.version))
+		return
+	}
 	if !a.probeSent.IsZero() && a.c.lastRecv.Load() > a.probeSent.UnixNano() {
 		a.probeSent = time.Time{}
 	}

@@ -75,6 +75,7 @@ type reconcilerActor struct {
 	subs      []*actor.PID
 	retryIn   time.Duration
 	retryDue  bool // a retry is scheduled
+	clock     roundClock
 	lastError string
 }
 
@@ -86,11 +87,15 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.subs = append(a.subs, a.cfg.Subscribers...)
 		a.log.Debug("started", zap.Uint64("desired_version", a.st.version))
+		// A restarted reconciler would otherwise wait for a Connected that
+		// the surviving connection never sends again: subscribing makes
+		// the connection tell us now if it is connected.
+		ctx.Send(a.cfg.Connection, &messages.Subscribe{PID: ctx.Self()})
 	case *actor.Restarting, *actor.Stopping:
 		// The desired tables live in State; the rest is re-learned from
 		// the switch after the next connect.
 	case *messages.Connected:
-		a.onConnected(m)
+		a.onConnected(ctx, m)
 	case *messages.Disconnected:
 		a.onDisconnected(ctx, m)
 	case *messages.GeneveFieldAssigned:
@@ -101,6 +106,9 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 	case *messages.UpdateFlows:
 		ctx.Respond(a.st.update(m))
 		a.kick(ctx)
+	case *messages.UpdateInstalled:
+		ctx.Respond(a.st.updateInstalled(m))
+		a.kick(ctx)
 	case *messages.Sent:
 		a.onSent(m)
 	case *messages.SendFailed:
@@ -108,7 +116,9 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 	case *messages.Reply:
 		a.onReply(ctx, m)
 	case *messages.TransactionsFailed:
-		// Disconnected follows; the round is given up there.
+		// A flow dump over the reassembly limits fails alone; anything
+		// else means Disconnected follows, and the round is given up there.
+		a.dumpTooLarge(ctx, m)
 	case *retryRound:
 		a.retryDue = false
 		if a.state == stNegotiating && a.st.geneve.Seq == a.seq {
@@ -134,10 +144,18 @@ func (a *reconcilerActor) become(s connState) {
 	}
 }
 
-func (a *reconcilerActor) onConnected(m *messages.Connected) {
+func (a *reconcilerActor) onConnected(ctx actor.Context, m *messages.Connected) {
+	if m.Seq == a.seq && a.state != stDisconnected {
+		return // told twice: configured subscriber and Subscribe
+	}
 	a.seq, a.ofVersion = m.Seq, m.Version
 	a.round, a.dump = nil, nil
 	a.become(stNegotiating)
+	if a.st.geneve.Seq == m.Seq {
+		// Restarted after this connection's negotiation ended: the
+		// negotiator will not say it again.
+		a.startDump(ctx)
+	}
 }
 
 func (a *reconcilerActor) onDisconnected(ctx actor.Context, m *messages.Disconnected) {
@@ -178,9 +196,9 @@ func (a *reconcilerActor) kick(ctx actor.Context) {
 		return
 	}
 	a.round = r
-	a.log.Debug("round", zap.Uint64("version", r.version), zap.Int("pre", len(r.pre)),
-		zap.Int("bundle", len(r.bundle)), zap.Int("post", len(r.post)))
-	a.send(ctx, refAdd, r.addPhase())
+	a.log.Debug("round", zap.Uint64("version", r.version), zap.Int("pre", r.nPre),
+		zap.Int("bundle", r.nBundle), zap.Int("post", len(r.all)-r.nPre-r.nBundle))
+	a.startRound(ctx)
 }
 
 func (a *reconcilerActor) send(ctx actor.Context, ref uint64, msgs []openflow.Message) {
@@ -193,11 +211,9 @@ func (a *reconcilerActor) onSent(m *messages.Sent) {
 	}
 	switch {
 	case m.Ref == refDump && a.dump != nil:
-		a.dump.sent(m.FirstXID)
-	case m.Ref == refAdd && a.round != nil:
-		a.round.sentAdd(m.FirstXID)
-	case m.Ref == refCommit && a.round != nil:
-		a.round.sentCommit(m.FirstXID)
+		a.dump.sent(m.FirstXID, m.N)
+	case (m.Ref == refAdd || m.Ref == refCommit) && a.round != nil:
+		a.round.sentWindow(m.FirstXID)
 	}
 }
 
@@ -236,14 +252,9 @@ func (a *reconcilerActor) onReply(ctx actor.Context, m *messages.Reply) {
 			a.fail(r.failed)
 		}
 	case *openflow.BarrierReply:
-		if m.XID != r.barrierXID {
-			return
+		if r.onBarrier(m.XID) {
+			a.windowDone(ctx)
 		}
-		if r.phase == phaseAdd {
-			a.send(ctx, refCommit, r.commitPhase())
-			return
-		}
-		a.endRound(ctx)
 	}
 }
 
@@ -256,8 +267,9 @@ func (a *reconcilerActor) endRound(ctx actor.Context) {
 	for _, it := range refused {
 		a.reject(ctx, it)
 	}
+	a.finished(ctx, r, refused)
 	if r.failed != "" {
-		if len(refused) > 0 {
+		if r.culprit() {
 			// The culprit is known and left out: the next round can
 			// succeed at once.
 			a.kick(ctx)

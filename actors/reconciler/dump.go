@@ -14,13 +14,27 @@ import (
 // meter. This replaces the seed's "clear the switch on connect": a switch
 // that already holds the desired state is left alone, and one that holds
 // part of it loses no traffic while the rest is put right.
+//
+// Flows are asked for in one request. A reply too large for the
+// connection's reassembly limits (a million flows is over 64 MiB) fails
+// that transaction alone; the flows are then asked for table by table.
 type dump struct {
-	flowXID, groupXID, meterXID uint32
-	flows, groups, meters       map[string]string
-	pending                     int
+	flowFirst          uint32 // xid of the first flow stats request
+	flowN              int    // flow stats requests: 1, or one per table
+	groupXID, meterXID uint32
+	perTable           bool // asking table by table; the next Sent is theirs
+	flows              map[string]string
+	groups, meters     map[string]string
+	flowsLeft, pending int // flow replies awaited; tables awaited (flows, groups, meters)
+	desired            map[string]string
 }
 
-func newDump() *dump { return &dump{pending: 3} }
+// tableMax is OFPTT_MAX, the last flow table.
+const tableMax = 0xfe
+
+func newDump(desired map[string]string) *dump {
+	return &dump{pending: 3, desired: desired}
+}
 
 func (d *dump) requests(version uint8) []openflow.Message {
 	return []openflow.Message{
@@ -30,8 +44,44 @@ func (d *dump) requests(version uint8) []openflow.Message {
 	}
 }
 
-func (d *dump) sent(first uint32) {
-	d.flowXID, d.groupXID, d.meterXID = first, first+1, first+2
+// tableRequests asks for each table's flows (0..254) on its own.
+func (d *dump) tableRequests(version uint8) []openflow.Message {
+	d.perTable = true
+	d.flows = nil
+	msgs := make([]openflow.Message, 0, tableMax+1)
+	for t := 0; t <= tableMax; t++ {
+		req := openflow.NewFlowStatsRequest(version)
+		req.TableID = uint8(t)
+		msgs = append(msgs, req)
+	}
+	return msgs
+}
+
+func (d *dump) sent(first uint32, n int) {
+	if d.perTable {
+		d.perTable = false
+		d.flowFirst, d.flowN, d.flowsLeft = first, n, n
+		return
+	}
+	d.flowFirst, d.flowN, d.flowsLeft = first, 1, 1
+	d.groupXID, d.meterXID = first+1, first+2
+}
+
+// isFlow reports whether xid is one of the flow stats requests.
+func (d *dump) isFlow(xid uint32) bool { return xid-d.flowFirst < uint32(d.flowN) }
+
+// tooLarge reports whether a failed transaction is the one-request flow
+// dump, which then goes table by table.
+func (d *dump) tooLarge(xids []uint32) bool {
+	if d.flowN != 1 {
+		return false
+	}
+	for _, x := range xids {
+		if x == d.flowFirst {
+			return true
+		}
+	}
+	return false
 }
 
 // reply takes one (reassembled) reply. It returns done when all three
@@ -39,16 +89,17 @@ func (d *dump) sent(first uint32) {
 func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 	switch msg := m.Msg.(type) {
 	case *openflow.FlowStatsReply:
-		if m.XID != d.flowXID || d.flows != nil {
+		if !d.isFlow(m.XID) || d.flowsLeft == 0 {
 			return false, ""
 		}
-		d.flows = make(map[string]string, len(msg.Stats))
-		for i := range msg.Stats {
-			k, v, e := FlowStatsKey(&msg.Stats[i])
-			if e != nil {
-				return false, fmt.Sprintf("flow %d: %v", i, e)
-			}
-			d.flows[k] = v
+		if d.flows == nil {
+			d.flows = make(map[string]string, len(msg.Stats))
+		}
+		if e := flowStatsInto(d.flows, msg.Stats, d.desired); e != "" {
+			return false, e
+		}
+		if d.flowsLeft--; d.flowsLeft > 0 {
+			return false, ""
 		}
 	case *openflow.GroupDescReply:
 		if m.XID != d.groupXID || d.groups != nil {
@@ -75,10 +126,18 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 			d.meters[idKey(mc.MeterID)] = v
 		}
 	case *openflow.Error:
-		switch m.XID {
-		case d.flowXID, d.groupXID:
+		switch {
+		case d.isFlow(m.XID) && d.flowN > 1:
+			// A table the switch does not have: nothing in it.
+			if d.flowsLeft--; d.flowsLeft > 0 {
+				return false, ""
+			}
+			if d.flows == nil {
+				d.flows = map[string]string{}
+			}
+		case d.isFlow(m.XID), m.XID == d.groupXID:
 			return false, msg.Err().Name
-		case d.meterXID:
+		case m.XID == d.meterXID:
 			// A switch without meters: nothing installed.
 			d.meters = map[string]string{}
 		default:
@@ -93,7 +152,7 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 
 // startDump asks the switch for its tables.
 func (a *reconcilerActor) startDump(ctx actor.Context) {
-	a.dump = newDump()
+	a.dump = newDump(a.st.flows.desired)
 	a.become(stDumping)
 	a.send(ctx, refDump, a.dump.requests(a.ofVersion))
 }
@@ -109,6 +168,17 @@ func (a *reconcilerActor) dumped(ctx actor.Context) {
 		zap.Int("meters", len(d.meters)))
 	a.become(stReady)
 	a.kick(ctx)
+}
+
+// dumpTooLarge goes table by table when the one-request flow dump broke the
+// connection's reassembly limits.
+func (a *reconcilerActor) dumpTooLarge(ctx actor.Context, m *messages.TransactionsFailed) bool {
+	if a.dump == nil || m.Seq != a.seq || !a.dump.tooLarge(m.XIDs) {
+		return false
+	}
+	a.log.Info("flow dump too large for one reply: dumping table by table", zap.String("error", m.Err))
+	a.send(ctx, refDump, a.dump.tableRequests(a.ofVersion))
+	return true
 }
 
 // scheduleDumpRetry tries the dump again later, on the same connection.

@@ -2,7 +2,9 @@ package reconciler
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 
+	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 )
 
@@ -26,13 +28,33 @@ func (k kind) String() string {
 }
 
 // item is one object a round sends: which keyspace, which key, the value it
-// installs ("" for a delete) and the message that does it.
+// installs ("" for a delete) and the command that does it.
 type item struct {
-	kind kind
-	c    change
-	msg  openflow.Message
-	xid  uint32
-	err  string // the switch's refusal, if any
+	kind    kind
+	cmd     uint16 // flow, group or meter command
+	bundled bool   // sent as a bundle ADD_MESSAGE
+	c       change
+	xid     uint32
+	err     string // the switch's refusal, if any
+}
+
+// message builds the item's message from its canonical bytes.
+func (it *item) message(version uint8) openflow.Message {
+	switch it.kind {
+	case kindFlow:
+		val := it.c.Val
+		if it.cmd == uint16(openflow.FlowDeleteStrict) {
+			val = it.c.Old
+		}
+		return FlowModMessage(version, uint8(it.cmd), it.c.Key, val)
+	case kindGroup:
+		val := it.c.Val
+		if it.cmd == openflow.GroupDelete {
+			val = it.c.Old
+		}
+		return GroupMessage(version, it.cmd, id32(it.c.Key), val)
+	}
+	return MeterMessage(version, it.cmd, id32(it.c.Key), it.c.Val)
 }
 
 // Phases of a round. Every update is one ORDERED|ATOMIC bundle (OVN's
@@ -40,14 +62,21 @@ type item struct {
 // cannot bundle meter_mods:
 //
 //	phaseAdd:    meter adds/mods, OPEN, group adds/mods, flow changes,
-//	             group deletes (all as ADD_MESSAGE), BARRIER
+//	             group deletes (all as ADD_MESSAGE), in windows each
+//	             ending with a BARRIER
 //	phaseCommit: COMMIT, meter deletes, BARRIER
 //
-// The barrier before COMMIT lets every ADD_MESSAGE error arrive first: a
-// refused message is not in the bundle, so COMMIT installs the rest. An error
-// at COMMIT reverts the whole bundle (OFPBFC_MSG_FAILED follows the error of
-// the message at fault); the round then ends with the culprit rejected and
-// everything else marked dirty for the next round.
+// The add phase is streamed: windows of up to windowSize ADD_MESSAGEs go
+// out back to back, at most maxWindows unconfirmed, so the socket never
+// idles waiting for a round trip and the connection's queue stays bounded
+// however large the round. Each window's barrier reply confirms it (and
+// makes a Progress event).
+//
+// The last barrier before COMMIT lets every ADD_MESSAGE error arrive first:
+// a refused message is not in the bundle, so COMMIT installs the rest. An
+// error at COMMIT reverts the whole bundle (OFPBFC_MSG_FAILED follows the
+// error of the message at fault); the round then ends with the culprit
+// rejected and everything else marked dirty for the next round.
 type phase uint8
 
 const (
@@ -56,69 +85,115 @@ const (
 	phaseCommit
 )
 
-// bundleID is the id of the one bundle ofactor has open at a time.
-const bundleID = 1
+// Window bounds: a window holds between minWindow and maxWindow items,
+// about 1/32 of the round, and at most maxWindows are unconfirmed, so that
+// the connection's queue (MaxQueue 131072 frames) never overflows.
+const (
+	minWindow  = 2048
+	maxWindow  = 32768
+	maxWindows = 3
+)
+
+// Slots of a window that are not items.
+const (
+	slotOpen    int32 = -1
+	slotCommit  int32 = -2
+	slotBarrier int32 = -3
+)
+
+// window is one Send: what each of its messages is, in order.
+type window struct {
+	slots []int32 // index into round.all, or a slot constant
+	first uint32  // xid of slots[0], once Sent
+	acked bool    // Sent received
+	done  bool    // barrier reply received
+	items int
+}
+
+// lastBundleID numbers bundles, one fresh id per round. A constant id
+// would collide after a reconciler restart (a panic) on a connection that
+// survived it: the dead incarnation's bundle may still be open on the switch
+// (OVS drops idle bundles only after 10 s), and OVS answers an OPEN of an
+// existing id with OFPBFC_BAD_ID and discards both.
+var lastBundleID atomic.Uint32
 
 // round is one update of the switch, from plan to barrier reply.
 type round struct {
 	version   uint64 // the desired version this round brings in
 	ofVersion uint8
+	bundleID  uint32 // fresh per round: see lastBundleID
 	phase     phase
 
-	pre    []*item // meter adds/mods, sent before the bundle
-	bundle []*item // bundled group and flow changes
-	post   []*item // meter deletes, after the commit
+	// all is pre (meter adds/mods, sent before the bundle), then bundle
+	// (group and flow changes), then post (meter deletes, after the commit).
+	all               []*item
+	nPre, nBundle     int
+	cursor            int // next item of the add phase to send
+	windowSize        int
+	windows           []*window
+	opened, committed bool // OPEN / COMMIT sent
 
-	// xids of this round's control messages; 0 when not sent.
-	openXID, commitXID, barrierXID uint32
-	first                          uint32 // xid of the first message of the current phase
-	byXID                          map[uint32]*item
-	failed                         string // the bundle as a whole failed: why
+	sent, confirmed int    // items handed to the connection / barrier-confirmed
+	failed          string // the bundle as a whole failed: why
+	stats           messages.RoundFinished
 }
 
 // newRound turns the plans of the three keyspaces into a round. It returns
 // nil when there is nothing to send.
 func newRound(ofVersion uint8, version uint64, flows, groups, meters *keyspace) *round {
-	r := &round{version: version, ofVersion: ofVersion, byXID: map[uint32]*item{}}
+	r := &round{version: version, ofVersion: ofVersion}
 	mAdd, mMod, mDel := meters.plan()
 	gAdd, gMod, gDel := groups.plan()
 	fAdd, fMod, fDel := flows.plan()
-	for _, c := range append(mAdd, mMod...) {
-		cmd := openflow.MeterAdd
-		if c.Old != "" {
-			cmd = openflow.MeterModify
-		}
-		r.pre = append(r.pre, &item{kind: kindMeter, c: c, msg: MeterMessage(ofVersion, cmd, id32(c.Key), c.Val)})
-	}
-	for _, c := range append(gAdd, gMod...) {
-		cmd := openflow.GroupAdd
-		if c.Old != "" {
-			cmd = openflow.GroupModify
-		}
-		r.bundle = append(r.bundle, &item{kind: kindGroup, c: c, msg: GroupMessage(ofVersion, cmd, id32(c.Key), c.Val)})
-	}
-	for _, c := range fAdd {
-		r.bundle = append(r.bundle, &item{kind: kindFlow, c: c, msg: FlowModMessage(ofVersion, openflow.FlowAdd, c.Key, c.Val)})
-	}
-	for _, c := range fMod {
-		cmd := openflow.FlowModifyStrict
-		if !sameButActions(c.Val, c.Old) {
-			cmd = openflow.FlowAdd
-		}
-		r.bundle = append(r.bundle, &item{kind: kindFlow, c: c, msg: FlowModMessage(ofVersion, cmd, c.Key, c.Val)})
-	}
-	for _, c := range fDel {
-		r.bundle = append(r.bundle, &item{kind: kindFlow, c: c, msg: FlowModMessage(ofVersion, openflow.FlowDeleteStrict, c.Key, c.Old)})
-	}
-	for _, c := range gDel {
-		r.bundle = append(r.bundle, &item{kind: kindGroup, c: c, msg: GroupMessage(ofVersion, openflow.GroupDelete, id32(c.Key), c.Old)})
-	}
-	for _, c := range mDel {
-		r.post = append(r.post, &item{kind: kindMeter, c: c, msg: MeterMessage(ofVersion, openflow.MeterDelete, id32(c.Key), "")})
-	}
-	if len(r.pre)+len(r.bundle)+len(r.post) == 0 {
+	n := len(mAdd) + len(mMod) + len(mDel) + len(gAdd) + len(gMod) + len(gDel) + len(fAdd) + len(fMod) + len(fDel)
+	if n == 0 {
 		return nil
 	}
+	r.bundleID = lastBundleID.Add(1)
+	r.all = make([]*item, 0, n)
+	items := make([]item, n) // one allocation for the round's items
+	add := func(k kind, cmd uint16, bundled bool, c change) {
+		it := &items[len(r.all)]
+		*it = item{kind: k, cmd: cmd, bundled: bundled, c: c}
+		r.all = append(r.all, it)
+	}
+	for _, c := range mAdd {
+		add(kindMeter, openflow.MeterAdd, false, c)
+	}
+	for _, c := range mMod {
+		add(kindMeter, openflow.MeterModify, false, c)
+	}
+	r.nPre = len(r.all)
+	for _, c := range gAdd {
+		add(kindGroup, openflow.GroupAdd, true, c)
+	}
+	for _, c := range gMod {
+		add(kindGroup, openflow.GroupModify, true, c)
+	}
+	for _, c := range fAdd {
+		add(kindFlow, uint16(openflow.FlowAdd), true, c)
+	}
+	for _, c := range fMod {
+		cmd := uint16(openflow.FlowModifyStrict)
+		if !sameButActions(c.Val, c.Old) {
+			cmd = uint16(openflow.FlowAdd)
+		}
+		add(kindFlow, cmd, true, c)
+	}
+	for _, c := range fDel {
+		add(kindFlow, uint16(openflow.FlowDeleteStrict), true, c)
+	}
+	for _, c := range gDel {
+		add(kindGroup, openflow.GroupDelete, true, c)
+	}
+	r.nBundle = len(r.all) - r.nPre
+	for _, c := range mDel {
+		add(kindMeter, openflow.MeterDelete, false, c)
+	}
+	r.windowSize = min(max(r.nBundle/32, minWindow), maxWindow)
+	r.stats = messages.RoundFinished{Version: version,
+		FlowAdds: len(fAdd), FlowModifies: len(fMod), FlowDeletes: len(fDel),
+		GroupMods: len(gAdd) + len(gMod) + len(gDel), MeterMods: len(mAdd) + len(mMod) + len(mDel)}
 	return r
 }
 
@@ -131,91 +206,131 @@ func idKey(id uint32) string {
 }
 
 // items returns every item of the round.
-func (r *round) items() []*item {
-	all := make([]*item, 0, len(r.pre)+len(r.bundle)+len(r.post))
-	all = append(all, r.pre...)
-	all = append(all, r.bundle...)
-	return append(all, r.post...)
+func (r *round) items() []*item { return r.all }
+
+// moreAdds reports whether the add phase has a window left to send.
+func (r *round) moreAdds() bool {
+	return r.failed == "" && r.cursor < r.nPre+r.nBundle || r.phase == phaseIdle
 }
 
-// addPhase returns the messages of the first phase. Their xids are assigned
-// by the connection actor and reported back through sentAdd.
-func (r *round) addPhase() []openflow.Message {
-	r.phase = phaseAdd
-	msgs := make([]openflow.Message, 0, len(r.pre)+len(r.bundle)+3)
-	for _, it := range r.pre {
-		msgs = append(msgs, it.msg)
+// inFlight is how many windows await their barrier reply.
+func (r *round) inFlight() int {
+	n := 0
+	for i := len(r.windows) - 1; i >= 0 && !r.windows[i].done; i-- {
+		n++
 	}
-	if len(r.bundle) > 0 {
-		msgs = append(msgs, bundleControl(r.ofVersion, openflow.BundleOpenRequest))
-		for _, it := range r.bundle {
-			msgs = append(msgs, &openflow.BundleAdd{
-				Header:   openflow.Header{Version: r.ofVersion},
-				BundleID: bundleID,
-				Flags:    bundleFlags,
-				Message:  it.msg,
-			})
+	return n
+}
+
+// nextWindow returns the next window of the add phase: the first carries
+// the unbundled items before the bundle and the OPEN. Their xids are
+// assigned by the connection actor and reported back through sent.
+func (r *round) nextWindow() []openflow.Message {
+	r.phase = phaseAdd
+	w := &window{}
+	msgs := make([]openflow.Message, 0, min(r.windowSize, r.nPre+r.nBundle-r.cursor)+2)
+	for ; r.cursor < r.nPre; r.cursor++ {
+		msgs = append(msgs, r.all[r.cursor].message(r.ofVersion))
+		w.slots = append(w.slots, int32(r.cursor))
+	}
+	if r.nBundle > 0 && !r.opened {
+		r.opened = true
+		msgs = append(msgs, bundleControl(r.ofVersion, r.bundleID, openflow.BundleOpenRequest))
+		w.slots = append(w.slots, slotOpen)
+	}
+	for end := min(r.cursor+r.windowSize, r.nPre+r.nBundle); r.cursor < end; r.cursor++ {
+		msgs = append(msgs, &openflow.BundleAdd{
+			Header:   openflow.Header{Version: r.ofVersion},
+			BundleID: r.bundleID,
+			Flags:    bundleFlags,
+			Message:  r.all[r.cursor].message(r.ofVersion),
+		})
+		w.slots = append(w.slots, int32(r.cursor))
+	}
+	return r.seal(w, msgs)
+}
+
+// seal ends a window with a barrier and records it.
+func (r *round) seal(w *window, msgs []openflow.Message) []openflow.Message {
+	w.slots = append(w.slots, slotBarrier)
+	for _, s := range w.slots {
+		if s >= 0 {
+			w.items++
 		}
 	}
+	r.sent += w.items
+	r.windows = append(r.windows, w)
 	return append(msgs, &openflow.BarrierRequest{})
 }
 
-// sentAdd records the xids of the first phase: Msgs[i] went out as first+i.
-func (r *round) sentAdd(first uint32) {
-	x := first
-	for _, it := range r.pre {
-		it.xid = x
-		r.byXID[x] = it
-		x++
+// sent records the xids of the oldest window not yet acknowledged:
+// its i-th message went out as first+i.
+func (r *round) sentWindow(first uint32) {
+	for _, w := range r.windows {
+		if w.acked {
+			continue
+		}
+		w.acked, w.first = true, first
+		for i, s := range w.slots {
+			if s >= 0 {
+				r.all[s].xid = first + uint32(i)
+			}
+		}
+		return
 	}
-	if len(r.bundle) > 0 {
-		r.openXID = x
-		x++
-		for _, it := range r.bundle {
-			it.xid = x
-			r.byXID[x] = it
-			x++
+}
+
+// slot finds what the message with xid was.
+func (r *round) slot(xid uint32) (*window, int32, bool) {
+	for i := len(r.windows) - 1; i >= 0; i-- {
+		w := r.windows[i]
+		if w.acked && xid-w.first < uint32(len(w.slots)) {
+			return w, w.slots[xid-w.first], true
 		}
 	}
-	r.barrierXID = x
+	return nil, 0, false
 }
+
+// onBarrier takes a barrier reply; it reports whether it closed a window
+// of this round.
+func (r *round) onBarrier(xid uint32) bool {
+	w, s, ok := r.slot(xid)
+	if !ok || s != slotBarrier || w.done {
+		return false
+	}
+	w.done = true
+	r.confirmed += w.items
+	return true
+}
+
+// addsDone reports whether every window of the add phase is sent and
+// confirmed, so that the commit can go.
+func (r *round) addsDone() bool { return !r.moreAdds() && r.inFlight() == 0 }
 
 // commitPhase returns the messages of the second phase.
 func (r *round) commitPhase() []openflow.Message {
 	r.phase = phaseCommit
+	w := &window{}
 	var msgs []openflow.Message
 	if r.bundleLive() {
-		msgs = append(msgs, bundleControl(r.ofVersion, openflow.BundleCommitRequest))
+		r.committed = true
+		msgs = append(msgs, bundleControl(r.ofVersion, r.bundleID, openflow.BundleCommitRequest))
+		w.slots = append(w.slots, slotCommit)
 	}
-	for _, it := range r.post {
-		msgs = append(msgs, it.msg)
+	for i := r.nPre + r.nBundle; i < len(r.all); i++ {
+		msgs = append(msgs, r.all[i].message(r.ofVersion))
+		w.slots = append(w.slots, int32(i))
 	}
-	return append(msgs, &openflow.BarrierRequest{})
-}
-
-// sentCommit records the xids of the second phase.
-func (r *round) sentCommit(first uint32) {
-	x := first
-	r.commitXID = 0
-	if r.bundleLive() {
-		r.commitXID = x
-		x++
-	}
-	for _, it := range r.post {
-		it.xid = x
-		r.byXID[x] = it
-		x++
-	}
-	r.barrierXID = x
+	return r.seal(w, msgs)
 }
 
 // bundleLive reports whether there is a bundle to commit: it was opened and
 // not every message in it was refused.
 func (r *round) bundleLive() bool {
-	if len(r.bundle) == 0 || r.failed != "" {
+	if !r.opened || r.failed != "" {
 		return false
 	}
-	for _, it := range r.bundle {
+	for _, it := range r.all[r.nPre : r.nPre+r.nBundle] {
 		if it.err == "" {
 			return true
 		}
@@ -226,14 +341,17 @@ func (r *round) bundleLive() bool {
 // onError attributes an error reply to the item or control message with its
 // xid. It returns the item at fault, or nil for a control message.
 func (r *round) onError(xid uint32, name string) *item {
-	if it, ok := r.byXID[xid]; ok {
+	_, s, ok := r.slot(xid)
+	switch {
+	case !ok:
+		return nil
+	case s >= 0:
+		it := r.all[s]
 		it.err = name
 		return it
-	}
-	switch xid {
-	case r.openXID:
+	case s == slotOpen:
 		r.failed = "bundle open: " + name
-	case r.commitXID:
+	case s == slotCommit:
 		// The commit was refused; the error of the message at fault came
 		// first. Everything in the bundle was reverted.
 		if r.failed == "" {
@@ -246,10 +364,10 @@ func (r *round) onError(xid uint32, name string) *item {
 // bundleFlags are ORDERED|ATOMIC.
 const bundleFlags = openflow.BundleAtomic | openflow.BundleOrdered
 
-func bundleControl(version uint8, typ uint16) openflow.Message {
+func bundleControl(version uint8, id uint32, typ uint16) openflow.Message {
 	return &openflow.BundleControl{
 		Header:   openflow.Header{Version: version},
-		BundleID: bundleID,
+		BundleID: id,
 		Type:     typ,
 		Flags:    bundleFlags,
 	}
@@ -269,20 +387,27 @@ func (r *round) finish(flows, groups, meters *keyspace) (refused []*item) {
 		}
 		return meters
 	}
-	for _, it := range r.pre {
-		r.settle(ks(it.kind), it, true, &refused)
-	}
 	committed := r.failed == "" && r.phase == phaseCommit
-	for _, it := range r.bundle {
-		r.settle(ks(it.kind), it, committed, &refused)
-	}
-	for _, it := range r.post {
-		r.settle(ks(it.kind), it, r.phase == phaseCommit, &refused)
+	for i, it := range r.all {
+		done := it.xid != 0 // sent: unbundled items take effect at once
+		switch {
+		case it.bundled:
+			done = committed
+		case i >= r.nPre:
+			done = done && r.phase == phaseCommit
+		}
+		r.settle(ks(it.kind), it, done, &refused)
 	}
 	return refused
 }
 
 func (r *round) settle(s *keyspace, it *item, done bool, refused *[]*item) {
+	if inst, ok := staleView(it.kind, it.err); ok {
+		// Not a refusal of the object: correct our view and plan again.
+		s.installedAs(it.c.Key, inst)
+		s.dirty[it.c.Key] = struct{}{}
+		return
+	}
 	switch {
 	case it.err != "":
 		s.rejectedAs(it.c.Key, it.c.Val, it.err)

@@ -45,23 +45,29 @@ const maxInner = openflow.MaxMessageLen - 24
 func (s *State) put(m *messages.PutDesired, log *zap.Logger) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{}
 	if m.Flows != nil || m.GeneveFlows != nil {
-		next := make(map[string]string, len(m.Flows))
-		for i, fm := range m.Flows {
-			k, v, err := flowEntry(fm)
+		keys, vals, errs := flowEntries(m.Flows, s.flows.desired)
+		for i, err := range errs {
 			if err != nil {
 				acc.Errors = append(acc.Errors, fmt.Sprintf("flow %d: %v", i, err))
-				continue
 			}
-			if _, dup := next[k]; dup {
-				log.Debug("dropping duplicate flow", zap.Int("index", i))
-				continue
-			}
-			next[k] = v
 		}
 		s.geneveFlows = m.GeneveFlows
 		clear(s.geneveKeys)
-		acc.Errors = append(acc.Errors, s.renderGeneve(next)...)
-		s.flows.replace(next)
+		if len(m.GeneveFlows) != 0 || !s.flows.replaceSame(keys, vals, errs) {
+			next := make(map[string]string, len(m.Flows))
+			for i := range m.Flows {
+				if errs[i] != nil {
+					continue
+				}
+				if _, dup := next[keys[i]]; dup {
+					log.Debug("dropping duplicate flow", zap.Int("index", i))
+					continue
+				}
+				next[keys[i]] = vals[i]
+			}
+			acc.Errors = append(acc.Errors, s.renderGeneve(next)...)
+			s.flows.replace(next)
+		}
 	}
 	if m.Groups != nil {
 		next := make(map[string]string, len(m.Groups))
@@ -103,7 +109,7 @@ func (s *State) put(m *messages.PutDesired, log *zap.Logger) *messages.DesiredAc
 func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{}
 	for i, fm := range m.Remove {
-		k, _, err := flowEntry(fm)
+		k, _, err := knownEntry(fm, s.flows.desired)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("remove %d: %v", i, err))
 			continue
@@ -111,7 +117,7 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 		s.flows.remove(k)
 	}
 	for i, fm := range m.Add {
-		k, v, err := flowEntry(fm)
+		k, v, err := knownEntry(fm, s.flows.desired)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("add %d: %v", i, err))
 			continue
@@ -123,16 +129,48 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 	return acc
 }
 
+// updateInstalled applies a delta to the installed flows, in
+// O(len(delta)). A round in flight may still overwrite these keys with what
+// it sends; whatever then differs is dirty and goes in the next round.
+func (s *State) updateInstalled(m *messages.UpdateInstalled) *messages.DesiredAccepted {
+	acc := &messages.DesiredAccepted{Version: s.version}
+	for i, fm := range m.Removed {
+		k, _, err := flowEntry(fm)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("removed %d: %v", i, err))
+			continue
+		}
+		s.flows.installedAs(k, "")
+	}
+	for i, fm := range m.Added {
+		k, v, err := flowEntry(fm)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("added %d: %v", i, err))
+			continue
+		}
+		s.flows.installedAs(k, v)
+	}
+	return acc
+}
+
 func flowEntry(fm *openflow.FlowMod) (string, string, error) {
 	k, v, err := FlowModKey(fm)
 	if err != nil {
 		return "", "", err
 	}
-	if n := openflow.HeaderLen + 40 + len(k) - keyFixed + len(v) - valFixed; n > maxInner {
-		return "", "", fmt.Errorf("flow_mod of %d bytes: %w", n, openflow.ErrTooLong)
+	if !fitsBundle(k, v) {
+		return "", "", fmt.Errorf("flow_mod of %d bytes: %w", flowModLen(k, v), openflow.ErrTooLong)
 	}
 	return k, v, nil
 }
+
+// flowModLen is the length of the flow_mod of a key and value.
+func flowModLen(k, v string) int {
+	return openflow.HeaderLen + 40 + len(k) - keyFixed + len(v) - valFixed
+}
+
+// fitsBundle reports whether a flow's flow_mod fits a bundle ADD_MESSAGE.
+func fitsBundle(k, v string) bool { return flowModLen(k, v) <= maxInner }
 
 // setGeneve records the negotiated Geneve field and, when it changed,
 // renders again the flows that name it.

@@ -16,6 +16,7 @@ type keyspace struct {
 	installed map[string]string
 	dirty     map[string]struct{}
 	rejected  map[string]rejection
+	sum       uint64 // of keyHash over the desired keys: see replaceSame
 }
 
 // rejection remembers that the switch refused val for a key, so that the
@@ -36,8 +37,12 @@ func newKeyspace() *keyspace {
 
 // put sets the desired value of key.
 func (s *keyspace) put(key, val string) {
-	if old, ok := s.desired[key]; ok && old == val {
+	old, ok := s.desired[key]
+	if ok && old == val {
 		return
+	}
+	if !ok {
+		s.sum += keyHash(key)
 	}
 	s.desired[key] = val
 	s.dirty[key] = struct{}{}
@@ -49,22 +54,34 @@ func (s *keyspace) remove(key string) {
 	if _, ok := s.desired[key]; !ok {
 		return
 	}
+	s.sum -= keyHash(key)
 	delete(s.desired, key)
 	s.dirty[key] = struct{}{}
 	delete(s.rejected, key)
 }
 
-// replace makes m the whole desired table. It walks both tables once; the
-// values of unchanged keys keep their old strings, so that desired and
-// installed keep sharing them.
+// replace makes m the whole desired table. It looks each key of m up once
+// and walks the desired table only when some desired key is missing from m
+// (something was removed); the values of unchanged keys keep their old
+// strings, so that desired and installed keep sharing them.
 func (s *keyspace) replace(m map[string]string) {
+	before, kept := len(s.desired), 0
+	for k, v := range m {
+		if old, ok := s.desired[k]; ok {
+			kept++
+			if old == v {
+				continue
+			}
+		}
+		s.put(k, v)
+	}
+	if kept == before {
+		return // every old key is still desired
+	}
 	for k := range s.desired {
 		if _, ok := m[k]; !ok {
 			s.remove(k)
 		}
-	}
-	for k, v := range m {
-		s.put(k, v)
 	}
 }
 
@@ -73,8 +90,8 @@ func (s *keyspace) replace(m map[string]string) {
 // the switch may have changed.
 func (s *keyspace) setInstalled(m map[string]string) {
 	s.installed = m
-	clear(s.dirty)
-	clear(s.rejected)
+	s.dirty = map[string]struct{}{}
+	s.rejected = map[string]rejection{}
 	for k, v := range m {
 		if d, ok := s.desired[k]; !ok || d != v {
 			s.dirty[k] = struct{}{}
@@ -115,7 +132,7 @@ func (s *keyspace) plan() (adds, mods, dels []change) {
 			dels = append(dels, change{Key: k, Old: i})
 		}
 	}
-	clear(s.dirty)
+	s.clearDirty()
 	byKey := func(a, b change) int {
 		switch {
 		case a.Key < b.Key:
@@ -129,6 +146,17 @@ func (s *keyspace) plan() (adds, mods, dels []change) {
 	slices.SortFunc(mods, byKey)
 	slices.SortFunc(dels, byKey)
 	return adds, mods, dels
+}
+
+// clearDirty empties the dirty set. Clearing a Go map costs its capacity,
+// not its length: after a large round the set is made anew, so that a
+// one-flow change later does not pay for a million-key clear.
+func (s *keyspace) clearDirty() {
+	if len(s.dirty) > 1024 {
+		s.dirty = map[string]struct{}{}
+		return
+	}
+	clear(s.dirty)
 }
 
 // installedAs records that the switch now holds val for key ("" = nothing).

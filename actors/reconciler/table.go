@@ -38,24 +38,33 @@ func flowKeyVal(table uint8, priority uint16, match *oxm.Match, cookie uint64,
 	m := *match
 	m.Fields = append([]oxm.Field(nil), match.Fields...)
 	m.Normalize()
-	k := make([]byte, keyFixed, 64)
-	k[0] = table
-	binary.BigEndian.PutUint16(k[1:], priority)
-	k, err := m.AppendOXM(k)
+	return appendKeyVal(table, priority, &m, cookie, idle, hard, flags, importance, ins)
+}
+
+// appendKeyVal encodes a flow's key and value as they are, normalized or
+// not. Both strings share one allocation: they live and die together, and a
+// flow then costs one heap object, not two.
+func appendKeyVal(table uint8, priority uint16, m *oxm.Match, cookie uint64,
+	idle, hard, flags, importance uint16, ins action.Instructions) (string, string, error) {
+	b := make([]byte, keyFixed, 256)
+	b[0] = table
+	binary.BigEndian.PutUint16(b[1:], priority)
+	b, err := m.AppendOXM(b)
 	if err != nil {
 		return "", "", fmt.Errorf("match: %w", err)
 	}
-	v := make([]byte, valFixed, 64)
-	binary.BigEndian.PutUint64(v, cookie)
-	binary.BigEndian.PutUint16(v[8:], idle)
-	binary.BigEndian.PutUint16(v[10:], hard)
-	binary.BigEndian.PutUint16(v[12:], flags)
-	binary.BigEndian.PutUint16(v[14:], importance)
-	v, err = ins.AppendBinary(v)
+	kl := len(b)
+	b = binary.BigEndian.AppendUint64(b, cookie)
+	b = binary.BigEndian.AppendUint16(b, idle)
+	b = binary.BigEndian.AppendUint16(b, hard)
+	b = binary.BigEndian.AppendUint16(b, flags)
+	b = binary.BigEndian.AppendUint16(b, importance)
+	b, err = ins.AppendBinary(b)
 	if err != nil {
 		return "", "", fmt.Errorf("instructions: %w", err)
 	}
-	return string(k), string(v), nil
+	kv := string(b)
+	return kv[:kl], kv[kl:], nil
 }
 
 // FlowModKey returns the canonical key and value of a desired flow.

@@ -4,172 +4,183 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 
 	"github.com/ofactor/ofactor"
-	"github.com/ofactor/ofactor/internal/desired"
+	"github.com/ofactor/ofactor/actors/connection"
+	"github.com/ofactor/ofactor/internal/httpapi"
+	"github.com/ofactor/ofactor/internal/metrics"
 	"github.com/ofactor/ofactor/messages"
 )
 
-// daemon is one bridge driven from files.
+// daemon is one process: an actor system, one bridge subtree per
+// configured bridge, and the HTTP endpoints. Bridges are isolated: each has
+// its own subtree, desired state, event queue and goroutine, so a bridge
+// whose switch is slow or gone never stalls another.
 type daemon struct {
-	o      *runOptions
-	log    *zap.Logger
-	sys    *actor.ActorSystem
-	bridge *ofactor.Bridge
-	events chan any
+	o       *runOptions
+	log     *zap.Logger
+	sys     *actor.ActorSystem
+	metrics *metrics.Metrics
+	http    *httpapi.Server
+	bridges []*bridgeRunner
 }
 
-func newDaemon(o *runOptions, log *zap.Logger) *daemon {
-	d := &daemon{o: o, log: log, sys: newActorSystem(log), events: make(chan any, 1024)}
-	// The events actor hands the bridge's events to this goroutine. It
-	// never blocks the actor: past 1024 unread events, progress events are
-	// dropped (the next VersionInstalled supersedes them).
-	sink := d.sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		switch m := c.Message().(type) {
-		case *messages.VersionInstalled, *messages.Rejected, *messages.Connected,
-			*messages.Disconnected, *messages.GeneveFieldAssigned:
-			select {
-			case d.events <- m:
-			default:
-			}
+// newDaemon spawns the bridges; on an error (TLS files that do not load)
+// the bridges spawned so far are stopped.
+func newDaemon(o *runOptions, log *zap.Logger) (*daemon, error) {
+	d := &daemon{o: o, log: log, sys: newActorSystem(log), metrics: metrics.New()}
+	for _, bo := range o.bridges {
+		r, err := d.spawnBridge(bo)
+		if err != nil {
+			d.shutdown()
+			return nil, fmt.Errorf("bridge %s: %w", bo.name, err)
 		}
+		d.bridges = append(d.bridges, r)
+	}
+	if o.metricsAddr != "" {
+		// A port already taken must not stop the flows from being
+		// installed: log it and run without the endpoints.
+		srv, err := httpapi.Listen(o.metricsAddr, d.metrics, log)
+		if err != nil {
+			log.Error("no /metrics, /status or /healthz", zap.Error(err))
+		} else {
+			d.http = srv
+		}
+	}
+	return d, nil
+}
+
+func (d *daemon) spawnBridge(bo bridgeOptions) (*bridgeRunner, error) {
+	r := &bridgeRunner{o: bo, log: d.log.With(zap.String("bridge", bo.name)), sys: d.sys,
+		events: newEventQueue(), timeout: d.o.timeout}
+	target := bo.target
+	if target == "" {
+		target = connection.DefaultTarget(bo.name)
+	}
+	r.mb = d.metrics.AddBridge(bo.name, target, r.status)
+	sink := d.sys.Root.Spawn(ofactor.EventFunc(func(ev any) {
+		r.mb.Observe(ev)
+		r.events.push(ev)
 	}))
 	b, err := ofactor.Spawn(d.sys.Root, ofactor.Config{
-		Bridge:      o.bridge,
-		Target:      o.target,
-		Geneve:      o.geneve,
-		Probe:       o.probe,
-		TLS:         o.tls,
+		Bridge:      bo.name,
+		Target:      bo.target,
+		Geneve:      bo.geneve,
+		Probe:       bo.probe,
+		TLS:         bo.tls,
 		Subscribers: []*actor.PID{sink},
-		Logger:      log,
+		Logger:      d.log,
 	})
 	if err != nil {
-		// Spawn fails only when the name is taken, and this system is new.
-		panic(err)
+		return nil, err
 	}
-	d.bridge = b
-	return d
+	r.bridge = b
+	return r, nil
 }
 
 func (d *daemon) shutdown() {
-	d.sys.Root.PoisonFuture(d.bridge.PID).Wait()
+	if d.http != nil {
+		d.http.Close()
+	}
+	for _, r := range d.bridges {
+		d.sys.Root.PoisonFuture(r.bridge.PID).Wait()
+	}
 	d.sys.Shutdown()
 }
 
-// put hands a desired state to the bridge and returns its version.
-func (d *daemon) put(put *messages.PutDesired) (uint64, error) {
-	res, err := d.sys.Root.RequestFuture(d.bridge.PID, put, time.Minute).Result()
-	if err != nil {
-		return 0, fmt.Errorf("bridge did not take the desired state: %w", err)
+// once installs every bridge's desired state at the same time and returns
+// the worst exit status: 0 all held, 1 something refused or unreadable, 2 a
+// bridge timed out.
+func (d *daemon) once(ctx context.Context, puts []*messages.PutDesired, stderr io.Writer) int {
+	var bar *progressBar
+	if f, ok := stderr.(*os.File); ok && len(d.bridges) == 1 && isTerminal(f) {
+		bar = &progressBar{w: stderr}
 	}
-	acc := res.(*messages.DesiredAccepted)
-	for _, e := range acc.Errors {
-		d.log.Warn("left out of the desired state", zap.String("error", e))
+	codes := make([]int, len(d.bridges))
+	var wg sync.WaitGroup
+	for i, r := range d.bridges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = r.once(ctx, puts[i], stderr, bar)
+		}()
 	}
-	return acc.Version, nil
+	wg.Wait()
+	worst := 0
+	for _, c := range codes {
+		worst = max(worst, c)
+	}
+	return worst
 }
 
-// once installs put and waits for the switch to hold it.
-func (d *daemon) once(ctx context.Context, put *messages.PutDesired, stderr io.Writer) int {
-	ctx, cancel := context.WithTimeout(ctx, d.o.timeout)
-	defer cancel()
-	version, err := d.put(put)
-	if err != nil {
-		fmt.Fprintln(stderr, "ofactor:", err)
-		return 1
+// watch keeps every bridge equal to its files until ctx ends.
+func (d *daemon) watch(ctx context.Context, puts []*messages.PutDesired) int {
+	codes := make([]int, len(d.bridges))
+	var wg sync.WaitGroup
+	for i, r := range d.bridges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = r.watch(ctx, puts[i])
+		}()
 	}
-	rejected := map[string]string{}
-	for {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintf(stderr, "ofactor: the switch does not hold version %d after %v: %v\n", version, d.o.timeout, ctx.Err())
-			return 2
-		case ev := <-d.events:
-			switch m := ev.(type) {
-			case *messages.Rejected:
-				rejected[m.Text] = m.Error
-			case *messages.VersionInstalled:
-				if m.Version < version {
-					continue
-				}
-				if m.Rejected == 0 {
-					return 0
-				}
-				for text, e := range rejected {
-					fmt.Fprintf(stderr, "ofactor: switch refused %s: %s\n", e, text)
-				}
-				fmt.Fprintf(stderr, "ofactor: %d objects refused; everything else installed\n", m.Rejected)
-				return 1
-			}
+	wg.Wait()
+	worst := 0
+	for _, c := range codes {
+		worst = max(worst, c)
+	}
+	return worst
+}
+
+// eventQueue hands a bridge's events from its subscriber actor to the
+// bridge's goroutine without ever blocking the actor: it is unbounded,
+// except that a Progress event replaces an unread one.
+type eventQueue struct {
+	mu     sync.Mutex
+	q      []any
+	notify chan struct{}
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{notify: make(chan struct{}, 1)} }
+
+func (e *eventQueue) push(ev any) {
+	e.mu.Lock()
+	if _, ok := ev.(*messages.Progress); ok && len(e.q) > 0 {
+		if _, last := e.q[len(e.q)-1].(*messages.Progress); last {
+			e.q[len(e.q)-1] = ev
+			e.mu.Unlock()
+			return
 		}
 	}
+	e.q = append(e.q, ev)
+	e.mu.Unlock()
+	select {
+	case e.notify <- struct{}{}:
+	default:
+	}
 }
 
-// watch installs put, then every good version of the files, until ctx ends.
-func (d *daemon) watch(ctx context.Context, put *messages.PutDesired) int {
-	if _, err := d.put(put); err != nil {
-		d.log.Error("initial desired state", zap.Error(err))
-	}
-	w, err := fsnotify.NewWatcher()
+// take returns the queued events, oldest first.
+func (e *eventQueue) take() []any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	q := e.q
+	e.q = nil
+	return q
+}
+
+// status asks the bridge's reconciler for its status.
+func (r *bridgeRunner) status(timeout time.Duration) (*messages.Status, error) {
+	res, err := r.sys.Root.RequestFuture(r.bridge.PID, &messages.GetStatus{}, timeout).Result()
 	if err != nil {
-		d.log.Error("cannot watch files", zap.Error(err))
-		return 1
+		return nil, err
 	}
-	defer w.Close()
-	// Watch directories, not files: editors replace a file by renaming a
-	// new one over it, which a watch on the old inode would miss.
-	names := map[string]bool{}
-	for _, p := range d.o.files.Paths() {
-		abs, _ := filepath.Abs(p)
-		names[abs] = true
-		if err := w.Add(filepath.Dir(abs)); err != nil {
-			d.log.Error("cannot watch", zap.String("dir", filepath.Dir(abs)), zap.Error(err))
-			return 1
-		}
-	}
-	var debounce <-chan time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return 0
-		case ev := <-w.Events:
-			if abs, _ := filepath.Abs(ev.Name); names[abs] {
-				debounce = time.After(150 * time.Millisecond)
-			}
-		case err := <-w.Errors:
-			d.log.Warn("file watch", zap.Error(err))
-		case <-debounce:
-			debounce = nil
-			d.reload()
-		case ev := <-d.events:
-			d.logEvent(ev)
-		}
-	}
-}
-
-// reload reads the files again; a bad file keeps the last good state.
-func (d *daemon) reload() {
-	put, err := desired.Load(d.o.files)
-	if err != nil {
-		d.log.Error("files not applied; keeping the last good desired state", zap.Error(err))
-		return
-	}
-	if v, err := d.put(put); err != nil {
-		d.log.Error("reload", zap.Error(err))
-	} else {
-		d.log.Info("files loaded", zap.Uint64("version", v), zap.Int("flows", len(put.Flows)+len(put.GeneveFlows)),
-			zap.Int("groups", len(put.Groups)), zap.Int("meters", len(put.Meters)))
-	}
-}
-
-func (d *daemon) logEvent(ev any) {
-	if m, ok := ev.(*messages.Rejected); ok {
-		d.log.Warn("switch refused "+m.Kind, zap.String("error", m.Error), zap.String(m.Kind, m.Text))
-	}
+	st, _ := res.(*messages.Status)
+	return st, nil
 }

@@ -23,6 +23,7 @@ var commands = map[string]command{
 		"keep a bridge's tables equal to flows, groups and meters files"},
 	"encode": {encodeCmd, "encode --flows FILE [--groups FILE] [--meters FILE] [--version V]",
 		"write the files as OpenFlow messages (ovs-ofctl ofp-parse reads them)"},
+	"version": {versionCmd, "version", "print the version"},
 }
 
 func main() {
@@ -40,6 +41,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
+	case "-V", "--version":
+		return versionCmd(args[1:], stdout, stderr)
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -66,6 +69,8 @@ func usage(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n  %-26s  %s\n", c.synopsis, "", c.summary)
 		}
 	}
-	fmt.Fprint(w, "\nOther options:\n  -h, --help                  display this help message\n"+
+	fmt.Fprint(w, "\nOther options:\n"+
+		"  -h, --help                  display this help message\n"+
+		"  -V, --version               display version information\n"+
 		"\nRun 'ofactor COMMAND --help' for a command's options.\n")
 }

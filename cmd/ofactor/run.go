@@ -20,57 +20,85 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ofactor/ofactor"
+	"github.com/ofactor/ofactor/internal/config"
 	"github.com/ofactor/ofactor/internal/desired"
+	"github.com/ofactor/ofactor/internal/httpapi"
+	"github.com/ofactor/ofactor/messages"
 )
 
 const runUsage = `usage: ofactor run [OPTIONS]
+       ofactor run --config FILE [OPTIONS]
 
 Keep a bridge's OpenFlow tables equal to flows, groups and meters files in
-ovs-ofctl syntax. Without --once, watch the files and apply every change.
+ovs-ofctl syntax. Without --once, watch the files and apply every change;
+a file that does not parse is reported and the last good state kept.
 
-Options:
-  --switch TARGET     unix:PATH or tcp:HOST:PORT (default unix:$OVS_RUNDIR/BRIDGE.mgmt)
+Bridge options (or a --config file listing several bridges):
+  --switch TARGET     unix:PATH, tcp:HOST[:PORT] or ssl:HOST[:PORT]
+                      (default unix:$OVS_RUNDIR/BRIDGE.mgmt)
   --bridge NAME       bridge name (default br-int)
   --flows FILE        flows, as ovs-ofctl add-flows takes them
   --groups FILE       groups, as ovs-ofctl add-groups takes them
   --meters FILE       meters, as ovs-ofctl add-meter takes them
   --geneve C,T,L      Geneve option class,type,len to map (default 0x0102,0x80,4)
   --probe DURATION    inactivity probe interval (default 0: off)
-  --private-key FILE  for ssl: targets, our private key (PEM)
-  --certificate FILE  for ssl: targets, our certificate (PEM)
-  --ca-cert FILE      for ssl: targets, the CA certificate the switch's must chain to
+
+SSL options:
+  --private-key FILE  our private key (PEM)
+  --certificate FILE  our certificate (PEM)
+  --ca-cert FILE      the CA certificate the switch's must chain to
+
+Daemon options:
+  --config FILE       YAML file listing bridges (see docs/operations.md)
+  --metrics-addr ADDR serve /metrics, /status, /healthz on ADDR
+                      (default 127.0.0.1:9810 without --once, off with it;
+                      "off" disables)
   --once              exit when the switch holds the desired state (0), or
-                      after installing the rest when anything was refused (1)
+                      after installing the rest when anything was refused (1),
+                      or on timeout (2); draws a progress bar on a terminal
   --timeout DURATION  with --once: give up after this long (default 5m)
+
+Logging options:
   --log-level LEVEL   debug, info, warn or error (default info)
   --log-format FMT    console or json (default console)
 `
 
+// bridgeOptions configure one bridge.
+type bridgeOptions struct {
+	name, target string
+	files        desired.Files
+	geneve       ofactor.GeneveOption
+	probe        time.Duration
+	tls          ofactor.TLSFiles
+}
+
 type runOptions struct {
-	target, bridge      string
-	files               desired.Files
-	geneve              ofactor.GeneveOption
-	probe, timeout      time.Duration
+	bridges             []bridgeOptions
+	config              string
+	metricsAddr         string
+	timeout             time.Duration
 	once                bool
-	tls                 ofactor.TLSFiles
 	logLevel, logFormat string
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	o := &runOptions{}
+	var br bridgeOptions
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage) }
-	fs.StringVar(&o.target, "switch", "", "")
-	fs.StringVar(&o.bridge, "bridge", "br-int", "")
-	fs.StringVar(&o.files.Flows, "flows", "", "")
-	fs.StringVar(&o.files.Groups, "groups", "", "")
-	fs.StringVar(&o.files.Meters, "meters", "", "")
+	fs.StringVar(&br.target, "switch", "", "")
+	fs.StringVar(&br.name, "bridge", "br-int", "")
+	fs.StringVar(&br.files.Flows, "flows", "", "")
+	fs.StringVar(&br.files.Groups, "groups", "", "")
+	fs.StringVar(&br.files.Meters, "meters", "", "")
 	geneve := fs.String("geneve", "0x0102,0x80,4", "")
-	fs.DurationVar(&o.probe, "probe", 0, "")
-	fs.StringVar(&o.tls.PrivateKey, "private-key", "", "")
-	fs.StringVar(&o.tls.Certificate, "certificate", "", "")
-	fs.StringVar(&o.tls.CACert, "ca-cert", "", "")
+	fs.DurationVar(&br.probe, "probe", 0, "")
+	fs.StringVar(&br.tls.PrivateKey, "private-key", "", "")
+	fs.StringVar(&br.tls.Certificate, "certificate", "", "")
+	fs.StringVar(&br.tls.CACert, "ca-cert", "", "")
+	fs.StringVar(&o.config, "config", "", "")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "")
 	fs.BoolVar(&o.once, "once", false, "")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "")
 	fs.StringVar(&o.logLevel, "log-level", "info", "")
@@ -81,12 +109,66 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("run: unexpected argument %q", fs.Arg(0))
 	}
-	g, err := parseGeneve(*geneve)
-	if err != nil {
-		return nil, err
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.config != "" {
+		for _, name := range []string{"switch", "bridge", "flows", "groups", "meters", "geneve", "probe",
+			"private-key", "certificate", "ca-cert"} {
+			if set[name] {
+				return nil, fmt.Errorf("run: --%s and --config: give bridge options in the config file", name)
+			}
+		}
+		if err := o.loadConfig(set); err != nil {
+			return nil, err
+		}
+	} else {
+		g, err := parseGeneve(*geneve)
+		if err != nil {
+			return nil, err
+		}
+		br.geneve = g
+		o.bridges = []bridgeOptions{br}
 	}
-	o.geneve = g
+	if !set["metrics-addr"] && o.metricsAddr == "" && !o.once {
+		o.metricsAddr = httpapi.DefaultAddr
+	}
+	if o.metricsAddr == "off" {
+		o.metricsAddr = ""
+	}
 	return o, nil
+}
+
+// loadConfig takes the bridges and the daemon options not given on the
+// command line from the --config file.
+func (o *runOptions) loadConfig(set map[string]bool) error {
+	f, err := config.Load(o.config)
+	if err != nil {
+		return err
+	}
+	for _, b := range f.Bridges {
+		g := ofactor.DefaultGeneveOption
+		if b.Geneve != "" {
+			if g, err = parseGeneve(b.Geneve); err != nil {
+				return fmt.Errorf("config: bridge %s: %w", b.Name, err)
+			}
+		}
+		o.bridges = append(o.bridges, bridgeOptions{
+			name: b.Name, target: b.Switch,
+			files:  desired.Files{Flows: b.Flows, Groups: b.Groups, Meters: b.Meters},
+			geneve: g, probe: time.Duration(b.Probe),
+			tls: ofactor.TLSFiles{PrivateKey: b.PrivateKey, Certificate: b.Certificate, CACert: b.CACert},
+		})
+	}
+	if !set["metrics-addr"] && f.MetricsAddr != "" {
+		o.metricsAddr = f.MetricsAddr
+	}
+	if !set["log-level"] && f.LogLevel != "" {
+		o.logLevel = f.LogLevel
+	}
+	if !set["log-format"] && f.LogFormat != "" {
+		o.logFormat = f.LogFormat
+	}
+	return nil
 }
 
 // parseGeneve reads "CLASS,TYPE,LEN" (numbers in C syntax).
@@ -139,6 +221,20 @@ func newActorSystem(log *zap.Logger) *actor.ActorSystem {
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, stdout, stderr)
+}
+
+// run is `ofactor run` until ctx ends (SIGINT or SIGTERM).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		// Asked for, help goes to standard output, as ovs-ofctl's does.
+		if a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprint(stdout, runUsage)
+			return 0
+		}
+	}
 	o, err := parseRunFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -154,17 +250,21 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	defer log.Sync()
 
-	put, err := desired.Load(o.files)
+	puts := make([]*messages.PutDesired, len(o.bridges))
+	for i, b := range o.bridges {
+		if puts[i], err = desired.Load(b.files); err != nil {
+			fmt.Fprintf(stderr, "ofactor: bridge %s: %v\n", b.name, err)
+			return 1
+		}
+	}
+	d, err := newDaemon(o, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "ofactor:", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	d := newDaemon(o, log)
 	defer d.shutdown()
 	if o.once {
-		return d.once(ctx, put, stderr)
+		return d.once(ctx, puts, stderr)
 	}
-	return d.watch(ctx, put)
+	return d.watch(ctx, puts)
 }

@@ -43,6 +43,11 @@ type Context struct {
 	Version uint8        // protocol version of the actions (0x02 = 1.1 ... 0x06 = 1.5)
 	OXM     *oxm.Context // tun_metadata lengths and "geneve"; nil: none mapped
 	Table   uint8        // the flow's table, for checking goto_table
+	// FlowHasVLAN says that the flow's match requires an 802.1Q header
+	// (its vlan_tci value has the CFI bit: dl_vlan=N, vlan_tci=0x1000/0x1000):
+	// then mod_vlan_vid and mod_vlan_pcp need no push_vlan (see
+	// pushIfNeeded). Parsing only.
+	FlowHasVLAN bool
 }
 
 // decodeFunc decodes one action; b is exactly the action (its length field

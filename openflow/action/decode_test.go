@@ -46,7 +46,9 @@ var golden = []struct {
 	{4, "pop_queue", "ffff0010000023200005000000000000", ""},
 	{4, "exit", "ffff0010000023200011000000000000", ""},
 	{4, "ct_clear", "ffff001000002320002b000000000000", ""},
-	{4, "mod_vlan_vid:9", "0019001080000c021009000000000000", "set_field:4105->vlan_vid"},
+	{4, "mod_vlan_vid:9", "00110008810000000019001080000c021009000000000000", "push_vlan:0x8100,set_field:4105->vlan_vid"}, // no VLAN in the match: OVS pushes one
+	{4, "set_vlan_vid:9", "0019001080000c021009000000000000", "set_field:4105->vlan_vid"},
+	{4, "enqueue:5:3", "00150008000000030000001000000005ffff000000000000ffff0010000023200005000000000000", "set_queue:3,output:5,pop_queue"},
 	{4, "pop_vlan", "0012000800000000", ""},
 	{4, "mod_nw_src:1.2.3.4", "00190010800016040102030400000000", "set_field:1.2.3.4->ip_src"},
 	{4, "mod_dl_src:00:11:22:33:44:55", "00190010800008060011223344550000", "set_field:00:11:22:33:44:55->eth_src"},
@@ -79,7 +81,8 @@ var golden = []struct {
 	{4, "set_mpls_tc(3)", "00190010800046010300000000000000", "set_field:3->mpls_tc"},
 	{2, "resubmit:5", "ffff001000002320000e0005ff000000", ""},
 	{2, "set_tunnel:0x12345678", "ffff0010000023200002000012345678", ""},
-	{2, "mod_vlan_vid:9", "0001000800090000", "set_vlan_vid:9"},
+	{2, "mod_vlan_vid:9", "00110008810000000001000800090000", "push_vlan:0x8100,set_vlan_vid:9"}, // no VLAN in the match: OVS pushes one
+	{2, "set_vlan_vid:9", "0001000800090000", ""},
 	{2, "mod_nw_tos:48", "0007000830000000", ""},
 	{2, "mod_tp_dst:443", "000a000801bb0000", ""},
 	{2, "set_tunnel64:0x885f3298", "ffff001800002320000900000000000000000000885f3298", ""},
@@ -107,6 +110,32 @@ func TestGolden(t *testing.T) {
 		d, err := DecodeList(ctx, b)
 		if err != nil || d.String() != want {
 			t.Errorf("v%d %s: decoded %q (%v), want %q", g.version, g.hex, d.String(), err, want)
+		}
+	}
+}
+
+// TestWireFormsKept decodes encodings that print like another form
+// (OVS keeps the raw form it decoded) and checks that they encode back
+// byte for byte.
+func TestWireFormsKept(t *testing.T) {
+	for _, tc := range []struct{ hex, text string }{
+		// NXAST_OUTPUT_REG2 of a 4-byte field: ovs-ofctl parse-actions
+		// prints output:NXM_NX_REG1[5..10].
+		{"ffff00180000232000200145 00ff 00010204 000000000000", "output:NXM_NX_REG1[5..10]"},
+		{"ffff0018000023200020000f ffff 00010204 000000000000", "output:NXM_NX_REG1[0..15]"},
+	} {
+		b, err := hex.DecodeString(strings.ReplaceAll(tc.hex, " ", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := DecodeList(Context{Version: 4}, b)
+		if err != nil || l.String() != tc.text {
+			t.Errorf("%s: decoded %q (%v), want %q", tc.hex, l.String(), err, tc.text)
+			continue
+		}
+		back, err := l.AppendBinary(nil)
+		if err != nil || !bytes.Equal(back, b) {
+			t.Errorf("%s: re-encoded %x (%v)", tc.hex, back, err)
 		}
 	}
 }

@@ -96,9 +96,10 @@ func (sf Subfield) appendText(b []byte) []byte {
 	case sf.Ofs == 0 && sf.Bits == fieldBits(sf.Header):
 		return append(b, "[]"...)
 	case sf.Bits == 1:
-		return fmt.Appendf(b, "[%d]", sf.Ofs)
+		return append(strconv.AppendInt(append(b, '['), int64(sf.Ofs), 10), ']')
 	default:
-		return fmt.Appendf(b, "[%d..%d]", sf.Ofs, sf.Ofs+sf.Bits-1)
+		b = append(strconv.AppendInt(append(b, '['), int64(sf.Ofs), 10), '.', '.')
+		return append(strconv.AppendInt(b, int64(sf.Ofs+sf.Bits-1), 10), ']')
 	}
 }
 
@@ -199,12 +200,14 @@ func appendPort32(b []byte, p uint32) []byte {
 }
 
 // appendHexDots writes bytes as OVS writes note and userdata: 01.02.03.
+const hexDigits = "0123456789abcdef"
+
 func appendHexDots(b, data []byte) []byte {
 	for i, c := range data {
 		if i > 0 {
 			b = append(b, '.')
 		}
-		b = fmt.Appendf(b, "%02x", c)
+		b = append(b, hexDigits[c>>4], hexDigits[c&15])
 	}
 	return b
 }

@@ -318,14 +318,14 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 			i = &ClearActions{}
 		case kw == "write_actions", kw == "apply_actions":
 			var l List
-			if l, err = ParseList(ctx, it.val); err != nil {
+			if l, err = parseListRaw(ctx, it.val); err != nil {
 				return nil, shiftErr(err, it.valOff, it.val)
 			}
 			if kw == "apply_actions" {
 				apply = append(apply, l...)
 				continue
 			}
-			i = &WriteActions{Actions: l}
+			i = &WriteActions{Actions: l} // resolved below, after apply
 		case kw == "write_metadata":
 			i, err = parseWriteMetadata(it.val)
 		case kw == "goto_table":
@@ -352,6 +352,14 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 	}
 	if drop && (len(apply) > 0 || len(out) > 0) {
 		return nil, &SyntaxError{Token: "drop", Msg: "drop must not be combined with other actions"}
+	}
+	// OVS checks write_actions with the packet as apply_actions leave it.
+	var has bool
+	apply, has = resolveVLANPushesFrom(ctx, ctx.FlowHasVLAN, apply)
+	for _, i := range out {
+		if w, ok := i.(*WriteActions); ok {
+			w.Actions, _ = resolveVLANPushesFrom(ctx, has, w.Actions)
+		}
 	}
 	if len(apply) > 0 {
 		out = append(out, &ApplyActions{Actions: apply})

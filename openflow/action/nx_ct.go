@@ -437,9 +437,13 @@ func (a *NAT) AppendText(b []byte) ([]byte, error) {
 
 func natAppendAddr(b []byte, ip netip.Addr, bracket bool) []byte {
 	if bracket {
-		return append(append(append(b, '['), ip.String()...), ']')
+		b = append(b, '[')
 	}
-	return append(b, ip.String()...)
+	b = oxm.AppendAddr(b, ip.AsSlice())
+	if bracket {
+		b = append(b, ']')
+	}
+	return b
 }
 
 // validate rejects a nat outside ct (ofpacts_verify_nested); CT.validate

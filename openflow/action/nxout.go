@@ -2,6 +2,7 @@ package action
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ofactor/ofactor/openflow/oxm"
@@ -9,13 +10,24 @@ import (
 
 // OutputReg is NXAST_OUTPUT_REG (15, struct nx_action_output_reg:
 // ofs_nbits u16 | src u32 | max_len u16 | zero 6): output to the port in a
-// subfield (output:NXM_NX_REG1[5..10]).
+// subfield (output:NXM_NX_REG1[5..10]). Reg2 marks NXAST_OUTPUT_REG2 (32,
+// struct nx_action_output_reg2: ofs_nbits u16 | max_len u16 | src header |
+// zero), which prints the same; OVS keeps the form it decoded, and so does
+// this type, so that the bytes round-trip.
 type OutputReg struct {
 	Src    Subfield
 	MaxLen uint16
+	Reg2   bool
 }
 
 func (a *OutputReg) AppendBinary(b []byte) ([]byte, error) {
+	if a.Reg2 {
+		b, start := appendNXHeader(b, nxOutputReg2)
+		b = be.AppendUint16(b, ofsNbits(a.Src.Ofs, a.Src.Bits))
+		b = be.AppendUint16(b, a.MaxLen)
+		b = be.AppendUint32(b, uint32(a.Src.Header))
+		return finishAction(append(b, 0, 0, 0, 0, 0, 0), start)
+	}
 	b, start := appendNXHeader(b, nxOutputReg)
 	b = be.AppendUint16(b, ofsNbits(a.Src.Ofs, a.Src.Bits))
 	b = be.AppendUint32(b, uint32(a.Src.Header))
@@ -36,7 +48,7 @@ func decodeOutputReg(ctx Context, b []byte) (Action, error) {
 	}
 	if be.Uint16(b[8:]) == nxOutputReg2 {
 		// nx_action_output_reg2: ofs_nbits u16 | max_len u16 | header.
-		return &OutputReg{Src: subfieldOf(be.Uint32(b[14:]), be.Uint16(b[10:])), MaxLen: be.Uint16(b[12:])}, nil
+		return &OutputReg{Src: subfieldOf(be.Uint32(b[14:]), be.Uint16(b[10:])), MaxLen: be.Uint16(b[12:]), Reg2: true}, nil
 	}
 	return &OutputReg{Src: subfieldOf(be.Uint32(b[12:]), be.Uint16(b[10:])), MaxLen: be.Uint16(b[16:])}, nil
 }
@@ -152,7 +164,47 @@ func parseStack(ctx Context, kw, s string, hasArg bool) (Action, error) {
 	return &Stack{Field: sf, Pop: kw == "pop"}, nil
 }
 
+// parseEnqueue is enqueue:PORT:QUEUE (or enqueue(PORT,QUEUE)), OpenFlow
+// 1.0's OFPAT10_ENQUEUE, which OVS writes in 1.1 and later as
+// set_queue:QUEUE, output:PORT (max_len 0xffff) and pop_queue, and then
+// prints that way (encode_ENQUEUE).
+func parseEnqueue(ctx Context, kw, s string, hasArg bool) (Action, error) {
+	if ctx.Version == 1 {
+		return nil, fmt.Errorf("enqueue is not supported in OpenFlow 1.0 by this codec")
+	}
+	port, queue, ok := strings.Cut(s, ":")
+	if !ok {
+		port, queue, ok = strings.Cut(s, ",")
+	}
+	if !ok {
+		if i := strings.IndexByte(s, 'q'); i >= 0 {
+			port, queue, ok = s[:i], s[i+1:], true
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("enqueue needs PORT:QUEUE")
+	}
+	p, err := parsePort(port)
+	if err != nil {
+		return nil, err
+	}
+	q, err := parseNum(queue, 32)
+	if err != nil {
+		return nil, fmt.Errorf("enqueue: bad queue %q", queue)
+	}
+	setQueue, err := parseStd(21)(ctx, "set_queue", strconv.FormatUint(q, 10), true)
+	if err != nil {
+		return nil, err
+	}
+	popQueue, err := parsers["pop_queue"](ctx, "pop_queue", "", false)
+	if err != nil {
+		return nil, err
+	}
+	return actionSeq{setQueue, &Output{Port: port32(p), MaxLen: 0xffff}, popQueue}, nil
+}
+
 func init() {
+	registerParser("enqueue", parseEnqueue)
 	registerNX(nxOutputReg, decodeOutputReg)
 	registerNX(nxOutputReg2, decodeOutputReg)
 	registerNX(nxOutputTrunc, decodeOutputTrunc)

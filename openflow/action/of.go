@@ -363,6 +363,9 @@ func parseStd(t uint16) parseFunc {
 			return nil, fmt.Errorf("%s: bad argument %q", kw, s)
 		}
 		if _, isField := stdFields[t]; ctx.Version >= spec.minV && (ctx.Version == 2 || !isField) {
+			if ctx.Version == 2 && (kw == "mod_vlan_vid" || kw == "mod_vlan_pcp") {
+				return &pushIfNeeded{&Std{Type: t, Arg: v}}, nil
+			}
 			return &Std{Type: t, Arg: v}, nil
 		}
 		name, ok := stdFields[t]
@@ -381,7 +384,11 @@ func parseStd(t uint16) parseFunc {
 		for i := range value {
 			value[n-1-i] = byte(v >> (8 * i))
 		}
-		return &SetField{Field: info.Header &^ 0x100, Value: value}, nil
+		sf := &SetField{Field: info.Header &^ 0x100, Value: value}
+		if kw == "mod_vlan_vid" || kw == "mod_vlan_pcp" {
+			return &pushIfNeeded{sf}, nil
+		}
+		return sf, nil
 	}
 }
 

@@ -123,6 +123,16 @@ func valueLen(s, delims string) int {
 // empty list). ctx.Version picks the encodings, as ovs-ofctl -O does.
 // Errors are *SyntaxError with the offset in s.
 func ParseList(ctx Context, s string) (List, error) {
+	l, err := parseListRaw(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return resolveVLANPushes(ctx, l), nil
+}
+
+// parseListRaw is ParseList leaving pushIfNeeded in the list, for a caller
+// that joins several lists into one before resolving them.
+func parseListRaw(ctx Context, s string) (List, error) {
 	l := List{}
 	drop := false
 	for _, it := range splitItems(s) {
@@ -248,10 +258,16 @@ func parsePort(s string) (uint16, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a port", s)
 	}
-	if p, ok := port16(uint32(v)); ok && (v < portMax || v >= 0xffffff00) {
-		return p, nil
+	// As ofputil_port_from_string: any 16-bit number (those from 0xff00 on
+	// are OpenFlow 1.0's reserved ports, which OVS takes with a warning),
+	// and OpenFlow 1.1's 0xffffff00 and up, which are the same ports.
+	switch {
+	case v <= 0xffff:
+		return uint16(v), nil
+	case v >= 0xffffff00:
+		return uint16(v - 0xffff0000), nil
 	}
-	return 0, fmt.Errorf("port %d is a reserved OpenFlow 1.0 port number", v)
+	return 0, fmt.Errorf("port %d is outside the supported range 0 through ffff or 0xffffff00 through 0xffffffff", v)
 }
 
 // parseSubfield reads FIELD[], FIELD[n], FIELD[a..b] or FIELD (the whole

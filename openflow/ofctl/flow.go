@@ -146,13 +146,22 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 		return nil, errAt(end, "", "missing actions= (expected actions=ACTION,... as the last field, e.g. actions=drop)")
 	}
 	text := strings.TrimRight(s[actions:], separators)
-	is, err := action.ParseInstructions(ctx.actions(fm.TableID), text)
+	actx := ctx.actions(fm.TableID)
+	actx.FlowHasVLAN = matchHasVLAN(&fm.Match)
+	is, err := action.ParseInstructions(actx, text)
 	if err != nil {
 		acts := pieces{start: []int{0}, orig: []int{actions}}
 		return nil, relocate(err, &acts)
 	}
 	fm.Instructions = is
 	return fm, nil
+}
+
+// matchHasVLAN says whether m requires an 802.1Q header: its TCI value
+// has the CFI bit (check_SET_VLAN_VID reads flow->vlans[0].tci).
+func matchHasVLAN(m *oxm.Match) bool {
+	v, _ := m.View().Get("tci")
+	return len(v) == 2 && v[0]&0x10 != 0
 }
 
 // matchError makes the match parser's error about a field name name the

@@ -7,38 +7,51 @@ import (
 
 // FuzzParseFlow checks parse -> print -> parse: whatever ParseFlow takes,
 // AppendFlow prints as a line that ParseFlow reads back to the same
-// flow_mod, compared as text and as bytes on the wire.
+// flow_mod, compared as text and as bytes on the wire; both without a TLV
+// map and with ovn-extra's (tun_metadata0 of 4 bytes).
 func FuzzParseFlow(f *testing.F) {
 	for _, l := range ovnSampleLines(f, "flows.txt") {
+		f.Add(l)
+	}
+	for _, l := range ovnExtraLines(f) {
 		f.Add(l)
 	}
 	f.Add("delete_strict priority=5,out_port=LOCAL,out_group=3")
 	f.Add("modify cookie=0x1/0xff,ip actions=drop")
 	f.Add(" cookie=0x5, duration=1.2s, table=2, n_packets=3, idle_timeout=5, send_flow_rem importance=7, priority=7 actions=drop")
+	extra := extraContext()
 	f.Fuzz(func(t *testing.T, s string) {
-		fm, err := ParseFlow(s, nil)
-		if err != nil {
-			return
-		}
-		text := AppendFlow(nil, fm)
-		fm2, err := ParseFlow(string(text), nil)
-		if err != nil {
-			t.Fatalf("%q prints as %q, which does not parse: %v", s, text, err)
-		}
-		if text2 := AppendFlow(nil, fm2); !bytes.Equal(text, text2) {
-			t.Fatalf("%q prints as %q, which prints as %q", s, text, text2)
-		}
-		b1, err1 := fm.AppendBinary(nil)
-		b2, err2 := fm2.AppendBinary(nil)
-		if (err1 == nil) != (err2 == nil) || !bytes.Equal(b1, b2) {
-			t.Fatalf("%q and %q encode differently:\n%x (%v)\n%x (%v)", s, text, b1, err1, b2, err2)
-		}
+		fuzzFlow(t, s, nil)
+		fuzzFlow(t, s, extra)
 	})
+}
+
+func fuzzFlow(t *testing.T, s string, ctx *Context) {
+	fm, err := ParseFlow(s, ctx)
+	if err != nil {
+		return
+	}
+	text := AppendFlow(nil, fm)
+	fm2, err := ParseFlow(string(text), ctx)
+	if err != nil {
+		t.Fatalf("%q prints as %q, which does not parse: %v", s, text, err)
+	}
+	if text2 := AppendFlow(nil, fm2); !bytes.Equal(text, text2) {
+		t.Fatalf("%q prints as %q, which prints as %q", s, text, text2)
+	}
+	b1, err1 := fm.AppendBinary(nil)
+	b2, err2 := fm2.AppendBinary(nil)
+	if (err1 == nil) != (err2 == nil) || !bytes.Equal(b1, b2) {
+		t.Fatalf("%q and %q encode differently:\n%x (%v)\n%x (%v)", s, text, b1, err1, b2, err2)
+	}
 }
 
 // FuzzParseGroup is FuzzParseFlow for groups.
 func FuzzParseGroup(f *testing.F) {
 	for _, l := range ovnSampleLines(f, "groups.txt") {
+		f.Add(l)
+	}
+	for _, l := range fileLines(f, ovnExtraGroupsFile) {
 		f.Add(l)
 	}
 	f.Add("group_id=2,type=ff,bucket=watch_port:5,actions=output:5,bucket=watch_group:3,actions=group:3")
@@ -67,6 +80,9 @@ func FuzzParseGroup(f *testing.F) {
 // FuzzParseMeter is FuzzParseFlow for meters.
 func FuzzParseMeter(f *testing.F) {
 	for _, l := range ovnSampleLines(f, "meters.txt") {
+		f.Add(l)
+	}
+	for _, l := range fileLines(f, ovnExtraMetersFile) {
 		f.Add(l)
 	}
 	f.Add("meter=2,pktps,bands=type=dscp_remark,rate=100,prec_level=1,type=drop,rate=200")

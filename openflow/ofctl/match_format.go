@@ -44,8 +44,7 @@ func (f *matchFormatter) format() {
 		proto = int(x[0])
 	}
 	skipType, skipProto := f.shorthand(dlType, proto)
-	for k := 0; k < 16; k++ {
-		r := "reg" + strconv.Itoa(k)
+	for _, r := range regNames {
 		f.hexMasked(r, r)
 	}
 	f.tunnel()
@@ -91,6 +90,21 @@ func (f *matchFormatter) shorthand(dlType, proto int) (skipType, skipProto bool)
 		name != "mpls" && name != "mplsm"
 }
 
+// Field names built from an index, made once rather than per flow.
+var (
+	regNames         [16]string
+	tunMetadataNames [64]string
+)
+
+func init() {
+	for k := range regNames {
+		regNames[k] = "reg" + strconv.Itoa(k)
+	}
+	for k := range tunMetadataNames {
+		tunMetadataNames[k] = "tun_metadata" + strconv.Itoa(k)
+	}
+}
+
 func (f *matchFormatter) tunnel() {
 	f.hexMasked("tun_id", "tun_id")
 	f.value("tun_src", "tun_src", "tun_src")
@@ -123,8 +137,10 @@ func (f *matchFormatter) tunnel() {
 		f.b = fmt.Appendf(f.b, "gtpu_msgtype=%d,", x[0])
 	}
 	f.value("tun_flags", "tun_flags", "tun_flags")
-	for k := 0; k < 64; k++ {
-		n := "tun_metadata" + strconv.Itoa(k)
+	if !f.v.HasTunMetadata() {
+		return
+	}
+	for _, n := range tunMetadataNames {
 		f.value(n, n, n)
 	}
 }

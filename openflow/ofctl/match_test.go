@@ -166,3 +166,34 @@ func TestParseMatchGeneve(t *testing.T) {
 		t.Error("value wider than the mapped length accepted")
 	}
 }
+
+// TestPortNumbers: ports are decimal only, any 16-bit number or an
+// OpenFlow 1.1 reserved one, as ofputil_port_from_string reads them (OVS
+// refuses in_port=0x10 and reads in_port=010 as 10).
+func TestPortNumbers(t *testing.T) {
+	for in, want := range map[string]string{
+		"in_port=010": "in_port=10", "in_port=4294967070": "in_port=65310", "in_port=65310": "in_port=65310",
+		"in_port=4294967294": "in_port=LOCAL", "in_port=0x10": "", "in_port=65536": "",
+	} {
+		m, err := ParseMatch(in, nil)
+		got := string(AppendMatch(nil, &m))
+		if (err != nil) != (want == "") || (err == nil && got != want) {
+			t.Errorf("%s: %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"actions=4294967070": "actions=65310", "actions=65310": "actions=65310",
+		"actions=output:010": "actions=output:10", "actions=output:0x10": "",
+	} {
+		fm, err := ParseFlow(in, nil)
+		if (err != nil) != (want == "") {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if err == nil {
+			if got := string(AppendFlow(nil, fm)); got != " "+want {
+				t.Errorf("%s: %q, want %q", in, got, " "+want)
+			}
+		}
+	}
+}

@@ -3,8 +3,10 @@ package ofperr
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -150,5 +152,40 @@ func TestDecodeRoundTrip(t *testing.T) {
 	}
 	if d := Decode(4, 99, 1, 0); d.Name != "OFPET_UNKNOWN(type=99,code=1)" {
 		t.Errorf("unknown error named %q", d.Name)
+	}
+}
+
+// errNameLit matches a string literal that names an OVS error: a family
+// prefix ending in C (OFPBAC_, NXBRC_, OFPFMFC_, ...) or NXR_. Field names
+// (NXM_, NXOXM_, ONFOXM_) do not match.
+var errNameLit = regexp.MustCompile(`"((?:OFP|NX|ONF)[A-Z]*C_[A-Z0-9_]+|NXR_[A-Z0-9_]+)"`)
+
+// TestCodecNamesInTable scans the codec's sources (openflow/**, tests and
+// this table aside) for error names and checks that each is in the table:
+// a name missing here would reach users as an error with no encoding.
+func TestCodecNamesInTable(t *testing.T) {
+	n := 0
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") ||
+			strings.HasSuffix(path, "_test.go") || filepath.Base(path) == "table.go" {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range errNameLit.FindAllStringSubmatch(string(src), -1) {
+			n++
+			if Named(m[1]) == nil {
+				t.Errorf("%s: %s is not in the table", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 40 {
+		t.Fatalf("found only %d error names in the codec: is the scan looking in the right place?", n)
 	}
 }

@@ -2,7 +2,6 @@ package oxm
 
 import (
 	"bytes"
-	"strconv"
 )
 
 // exactMask is, for fields OVS stores narrower than their width, the mask
@@ -140,21 +139,31 @@ func (fv flowView) emit() []Field {
 		e.put("arp_tpa", "ip_dst")
 		e.list("arp_sha", "arp_tha")
 	}
-	e.list("tun_id", "tun_flags", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst",
-		"tun_gbp_id", "tun_gbp_flags")
-	for k := 0; k < 64; k++ {
-		e.list("tun_metadata" + strconv.Itoa(k))
+	// Most matches have no tunnel, NSH or conntrack field: skip those
+	// lists whole rather than look up each of their names.
+	has := fv.families()
+	if has.tun {
+		e.list("tun_id", "tun_flags", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst",
+			"tun_gbp_id", "tun_gbp_flags")
 	}
-	e.list("tun_erspan_idx", "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid",
-		"tun_gtpu_flags", "tun_gtpu_msgtype", "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np",
-		"nsh_spi", "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
-	for k := 0; k < 16; k++ {
-		e.list("reg" + strconv.Itoa(k))
+	if has.tunMetadata {
+		e.list(tunMetadataNames[:]...)
 	}
-	e.list("pkt_mark", "ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_src",
-		"ct_ipv6_src", "ct_nw_dst", "ct_ipv6_dst")
-	if fv.u("ct_nw_proto") != 0 {
-		e.list("ct_nw_proto", "ct_tp_src", "ct_tp_dst")
+	if has.tun || has.nsh {
+		e.list("tun_erspan_idx", "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid",
+			"tun_gtpu_flags", "tun_gtpu_msgtype", "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np",
+			"nsh_spi", "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
+	}
+	if has.reg {
+		e.list(regNames[:]...)
+	}
+	e.list("pkt_mark")
+	if has.ct {
+		e.list("ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_src",
+			"ct_ipv6_src", "ct_nw_dst", "ct_ipv6_dst")
+		if fv.u("ct_nw_proto") != 0 {
+			e.list("ct_nw_proto", "ct_tp_src", "ct_tp_dst")
+		}
 	}
 	e.list("metadata")
 	return e.out

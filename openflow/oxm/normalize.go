@@ -3,6 +3,7 @@ package oxm
 import (
 	"bytes"
 	"strconv"
+	"strings"
 )
 
 // slot is one piece of OVS's struct flow and its wildcard mask: the storage
@@ -58,7 +59,59 @@ func (fv flowView) u(name string) uint64 {
 	return 0
 }
 
-func ones(n int) []byte { return bytes.Repeat([]byte{0xff}, n) }
+// ones returns n 0xff bytes. Callers only read it: up to len(allFF) it is
+// a slice of one shared array, so that building a match does not allocate
+// a mask per field.
+func ones(n int) []byte {
+	if n <= len(allFF) {
+		return allFF[:n:n]
+	}
+	return bytes.Repeat([]byte{0xff}, n)
+}
+
+var allFF = bytes.Repeat([]byte{0xff}, 128)
+
+// Field names built from an index, made once rather than per match.
+var (
+	regNames         [16]string
+	tunMetadataNames [64]string
+)
+
+func init() {
+	for k := range regNames {
+		regNames[k] = "reg" + strconv.Itoa(k)
+	}
+	for k := range tunMetadataNames {
+		tunMetadataNames[k] = "tun_metadata" + strconv.Itoa(k)
+	}
+}
+
+// hasTunMetadata says whether any tun_metadata slot is set: most matches
+// have none, and looking up 64 names each time would cost more than the
+// rest of the match.
+func (fv flowView) hasTunMetadata() bool { return fv.families().tunMetadata }
+
+// slotFamilies says which families of slots a view has any of.
+type slotFamilies struct{ tun, tunMetadata, nsh, reg, ct bool }
+
+func (fv flowView) families() slotFamilies {
+	var f slotFamilies
+	for name := range fv {
+		switch {
+		case strings.HasPrefix(name, "tun_metadata"):
+			f.tunMetadata = true
+		case strings.HasPrefix(name, "tun_"):
+			f.tun = true
+		case strings.HasPrefix(name, "nsh_"):
+			f.nsh = true
+		case strings.HasPrefix(name, "reg"):
+			f.reg = true
+		case strings.HasPrefix(name, "ct_"):
+			f.ct = true
+		}
+	}
+	return f
+}
 
 func u16(x uint16) []byte { return []byte{byte(x >> 8), byte(x)} }
 
@@ -74,7 +127,7 @@ func (fv flowView) add(i *Info, v, m []byte) {
 		}
 		idx, _ := strconv.Atoi(i.Name[len(w):])
 		for k := 0; k < base; k++ {
-			fv.set("reg"+strconv.Itoa(idx*base+k), v[4*k:4*k+4], m[4*k:4*k+4], ones(4))
+			fv.set(regNames[(idx*base+k)&15], v[4*k:4*k+4], m[4*k:4*k+4], ones(4))
 		}
 		return
 	}
@@ -197,6 +250,9 @@ func (m *Match) View() View {
 	}
 	return View{fv}
 }
+
+// HasTunMetadata says whether any tun_metadataN is matched.
+func (v View) HasTunMetadata() bool { return v.fv.hasTunMetadata() }
 
 // Get returns the value and mask of a storage slot, or nils if it is
 // wildcarded.

@@ -81,7 +81,7 @@ func ParsePort(s string) (uint16, bool) {
 			return n.port, true
 		}
 	}
-	v, err := strconv.ParseUint(s, 0, 32)
+	v, err := strconv.ParseUint(s, 10, 32) // decimal only, as ofputil_port_from_string
 	if err != nil {
 		return 0, false
 	}
@@ -169,12 +169,18 @@ func AppendHex(b []byte, v []byte) []byte {
 	if i == len(v) {
 		return append(b, '0')
 	}
-	b = fmt.Appendf(b, "0x%x", v[i])
+	b = append(b, '0', 'x')
+	if v[i] >= 0x10 {
+		b = append(b, hexDigits[v[i]>>4])
+	}
+	b = append(b, hexDigits[v[i]&15])
 	for _, c := range v[i+1:] {
-		b = fmt.Appendf(b, "%02x", c)
+		b = append(b, hexDigits[c>>4], hexDigits[c&15])
 	}
 	return b
 }
+
+const hexDigits = "0123456789abcdef"
 
 func beUint(v []byte) uint64 {
 	var x uint64
@@ -306,25 +312,23 @@ func appendMAC(b []byte, v []byte) []byte {
 		if k > 0 {
 			b = append(b, ':')
 		}
-		b = fmt.Appendf(b, "%02x", c)
+		b = append(b, hexDigits[c>>4], hexDigits[c&15])
 	}
 	return b
 }
 
 func appendIPMasked(b, v, m []byte) []byte {
-	a, ok := netip.AddrFromSlice(v)
-	if !ok {
+	if len(v) != 4 && len(v) != 16 {
 		return AppendHex(b, v)
 	}
-	b = a.AppendTo(b)
+	b = AppendAddr(b, v)
 	if m == nil {
 		return b
 	}
 	if n := cidr(m); n >= 0 {
 		return strconv.AppendInt(append(b, '/'), int64(n), 10)
 	}
-	ma, _ := netip.AddrFromSlice(m)
-	return ma.AppendTo(append(b, '/'))
+	return AppendAddr(append(b, '/'), m)
 }
 
 // ParseValue parses value[/mask] for field i with its wire width (for an
@@ -422,6 +426,14 @@ func shrink(v, m []byte) ([]byte, []byte) {
 // parseInt parses a decimal or 0x-hex integer of any width into n bytes
 // (n == 0: up to 124 bytes, unmapped tun_metadata).
 func parseInt(s string, n int) ([]byte, error) {
+	if out, ok := parseSmallInt(s, n); ok {
+		return out, nil
+	}
+	return parseBigInt(s, n)
+}
+
+// parseBigInt is parseInt for any value.
+func parseBigInt(s string, n int) ([]byte, error) {
 	x, ok := new(big.Int).SetString(s, 0)
 	if strings.HasPrefix(s, "0") && !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
 		x, ok = new(big.Int).SetString(s, 10) // OVS reads a leading 0 as decimal
@@ -443,6 +455,28 @@ func parseInt(s string, n int) ([]byte, error) {
 	out := make([]byte, n)
 	copy(out[n-len(bs):], bs)
 	return out, nil
+}
+
+// parseSmallInt is parseInt's fast path for the common case, plain
+// decimal or 0x-hex that fits in 64 bits and in n bytes; anything else
+// (ok false) goes the general way, which gives the same value or error.
+func parseSmallInt(s string, n int) (out []byte, ok bool) {
+	var x uint64
+	var err error
+	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
+		x, err = strconv.ParseUint(s[2:], 16, 64)
+	} else {
+		x, err = strconv.ParseUint(s, 10, 64)
+	}
+	if err != nil || n == 0 || (n < 8 && x>>(8*n) != 0) {
+		return nil, false
+	}
+	out = make([]byte, n)
+	for k := n - 1; k >= 0 && x != 0; k-- {
+		out[k] = byte(x)
+		x >>= 8
+	}
+	return out, true
 }
 
 func parseMAC(s string) ([]byte, error) {

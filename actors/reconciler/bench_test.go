@@ -1,0 +1,180 @@
+package reconciler
+
+import (
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/ofactor/ofactor/internal/flowgen"
+	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
+)
+
+// The Go benchmarks of `make bench` (row 5 of cmd/ofbench): parse 100k
+// lines, encode 100k flow_mods, diff 1M unchanged flows, diff one change.
+
+const benchFlows = 100_000
+
+func benchContext() *ofctl.Context {
+	ctx := &ofctl.Context{Version: openflow.Version13}
+	ctx.OXM.Geneve = -1
+	return ctx
+}
+
+// BenchmarkParse100k parses 100k generated OVN-like lines (ofctl.ParseFlows).
+func BenchmarkParse100k(b *testing.B) {
+	text := strings.Join(flowgen.Flows(benchFlows), "\n")
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for range b.N {
+		lines, err := ofctl.ParseFlows("bench", strings.NewReader(text), benchContext())
+		if err != nil || len(lines) != benchFlows {
+			b.Fatalf("%d lines: %v", len(lines), err)
+		}
+	}
+}
+
+func parsedFlows(b testing.TB, n int) []*openflow.FlowMod {
+	b.Helper()
+	ctx := benchContext()
+	out := make([]*openflow.FlowMod, n)
+	for i := range out {
+		fm, err := ofctl.ParseFlow(flowgen.Flow(i, 0), ctx)
+		if err != nil {
+			b.Fatalf("flow %d: %v", i, err)
+		}
+		out[i] = fm
+	}
+	return out
+}
+
+// BenchmarkEncode100k turns 100k parsed flows into canonical bytes and the
+// bundled flow_mods a cold install sends.
+func BenchmarkEncode100k(b *testing.B) {
+	fms := parsedFlows(b, benchFlows)
+	b.ResetTimer()
+	for range b.N {
+		var buf []byte
+		for _, fm := range fms {
+			k, v, err := FlowModKey(fm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			add := &openflow.BundleAdd{Header: openflow.Header{Version: openflow.Version13}, BundleID: 1,
+				Flags: bundleFlags, Message: FlowModMessage(openflow.Version13, openflow.FlowAdd, k, v)}
+			if buf, err = add.AppendBinary(buf[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// syntheticTable returns n distinct canonical key/value pairs of OVN-like
+// sizes without the cost of parsing a million lines.
+func syntheticTable(b testing.TB, n int) (keys, vals []string) {
+	b.Helper()
+	base := parsedFlows(b, 256)
+	bk, bv := make([]string, len(base)), make([]string, len(base))
+	for i, fm := range base {
+		var err error
+		if bk[i], bv[i], err = FlowModKey(fm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	keys, vals = make([]string, n), make([]string, n)
+	for i := range n {
+		kb := []byte(bk[i%len(base)])
+		// Distinct keys of the same sizes: vary the last match bytes.
+		kb[len(kb)-1] ^= byte(i >> 8)
+		kb[len(kb)-2] ^= byte(i >> 16)
+		kb[len(kb)-3] ^= byte(i)
+		keys[i], vals[i] = string(kb), bv[i%len(base)]
+	}
+	return keys, vals
+}
+
+// BenchmarkDiff1MUnchanged puts a full desired set equal to the installed
+// one (1M canonical flows, as State.put has them after computing their
+// bytes) and plans: nothing to send.
+func BenchmarkDiff1MUnchanged(b *testing.B) {
+	keys, vals := syntheticTable(b, 1_000_000)
+	errs := make([]error, len(keys))
+	s := newKeyspace()
+	next := make(map[string]string, len(keys))
+	for i := range keys {
+		next[keys[i]] = vals[i]
+	}
+	s.setInstalled(maps.Clone(next))
+	s.replace(next)
+	s.plan() // the setup's own dirty keys
+	b.ResetTimer()
+	for range b.N {
+		if !s.replaceSame(keys, vals, errs) {
+			b.Fatal("refused")
+		}
+		if a, m, d := s.plan(); len(a)+len(m)+len(d) != 0 {
+			b.Fatal("not empty")
+		}
+	}
+}
+
+// BenchmarkDiff1Change changes one flow of 1M through the delta API and
+// plans it.
+func BenchmarkDiff1Change(b *testing.B) {
+	keys, vals := syntheticTable(b, 1_000_000)
+	s := newKeyspace()
+	next := make(map[string]string, len(keys))
+	for i := range keys {
+		next[keys[i]] = vals[i]
+	}
+	s.setInstalled(maps.Clone(next))
+	s.replace(next)
+	s.plan() // the setup's own dirty keys
+	alt := vals[7] + "x"
+	b.ResetTimer()
+	for i := range b.N {
+		v := alt
+		if i%2 == 1 {
+			v = vals[7]
+		}
+		s.put(keys[7], v)
+		a, m, d := s.plan()
+		if len(a)+len(m)+len(d) != 1 {
+			b.Fatal("want one change")
+		}
+		s.installedAs(m[0].Key, m[0].Val)
+	}
+}
+
+// BenchmarkUpdateFlows1Change is the delta API as an embedder uses it: one
+// FlowMod with new actions in an UpdateFlows on a 1M-flow desired table,
+// then the plan that sends it.
+func BenchmarkUpdateFlows1Change(b *testing.B) {
+	keys, vals := syntheticTable(b, 1_000_000)
+	st := NewState()
+	for i := range keys {
+		st.flows.put(keys[i], vals[i])
+	}
+	ctx := benchContext()
+	var fms [2]*openflow.FlowMod
+	for v := range fms {
+		fm, err := ofctl.ParseFlow(flowgen.Flow(benchFlows+1, v), ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fms[v] = fm
+	}
+	st.update(&messages.UpdateFlows{Add: fms[:1]})
+	st.flows.plan()
+	b.ResetTimer()
+	for i := range b.N {
+		st.update(&messages.UpdateFlows{Add: fms[1-i%2 : 2-i%2]})
+		a, m, d := st.flows.plan()
+		if len(a)+len(m)+len(d) != 1 {
+			b.Fatalf("plan %d %d %d", len(a), len(m), len(d))
+		}
+		c := append(a, m...)[0]
+		st.flows.installedAs(c.Key, c.Val)
+	}
+}

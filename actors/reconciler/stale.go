@@ -1,0 +1,42 @@
+package reconciler
+
+// Some refusals say nothing is wrong with the object, only that our idea of
+// what the switch holds is stale: another controller (or a commit whose
+// reply was lost) added a group or meter we believed absent, or removed one
+// we believed present. Treating those as rejections loops forever on
+// GROUP_EXISTS, as antrea and ovn-controller have; instead the installed
+// side is corrected and the next round sends the right command (MODIFY for
+// an existing object, ADD for a missing one).
+
+// unknownVal stands for "installed with contents we do not know": it never
+// equals a desired value, so the object is planned as a modification.
+const unknownVal = "\x00unknown"
+
+// staleView reports whether err (an OVS error name) about an object of kind
+// k means our installed view was wrong, and what the switch must hold
+// instead: unknownVal (it exists) or "" (it does not).
+func staleView(k kind, err string) (installed string, ok bool) {
+	switch err {
+	case "OFPGMFC_GROUP_EXISTS":
+		return unknownVal, k == kindGroup
+	case "OFPMMFC_METER_EXISTS":
+		return unknownVal, k == kindMeter
+	case "OFPGMFC_UNKNOWN_GROUP":
+		return "", k == kindGroup
+	case "OFPMMFC_UNKNOWN_METER":
+		return "", k == kindMeter
+	}
+	return "", false
+}
+
+// culprit reports whether the switch named an object of the round at
+// fault: then the next round, without it or with our view corrected, can
+// succeed at once and needs no backoff.
+func (r *round) culprit() bool {
+	for _, it := range r.items() {
+		if it.err != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/fsnotify/fsnotify"
+	"go.uber.org/zap"
+
+	"github.com/ofactor/ofactor"
+	"github.com/ofactor/ofactor/internal/desired"
+	"github.com/ofactor/ofactor/internal/metrics"
+	"github.com/ofactor/ofactor/messages"
+)
+
+// bridgeRunner drives one bridge from its files.
+type bridgeRunner struct {
+	o       bridgeOptions
+	log     *zap.Logger
+	sys     *actor.ActorSystem
+	bridge  *ofactor.Bridge
+	mb      *metrics.Bridge
+	events  *eventQueue
+	timeout time.Duration
+
+	lastProgress time.Time
+}
+
+// put hands a desired state to the bridge and returns its version.
+func (r *bridgeRunner) put(put *messages.PutDesired) (uint64, error) {
+	res, err := r.sys.Root.RequestFuture(r.bridge.PID, put, time.Minute).Result()
+	if err != nil {
+		return 0, fmt.Errorf("bridge did not take the desired state: %w", err)
+	}
+	acc := res.(*messages.DesiredAccepted)
+	for _, e := range acc.Errors {
+		r.log.Warn("left out of the desired state", zap.String("error", e))
+	}
+	return acc.Version, nil
+}
+
+// once installs put and waits for the switch to hold it: 0 when it does
+// with nothing refused, 1 when it holds the rest and something was refused,
+// 2 on timeout. bar, when not nil, shows the progress.
+func (r *bridgeRunner) once(ctx context.Context, put *messages.PutDesired, stderr io.Writer, bar *progressBar) int {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	version, err := r.put(put)
+	if err != nil {
+		fmt.Fprintf(stderr, "ofactor: bridge %s: %v\n", r.o.name, err)
+		return 1
+	}
+	defer bar.clear()
+	rejected := map[string]string{}
+	for {
+		select {
+		case <-ctx.Done():
+			bar.clear()
+			fmt.Fprintf(stderr, "ofactor: bridge %s: the switch does not hold version %d after %v: %v\n",
+				r.o.name, version, r.timeout, ctx.Err())
+			return 2
+		case <-r.events.notify:
+		}
+		for _, ev := range r.events.take() {
+			switch m := ev.(type) {
+			case *messages.Rejected:
+				rejected[m.Text] = m.Error
+			case *messages.Progress:
+				if bar != nil {
+					bar.draw(m)
+				} else {
+					r.logProgress(m)
+				}
+			case *messages.VersionInstalled:
+				if m.Version < version {
+					continue
+				}
+				bar.clear()
+				if m.Rejected == 0 {
+					return 0
+				}
+				for text, e := range rejected {
+					fmt.Fprintf(stderr, "ofactor: bridge %s: switch refused %s: %s\n", r.o.name, e, text)
+				}
+				fmt.Fprintf(stderr, "ofactor: bridge %s: %d objects refused; everything else installed\n",
+					r.o.name, m.Rejected)
+				return 1
+			}
+		}
+	}
+}
+
+// logProgress logs a long round's progress, at most once a second.
+func (r *bridgeRunner) logProgress(m *messages.Progress) {
+	now := time.Now()
+	if now.Sub(r.lastProgress) < time.Second {
+		return
+	}
+	r.lastProgress = now
+	r.log.Info("installing", zap.Uint64("version", m.Version), zap.Int("sent", m.Sent),
+		zap.Int("confirmed", m.Confirmed), zap.Int("total", m.Total))
+}
+
+// watch installs put, then every good version of the files, until ctx ends.
+func (r *bridgeRunner) watch(ctx context.Context, put *messages.PutDesired) int {
+	if _, err := r.put(put); err != nil {
+		r.log.Error("initial desired state", zap.Error(err))
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		r.log.Error("cannot watch files", zap.Error(err))
+		return 1
+	}
+	defer w.Close()
+	// Watch directories, not files: editors replace a file by renaming a
+	// new one over it, which a watch on the old inode would miss.
+	names := map[string]bool{}
+	for _, p := range r.o.files.Paths() {
+		abs, _ := filepath.Abs(p)
+		names[abs] = true
+		if err := w.Add(filepath.Dir(abs)); err != nil {
+			r.log.Error("cannot watch", zap.String("dir", filepath.Dir(abs)), zap.Error(err))
+			return 1
+		}
+	}
+	var debounce <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return 0
+		case ev := <-w.Events:
+			if abs, _ := filepath.Abs(ev.Name); names[abs] {
+				debounce = time.After(150 * time.Millisecond)
+			}
+		case err := <-w.Errors:
+			r.log.Warn("file watch", zap.Error(err))
+		case <-debounce:
+			debounce = nil
+			r.reload()
+		case <-r.events.notify:
+			for _, ev := range r.events.take() {
+				r.logEvent(ev)
+			}
+		}
+	}
+}
+
+// reload reads the files again; a bad file keeps the last good state.
+func (r *bridgeRunner) reload() {
+	put, err := desired.Load(r.o.files)
+	if err != nil {
+		r.log.Error("files not applied; keeping the last good desired state", zap.Error(err))
+		return
+	}
+	if v, err := r.put(put); err != nil {
+		r.log.Error("reload", zap.Error(err))
+	} else {
+		r.log.Info("files loaded", zap.Uint64("version", v), zap.Int("flows", len(put.Flows)+len(put.GeneveFlows)),
+			zap.Int("groups", len(put.Groups)), zap.Int("meters", len(put.Meters)))
+	}
+}
+
+// logEvent logs what the actors do not log themselves.
+func (r *bridgeRunner) logEvent(ev any) {
+	switch m := ev.(type) {
+	case *messages.Progress:
+		r.logProgress(m)
+	case *messages.RoundFinished:
+		r.lastProgress = time.Time{}
+		if m.Duration >= time.Second {
+			r.log.Info("round finished", zap.Uint64("version", m.Version), zap.Duration("duration", m.Duration),
+				zap.Int("flow_adds", m.FlowAdds), zap.Int("flow_modifies", m.FlowModifies),
+				zap.Int("flow_deletes", m.FlowDeletes), zap.Int("refused", m.Refused))
+		}
+	}
+}
+
+// progressBar draws one bridge's install progress on a terminal, the way
+// curl or apt do: one line, redrawn in place.
+type progressBar struct {
+	mu    sync.Mutex
+	w     io.Writer
+	drawn bool
+}
+
+const barWidth = 30
+
+func (p *progressBar) draw(m *messages.Progress) {
+	if p == nil || m.Total == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	done := m.Confirmed * barWidth / m.Total
+	sent := m.Sent*barWidth/m.Total - done
+	bar := strings.Repeat("=", done) + strings.Repeat("-", max(sent, 0))
+	fmt.Fprintf(p.w, "\r[%-*s] %d/%d sent, %d confirmed (version %d)\x1b[K",
+		barWidth, bar, m.Sent, m.Total, m.Confirmed, m.Version)
+	p.drawn = true
+}
+
+func (p *progressBar) clear() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn = false
+	}
+}
+
+// isTerminal reports whether f is a character device (a terminal), which
+// is all the progress bar needs to know.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// cold is row 1: an empty switch, the whole table installed and
+// barrier-confirmed, by ofactor run --once, ovs-ofctl --bundle add-flows
+// and ovs-ofctl add-flows (one flow_mod at a time).
+func (b *bench) cold() error {
+	t := b.sb.target()
+	names := []string{"ofactor run --once", "ovs-ofctl --bundle add-flows", "ovs-ofctl add-flows"}
+	cmds := [][]string{
+		{b.o.bin, "run", "--once", "--switch", t, "--flows", b.base, "--log-level", "warn"},
+		{"ovs-ofctl", "-O", "OpenFlow14", "--bundle", "add-flows", t, b.base},
+		{"ovs-ofctl", "-O", "OpenFlow13", "add-flows", t, b.base},
+	}
+	r := row{name: fmt.Sprintf("cold install of %d flows", b.o.n), contenders: names, unit: "s",
+		samples: make([][]float64, len(names))}
+	for run := range b.o.runs {
+		for _, c := range order(run, len(names)) {
+			if err := b.sb.reset("", 0); err != nil {
+				return err
+			}
+			d, err := timed(cmds[c][0], cmds[c][1:]...)
+			if err != nil {
+				return err
+			}
+			if err := b.sb.expect(b.o.n); err != nil {
+				return fmt.Errorf("%s: %w", names[c], err)
+			}
+			if run == 0 && c == 0 {
+				if err := b.sb.diff(b.base); err != nil {
+					return fmt.Errorf("%s: %w", names[c], err)
+				}
+			}
+			b.logf("cold: %s: %v", names[c], d.Round(time.Millisecond))
+			r.samples[c] = append(r.samples[c], d.Seconds())
+		}
+	}
+	b.rows = append(b.rows, r)
+	return nil
+}
+
+// watch is row 2: the switch holds the table; the file is replaced by one
+// with 1% of the flows' actions changed and 1000 flows added. ofactor run
+// (watching the file) is timed from the rename to its "version installed"
+// log line (barrier-confirmed); ovs-ofctl --bundle replace-flows from start
+// to exit.
+func (b *bench) watch() error {
+	names := []string{"ofactor run (watch): file replaced", "ovs-ofctl --bundle replace-flows"}
+	r := row{name: "1% changed + 1000 added, on the table", contenders: names, unit: "s",
+		samples: make([][]float64, len(names))}
+	want := b.o.n + 1000
+	for run := range b.o.runs {
+		for _, c := range order(run, len(names)) {
+			if err := b.sb.reset(b.base, b.o.n); err != nil {
+				return err
+			}
+			var d time.Duration
+			var err error
+			if c == 0 {
+				d, err = b.watchOnce(run == 0)
+			} else {
+				d, err = timed("ovs-ofctl", "-O", "OpenFlow14", "--bundle", "replace-flows", b.sb.target(), b.changed)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", names[c], err)
+			}
+			if err := b.sb.expect(want); err != nil {
+				return fmt.Errorf("%s: %w", names[c], err)
+			}
+			if run == 0 && c == 0 {
+				if err := b.sb.diff(b.changed); err != nil {
+					return fmt.Errorf("%s: %w", names[c], err)
+				}
+			}
+			b.logf("watch: %s: %v", names[c], d.Round(time.Millisecond))
+			r.samples[c] = append(r.samples[c], d.Seconds())
+		}
+	}
+	r.note = "ofactor's figure includes its 150 ms file-watch debounce and reading the whole file again"
+	b.rows = append(b.rows, r)
+	return nil
+}
+
+// watchOnce starts ofactor run on a copy of the base table, waits for it
+// to hold version 1, renames the changed table over the file and times
+// until version 2 is installed.
+func (b *bench) watchOnce(first bool) (time.Duration, error) {
+	wdir, err := os.MkdirTemp(b.dir, "watch")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(wdir)
+	file := filepath.Join(wdir, "flows.txt")
+	if err := copyFile(b.base, file); err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(b.o.bin, "run", "--switch", b.sb.target(), "--flows", file,
+		"--log-format", "json", "--log-level", "info")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+	installed := make(chan uint64, 16)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var l struct {
+				Msg     string `json:"msg"`
+				Version uint64 `json:"version"`
+			}
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "version installed" {
+				installed <- l.Version
+			}
+		}
+		close(installed)
+	}()
+	wait := func(v uint64) error {
+		timeout := time.After(5 * time.Minute)
+		for {
+			select {
+			case got, ok := <-installed:
+				if !ok {
+					return fmt.Errorf("ofactor run exited before version %d", v)
+				}
+				if got >= v {
+					return nil
+				}
+			case <-timeout:
+				return fmt.Errorf("version %d not installed in 5 minutes", v)
+			}
+		}
+	}
+	if err := wait(1); err != nil {
+		return 0, err
+	}
+	if first {
+		b.daemonRSS, b.daemonN = rssOf(cmd.Process.Pid), int64(b.o.n)
+	}
+	tmp := filepath.Join(wdir, "flows.new")
+	if err := copyFile(b.changed, tmp); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := os.Rename(tmp, file); err != nil {
+		return 0, err
+	}
+	if err := wait(2); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o644)
+}
+
+// restart is row 3: ofactor run --once against a switch that already holds
+// the table: its time and the messages it sends (counted by a proxy).
+func (b *bench) restart() error {
+	if err := b.sb.reset(b.base, b.o.n); err != nil {
+		return err
+	}
+	p, target, err := b.sb.proxy()
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	r := row{name: "restart against the installed table", contenders: []string{"ofactor run --once"}, unit: "s",
+		samples: make([][]float64, 1)}
+	for range b.o.runs {
+		p.msgs.Store(0)
+		d, err := timed(b.o.bin, "run", "--once", "--switch", target, "--flows", b.base, "--log-level", "warn")
+		if err != nil {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond) // let the proxy count the last frames
+		n := p.msgs.Load()
+		b.logf("restart: %v, %d messages", d.Round(time.Millisecond), n)
+		r.samples[0] = append(r.samples[0], d.Seconds())
+		b.restartMsgs = append(b.restartMsgs, float64(n))
+	}
+	if err := b.sb.expect(b.o.n); err != nil {
+		return err
+	}
+	r.note = fmt.Sprintf("messages sent to the switch: median %.0f", median(b.restartMsgs))
+	b.rows = append(b.rows, r)
+	return nil
+}
+
+var rssLine = regexp.MustCompile(`rss_bytes=(\d+)`)
+
+// memory is row 4: resident memory per desired flow, of the daemon holding
+// the table (from row 2) and of a bridge holding n and 1M flows on a fake
+// switch (ofbench hold, a child process).
+func (b *bench) memory() error {
+	r := row{name: "memory (RSS) per desired flow", unit: "B/flow", noRatio: true}
+	if b.daemonN > 0 {
+		r.contenders = append(r.contenders, fmt.Sprintf("ofactor run, %d flows (%.0f MB)", b.daemonN, float64(b.daemonRSS)/1e6))
+		r.samples = append(r.samples, []float64{float64(b.daemonRSS) / float64(b.daemonN)})
+	}
+	sizes := []int{b.o.n}
+	if b.o.million {
+		sizes = append(sizes, 1_000_000)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	for _, n := range sizes {
+		b.logf("memory: bridge holding %d flows on a fake switch", n)
+		out, err := exec.Command(self, "hold", "-n", strconv.Itoa(n)).Output()
+		if err != nil {
+			return fmt.Errorf("hold -n %d: %w", n, err)
+		}
+		m := rssLine.FindSubmatch(out)
+		if m == nil {
+			return fmt.Errorf("hold -n %d: no rss_bytes in %q", n, out)
+		}
+		rss, _ := strconv.ParseInt(string(m[1]), 10, 64)
+		b.holdRSS[n] = rss
+		r.contenders = append(r.contenders, fmt.Sprintf("bridge (library), %d flows, fake switch (%.0f MB)", n, float64(rss)/1e6))
+		r.samples = append(r.samples, []float64{float64(rss) / float64(n)})
+	}
+	b.rows = append(b.rows, r)
+	return nil
+}

@@ -1,0 +1,86 @@
+package flowgen_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ofactor/ofactor/actors/reconciler"
+	"github.com/ofactor/ofactor/internal/flowgen"
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
+)
+
+func parse(t *testing.T, text string) *openflow.FlowMod {
+	t.Helper()
+	ctx := &ofctl.Context{Version: openflow.Version13}
+	ctx.OXM.Geneve = -1
+	fm, err := ofctl.ParseFlow(text, ctx)
+	if err != nil {
+		t.Fatalf("%s: %v", text, err)
+	}
+	return fm
+}
+
+// Every generated flow is a distinct OpenFlow flow (table, priority,
+// match), and a variant is the same flow with other actions.
+func TestFlowsAreDistinctAndVariantsKeepTheKey(t *testing.T) {
+	const n = 5000
+	seen := map[string]int{}
+	for i := range n {
+		k, v, err := reconciler.FlowModKey(parse(t, flowgen.Flow(i, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j, dup := seen[k]; dup {
+			t.Fatalf("flows %d and %d have the same key", j, i)
+		}
+		seen[k] = i
+		if i%97 == 0 {
+			k1, v1, err := reconciler.FlowModKey(parse(t, flowgen.Flow(i, 1)))
+			if err != nil || k1 != k || v1 == v {
+				t.Fatalf("flow %d variant 1: same key %v, other value %v, %v", i, k1 == k, v1 != v, err)
+			}
+		}
+	}
+}
+
+func TestChanged(t *testing.T) {
+	base, changed := flowgen.Flows(1000), flowgen.Changed(1000, 100, 50)
+	if len(changed) != 1050 {
+		t.Fatalf("%d flows", len(changed))
+	}
+	diff := 0
+	for i := range base {
+		if base[i] != changed[i] {
+			diff++
+		}
+	}
+	if diff != 10 {
+		t.Fatalf("%d changed, want 10", diff)
+	}
+}
+
+// OVS takes every shape.
+func TestOVSParsesFlows(t *testing.T) {
+	bin, err := exec.LookPath("ovs-ofctl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("ovs-ofctl not found (scripts/install-ovs.sh)")
+		}
+		t.Skip("ovs-ofctl not found")
+	}
+	file := filepath.Join(t.TempDir(), "flows.txt")
+	if err := flowgen.WriteFile(file, flowgen.Changed(512, 3, 16)); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-O", "OpenFlow13", "parse-flows", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ovs-ofctl parse-flows: %v: %s", err, out)
+	}
+	if got := strings.Count(string(out), "OFPT_FLOW_MOD"); got != 528 {
+		t.Fatalf("OVS parsed %d flows, want 528", got)
+	}
+}
