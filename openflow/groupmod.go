@@ -95,8 +95,11 @@ func parseBuckets(ctx action.Context, b []byte) ([]Bucket, error) {
 			WatchGroup: be.Uint32(b[off+8:]),
 		}
 		var err error
-		if bk.Actions, err = decodeActions(ctx, b[off+bucketLen:off+n]); err != nil {
-			return nil, fmt.Errorf("bucket[%d]: %w", i, err)
+		acts := b[off+bucketLen : off+n]
+		if bk.Actions, err = decodeActions(ctx, acts); err != nil {
+			// As for flow stats: actions we cannot read are kept as
+			// bytes, not a reason to refuse what the switch holds.
+			bk.Actions = action.List{&action.Raw{Data: append([]byte(nil), acts...)}}
 		}
 		bs = append(bs, bk)
 		off += n

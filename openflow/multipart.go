@@ -331,8 +331,12 @@ func (fs *FlowStats) unmarshal(ctx action.Context, b []byte) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("match: %w", err)
 	}
-	if fs.Instructions, err = decodeInstructions(ctx, b[flowStatsLen+m:]); err != nil {
-		return 0, err
+	ins := b[flowStatsLen+m : n]
+	if fs.Instructions, err = decodeInstructions(ctx, ins); err != nil {
+		// The switch holds this flow whatever we think of its actions:
+		// keep them as bytes, so that a flow the codec does not
+		// understand is still one it can carry, compare and delete.
+		fs.Instructions = action.Instructions{&action.RawInstruction{Data: append([]byte(nil), ins...)}}
 	}
 	return n, nil
 }

@@ -3,6 +3,7 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func TestWatchFileFaults(t *testing.T) {
 	if err := os.WriteFile(path, []byte(cut), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	kept("partial write", n, "flows.txt:"+itoaPlain(len(all)-4)+":")
+	kept("partial write", n, "flows.txt:"+strconv.Itoa(len(all)-4)+":")
 	// ... and then finished, with ten flows fewer.
 	writeInPlace(t, path, all[:len(all)-10])
 	converge("finished write", all[:len(all)-10])

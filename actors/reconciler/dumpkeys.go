@@ -44,11 +44,11 @@ func flowStatsInto(m map[string]string, stats []openflow.FlowStats, desired map[
 // dumpedKeyVal is FlowStatsKey with the fast path of flowStatsInto. It
 // only reads desired, which no one writes while the dump is read.
 func dumpedKeyVal(fs *openflow.FlowStats, desired map[string]string) (string, string, error) {
-	k, v, err := appendKeyVal(fs.TableID, fs.Priority, &fs.Match, fs.Cookie,
+	b, kl, err := encodeKeyVal(fs.TableID, fs.Priority, &fs.Match, fs.Cookie,
 		fs.IdleTimeout, fs.HardTimeout, fs.Flags, fs.Importance, fs.Instructions)
 	if err == nil {
-		if d, ok := desired[k]; ok && d == v {
-			return k, d, nil
+		if d, ok := desired[string(b[:kl])]; ok && d == string(b[kl:]) {
+			return string(b[:kl]), d, nil
 		}
 	}
 	return FlowStatsKey(fs)
@@ -81,10 +81,17 @@ func flowEntries(fms []*openflow.FlowMod, desired map[string]string) (keys, vals
 // knownEntry is flowEntry with the fast path of flowEntries: a flow whose
 // match, encoded as given, is a desired key needs no normalizing.
 func knownEntry(fm *openflow.FlowMod, desired map[string]string) (string, string, error) {
-	k, v, err := appendKeyVal(fm.TableID, fm.Priority, &fm.Match, fm.Cookie,
+	b, kl, err := encodeKeyVal(fm.TableID, fm.Priority, &fm.Match, fm.Cookie,
 		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
-	if _, ok := desired[k]; ok && err == nil && fitsBundle(k, v) {
-		return k, v, nil
+	if err == nil {
+		// The lookup converts without allocating: a new flow leaves no
+		// garbage string behind among the table's live ones.
+		if _, ok := desired[string(b[:kl])]; ok {
+			kv := string(b)
+			if k, v := kv[:kl], kv[kl:]; fitsBundle(k, v) {
+				return k, v, nil
+			}
+		}
 	}
 	return flowEntry(fm)
 }

@@ -178,6 +178,10 @@ func (s *State) setGeneve(g messages.GeneveFieldAssigned, log *zap.Logger) {
 	old := s.geneve
 	s.geneve = g
 	if old.Enabled == g.Enabled && old.Index == g.Index && old.Len == g.Len {
+		if old.Seq == 0 && !g.Enabled && len(s.geneveFlows) > 0 {
+			// The first result, and Geneve is off: say so once.
+			log.Warn("geneve flows left out", zap.String("error", s.renderGeneve(nil)[0]))
+		}
 		return
 	}
 	if len(s.geneveFlows) == 0 {
@@ -204,6 +208,10 @@ func (s *State) renderGeneve(next map[string]string) (errs []string) {
 		return nil
 	}
 	if !s.geneve.Enabled {
+		if s.geneve.Seq == 0 && next != nil {
+			// Not negotiated yet: they are rendered when it is.
+			return nil
+		}
 		return []string{fmt.Sprintf("%d flows name the Geneve field, which is not negotiated: left out", len(s.geneveFlows))}
 	}
 	ctx := &ofctl.Context{Version: openflow.Version13, OXM: oxm.Context{Geneve: s.geneve.Index}}

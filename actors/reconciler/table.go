@@ -46,12 +46,25 @@ func flowKeyVal(table uint8, priority uint16, match *oxm.Match, cookie uint64,
 // flow then costs one heap object, not two.
 func appendKeyVal(table uint8, priority uint16, m *oxm.Match, cookie uint64,
 	idle, hard, flags, importance uint16, ins action.Instructions) (string, string, error) {
+	b, kl, err := encodeKeyVal(table, priority, m, cookie, idle, hard, flags, importance, ins)
+	if err != nil {
+		return "", "", err
+	}
+	kv := string(b)
+	return kv[:kl], kv[kl:], nil
+}
+
+// encodeKeyVal writes a flow's key and value back to back into a new
+// buffer and returns where the value starts. Callers that only look the
+// bytes up convert them without allocating.
+func encodeKeyVal(table uint8, priority uint16, m *oxm.Match, cookie uint64,
+	idle, hard, flags, importance uint16, ins action.Instructions) ([]byte, int, error) {
 	b := make([]byte, keyFixed, 256)
 	b[0] = table
 	binary.BigEndian.PutUint16(b[1:], priority)
 	b, err := m.AppendOXM(b)
 	if err != nil {
-		return "", "", fmt.Errorf("match: %w", err)
+		return nil, 0, fmt.Errorf("match: %w", err)
 	}
 	kl := len(b)
 	b = binary.BigEndian.AppendUint64(b, cookie)
@@ -61,10 +74,9 @@ func appendKeyVal(table uint8, priority uint16, m *oxm.Match, cookie uint64,
 	b = binary.BigEndian.AppendUint16(b, importance)
 	b, err = ins.AppendBinary(b)
 	if err != nil {
-		return "", "", fmt.Errorf("instructions: %w", err)
+		return nil, 0, fmt.Errorf("instructions: %w", err)
 	}
-	kv := string(b)
-	return kv[:kl], kv[kl:], nil
+	return b, kl, nil
 }
 
 // FlowModKey returns the canonical key and value of a desired flow.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -33,8 +34,9 @@ type bridgeRunner struct {
 	lastProgress time.Time
 }
 
-// put hands a desired state to the bridge and returns its version.
-func (r *bridgeRunner) put(put *messages.PutDesired) (uint64, error) {
+// put hands a desired state (a *messages.PutDesired or a
+// *messages.UpdateFlows) to the bridge and returns its version.
+func (r *bridgeRunner) put(put any) (uint64, error) {
 	res, err := r.sys.Root.RequestFuture(r.bridge.PID, put, time.Minute).Result()
 	if err != nil {
 		return 0, fmt.Errorf("bridge did not take the desired state: %w", err)
@@ -108,11 +110,21 @@ func (r *bridgeRunner) logProgress(m *messages.Progress) {
 		zap.Int("confirmed", m.Confirmed), zap.Int("total", m.Total))
 }
 
+// debounce is how long the files must be quiet before they are read again:
+// an editor's save is a write or a rename (or a few of them in a row), all
+// within a few milliseconds; a file read half-written fails to parse or
+// is read again by the next event, and either way the last good state holds
+// until it parses.
+const debounce = 50 * time.Millisecond
+
 // watch installs put, then every good version of the files, until ctx ends.
-func (r *bridgeRunner) watch(ctx context.Context, put *messages.PutDesired) int {
+// loader read put and remembers the flows file, so that a reload sends only
+// what changed.
+func (r *bridgeRunner) watch(ctx context.Context, put *messages.PutDesired, loader *desired.Loader) int {
 	if _, err := r.put(put); err != nil {
 		r.log.Error("initial desired state", zap.Error(err))
 	}
+	put = nil // the bridge holds the flows as canonical bytes now
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		r.log.Error("cannot watch files", zap.Error(err))
@@ -130,40 +142,67 @@ func (r *bridgeRunner) watch(ctx context.Context, put *messages.PutDesired) int 
 			return 1
 		}
 	}
-	var debounce <-chan time.Time
+	flowsFile, _ := filepath.Abs(r.o.files.Flows)
+	var (
+		quiet     <-chan time.Time
+		onlyFlows = true  // only the flows file changed since the last reload
+		settled   = false // the first version was installed
+	)
 	for {
 		select {
 		case <-ctx.Done():
 			return 0
 		case ev := <-w.Events:
 			if abs, _ := filepath.Abs(ev.Name); names[abs] {
-				debounce = time.After(150 * time.Millisecond)
+				quiet = time.After(debounce)
+				onlyFlows = onlyFlows && abs == flowsFile
 			}
 		case err := <-w.Errors:
 			r.log.Warn("file watch", zap.Error(err))
-		case <-debounce:
-			debounce = nil
-			r.reload()
+		case <-quiet:
+			quiet = nil
+			r.reload(loader, onlyFlows)
+			onlyFlows = true
 		case <-r.events.notify:
 			for _, ev := range r.events.take() {
 				r.logEvent(ev)
+				if _, ok := ev.(*messages.VersionInstalled); ok && !settled {
+					// Give the parsed file and the garbage of parsing and
+					// installing it back to the system, or a daemon that
+					// runs for months keeps its peak.
+					settled = true
+					debug.FreeOSMemory()
+				}
 			}
 		}
 	}
 }
 
-// reload reads the files again; a bad file keeps the last good state.
-func (r *bridgeRunner) reload() {
-	put, err := desired.Load(r.o.files)
+// reload reads the files again; a bad file keeps the last good state. When
+// only the flows file changed, the loader sends the flows that changed.
+func (r *bridgeRunner) reload(loader *desired.Loader, onlyFlows bool) {
+	m, err := loader.Reload(onlyFlows)
 	if err != nil {
 		r.log.Error("files not applied; keeping the last good desired state", zap.Error(err))
 		return
 	}
-	if v, err := r.put(put); err != nil {
+	if m == nil {
+		r.log.Info("files loaded; no flow changed")
+		return
+	}
+	v, err := r.put(m)
+	if err != nil {
 		r.log.Error("reload", zap.Error(err))
-	} else {
-		r.log.Info("files loaded", zap.Uint64("version", v), zap.Int("flows", len(put.Flows)+len(put.GeneveFlows)),
-			zap.Int("groups", len(put.Groups)), zap.Int("meters", len(put.Meters)))
+		return
+	}
+	switch m := m.(type) {
+	case *messages.PutDesired:
+		defer debug.FreeOSMemory() // as after the first load
+		r.log.Info("files loaded", zap.Uint64("version", v), zap.Int("flows", len(m.Flows)+len(m.GeneveFlows)),
+			zap.Int("groups", len(m.Groups)), zap.Int("meters", len(m.Meters)))
+	case *messages.UpdateFlows:
+		r.log.Info("flows file loaded", zap.Uint64("version", v), zap.Int("flows_added", len(m.Add)),
+			zap.Int("flows_removed", len(m.Remove)))
 	}
 }
 

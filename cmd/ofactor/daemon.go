@@ -13,6 +13,7 @@ import (
 
 	"github.com/ofactor/ofactor"
 	"github.com/ofactor/ofactor/actors/connection"
+	"github.com/ofactor/ofactor/internal/desired"
 	"github.com/ofactor/ofactor/internal/httpapi"
 	"github.com/ofactor/ofactor/internal/metrics"
 	"github.com/ofactor/ofactor/messages"
@@ -119,15 +120,20 @@ func (d *daemon) once(ctx context.Context, puts []*messages.PutDesired, stderr i
 	return worst
 }
 
-// watch keeps every bridge equal to its files until ctx ends.
-func (d *daemon) watch(ctx context.Context, puts []*messages.PutDesired) int {
+// watch keeps every bridge equal to its files until ctx ends; loaders
+// read puts.
+func (d *daemon) watch(ctx context.Context, puts []*messages.PutDesired, loaders []*desired.Loader) int {
 	codes := make([]int, len(d.bridges))
 	var wg sync.WaitGroup
 	for i, r := range d.bridges {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = r.watch(ctx, puts[i])
+			// The bridge keeps the flows as canonical bytes: drop the
+			// parsed file once it has it.
+			put := puts[i]
+			puts[i] = nil
+			codes[i] = r.watch(ctx, put, loaders[i])
 		}()
 	}
 	wg.Wait()

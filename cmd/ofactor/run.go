@@ -251,8 +251,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer log.Sync()
 
 	puts := make([]*messages.PutDesired, len(o.bridges))
+	loaders := make([]*desired.Loader, len(o.bridges))
 	for i, b := range o.bridges {
-		if puts[i], err = desired.Load(b.files); err != nil {
+		loaders[i] = desired.NewLoader(b.files, !o.once)
+		if puts[i], err = loaders[i].Load(); err != nil {
 			fmt.Fprintf(stderr, "ofactor: bridge %s: %v\n", b.name, err)
 			return 1
 		}
@@ -266,5 +268,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.once {
 		return d.once(ctx, puts, stderr)
 	}
-	return d.watch(ctx, puts)
+	return d.watch(ctx, puts, loaders)
 }

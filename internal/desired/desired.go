@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
@@ -35,23 +36,38 @@ func (f Files) Paths() []string {
 var geneveWord = regexp.MustCompile(`(^|[^A-Za-z0-9_])geneve([^A-Za-z0-9_]|$)`)
 
 // UsesGeneve reports whether a flow's text names the Geneve field.
-func UsesGeneve(text string) bool { return geneveWord.MatchString(text) }
+func UsesGeneve(text string) bool {
+	return strings.Contains(text, "geneve") && geneveWord.MatchString(text)
+}
 
 // Load reads the files. Every problem in every file is reported, each with
 // file:line:column; on any error the result is nil, so that a caller keeps
 // its last good state.
 func Load(f Files) (*messages.PutDesired, error) {
+	put, _, err := load(f, false)
+	return put, err
+}
+
+// load is Load that also returns the flows file's lines and their parse,
+// each with its key when withKey.
+func load(f Files, withKey bool) (*messages.PutDesired, *flowFile, error) {
 	put := &messages.PutDesired{
 		Flows:       []*openflow.FlowMod{},
 		Groups:      []*openflow.GroupMod{},
 		Meters:      []*openflow.MeterMod{},
 		GeneveFlows: []string{},
 	}
-	var errs []error
+	var (
+		errs []error
+		ff   *flowFile
+	)
 	if f.Flows != "" {
-		flows, geneve, err := loadFlows(f.Flows)
+		var err error
+		ff, err = readFlows(f.Flows, withKey)
 		errs = append(errs, err)
-		put.Flows, put.GeneveFlows = flows, geneve
+		if err == nil {
+			put.Flows, put.GeneveFlows = ff.split()
+		}
 	}
 	if f.Groups != "" {
 		err := withFile(f.Groups, func(r *os.File) error {
@@ -74,9 +90,9 @@ func Load(f Files) (*messages.PutDesired, error) {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return put, nil
+	return put, ff, nil
 }
 
 func defaultContext() *ofctl.Context {
@@ -85,28 +101,40 @@ func defaultContext() *ofctl.Context {
 	return ctx
 }
 
-// loadFlows parses a flows file. Flows naming the Geneve field are checked
-// with a stand-in mapping (tun_metadata0, 4 bytes) so that their syntax
-// errors show now, and are returned as text for the reconciler to render.
-func loadFlows(name string) (flows []*openflow.FlowMod, geneve []string, err error) {
-	err = withFile(name, func(r *os.File) error {
-		lines, err := ofctl.ParseFlows(name, r, geneveCheckContext())
-		for _, l := range lines {
-			if UsesGeneve(l.Text) {
-				geneve = append(geneve, l.Text)
-			} else {
-				flows = append(flows, l.Mod)
-			}
+// flowFile is a flows file read and parsed: its lines and their results.
+type flowFile struct {
+	lines []line
+	res   []parsed
+}
+
+// readFlows reads and parses a flows file on every core. Flows naming the
+// Geneve field are checked with a stand-in mapping (tun_metadata0, 4 bytes)
+// so that their syntax errors show now.
+func readFlows(name string, withKey bool) (*flowFile, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	lines := splitLines(string(data))
+	res := parseAll(lines, geneveCheckContext, withKey)
+	if err := lineErrors(name, lines, res); err != nil {
+		return nil, err
+	}
+	return &flowFile{lines: lines, res: res}, nil
+}
+
+// split returns the file's flows in order, those naming the Geneve field
+// as text for the reconciler to render once the field is known.
+func (ff *flowFile) split() (flows []*openflow.FlowMod, geneve []string) {
+	flows, geneve = make([]*openflow.FlowMod, 0, len(ff.res)), []string{}
+	for i, p := range ff.res {
+		if p.geneve {
+			geneve = append(geneve, ff.lines[i].text())
+		} else {
+			flows = append(flows, p.mod)
 		}
-		return err
-	})
-	if flows == nil {
-		flows = []*openflow.FlowMod{}
 	}
-	if geneve == nil {
-		geneve = []string{}
-	}
-	return flows, geneve, err
+	return flows, geneve
 }
 
 func geneveCheckContext() *ofctl.Context {

@@ -532,6 +532,19 @@ func (a *NAT) parseRange(s string) error {
 	if rest != "" {
 		return nxaSyntax(rest, "garbage after nat range")
 	}
+	// OVS writes a zero minimum as absent and its decoder refuses a
+	// maximum without a minimum (decode_NXAST_RAW_NAT): refuse here what
+	// the switch would, and keep a zero range absent so that it prints as
+	// OVS prints it.
+	if a.Min.IsValid() && a.Min.IsUnspecified() {
+		if a.Max.IsValid() && !a.Max.IsUnspecified() {
+			return bad
+		}
+		a.Min, a.Max = netip.Addr{}, netip.Addr{}
+	}
+	if a.ProtoMin == 0 && a.ProtoMax != 0 {
+		return bad
+	}
 	return nil
 }
 

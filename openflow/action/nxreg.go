@@ -172,9 +172,14 @@ func parseLoad(ctx Context, kw, s string, hasArg bool) (Action, error) {
 		return &RegLoad{Dst: sf, Value: v}, nil
 	}
 	// Wider than 64 bits: several REG_LOADs; OpenFlow 1.5: a set_field.
+	// A tun_metadata field is as long as the switch's TLV map says (the
+	// subfield's header carries it); other fields are their full width.
 	n := (fieldBits(sf.Header) + 7) / 8
 	if info := oxm.ByHeader(sf.Header); info != nil {
 		n = info.Bytes
+	}
+	if isTunMetadata(sf.Header) {
+		n = (sf.Ofs + sf.Bits + 7) / 8
 	}
 	value, mask := make([]byte, n), make([]byte, n)
 	for i := 0; i < sf.Bits; i++ {
@@ -193,6 +198,9 @@ func parseLoad(ctx Context, kw, s string, hasArg bool) (Action, error) {
 // says NXAST_REG_LOAD), tun_metadata is REG_LOAD2, and the rest one
 // NXAST_REG_LOAD per run of mask bits.
 func setFieldFor(ctx Context, h oxm.Header, value, mask []byte, load bool) Action {
+	if isTunMetadata(h) {
+		value, mask = tunMetadataMinimal(value, mask)
+	}
 	h = h&^0x1ff | oxm.Header(len(value))
 	if ctx.Version >= 6 || (ctx.Version >= 3 && allOnes(mask) && !load) {
 		a := &SetField{Field: h, Value: value, Mask: mask, FromLoad: load}
@@ -291,4 +299,31 @@ func (a *RegLoad) validate(ctx Context) error {
 		return badArg("load: %#x does not fit %d bits", a.Value, a.Dst.Bits)
 	}
 	return nil
+}
+
+// tunMetadataMinimal sizes a value written to a tun_metadata field the way
+// OVS does (meta-flow.c mf_field_len): a variable-length field is written
+// without its leading zero bytes, value and mask alike, so set_field:0x7 is
+// a one-byte TLV whatever the option's mapped length. Writing it otherwise
+// would make a flow dumped back from the switch differ from ours.
+func tunMetadataMinimal(value, mask []byte) ([]byte, []byte) {
+	if allOnes(mask) {
+		mask = nil // the whole field: OVS writes no mask
+	}
+	n := significant(value)
+	if mask != nil {
+		n = max(n, significant(mask))
+		mask = mask[len(mask)-n:]
+	}
+	return value[len(value)-n:], mask
+}
+
+// significant is the length of b without its leading zero bytes.
+func significant(b []byte) int {
+	for i, c := range b {
+		if c != 0 {
+			return len(b) - i
+		}
+	}
+	return 0
 }

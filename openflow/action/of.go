@@ -255,11 +255,13 @@ func decodeSetFieldTLV(ctx Context, tlv []byte, maskOK, load2 bool) (Action, err
 // ovs-ofctl 3.1 reports them: OFPBAC_BAD_SET_TYPE for a zero length or one
 // that runs past the action, else (an unknown field, a wrong length)
 // OFPBAC_BAD_SET_LEN.
+// A zero-length value is valid for a tun_metadata field only: OVS writes
+// set_field:0->tun_metadataN so (mf_field_len drops leading zero bytes).
 func setFieldRawError(tlv []byte) error {
 	if len(tlv) < 4 {
 		return ofpErr("OFPBAC_BAD_SET_LEN")
 	}
-	if h := oxm.Header(be.Uint32(tlv)); h.Length() == 0 || 4+int(h.Length()) > len(tlv) {
+	if h := oxm.Header(be.Uint32(tlv)); h.Length() == 0 && !isTunMetadata(h) || 4+int(h.Length()) > len(tlv) {
 		return ofpErr("OFPBAC_BAD_SET_TYPE")
 	}
 	return ofpErr("OFPBAC_BAD_SET_LEN")

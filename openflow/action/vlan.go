@@ -22,14 +22,19 @@ func resolveVLANPushes(ctx Context, l List) List {
 // resolveVLANPushesFrom is resolveVLANPushes from a known state (has: the
 // packet has a VLAN header before l); it also returns the state after l.
 func resolveVLANPushesFrom(ctx Context, has bool, l List) (List, bool) {
-	out := l[:0:0]
+	// Most lists have no mod_vlan_*: keep them as they are, but still
+	// follow the VLAN header for the write_actions after them.
+	var out List
+	if hasVLANWork(l) {
+		out = make(List, 0, len(l)+1)
+	}
 	for _, a := range l {
 		switch a := a.(type) {
 		case *pushIfNeeded:
 			if !has && (ctx.Version == 0 || ctx.Version >= 2) {
 				out = append(out, &Std{Type: 17, Arg: 0x8100})
 			}
-			out = append(out, a.Action)
+			out = append(out, a.Action) // out is not nil: l has work
 			has = true
 			continue
 		case *Std:
@@ -54,7 +59,27 @@ func resolveVLANPushesFrom(ctx Context, has bool, l List) (List, bool) {
 				}
 			}
 		}
-		out = append(out, a)
+		if out != nil {
+			out = append(out, a)
+		}
+	}
+	if out == nil {
+		return l, has
 	}
 	return out, has
+}
+
+// hasVLANWork says whether l holds a pushIfNeeded, at any depth of clone.
+func hasVLANWork(l List) bool {
+	for _, a := range l {
+		switch a := a.(type) {
+		case *pushIfNeeded:
+			return true
+		case *Clone:
+			if hasVLANWork(a.Actions) {
+				return true
+			}
+		}
+	}
+	return false
 }

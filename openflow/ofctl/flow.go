@@ -160,9 +160,13 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 // matchHasVLAN says whether m requires an 802.1Q header: its TCI value
 // has the CFI bit (check_SET_VLAN_VID reads flow->vlans[0].tci).
 func matchHasVLAN(m *oxm.Match) bool {
-	v, _ := m.View().Get("tci")
-	return len(v) == 2 && v[0]&0x10 != 0
+	// ParseMatch's match is canonical: the TCI is in vlan_vid, its value
+	// already masked.
+	f := m.Lookup(vlanVID)
+	return f != nil && len(f.Value) == 2 && f.Value[0]&0x10 != 0
 }
+
+var vlanVID = oxm.ByName("vlan_vid")
 
 // matchError makes the match parser's error about a field name name the
 // whole token and what a flow may hold there.

@@ -398,6 +398,14 @@ func (i *Info) parse(s string, n int) (v, m []byte, err error) {
 		return nil, nil, fmt.Errorf("%s: %w", i.Name, err)
 	}
 	if i.VarLen && n == 0 {
+		// Unmapped (OVS would refuse the flow): size the value by the bits
+		// the mask keeps, so that the printed form, which shows value&mask,
+		// parses back to the same width.
+		if m != nil {
+			for k := range v {
+				v[k] &= m[k]
+			}
+		}
 		v, m = shrink(v, m)
 	}
 	return v, m, nil

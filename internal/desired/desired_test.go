@@ -1,0 +1,263 @@
+package desired
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
+)
+
+var corpus = filepath.Join("..", "..", "..", "shared", "corpus")
+
+func sampleFlows(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(corpus, "ovn-sample", "flows.txt")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("fixture missing: %v", err)
+	}
+	return p
+}
+
+// sequential is the seed's way: ofctl.ParseFlows on one core.
+func sequential(t *testing.T, name string) ([]ofctl.Line, error) {
+	t.Helper()
+	r, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	return ofctl.ParseFlows(name, r, geneveCheckContext())
+}
+
+func flowBytes(t *testing.T, fm *openflow.FlowMod) []byte {
+	t.Helper()
+	b, err := fm.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParallelParseSameAsSequential(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	name := sampleFlows(t)
+	want, err := sequential(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ff, err := readFlows(name, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ff.res) != len(want) || len(want) < 500 {
+		t.Fatalf("%d flows, want %d (and at least 500)", len(ff.res), len(want))
+	}
+	for i, w := range want {
+		l := ff.lines[i]
+		if l.text() != w.Text || l.n != w.Pos.Line || l.col != w.Pos.Column {
+			t.Fatalf("line %d: %q at %d:%d, want %q at %v", i, l.text(), l.n, l.col, w.Text, w.Pos)
+		}
+		if !bytes.Equal(flowBytes(t, ff.res[i].mod), flowBytes(t, w.Mod)) {
+			t.Fatalf("%v: flow_mod differs", w.Pos)
+		}
+		if ff.res[i].geneve != UsesGeneve(w.Text) {
+			t.Fatalf("%v: geneve %v", w.Pos, ff.res[i].geneve)
+		}
+	}
+}
+
+// writeFile writes lines to a temporary file and returns its name.
+func writeFile(t *testing.T, dir string, lines []string) string {
+	t.Helper()
+	p := filepath.Join(dir, "flows.txt")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func manyFlows(n int) []string {
+	var ls []string
+	for i := range n {
+		ls = append(ls, fmt.Sprintf("table=%d,priority=%d,ip,nw_src=10.0.%d.%d actions=output:%d", i%4, 100+i%7, i/256, i%256, i%9+1))
+	}
+	return ls
+}
+
+func TestParallelParseErrorsSameAsSequential(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	ls := manyFlows(3000)
+	ls[5] = "  table=1,ip,nw_src=10.0.0.300 actions=drop # comment"
+	ls[1700] = "\ttable=1, priority=5, bogus=1 actions=drop"
+	ls[2999] = "table=1 actions=output:"
+	ls = append(ls, "", "# only a comment", "   ")
+	for i := 100; i < 130; i++ { // more than maxErrors in all
+		ls[i] = "table=x actions=drop"
+	}
+	name := writeFile(t, t.TempDir(), ls)
+	_, want := sequential(t, name)
+	if want == nil {
+		t.Fatal("sequential parse found no error")
+	}
+	_, err := Load(Files{Flows: name})
+	if err == nil || err.Error() != want.Error() {
+		t.Fatalf("errors:\n%v\nwant:\n%v", err, want)
+	}
+	// Within the cap, every bad line is reported.
+	bad := []string{ls[5], ls[1700], ls[2999]}
+	ls = manyFlows(1000)
+	ls[3], ls[600], ls[999] = bad[0], bad[1], bad[2]
+	name = writeFile(t, t.TempDir(), ls)
+	_, want = sequential(t, name)
+	_, err = Load(Files{Flows: name})
+	if want == nil || err == nil || err.Error() != want.Error() || strings.Count(err.Error(), "\n") != 2 {
+		t.Fatalf("errors:\n%v\nwant:\n%v", err, want)
+	}
+}
+
+func TestLoadDuplicatesKeepOrder(t *testing.T) {
+	ls := manyFlows(1000)
+	ls = append(ls, ls[10], "table=0,priority=100,ip,nw_src=10.0.0.0 actions=drop")
+	put, err := Load(Files{Flows: writeFile(t, t.TempDir(), ls)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(put.Flows) != len(ls) {
+		t.Fatalf("%d flows, want %d", len(put.Flows), len(ls))
+	}
+	want, _ := ofctl.ParseFlow(ls[len(ls)-1], geneveCheckContext())
+	if !bytes.Equal(flowBytes(t, put.Flows[len(ls)-1]), flowBytes(t, want)) {
+		t.Fatal("flows out of order")
+	}
+}
+
+// reload writes ls and reloads l with only the flows file changed.
+func reload(t *testing.T, l *Loader, ls []string) any {
+	t.Helper()
+	writeFile(t, filepath.Dir(l.files.Flows), ls)
+	m, err := l.Reload(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func texts(t *testing.T, fms []*openflow.FlowMod) []string {
+	var out []string
+	for _, fm := range fms {
+		out = append(out, strings.TrimSpace(string(ofctl.AppendFlow(nil, fm))))
+	}
+	return out
+}
+
+func TestReloadDelta(t *testing.T) {
+	ls := manyFlows(2000)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	put, err := l.Load()
+	if err != nil || len(put.Flows) != 2000 {
+		t.Fatalf("load: %v", err)
+	}
+	if m := reload(t, l, ls); m != nil {
+		t.Fatalf("identical file: %#v, want nothing", m)
+	}
+
+	// A line whose match changed: Remove the old flow, Add the new one.
+	// A line whose actions changed: Add (it replaces). A line appended.
+	next := append([]string(nil), ls...)
+	next[3] = strings.Replace(ls[3], "nw_src=10.0.0.3", "nw_src=10.9.9.9", 1)
+	next[4] = strings.Replace(ls[4], "actions=output:5", "actions=drop", 1)
+	next = append(next, "table=9,priority=1 actions=drop")
+	m := reload(t, l, next)
+	upd, ok := m.(*messages.UpdateFlows)
+	if !ok {
+		t.Fatalf("got %T, want UpdateFlows", m)
+	}
+	gotR, gotA := texts(t, upd.Remove), texts(t, upd.Add)
+	if len(gotR) != 1 || !strings.Contains(gotR[0], "nw_src=10.0.0.3") {
+		t.Fatalf("Remove %q", gotR)
+	}
+	if len(gotA) != 3 || !strings.Contains(strings.Join(gotA, "\n"), "nw_src=10.9.9.9") ||
+		!strings.Contains(strings.Join(gotA, "\n"), "table=9") {
+		t.Fatalf("Add %q", gotA)
+	}
+	if m := reload(t, l, next); m != nil {
+		t.Fatalf("same file again: %#v", m)
+	}
+	// Back to the original: the reverse.
+	upd = reload(t, l, ls).(*messages.UpdateFlows)
+	if len(upd.Remove) != 2 || len(upd.Add) != 2 {
+		t.Fatalf("back: %q / %q", texts(t, upd.Remove), texts(t, upd.Add))
+	}
+	if len(l.lines) != 2000 {
+		t.Fatalf("%d lines remembered, want 2000", len(l.lines))
+	}
+}
+
+func TestReloadDuplicatesFirstWins(t *testing.T) {
+	ls := manyFlows(10)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	if _, err := l.Load(); err != nil {
+		t.Fatal(err)
+	}
+	// A later duplicate of a key changes nothing: the first line wins.
+	later := append(append([]string(nil), ls...), strings.Replace(ls[5], "output:6", "output:99", 1))
+	if m := reload(t, l, later); m != nil {
+		t.Fatalf("later duplicate: %#v", m)
+	}
+	// With duplicates in the file, order matters: every reload is whole.
+	m := reload(t, l, append([]string{later[10]}, ls...))
+	put, ok := m.(*messages.PutDesired)
+	if !ok || len(put.Flows) != 11 || !strings.Contains(texts(t, put.Flows[:1])[0], "output:99") {
+		t.Fatalf("earlier duplicate: %T %#v", m, m)
+	}
+
+	// An earlier duplicate added by a delta replaces the flow.
+	l = NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	if _, err := l.Load(); err != nil {
+		t.Fatal(err)
+	}
+	upd := reload(t, l, append([]string{later[10]}, ls...)).(*messages.UpdateFlows)
+	if len(upd.Remove) != 0 || len(upd.Add) != 1 || !strings.Contains(texts(t, upd.Add)[0], "output:99") {
+		t.Fatalf("earlier duplicate: %q / %q", texts(t, upd.Remove), texts(t, upd.Add))
+	}
+	if _, ok := reload(t, l, ls).(*messages.PutDesired); !ok {
+		t.Fatal("after a duplicate: want PutDesired")
+	}
+}
+
+func TestReloadFallsBackAndKeepsLastGood(t *testing.T) {
+	ls := manyFlows(10)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	if _, err := l.Load(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Dir(l.files.Flows), append(ls, "table=1 actions=bogus"))
+	if _, err := l.Reload(true); err == nil || !strings.Contains(err.Error(), "flows.txt:11:") {
+		t.Fatalf("bad line: %v", err)
+	}
+	// The bad file left nothing behind: the good one again is no change.
+	if m := reload(t, l, ls); m != nil {
+		t.Fatalf("after a bad file: %#v", m)
+	}
+	// A Geneve flow: the whole state, with the flow as text.
+	m := reload(t, l, append(ls, "table=1,geneve=0x5 actions=drop"))
+	put, ok := m.(*messages.PutDesired)
+	if !ok || len(put.GeneveFlows) != 1 || len(put.Flows) != 10 {
+		t.Fatalf("geneve: %T %#v", m, m)
+	}
+	// And while one is there, every reload puts everything.
+	if _, ok := reload(t, l, ls).(*messages.PutDesired); !ok {
+		t.Fatal("geneve before: want PutDesired")
+	}
+	// Another file changed: everything.
+	if m, err := l.Reload(false); err != nil || m.(*messages.PutDesired) == nil {
+		t.Fatalf("not only flows: %T %v", m, err)
+	}
+}

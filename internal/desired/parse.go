@@ -1,0 +1,151 @@
+package desired
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
+)
+
+// line is one flow line of a file as ofctl's eachLine cuts it: the text with
+// its comment cut (what ParseFlow is given, so that columns count in the
+// line as read), its number and the column where it starts.
+type line struct {
+	raw    string
+	n, col int
+}
+
+// text is the line without comment and surrounding white space: what
+// ofctl.Line.Text holds and what a reload compares.
+func (l line) text() string { return strings.TrimSpace(l.raw) }
+
+// maxErrors caps the errors reported for one file, as ofctl does.
+const maxErrors = 20
+
+// splitLines cuts a file's contents into its non-blank lines, as OVS's
+// ds_get_preprocessed_line does: '#' to the end of a line is a comment.
+func splitLines(data string) []line {
+	out := make([]line, 0, strings.Count(data, "\n")+1)
+	for n := 1; len(data) > 0; n++ {
+		raw := data
+		if i := strings.IndexByte(data, '\n'); i >= 0 {
+			raw, data = data[:i], data[i+1:]
+		} else {
+			data = ""
+		}
+		raw = strings.TrimSuffix(raw, "\r") // bufio.ScanLines drops it too
+		if i := strings.IndexByte(raw, '#'); i >= 0 {
+			raw = raw[:i]
+		}
+		lead := len(raw) - len(strings.TrimLeft(raw, " \t\r\n\v\f"))
+		if lead == len(raw) {
+			continue
+		}
+		out = append(out, line{raw: raw, n: n, col: lead + 1})
+	}
+	return out
+}
+
+// parsed is the result of parsing one line.
+type parsed struct {
+	mod    *openflow.FlowMod
+	key    string // see flowKey; only when asked for
+	geneve bool
+	err    error
+}
+
+// parseAll parses lines on every core, each goroutine with its own
+// Context made by newCtx, and returns one result per line, in order.
+func parseAll(lines []line, newCtx func() *ofctl.Context, withKey bool) []parsed {
+	out := make([]parsed, len(lines))
+	workers := runtime.GOMAXPROCS(0)
+	if len(lines) < 256 {
+		workers = 1
+	}
+	// Small chunks handed out in turn keep every core busy to the end even
+	// when one part of the file has longer lines than another.
+	const chunk = 512
+	var (
+		mu   sync.Mutex
+		next int
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := newCtx()
+			for {
+				mu.Lock()
+				lo := next
+				next += chunk
+				mu.Unlock()
+				if lo >= len(lines) {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(lines)); i++ {
+					out[i] = parseLine(lines[i], ctx, withKey)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func parseLine(l line, ctx *ofctl.Context, withKey bool) parsed {
+	fm, err := ofctl.ParseFlow(l.raw, ctx)
+	if err != nil {
+		return parsed{err: err}
+	}
+	p := parsed{mod: fm, geneve: UsesGeneve(l.raw)}
+	if withKey {
+		p.key = flowKey(fm, l.text())
+	}
+	return p
+}
+
+// flowKey names a flow as the reconciler's key does (table, priority,
+// match) but from the match as parsed, without normalizing it: ofctl builds
+// matches canonical, so equal flows get equal keys at a fraction of the
+// cost. A match that does not encode gets a key of its own text, unique.
+func flowKey(fm *openflow.FlowMod, text string) string {
+	b := make([]byte, 3, 64)
+	b[0], b[1], b[2] = fm.TableID, byte(fm.Priority>>8), byte(fm.Priority)
+	b, err := fm.Match.AppendOXM(b)
+	if err != nil {
+		return "\xff" + text
+	}
+	return string(b)
+}
+
+// lineErrors collects the errors of a file's lines in line order, each
+// placed as file:line:column, up to maxErrors.
+func lineErrors(name string, lines []line, res []parsed) error {
+	var errs []error
+	for i, p := range res {
+		if p.err == nil {
+			continue
+		}
+		errs = append(errs, inFile(p.err, name, lines[i].n))
+		if len(errs) == maxErrors {
+			errs = append(errs, fmt.Errorf("%s:%d: too many errors, stopped", name, lines[i].n))
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// inFile places a line's error in its file, as ofctl does for its own
+// parsers: ParseFlow's column is already counted in the line as read.
+func inFile(err error, file string, n int) error {
+	var pe *ofctl.ParseError
+	if errors.As(err, &pe) {
+		return &ofctl.ParseError{Pos: ofctl.Pos{File: file, Line: n, Column: pe.Pos.Column}, Token: pe.Token, Msg: pe.Msg}
+	}
+	return fmt.Errorf("%s:%d: %w", file, n, err)
+}
