@@ -190,6 +190,12 @@ func (a *reconcilerActor) kick(ctx actor.Context) {
 	if a.state != stReady || a.round != nil || a.retryDue {
 		return
 	}
+	if a.st.version == 0 {
+		// Nothing desired has been said yet (an embedder or the daemon
+		// spawns the bridge before its first PutDesired): an empty desired
+		// table would delete everything the switch holds.
+		return
+	}
 	r := newRound(a.ofVersion, a.st.version, a.st.flows, a.st.groups, a.st.meters)
 	if r == nil {
 		a.installed(ctx, a.st.version)
@@ -279,6 +285,12 @@ func (a *reconcilerActor) endRound(ctx actor.Context) {
 		return
 	}
 	a.retryIn = 0
+	if r.deletedGroupsOrMeters() {
+		// OVS deletes the flows that use a group or meter with it: read
+		// the flows back before saying the version is installed.
+		a.startDump(ctx)
+		return
+	}
 	a.installed(ctx, r.version)
 	a.kick(ctx)
 }

@@ -40,3 +40,16 @@ func (r *round) culprit() bool {
 	}
 	return false
 }
+
+// deletedGroupsOrMeters reports whether the round deleted a group or a
+// meter. OVS then deletes every flow that uses it (ofproto's
+// delete_flows__ for a group's or meter's referring rules), behind our
+// back: the installed flow table must be read again.
+func (r *round) deletedGroupsOrMeters() bool {
+	for _, it := range r.items() {
+		if it.kind != kindFlow && it.c.Val == "" && it.err == "" {
+			return true
+		}
+	}
+	return false
+}

@@ -2,7 +2,6 @@ package ofctl
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/ofactor/ofactor/openflow/oxm"
 )
@@ -44,7 +43,7 @@ func (f *matchFormatter) format() {
 		proto = int(x[0])
 	}
 	skipType, skipProto := f.shorthand(dlType, proto)
-	for _, r := range regNames {
+	for _, r := range oxm.RegNames() {
 		f.hexMasked(r, r)
 	}
 	f.tunnel()
@@ -90,21 +89,6 @@ func (f *matchFormatter) shorthand(dlType, proto int) (skipType, skipProto bool)
 		name != "mpls" && name != "mplsm"
 }
 
-// Field names built from an index, made once rather than per flow.
-var (
-	regNames         [16]string
-	tunMetadataNames [64]string
-)
-
-func init() {
-	for k := range regNames {
-		regNames[k] = "reg" + strconv.Itoa(k)
-	}
-	for k := range tunMetadataNames {
-		tunMetadataNames[k] = "tun_metadata" + strconv.Itoa(k)
-	}
-}
-
 func (f *matchFormatter) tunnel() {
 	f.hexMasked("tun_id", "tun_id")
 	f.value("tun_src", "tun_src", "tun_src")
@@ -140,7 +124,7 @@ func (f *matchFormatter) tunnel() {
 	if !f.v.HasTunMetadata() {
 		return
 	}
-	for _, n := range tunMetadataNames {
+	for _, n := range oxm.TunMetadataNames() {
 		f.value(n, n, n)
 	}
 }

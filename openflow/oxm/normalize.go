@@ -77,6 +77,13 @@ var (
 	tunMetadataNames [64]string
 )
 
+// RegNames returns reg0 ... reg15, and TunMetadataNames tun_metadata0 ...
+// tun_metadata63: the names of the indexed fields, in index order.
+func RegNames() []string { return regNames[:] }
+
+// TunMetadataNames: see RegNames.
+func TunMetadataNames() []string { return tunMetadataNames[:] }
+
 func init() {
 	for k := range regNames {
 		regNames[k] = "reg" + strconv.Itoa(k)
