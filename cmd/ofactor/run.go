@@ -250,6 +250,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer log.Sync()
 
+	// Spawn first: the bridges connect, negotiate and read the switch
+	// while the files are parsed. A reconciler sends nothing before its
+	// first desired state, so a file that fails to parse changes nothing.
+	d, err := newDaemon(o, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "ofactor:", err)
+		return 1
+	}
+	defer d.shutdown()
 	puts := make([]*messages.PutDesired, len(o.bridges))
 	loaders := make([]*desired.Loader, len(o.bridges))
 	for i, b := range o.bridges {
@@ -259,12 +268,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	d, err := newDaemon(o, log)
-	if err != nil {
-		fmt.Fprintln(stderr, "ofactor:", err)
-		return 1
-	}
-	defer d.shutdown()
 	if o.once {
 		return d.once(ctx, puts, stderr)
 	}
