@@ -88,7 +88,7 @@ func (b *bench) watch() error {
 			r.samples[c] = append(r.samples[c], d.Seconds())
 		}
 	}
-	r.note = "ofactor's figure includes its 150 ms file-watch debounce and reading the whole file again"
+	r.note = "ofactor's figure includes its 50 ms file-watch debounce and the delta reload"
 	b.rows = append(b.rows, r)
 	return nil
 }
