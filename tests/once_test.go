@@ -56,16 +56,7 @@ func checkInstalled(t *testing.T, sw *ovstest.Switch) {
 		t.Fatal(err)
 	}
 	checkSame(t, "flows", readLines(t, corpus(t, "ovn-sample", "flows.txt")), flows)
-	groups, err := sw.DumpGroups()
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSame(t, "groups", readLines(t, corpus(t, "ovn-sample", "groups.txt")), groups)
-	meters, err := sw.DumpMeters()
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkSame(t, "meters", readLines(t, corpus(t, "ovn-sample", "meters.txt")), meters)
+	checkGroupsMeters(t, sw)
 }
 
 // Two controllers racing for the Geneve mapping on a fresh bridge: both
