@@ -149,3 +149,39 @@ func TestOnceBrokenLine(t *testing.T) {
 		t.Errorf("a broken file installed %d flows", len(got))
 	}
 }
+
+// Deleting a group makes OVS delete the flows that use it, behind the
+// controller's back: ofactor reads the flows back, tries the flows again,
+// reports their refusal and knows exactly what the switch holds.
+func TestOnceGroupDeleteTakesItsFlows(t *testing.T) {
+	sw := ovstest.Start(t)
+	if res := runOnce(t, sw.Target(), sampleArgs(t)...); res.code != 0 {
+		t.Fatalf("install: exit %d\n%s", res.code, res.stderr)
+	}
+	all := readLines(t, corpus(t, "ovn-sample", "flows.txt"))
+	var users int
+	for _, l := range all {
+		if strings.Contains(l, "group:") {
+			users++
+		}
+	}
+	if users == 0 {
+		t.Fatal("no flow of ovn-sample uses a group")
+	}
+	// The same flows, no groups file: groups are desired empty.
+	res := runOnce(t, sw.Target(), "--flows", corpus(t, "ovn-sample", "flows.txt"),
+		"--meters", corpus(t, "ovn-sample", "meters.txt"))
+	if res.code != 1 || !strings.Contains(res.stderr, "OFPBAC_BAD_OUT_GROUP") {
+		t.Fatalf("exit %d, want 1 naming OFPBAC_BAD_OUT_GROUP\n%s", res.code, res.stderr)
+	}
+	flows, err := sw.DumpFlows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(flows) != len(all)-users {
+		t.Errorf("switch holds %d flows, want %d (all but the %d group users)", len(flows), len(all)-users, users)
+	}
+	if groups, _ := sw.DumpGroups(); len(groups) != 0 {
+		t.Errorf("groups left: %v", groups)
+	}
+}
