@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"io"
 	"os"
 	"os/exec"
@@ -20,13 +21,7 @@ import (
 // elsewhere.
 func ovsOfctl(t testing.TB) string {
 	t.Helper()
-	p, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ovs-ofctl not found: %v", err)
-		}
-		t.Skip("ovs-ofctl not found")
-	}
+	p := ovstest.OfctlPath(t)
 	return p
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -89,6 +90,22 @@ func runOnce(t testing.TB, target string, args ...string) result {
 		code = ee.ExitCode()
 	}
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// runOnceTogether starts n `ofactor run --once` against target at the same
+// moment and returns how each ended.
+func runOnceTogether(t testing.TB, n int, target string, args ...string) []result {
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	for j := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[j] = runOnce(t, target, args...)
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 // sampleArgs are the files of the ovn-sample corpus.

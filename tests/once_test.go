@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ofactor/ofactor/internal/ovstest"
@@ -69,16 +68,7 @@ func TestOnceConcurrent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		results := make([]result, 2)
-		for j := range results {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[j] = runOnce(t, br.Target(), sampleArgs(t)...)
-			}()
-		}
-		wg.Wait()
+		results := runOnceTogether(t, 2, br.Target(), sampleArgs(t)...)
 		for j, r := range results {
 			if r.code != 0 {
 				t.Errorf("trial %d, controller %d: exit %d\n%s", i, j, r.code, r.stderr)

@@ -5,7 +5,6 @@ package tests
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,16 +37,7 @@ func TestSoakTwoControllers(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		var wg sync.WaitGroup
-		results := make([]result, 2)
-		for j := range results {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[j] = runOnce(t, br.Target(), sampleArgs(t)...)
-			}()
-		}
-		wg.Wait()
+		results := runOnceTogether(t, 2, br.Target(), sampleArgs(t)...)
 		var err2 error
 		for j, r := range results {
 			if r.code != 0 {

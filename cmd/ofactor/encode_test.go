@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,13 +31,7 @@ func ovnSample(t *testing.T) string {
 // skipped elsewhere.
 func needOVS(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ovs-ofctl is needed (CI=true): %v", err)
-		}
-		t.Skipf("ovs-ofctl not found: %v", err)
-	}
+	p := ovstest.OfctlPath(t)
 	return p
 }
 

@@ -1,7 +1,7 @@
 package flowgen_test
 
 import (
-	"os"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -65,13 +65,7 @@ func TestChanged(t *testing.T) {
 
 // OVS takes every shape.
 func TestOVSParsesFlows(t *testing.T) {
-	bin, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl not found (scripts/install-ovs.sh)")
-		}
-		t.Skip("ovs-ofctl not found")
-	}
+	bin := ovstest.OfctlPath(t)
 	file := filepath.Join(t.TempDir(), "flows.txt")
 	if err := flowgen.WriteFile(file, flowgen.Changed(512, 3, 16)); err != nil {
 		t.Fatal(err)

@@ -427,3 +427,17 @@ func waitSocket(path string, p *proc) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// OfctlPath returns the path of ovs-ofctl, the codec's oracle. Without it
+// the test fails under CI=true and is skipped otherwise, as Start does.
+func OfctlPath(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("ovs-ofctl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("ovs-ofctl is needed (CI=true): %v", err)
+		}
+		t.Skipf("ovs-ofctl not found: %v", err)
+	}
+	return p
+}

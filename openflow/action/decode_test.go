@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"os"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -236,13 +236,7 @@ func TestInstructions(t *testing.T) {
 // TestOracle has ovs-ofctl decode this file's encodings of the golden
 // texts and compares its text with ours.
 func TestOracle(t *testing.T) {
-	ofctl, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl not found")
-		}
-		t.Skip("ovs-ofctl not found")
-	}
+	ofctl := ovstest.OfctlPath(t)
 	names := map[uint8]string{2: "OpenFlow11", 4: "OpenFlow13", 6: "OpenFlow15"}
 	for _, g := range golden {
 		l, err := ParseList(Context{Version: g.version}, g.text)

@@ -3,6 +3,7 @@ package action
 import (
 	"encoding/hex"
 	"errors"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"os"
 	"os/exec"
 	"strings"
@@ -32,13 +33,7 @@ func describe(version uint8, b []byte) string {
 // TestDifferential mutates each byte of the OpenFlow 1.3 golden encodings
 // and has ovs-ofctl decode them too: the texts and errors must agree.
 func TestDifferential(t *testing.T) {
-	ofctl, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl not found")
-		}
-		t.Skip("ovs-ofctl not found")
-	}
+	ofctl := ovstest.OfctlPath(t)
 	var inputs [][]byte
 	for _, g := range golden {
 		if g.version != 4 {
@@ -99,13 +94,7 @@ func mutations(b []byte) [][]byte {
 
 // TestDifferentialInstructions does the same for instructions.
 func TestDifferentialInstructions(t *testing.T) {
-	ofctl, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl not found")
-		}
-		t.Skip("ovs-ofctl not found")
-	}
+	ofctl := ovstest.OfctlPath(t)
 	var inputs [][]byte
 	for _, s := range []string{
 		"0006000800000001" + "000400180000000000000010fffffffe0000000000000000" + "0005000800000000" +

@@ -3,6 +3,7 @@ package action
 import (
 	"bufio"
 	"encoding/hex"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,13 +270,7 @@ func TestNXMiscTexts(t *testing.T) {
 // nxtOracle checks that ovs-ofctl prints bin as want.
 func nxtOracle(t *testing.T, bin []byte, want string) {
 	t.Helper()
-	path, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl missing")
-		}
-		t.Skip("ovs-ofctl missing")
-	}
+	path := ovstest.OfctlPath(t)
 	cmd := exec.Command(path, "parse-actions", "OpenFlow13")
 	cmd.Stdin = strings.NewReader(hex.EncodeToString(bin) + "\n")
 	out, err := cmd.Output()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"io"
 	"net"
 	"os"
@@ -95,13 +96,7 @@ func nxtOthersNested(g []byte) map[int]bool {
 // encoding of this family (to 0x00, 0x01, 0x80, 0xff) and checks that this
 // package and ovs-ofctl agree on each: the same error, or the same text.
 func TestNXDifferential(t *testing.T) {
-	path, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl missing")
-		}
-		t.Skip("ovs-ofctl missing")
-	}
+	path := ovstest.OfctlPath(t)
 	var golden [][]byte
 	for _, v := range nxtVectors(t, nxastMultipath, nxastBundle, nxastBundleLoad, nxastSample,
 		nxastSample2, nxastSample3, nxastCheckPktLarger, nxastDeleteField, nxastEncap,
@@ -211,13 +206,7 @@ func nxtFlowModActions(t *testing.T, l net.Listener) [][]byte {
 // as this package does: it runs "ovs-ofctl add-flows" against a socket
 // that records the flow_mods.
 func TestNXParseOracle(t *testing.T) {
-	path, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl missing")
-		}
-		t.Skip("ovs-ofctl missing")
-	}
+	path := ovstest.OfctlPath(t)
 	var texts []string
 	texts = append(texts, nxtMiscTexts...)
 	texts = append(texts, nxtLearnTexts...)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"io"
 	"net"
 	"os"
@@ -195,13 +196,7 @@ func TestVectors(t *testing.T) {
 // version, against a socket that captures what it sends) must write the
 // bytes this package writes, not the row's hex.
 func TestVectorsNormalisedByOVS(t *testing.T) {
-	path, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl missing")
-		}
-		t.Skip("ovs-ofctl missing")
-	}
+	path := ovstest.OfctlPath(t)
 	names := map[uint8]string{2: "OpenFlow11", 4: "OpenFlow13", 6: "OpenFlow15"}
 	checked := 0
 	for _, v := range readVectors(t) {

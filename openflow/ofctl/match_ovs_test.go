@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,13 +18,7 @@ import (
 // needOVS returns the path of ovs-ofctl: a test that needs it fails in CI
 // and is skipped elsewhere when it is missing.
 func needOVS(t *testing.T) string {
-	p, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ovs-ofctl not found")
-		}
-		t.Skip("ovs-ofctl not found")
-	}
+	p := ovstest.OfctlPath(t)
 	return p
 }
 

@@ -24,11 +24,7 @@ const (
 
 func fileLines(t testing.TB, name string) []string {
 	t.Helper()
-	text, err := os.ReadFile(filepath.FromSlash(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Split(strings.TrimSpace(string(text)), "\n")
+	return nonEmptyLines(t, filepath.FromSlash(name))
 }
 
 // extraMods parses ovn-extra's meters, groups and flows into messages with

@@ -1,8 +1,6 @@
 package ofctl
 
 import (
-	"bufio"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,22 +30,7 @@ func extraContext() *Context {
 
 func ovnExtraLines(t testing.TB) []string {
 	t.Helper()
-	f, err := os.Open(filepath.FromSlash(ovnExtraFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) != "" {
-			out = append(out, sc.Text())
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	out := nonEmptyLines(t, filepath.FromSlash(ovnExtraFile))
 	if len(out) < 150 {
 		t.Fatalf("%s: only %d flows", ovnExtraFile, len(out))
 	}
@@ -68,18 +51,11 @@ func TestOVNExtra(t *testing.T) {
 			t.Errorf("ovn-extra.txt:%d:\n got %s\nwant %s", i+1, got, line)
 			continue
 		}
-		b, err := fm.AppendBinary(nil)
-		var back openflow.FlowMod
-		if err == nil {
-			err = back.UnmarshalBinary(b)
-		}
+		fs, err := throughWire(fm)
 		if err != nil {
 			t.Errorf("ovn-extra.txt:%d: wire: %v", i+1, err)
 			continue
 		}
-		fs := &openflow.FlowStats{TableID: back.TableID, Priority: back.Priority, Cookie: back.Cookie,
-			IdleTimeout: back.IdleTimeout, HardTimeout: back.HardTimeout, Importance: back.Importance,
-			Flags: back.Flags, Match: back.Match, Instructions: back.Instructions}
 		if got := string(AppendFlowStats(nil, fs)); got != line {
 			t.Errorf("ovn-extra.txt:%d: from the wire:\n got %s\nwant %s", i+1, got, line)
 		}
@@ -137,19 +113,28 @@ func TestOVNExtraInput(t *testing.T) {
 			t.Errorf("ovn-extra-input.txt:%d: %v", i+1, err)
 			continue
 		}
-		b, err := fm.AppendBinary(nil)
-		var back openflow.FlowMod
-		if err == nil {
-			err = back.UnmarshalBinary(b)
-		}
+		fs, err := throughWire(fm)
 		if err != nil {
 			t.Errorf("ovn-extra-input.txt:%d: wire: %v", i+1, err)
 			continue
 		}
-		fs := &openflow.FlowStats{TableID: back.TableID, Priority: back.Priority, Cookie: back.Cookie,
-			IdleTimeout: back.IdleTimeout, HardTimeout: back.HardTimeout, Importance: back.Importance,
-			Flags: back.Flags, Match: back.Match, Instructions: back.Instructions}
 		got = append(got, strings.ReplaceAll(string(AppendFlowStats(nil, fs)), "dec_ttl()", "dec_ttl"))
 	}
 	sameLines(t, "ovn-extra-input.txt through the wire", got, ovnExtraLines(t))
+}
+
+// throughWire encodes a flow_mod, decodes it again and returns it as the
+// flow stats entry a dump would hold.
+func throughWire(fm *openflow.FlowMod) (*openflow.FlowStats, error) {
+	b, err := fm.AppendBinary(nil)
+	if err != nil {
+		return nil, err
+	}
+	var back openflow.FlowMod
+	if err := back.UnmarshalBinary(b); err != nil {
+		return nil, err
+	}
+	return &openflow.FlowStats{TableID: back.TableID, Priority: back.Priority, Cookie: back.Cookie,
+		IdleTimeout: back.IdleTimeout, HardTimeout: back.HardTimeout, Importance: back.Importance,
+		Flags: back.Flags, Match: back.Match, Instructions: back.Instructions}, nil
 }

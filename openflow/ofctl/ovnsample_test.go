@@ -24,10 +24,20 @@ func ovnSampleDir(t testing.TB) string {
 	return dir
 }
 
-// corpusLines returns the lines of one corpus file.
+// ovnSampleLines returns the lines of one ovn-sample file.
 func ovnSampleLines(t testing.TB, name string) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(ovnSampleDir(t), name))
+	out := nonEmptyLines(t, filepath.Join(ovnSampleDir(t), name))
+	if len(out) == 0 {
+		t.Fatalf("%s: empty", name)
+	}
+	return out
+}
+
+// nonEmptyLines returns the lines of a file that are not blank.
+func nonEmptyLines(t testing.TB, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +53,6 @@ func ovnSampleLines(t testing.TB, name string) []string {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(out) == 0 {
-		t.Fatalf("%s: empty", name)
-	}
 	return out
 }
 
@@ -60,17 +67,11 @@ func TestCorpusFlows(t *testing.T) {
 			t.Errorf("flows.txt:%d:\n got %s\nwant %s", i+1, got, line)
 		}
 		// Through the wire and back, and as a flow stats entry.
-		b, err := fm.AppendBinary(nil)
-		var back openflow.FlowMod
-		if err == nil {
-			err = back.UnmarshalBinary(b)
-		}
+		fs, err := throughWire(fm)
 		if err != nil {
 			t.Errorf("flows.txt:%d: wire: %v", i+1, err)
 			continue
 		}
-		fs := &openflow.FlowStats{TableID: back.TableID, Priority: back.Priority, Cookie: back.Cookie,
-			Match: back.Match, Instructions: back.Instructions}
 		if got := string(AppendFlowStats(nil, fs)); got != line {
 			t.Errorf("flows.txt:%d: from the wire:\n got %s\nwant %s", i+1, got, line)
 		}

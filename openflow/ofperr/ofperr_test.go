@@ -3,6 +3,7 @@ package ofperr
 import (
 	"errors"
 	"fmt"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -17,13 +18,7 @@ import (
 // elsewhere.
 func ovsOfctl(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("ovs-ofctl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ovs-ofctl not found: %v", err)
-		}
-		t.Skip("ovs-ofctl not found")
-	}
+	p := ovstest.OfctlPath(t)
 	return p
 }
 
