@@ -1,6 +1,9 @@
 package messages
 
-import "github.com/ofactor/ofactor/openflow"
+import (
+	"github.com/ofactor/ofactor/flowkey"
+	"github.com/ofactor/ofactor/openflow"
+)
 
 // PutDesired replaces the desired state of the bridge. A nil slice leaves
 // that kind as it was; an empty non-nil one desires none. Flows whose text
@@ -8,9 +11,14 @@ import "github.com/ofactor/ofactor/openflow"
 // ovs-ofctl text: the reconciler renders them whenever the field changes and
 // leaves them out, with a warning, while Geneve is disabled.
 //
+// Canonical holds more flows, already in the reconciler's form
+// (flowkey.Of): taken as they are, after Flows, which lets a sender with
+// many flows compute their bytes on its own cores and drop its FlowMods.
+//
 // The reconciler answers the sender with DesiredAccepted.
 type PutDesired struct {
 	Flows       []*openflow.FlowMod
+	Canonical   []flowkey.Flow
 	Groups      []*openflow.GroupMod
 	Meters      []*openflow.MeterMod
 	GeneveFlows []string
@@ -18,10 +26,14 @@ type PutDesired struct {
 
 // UpdateFlows changes the desired flow table by a delta: Remove names flows
 // by table, priority and match (the rest of each FlowMod is ignored), Add
-// adds or replaces. Its cost is O(len(Add)+len(Remove)).
+// adds or replaces. AddCanonical and RemoveCanonical are the same in the
+// reconciler's form (flowkey.Of; a removal needs only the key), applied
+// after Add and Remove. Its cost is O(len(Add)+len(Remove)+...).
 type UpdateFlows struct {
-	Add    []*openflow.FlowMod
-	Remove []*openflow.FlowMod
+	Add             []*openflow.FlowMod
+	Remove          []*openflow.FlowMod
+	AddCanonical    []flowkey.Flow
+	RemoveCanonical []flowkey.Flow
 }
 
 // UpdateInstalled tells the reconciler that the switch's flow table changed

@@ -332,6 +332,7 @@ func (fs *FlowStats) unmarshal(ctx action.Context, b []byte) (int, error) {
 		return 0, fmt.Errorf("match: %w", err)
 	}
 	ins := b[flowStatsLen+m : n]
+	fs.RawMatch, fs.RawInstructions = b[flowStatsLen:flowStatsLen+m:flowStatsLen+m], ins
 	if fs.Instructions, err = decodeInstructions(ctx, ins); err != nil {
 		// The switch holds this flow whatever we think of its actions:
 		// keep them as bytes, so that a flow the codec does not

@@ -151,6 +151,12 @@ type FlowStats struct {
 	ByteCount    uint64
 	Match        oxm.Match
 	Instructions action.Instructions
+
+	// RawMatch and RawInstructions are the entry's ofp_match (padding
+	// included) and instructions as received, when it was decoded from
+	// the wire; they alias the message. A reader that compares flows by
+	// their bytes need not encode them again.
+	RawMatch, RawInstructions []byte
 }
 
 // GroupDesc is one struct ofp_group_desc of a group description reply.

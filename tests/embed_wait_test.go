@@ -51,7 +51,7 @@ func TestBridgeWaitsForFirstDesiredState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	put.Flows = put.Flows[:100]
+	put.Canonical = put.Canonical[:100]
 	if _, err := sys.Root.RequestFuture(b.PID, put, 10*time.Second).Result(); err != nil {
 		t.Fatal(err)
 	}

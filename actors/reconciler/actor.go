@@ -196,6 +196,7 @@ func (a *reconcilerActor) kick(ctx actor.Context) {
 		// table would delete everything the switch holds.
 		return
 	}
+	a.st.canonicalizeFlows(a.ofVersion)
 	r := newRound(a.ofVersion, a.st.version, a.st.flows, a.st.groups, a.st.meters)
 	if r == nil {
 		a.installed(ctx, a.st.version)

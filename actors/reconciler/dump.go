@@ -26,14 +26,13 @@ type dump struct {
 	flows              map[string]string
 	groups, meters     map[string]string
 	flowsLeft, pending int // flow replies awaited; tables awaited (flows, groups, meters)
-	desired            map[string]string
 }
 
 // tableMax is OFPTT_MAX, the last flow table.
 const tableMax = 0xfe
 
-func newDump(desired map[string]string) *dump {
-	return &dump{pending: 3, desired: desired}
+func newDump() *dump {
+	return &dump{pending: 3}
 }
 
 func (d *dump) requests(version uint8) []openflow.Message {
@@ -95,7 +94,7 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 		if d.flows == nil {
 			d.flows = make(map[string]string, len(msg.Stats))
 		}
-		if e := flowStatsInto(d.flows, msg.Stats, d.desired); e != "" {
+		if e := flowStatsInto(d.flows, msg.Stats); e != "" {
 			return false, e
 		}
 		if d.flowsLeft--; d.flowsLeft > 0 {
@@ -152,7 +151,7 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 
 // startDump asks the switch for its tables.
 func (a *reconcilerActor) startDump(ctx actor.Context) {
-	a.dump = newDump(a.st.flows.desired)
+	a.dump = newDump()
 	a.become(stDumping)
 	a.send(ctx, refDump, a.dump.requests(a.ofVersion))
 }
@@ -162,6 +161,7 @@ func (a *reconcilerActor) dumped(ctx actor.Context) {
 	d := a.dump
 	a.dump = nil
 	a.st.flows.setInstalled(d.flows)
+	a.st.flowsRaw = true
 	a.st.groups.setInstalled(d.groups)
 	a.st.meters.setInstalled(d.meters)
 	a.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),

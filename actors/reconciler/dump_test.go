@@ -1,7 +1,9 @@
 package reconciler
 
 import (
+	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
@@ -28,7 +30,7 @@ func statsOf(fm *openflow.FlowMod) openflow.FlowStats {
 func TestDumpFallsBackToTables(t *testing.T) {
 	a := parseFlowT(t, "table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,9)")
 	b := parseFlowT(t, "table=9,priority=50,ip,metadata=0x1,nw_dst=10.0.0.1 actions=drop")
-	d := newDump(map[string]string{})
+	d := newDump()
 	d.requests(openflow.Version13)
 	d.sent(10, 3)
 	if d.tooLarge([]uint32{11}) || !d.tooLarge([]uint32{10}) {
@@ -73,25 +75,67 @@ func TestDumpFallsBackToTables(t *testing.T) {
 	}
 }
 
-// A dumped flow equal to a desired one shares its canonical bytes; one
-// that differs is normalized on its own.
-func TestDumpSharesDesiredBytes(t *testing.T) {
-	fm := parseFlowT(t, "table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,9)")
-	k, v, err := FlowModKey(fm)
-	if err != nil {
+// rawStatsOf is statsOf as read from the wire: with the bytes of its
+// match (as it is, normalized or not) and instructions.
+func rawStatsOf(t *testing.T, fm *openflow.FlowMod) openflow.FlowStats {
+	t.Helper()
+	fs := statsOf(fm)
+	var err error
+	if fs.RawMatch, err = fm.Match.AppendOXM(nil); err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]string{}
-	if e := flowStatsInto(got, []openflow.FlowStats{statsOf(fm)}, map[string]string{k: v}); e != "" {
+	if fs.RawInstructions, err = fm.Instructions.AppendBinary(nil); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// A dump is read as the switch's bytes; canonicalize then normalizes only
+// the flows that differ from the desired ones: a flow equal to its desired
+// one shares the desired strings, one written in another field order ends
+// up under its canonical key, one with other actions is dirty.
+func TestDumpCanonicalize(t *testing.T) {
+	same := parseFlowT(t, "table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,9)")
+	changed := parseFlowT(t, "table=8,priority=60,reg14=0x1,metadata=0x1 actions=resubmit(,9)")
+	reordered := parseFlowT(t, "table=9,priority=50,reg14=0x2,metadata=0x1 actions=drop")
+	desired := map[string]string{}
+	for _, fm := range []*openflow.FlowMod{same, changed, reordered} {
+		k, v, err := FlowModKey(fm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		desired[k] = v
+	}
+	// The switch holds changed with other actions, and reordered with its
+	// match fields the other way round (a valid but not canonical match).
+	onSwitch := parseFlowT(t, "table=8,priority=60,reg14=0x1,metadata=0x1 actions=resubmit(,10)")
+	backwards := parseFlowT(t, "table=9,priority=50,reg14=0x2,metadata=0x1 actions=drop")
+	slices.Reverse(backwards.Match.Fields)
+	dumped := map[string]string{}
+	stats := []openflow.FlowStats{rawStatsOf(t, same), rawStatsOf(t, onSwitch), rawStatsOf(t, backwards)}
+	if e := flowStatsInto(dumped, stats); e != "" {
 		t.Fatal(e)
 	}
-	if got[k] != v {
-		t.Fatalf("dumped value differs")
+	ks := newKeyspace()
+	ks.replace(desired)
+	ks.setInstalled(dumped)
+	normalized := 0
+	ks.canonicalize(func(k, v string) (string, string, bool) {
+		normalized++
+		return canonicalKeyVal(openflow.Version13, k, v)
+	})
+	if normalized != 2 {
+		t.Fatalf("%d flows normalized, want 2 (the ones that differ)", normalized)
 	}
-	other := parseFlowT(t, "table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,10)")
-	got = map[string]string{}
-	flowStatsInto(got, []openflow.FlowStats{statsOf(other)}, map[string]string{k: v})
-	if _, v2, _ := FlowModKey(other); got[k] != v2 {
-		t.Fatalf("changed flow not read as itself")
+	adds, mods, dels := ks.plan()
+	if len(adds)+len(dels) != 0 || len(mods) != 1 {
+		t.Fatalf("plan: %d adds, %d mods, %d dels; want 1 mod", len(adds), len(mods), len(dels))
+	}
+	if kc, _, _ := FlowModKey(changed); mods[0].Key != kc {
+		t.Fatal("the mod is not the changed flow")
+	}
+	ksame, _, _ := FlowModKey(same)
+	if unsafe.StringData(ks.installed[ksame]) != unsafe.StringData(ks.desired[ksame]) {
+		t.Fatal("an unchanged flow does not share the desired bytes")
 	}
 }

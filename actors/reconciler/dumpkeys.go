@@ -1,57 +1,73 @@
 package reconciler
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/openflow"
 )
 
-// flowStatsInto adds dumped flows to m by their canonical bytes, on every
-// core.
-//
-// Normalizing a match is the dear part of canonical bytes, and a switch
-// that holds what we sent reports our own canonical matches back. So each
-// flow is first encoded as it came: if that key is desired with that very
-// value, it is canonical (normalizing canonical bytes gives them back) and
-// the desired strings are shared. Only the other flows are normalized.
-func flowStatsInto(m map[string]string, stats []openflow.FlowStats, desired map[string]string) string {
-	type kv struct{ k, v string }
-	out := make([]kv, len(stats))
-	errs := make([]error, len(stats))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(stats)/1024)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(stats); i += workers {
-				out[i].k, out[i].v, errs[i] = dumpedKeyVal(&stats[i], desired)
-			}
-		}()
-	}
-	wg.Wait()
-	for i := range out {
-		if errs[i] != nil {
-			return fmt.Sprintf("flow %d: %v", i, errs[i])
+// flowStatsInto adds dumped flows to m by their bytes as the switch sent
+// them (FlowStats.RawMatch and RawInstructions), not normalized: a switch
+// that holds what we sent reports our own canonical bytes back, so the
+// dump costs a copy a flow, and canonicalize later normalizes only the
+// flows that then differ from the desired ones. A flow not read from the
+// wire is encoded as it is.
+func flowStatsInto(m map[string]string, stats []openflow.FlowStats) string {
+	for i := range stats {
+		fs := &stats[i]
+		var (
+			k, v string
+			err  error
+		)
+		if fs.RawMatch != nil {
+			k, v = rawKeyVal(fs)
+		} else {
+			k, v, err = flowkey.KeyVal(fs.TableID, fs.Priority, &fs.Match, fs.Cookie,
+				fs.IdleTimeout, fs.HardTimeout, fs.Flags, fs.Importance, fs.Instructions)
 		}
-		m[out[i].k] = out[i].v
+		if err != nil {
+			return fmt.Sprintf("flow %d: %v", i, err)
+		}
+		m[k] = v
 	}
 	return ""
 }
 
-// dumpedKeyVal is FlowStatsKey with the fast path of flowStatsInto. It
-// only reads desired, which no one writes while the dump is read.
-func dumpedKeyVal(fs *openflow.FlowStats, desired map[string]string) (string, string, error) {
-	b, kl, err := encodeKeyVal(fs.TableID, fs.Priority, &fs.Match, fs.Cookie,
-		fs.IdleTimeout, fs.HardTimeout, fs.Flags, fs.Importance, fs.Instructions)
-	if err == nil {
-		if d, ok := desired[string(b[:kl])]; ok && d == string(b[kl:]) {
-			return string(b[:kl]), d, nil
-		}
+// rawKeyVal lays out a dumped flow's key and value (package flowkey) from
+// its bytes as received, in one allocation.
+func rawKeyVal(fs *openflow.FlowStats) (string, string) {
+	b := make([]byte, keyFixed, keyFixed+len(fs.RawMatch)+valFixed+len(fs.RawInstructions))
+	b[0] = fs.TableID
+	binary.BigEndian.PutUint16(b[1:], fs.Priority)
+	b = append(b, fs.RawMatch...)
+	kl := len(b)
+	b = binary.BigEndian.AppendUint64(b, fs.Cookie)
+	b = binary.BigEndian.AppendUint16(b, fs.IdleTimeout)
+	b = binary.BigEndian.AppendUint16(b, fs.HardTimeout)
+	b = binary.BigEndian.AppendUint16(b, fs.Flags)
+	b = binary.BigEndian.AppendUint16(b, fs.Importance)
+	b = append(b, fs.RawInstructions...)
+	kv := string(b)
+	return kv[:kl], kv[kl:]
+}
+
+// canonicalKeyVal normalizes a dumped flow's bytes: decoded and encoded
+// again with its match normalized. ok is false when they do not decode; the
+// flow is then kept as it came (deleting it by those bytes still works).
+func canonicalKeyVal(version uint8, k, v string) (string, string, bool) {
+	fm, err := flowkey.Decode(version, k, v)
+	if err != nil {
+		return "", "", false
 	}
-	return FlowStatsKey(fs)
+	f, err := flowkey.Of(fm)
+	if err != nil {
+		return "", "", false
+	}
+	return f.Key(), f.Value(), true
 }
 
 // flowEntries is flowEntry for many flows, on every core: a full desired

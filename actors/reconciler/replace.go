@@ -1,7 +1,9 @@
 package reconciler
 
 import (
+	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"runtime"
 	"sync"
 )
@@ -25,10 +27,67 @@ var keySeed = maphash.MakeSeed()
 
 func keyHash(k string) uint64 { return maphash.String(keySeed, k) }
 
+// A put equal to the last one (the usual full recompute that changed
+// nothing) is recognized without looking anything up: the digest of its
+// entries in order, 128 bits, equals the one the table was last put with
+// and no change has been made since. The digest reads the entries one
+// after the other, where a scan of the table jumps around a million-entry
+// map.
+type digest [2]uint64
+
+var digestSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+// digestChunk is how many entries each part of a digest covers: fixed, so
+// that equal puts cut into equal parts whatever the number of cores.
+const digestChunk = 8192
+
+// digestOf returns the digest of a put's entries, on every core.
+func digestOf(keys, vals []string, errs []error) digest {
+	parts := make([]digest, (len(keys)+digestChunk-1)/digestChunk)
+	parallel(len(parts), func(p int) {
+		var d digest
+		for i := p * digestChunk; i < min((p+1)*digestChunk, len(keys)); i++ {
+			for j := range d {
+				x := uint64(0x9e3779b97f4a7c15)
+				if errs[i] == nil {
+					x = maphash.String(digestSeeds[j], keys[i]) ^ bits.RotateLeft64(maphash.String(digestSeeds[j], vals[i]), 29)
+				}
+				d[j] = (d[j]^x)*0x100000001b3 + uint64(i)
+			}
+		}
+		parts[p] = d
+	})
+	var h [2]maphash.Hash
+	for j := range h {
+		h[j].SetSeed(digestSeeds[j])
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(keys)))
+		h[j].Write(n[:])
+		for _, d := range parts {
+			binary.LittleEndian.PutUint64(n[:], d[j])
+			h[j].Write(n[:])
+		}
+	}
+	return digest{h[0].Sum64(), h[1].Sum64()}
+}
+
 // replaceSame makes keys/vals the whole desired table when the scan proves
 // it may (see above); entries with errs[i] != nil are left out. New keys
 // given twice keep their first value.
 func (s *keyspace) replaceSame(keys, vals []string, errs []error) bool {
+	d := digestOf(keys, vals, errs)
+	if s.digestOK && d == s.digest {
+		return true
+	}
+	if !s.replaceScan(keys, vals, errs) {
+		return false
+	}
+	s.digest, s.digestOK = d, true
+	return true
+}
+
+// replaceScan is replaceSame's scan of the table (see above).
+func (s *keyspace) replaceScan(keys, vals []string, errs []error) bool {
 	type part struct {
 		found   int
 		sum     uint64
@@ -67,6 +126,11 @@ func (s *keyspace) replaceSame(keys, vals []string, errs []error) bool {
 	}
 	if found != len(s.desired) || sum != s.sum {
 		return false
+	}
+	if len(s.desired) == 0 && len(s.dirty) == 0 {
+		// The first put: size the tables once rather than grow them.
+		s.desired = make(map[string]string, len(keys))
+		s.dirty = make(map[string]struct{}, len(keys))
 	}
 	var added map[string]struct{}
 	for _, p := range parts {

@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
@@ -23,6 +24,23 @@ type State struct {
 	geneve      messages.GeneveFieldAssigned
 	geneveFlows []string            // flow texts naming the Geneve field
 	geneveKeys  map[string]struct{} // the flow keys rendered from them
+
+	// flowsRaw says the installed flows are a dump's bytes as received,
+	// not yet in canonical form: see canonicalizeFlows.
+	flowsRaw bool
+}
+
+// canonicalizeFlows puts the dumped flows in canonical form before the
+// first round that needs them. It waits for the desired table, since only
+// the flows that differ from it need normalizing (a dump of a switch that
+// holds our flows normalizes nothing), and the dump may arrive before the
+// desired table does.
+func (s *State) canonicalizeFlows(version uint8) {
+	if !s.flowsRaw {
+		return
+	}
+	s.flowsRaw = false
+	s.flows.canonicalize(func(k, v string) (string, string, bool) { return canonicalKeyVal(version, k, v) })
 }
 
 // NewState returns an empty desired state.
@@ -36,26 +54,28 @@ func NewState() *State {
 	}
 }
 
-// maxInner is the largest message that still fits a bundle ADD_MESSAGE
-// (24 bytes of ONF framing) under OpenFlow's 65535-byte limit.
-const maxInner = openflow.MaxMessageLen - 24
+// maxInner is the largest message that still fits a bundle ADD_MESSAGE.
+const maxInner = flowkey.MaxInner
 
 // put takes a whole desired state. What does not encode, or would make a
 // message over 65535 bytes, is left out and reported; the rest is taken.
 func (s *State) put(m *messages.PutDesired, log *zap.Logger) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{}
-	if m.Flows != nil || m.GeneveFlows != nil {
+	if m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil {
 		keys, vals, errs := flowEntries(m.Flows, s.flows.desired)
 		for i, err := range errs {
 			if err != nil {
 				acc.Errors = append(acc.Errors, fmt.Sprintf("flow %d: %v", i, err))
 			}
 		}
+		if len(m.Canonical) != 0 {
+			keys, vals, errs = withCanonical(keys, vals, errs, m.Canonical)
+		}
 		s.geneveFlows = m.GeneveFlows
 		clear(s.geneveKeys)
 		if len(m.GeneveFlows) != 0 || !s.flows.replaceSame(keys, vals, errs) {
-			next := make(map[string]string, len(m.Flows))
-			for i := range m.Flows {
+			next := make(map[string]string, len(keys))
+			for i := range keys {
 				if errs[i] != nil {
 					continue
 				}
@@ -124,6 +144,12 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 		}
 		s.flows.put(k, v)
 	}
+	for _, f := range m.RemoveCanonical {
+		s.flows.remove(f.Key())
+	}
+	for _, f := range m.AddCanonical {
+		s.flows.put(f.Key(), f.Value())
+	}
 	s.version++
 	acc.Version = s.version
 	return acc
@@ -153,6 +179,17 @@ func (s *State) updateInstalled(m *messages.UpdateInstalled) *messages.DesiredAc
 	return acc
 }
 
+// withCanonical appends ready flows to the entries flowEntries made.
+func withCanonical(keys, vals []string, errs []error, fs []flowkey.Flow) ([]string, []string, []error) {
+	if len(keys) == 0 {
+		keys, vals, errs = make([]string, 0, len(fs)), make([]string, 0, len(fs)), make([]error, 0, len(fs))
+	}
+	for _, f := range fs {
+		keys, vals, errs = append(keys, f.Key()), append(vals, f.Value()), append(errs, nil)
+	}
+	return keys, vals, errs
+}
+
 func flowEntry(fm *openflow.FlowMod) (string, string, error) {
 	k, v, err := FlowModKey(fm)
 	if err != nil {
@@ -165,9 +202,7 @@ func flowEntry(fm *openflow.FlowMod) (string, string, error) {
 }
 
 // flowModLen is the length of the flow_mod of a key and value.
-func flowModLen(k, v string) int {
-	return openflow.HeaderLen + 40 + len(k) - keyFixed + len(v) - valFixed
-}
+func flowModLen(k, v string) int { return flowkey.FlowModLen(k, v) }
 
 // fitsBundle reports whether a flow's flow_mod fits a bundle ADD_MESSAGE.
 func fitsBundle(k, v string) bool { return flowModLen(k, v) <= maxInner }

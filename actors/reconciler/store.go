@@ -1,7 +1,9 @@
 package reconciler
 
 import (
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // keyspace is one kind of switch object (flows, groups or meters): the
@@ -17,6 +19,9 @@ type keyspace struct {
 	dirty     map[string]struct{}
 	rejected  map[string]rejection
 	sum       uint64 // of keyHash over the desired keys: see replaceSame
+
+	digest   digest // of the last full put, while digestOK: see replaceSame
+	digestOK bool
 }
 
 // rejection remembers that the switch refused val for a key, so that the
@@ -44,6 +49,7 @@ func (s *keyspace) put(key, val string) {
 	if !ok {
 		s.sum += keyHash(key)
 	}
+	s.digestOK = false
 	s.desired[key] = val
 	s.dirty[key] = struct{}{}
 	delete(s.rejected, key)
@@ -55,6 +61,7 @@ func (s *keyspace) remove(key string) {
 		return
 	}
 	s.sum -= keyHash(key)
+	s.digestOK = false
 	delete(s.desired, key)
 	s.dirty[key] = struct{}{}
 	delete(s.rejected, key)
@@ -104,6 +111,62 @@ func (s *keyspace) setInstalled(m map[string]string) {
 			s.dirty[k] = struct{}{}
 		}
 	}
+}
+
+// canonicalize puts an installed table read as raw bytes (a dump) in
+// canonical form: every installed flow equal to its desired one already is
+// (and now shares the desired strings); the others are normalized by norm,
+// on every core. The dirty set is made anew from the whole tables.
+func (s *keyspace) canonicalize(norm func(k, v string) (string, string, bool)) {
+	inst := make(map[string]string, len(s.installed))
+	s.dirty = map[string]struct{}{}
+	for k, d := range s.desired {
+		if v, ok := s.installed[k]; ok && v == d {
+			inst[k] = d
+		} else {
+			s.dirty[k] = struct{}{}
+		}
+	}
+	if len(inst) < len(s.installed) {
+		type kv struct{ k, v string }
+		var odd []kv
+		for k, v := range s.installed {
+			if _, ok := inst[k]; !ok {
+				odd = append(odd, kv{k, v})
+			}
+		}
+		parallel(len(odd), func(i int) {
+			if k, v, ok := norm(odd[i].k, odd[i].v); ok {
+				odd[i] = kv{k, v}
+			}
+		})
+		for _, e := range odd {
+			if d, ok := s.desired[e.k]; ok && d == e.v {
+				e.v = d
+				delete(s.dirty, e.k)
+			} else {
+				s.dirty[e.k] = struct{}{}
+			}
+			inst[e.k] = e.v
+		}
+	}
+	s.installed = inst
+}
+
+// parallel calls f(0) ... f(n-1) on every core.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), 1+n/1024)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // change is one object to send: Val is the desired value ("" for a delete),

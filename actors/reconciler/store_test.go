@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 )
@@ -116,5 +117,47 @@ func TestSameButActions(t *testing.T) {
 	cookie := "\x01" + base[1:]
 	if sameButActions(cookie+"A", base+"A") {
 		t.Error("cookie change must be an ADD")
+	}
+}
+
+// A full put equal to the last one is known by its digest; a change made
+// since (a delta) or a put that differs must not be taken for it.
+func TestReplaceSameDigest(t *testing.T) {
+	keys := []string{"k1", "k2", "k3"}
+	vals := []string{"v1", "v2", "v3"}
+	errs := make([]error, len(keys))
+	s := newKeyspace()
+	next := map[string]string{}
+	for i := range keys {
+		next[keys[i]] = vals[i]
+	}
+	s.replace(next)
+	if !s.replaceSame(keys, vals, errs) || !s.digestOK {
+		t.Fatal("first full put: want taken, digest kept")
+	}
+	s.plan()
+	// The same put again: nothing to do.
+	if !s.replaceSame(keys, vals, errs) || len(s.dirty) != 0 {
+		t.Fatalf("same put: %d dirty", len(s.dirty))
+	}
+	// A delta since: the same put must put k2 back.
+	s.put("k2", "changed")
+	s.plan()
+	if s.digestOK {
+		t.Fatal("a delta must drop the digest")
+	}
+	if !s.replaceSame(keys, vals, errs) || s.desired["k2"] != "v2" {
+		t.Fatalf("put after a delta: k2 = %q", s.desired["k2"])
+	}
+	// A put that differs in one value, or drops an entry by an error.
+	vals2 := []string{"v1", "v2", "other"}
+	if !s.replaceSame(keys, vals2, errs) || s.desired["k3"] != "other" {
+		t.Fatalf("changed put: k3 = %q", s.desired["k3"])
+	}
+	if digestOf(keys, vals, errs) == digestOf(keys, vals, []error{nil, errors.New("x"), nil}) {
+		t.Fatal("an entry left out must change the digest")
+	}
+	if digestOf(keys, vals, errs) == digestOf([]string{"k2", "k1", "k3"}, []string{"v2", "v1", "v3"}, errs) {
+		t.Fatal("order must change the digest")
 	}
 }

@@ -198,11 +198,11 @@ func (r *bridgeRunner) reload(loader *desired.Loader, onlyFlows bool) {
 	switch m := m.(type) {
 	case *messages.PutDesired:
 		defer debug.FreeOSMemory() // as after the first load
-		r.log.Info("files loaded", zap.Uint64("version", v), zap.Int("flows", len(m.Flows)+len(m.GeneveFlows)),
+		r.log.Info("files loaded", zap.Uint64("version", v), zap.Int("flows", len(m.Flows)+len(m.Canonical)+len(m.GeneveFlows)),
 			zap.Int("groups", len(m.Groups)), zap.Int("meters", len(m.Meters)))
 	case *messages.UpdateFlows:
-		r.log.Info("flows file loaded", zap.Uint64("version", v), zap.Int("flows_added", len(m.Add)),
-			zap.Int("flows_removed", len(m.Remove)))
+		r.log.Info("flows file loaded", zap.Uint64("version", v), zap.Int("flows_added", len(m.Add)+len(m.AddCanonical)),
+			zap.Int("flows_removed", len(m.Remove)+len(m.RemoveCanonical)))
 	}
 }
 

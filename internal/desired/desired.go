@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
@@ -42,17 +43,17 @@ func UsesGeneve(text string) bool {
 
 // Load reads the files. Every problem in every file is reported, each with
 // file:line:column; on any error the result is nil, so that a caller keeps
-// its last good state.
+// its last good state. The flows are in the put's Canonical, those naming
+// the Geneve field in its GeneveFlows.
 func Load(f Files) (*messages.PutDesired, error) {
-	put, _, err := load(f, false)
+	put, _, err := load(f)
 	return put, err
 }
 
-// load is Load that also returns the flows file's lines and their parse,
-// each with its key when withKey.
-func load(f Files, withKey bool) (*messages.PutDesired, *flowFile, error) {
+// load is Load that also returns the flows file's lines and their parse.
+func load(f Files) (*messages.PutDesired, *flowFile, error) {
 	put := &messages.PutDesired{
-		Flows:       []*openflow.FlowMod{},
+		Canonical:   []flowkey.Flow{},
 		Groups:      []*openflow.GroupMod{},
 		Meters:      []*openflow.MeterMod{},
 		GeneveFlows: []string{},
@@ -63,10 +64,10 @@ func load(f Files, withKey bool) (*messages.PutDesired, *flowFile, error) {
 	)
 	if f.Flows != "" {
 		var err error
-		ff, err = readFlows(f.Flows, withKey)
+		ff, err = readFlows(f.Flows)
 		errs = append(errs, err)
 		if err == nil {
-			put.Flows, put.GeneveFlows = ff.split()
+			put.Canonical, put.GeneveFlows = ff.split()
 		}
 	}
 	if f.Groups != "" {
@@ -110,13 +111,13 @@ type flowFile struct {
 // readFlows reads and parses a flows file on every core. Flows naming the
 // Geneve field are checked with a stand-in mapping (tun_metadata0, 4 bytes)
 // so that their syntax errors show now.
-func readFlows(name string, withKey bool) (*flowFile, error) {
+func readFlows(name string) (*flowFile, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	lines := splitLines(string(data))
-	res := parseAll(lines, geneveCheckContext, withKey)
+	res := parseAll(lines, geneveCheckContext)
 	if err := lineErrors(name, lines, res); err != nil {
 		return nil, err
 	}
@@ -125,13 +126,13 @@ func readFlows(name string, withKey bool) (*flowFile, error) {
 
 // split returns the file's flows in order, those naming the Geneve field
 // as text for the reconciler to render once the field is known.
-func (ff *flowFile) split() (flows []*openflow.FlowMod, geneve []string) {
-	flows, geneve = make([]*openflow.FlowMod, 0, len(ff.res)), []string{}
+func (ff *flowFile) split() (flows []flowkey.Flow, geneve []string) {
+	flows, geneve = make([]flowkey.Flow, 0, len(ff.res)), []string{}
 	for i, p := range ff.res {
 		if p.geneve {
 			geneve = append(geneve, ff.lines[i].text())
 		} else {
-			flows = append(flows, p.mod)
+			flows = append(flows, p.flow)
 		}
 	}
 	return flows, geneve

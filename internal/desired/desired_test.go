@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
@@ -52,7 +53,7 @@ func TestParallelParseSameAsSequential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ff, err := readFlows(name, true)
+	ff, err := readFlows(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +65,20 @@ func TestParallelParseSameAsSequential(t *testing.T) {
 		if l.text() != w.Text || l.n != w.Pos.Line || l.col != w.Pos.Column {
 			t.Fatalf("line %d: %q at %d:%d, want %q at %v", i, l.text(), l.n, l.col, w.Text, w.Pos)
 		}
-		if !bytes.Equal(flowBytes(t, ff.res[i].mod), flowBytes(t, w.Mod)) {
-			t.Fatalf("%v: flow_mod differs", w.Pos)
-		}
 		if ff.res[i].geneve != UsesGeneve(w.Text) {
 			t.Fatalf("%v: geneve %v", w.Pos, ff.res[i].geneve)
+		}
+		if ff.res[i].geneve {
+			continue
+		}
+		// The parsed match is taken as canonical: it must be what
+		// normalizing gives.
+		f, err := flowkey.Of(w.Mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ff.res[i].flow != f {
+			t.Fatalf("%v: canonical bytes differ", w.Pos)
 		}
 	}
 }
@@ -129,11 +139,12 @@ func TestLoadDuplicatesKeepOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(put.Flows) != len(ls) {
-		t.Fatalf("%d flows, want %d", len(put.Flows), len(ls))
+	if len(put.Canonical) != len(ls) {
+		t.Fatalf("%d flows, want %d", len(put.Canonical), len(ls))
 	}
 	want, _ := ofctl.ParseFlow(ls[len(ls)-1], geneveCheckContext())
-	if !bytes.Equal(flowBytes(t, put.Flows[len(ls)-1]), flowBytes(t, want)) {
+	got, err := put.Canonical[len(ls)-1].FlowMod()
+	if err != nil || !bytes.Equal(flowBytes(t, got), flowBytes(t, want)) {
 		t.Fatal("flows out of order")
 	}
 }
@@ -149,9 +160,14 @@ func reload(t *testing.T, l *Loader, ls []string) any {
 	return m
 }
 
-func texts(t *testing.T, fms []*openflow.FlowMod) []string {
+func texts(t *testing.T, fs []flowkey.Flow) []string {
+	t.Helper()
 	var out []string
-	for _, fm := range fms {
+	for _, f := range fs {
+		fm, err := f.FlowMod()
+		if err != nil {
+			t.Fatal(err)
+		}
 		out = append(out, strings.TrimSpace(string(ofctl.AppendFlow(nil, fm))))
 	}
 	return out
@@ -161,7 +177,7 @@ func TestReloadDelta(t *testing.T) {
 	ls := manyFlows(2000)
 	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
 	put, err := l.Load()
-	if err != nil || len(put.Flows) != 2000 {
+	if err != nil || len(put.Canonical) != 2000 {
 		t.Fatalf("load: %v", err)
 	}
 	if m := reload(t, l, ls); m != nil {
@@ -179,7 +195,7 @@ func TestReloadDelta(t *testing.T) {
 	if !ok {
 		t.Fatalf("got %T, want UpdateFlows", m)
 	}
-	gotR, gotA := texts(t, upd.Remove), texts(t, upd.Add)
+	gotR, gotA := texts(t, upd.RemoveCanonical), texts(t, upd.AddCanonical)
 	if len(gotR) != 1 || !strings.Contains(gotR[0], "nw_src=10.0.0.3") {
 		t.Fatalf("Remove %q", gotR)
 	}
@@ -192,8 +208,8 @@ func TestReloadDelta(t *testing.T) {
 	}
 	// Back to the original: the reverse.
 	upd = reload(t, l, ls).(*messages.UpdateFlows)
-	if len(upd.Remove) != 2 || len(upd.Add) != 2 {
-		t.Fatalf("back: %q / %q", texts(t, upd.Remove), texts(t, upd.Add))
+	if len(upd.RemoveCanonical) != 2 || len(upd.AddCanonical) != 2 {
+		t.Fatalf("back: %q / %q", texts(t, upd.RemoveCanonical), texts(t, upd.AddCanonical))
 	}
 	if len(l.lines) != 2000 {
 		t.Fatalf("%d lines remembered, want 2000", len(l.lines))
@@ -214,7 +230,7 @@ func TestReloadDuplicatesFirstWins(t *testing.T) {
 	// With duplicates in the file, order matters: every reload is whole.
 	m := reload(t, l, append([]string{later[10]}, ls...))
 	put, ok := m.(*messages.PutDesired)
-	if !ok || len(put.Flows) != 11 || !strings.Contains(texts(t, put.Flows[:1])[0], "output:99") {
+	if !ok || len(put.Canonical) != 11 || !strings.Contains(texts(t, put.Canonical[:1])[0], "output:99") {
 		t.Fatalf("earlier duplicate: %T %#v", m, m)
 	}
 
@@ -224,8 +240,8 @@ func TestReloadDuplicatesFirstWins(t *testing.T) {
 		t.Fatal(err)
 	}
 	upd := reload(t, l, append([]string{later[10]}, ls...)).(*messages.UpdateFlows)
-	if len(upd.Remove) != 0 || len(upd.Add) != 1 || !strings.Contains(texts(t, upd.Add)[0], "output:99") {
-		t.Fatalf("earlier duplicate: %q / %q", texts(t, upd.Remove), texts(t, upd.Add))
+	if len(upd.RemoveCanonical) != 0 || len(upd.AddCanonical) != 1 || !strings.Contains(texts(t, upd.AddCanonical)[0], "output:99") {
+		t.Fatalf("earlier duplicate: %q / %q", texts(t, upd.RemoveCanonical), texts(t, upd.AddCanonical))
 	}
 	if _, ok := reload(t, l, ls).(*messages.PutDesired); !ok {
 		t.Fatal("after a duplicate: want PutDesired")
@@ -249,7 +265,7 @@ func TestReloadFallsBackAndKeepsLastGood(t *testing.T) {
 	// A Geneve flow: the whole state, with the flow as text.
 	m := reload(t, l, append(ls, "table=1,geneve=0x5 actions=drop"))
 	put, ok := m.(*messages.PutDesired)
-	if !ok || len(put.GeneveFlows) != 1 || len(put.Flows) != 10 {
+	if !ok || len(put.GeneveFlows) != 1 || len(put.Canonical) != 10 {
 		t.Fatalf("geneve: %T %#v", m, m)
 	}
 	// And while one is there, every reload puts everything.

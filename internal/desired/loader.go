@@ -2,46 +2,60 @@ package desired
 
 import (
 	"fmt"
+	"hash/maphash"
 	"os"
 	"sort"
-	"strings"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
-	"github.com/ofactor/ofactor/openflow"
-	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
 // Loader reads a bridge's files and remembers the last good flows file
 // line by line, so that a reload parses only the lines not seen before and
 // hands the reconciler only what changed (messages.UpdateFlows).
 //
-// It keeps each distinct line's text and key (table, priority, match), not
-// its FlowMod: the reconciler holds the flows; a line that goes away is
-// parsed again to name it in a Remove.
+// A line is remembered by a 128-bit hash of its text, not the text, and
+// with its flow in the reconciler's form, whose strings the reconciler's
+// tables share: remembering a 1M-line file costs some 100 bytes a line.
+// Two different lines with one hash (odds about 2^-100 for a 1M-line
+// file) would make a changed line look unchanged.
 type Loader struct {
 	files    Files
-	remember bool              // whether to keep the flows file at all
-	lines    map[string]*entry // by text; nil until a Load succeeds
-	order    []*entry          // the file's lines in order
-	geneve   bool              // some line names the Geneve field
-	dups     bool              // two distinct lines have the same key
-	gen      uint32            // marks the entries seen by a Reload
+	remember bool                // whether to keep the flows file at all
+	seed     [2]maphash.Seed     // of the line hashes
+	lines    map[lineHash]*entry // nil until a Load succeeds
+	order    []*entry            // the file's lines in order
+	geneve   bool                // some line names the Geneve field
+	dups     bool                // two distinct lines have the same key
+	gen      uint32              // marks the entries seen by a Reload
 }
+
+// lineHash names a line's text (see Loader).
+type lineHash [2]uint64
 
 // entry is one distinct line of the flows file.
 type entry struct {
-	text, key string
-	gen       uint32
+	flow flowkey.Flow
+	gen  uint32
 }
+
+func (e *entry) key() string { return e.flow.Key() }
 
 // NewLoader returns a Loader of f's files. Without remember (a one-shot
 // run) it keeps nothing and every Reload reads everything.
-func NewLoader(f Files, remember bool) *Loader { return &Loader{files: f, remember: remember} }
+func NewLoader(f Files, remember bool) *Loader {
+	return &Loader{files: f, remember: remember, seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+}
+
+func (l *Loader) hash(ln line) lineHash {
+	t := ln.text()
+	return lineHash{maphash.String(l.seed[0], t), maphash.String(l.seed[1], t)}
+}
 
 // Load reads every file, as the package's Load does, and remembers the
 // flows file. On an error nothing is remembered anew.
 func (l *Loader) Load() (*messages.PutDesired, error) {
-	put, ff, err := load(l.files, l.remember)
+	put, ff, err := load(l.files)
 	if err != nil {
 		return nil, err
 	}
@@ -52,26 +66,31 @@ func (l *Loader) Load() (*messages.PutDesired, error) {
 	return put, nil
 }
 
+// keep remembers a flows file. A file with a line naming the Geneve field
+// is read in full on every change (its flows' bytes depend on the field),
+// so nothing of it is kept.
 func (l *Loader) keep(ff *flowFile) {
-	l.lines = make(map[string]*entry, len(ff.lines))
+	for _, p := range ff.res {
+		if p.geneve {
+			l.geneve = true
+			return
+		}
+	}
+	l.lines = make(map[lineHash]*entry, len(ff.lines))
 	l.order = make([]*entry, len(ff.lines))
+	keys := make(map[string]struct{}, len(ff.lines))
 	for i, ln := range ff.lines {
-		t := ln.text()
-		e := l.lines[t]
+		h := l.hash(ln)
+		e := l.lines[h]
 		if e == nil {
-			e = &entry{text: t, key: ff.res[i].key}
-			l.lines[t] = e
+			e = &entry{flow: ff.res[i].flow}
+			l.lines[h] = e
+			if _, dup := keys[e.key()]; dup {
+				l.dups = true
+			}
+			keys[e.key()] = struct{}{}
 		}
 		l.order[i] = e
-		l.geneve = l.geneve || ff.res[i].geneve
-	}
-	keys := make(map[string]struct{}, len(l.lines))
-	for _, e := range l.lines {
-		if _, dup := keys[e.key]; dup {
-			l.dups = true
-			break
-		}
-		keys[e.key] = struct{}{}
 	}
 }
 
@@ -94,17 +113,21 @@ func (l *Loader) Reload(onlyFlows bool) (any, error) {
 	lines := splitLines(string(data))
 	l.gen++
 	order := make([]*entry, len(lines))
-	var todo []line
-	var todoAt []int
+	var (
+		todo   []line
+		todoAt []int
+		hashes []lineHash
+	)
 	for i, ln := range lines {
-		if e := l.lines[ln.text()]; e != nil {
+		h := l.hash(ln)
+		if e := l.lines[h]; e != nil {
 			e.gen = l.gen
 			order[i] = e
 		} else {
-			todo, todoAt = append(todo, ln), append(todoAt, i)
+			todo, todoAt, hashes = append(todo, ln), append(todoAt, i), append(hashes, h)
 		}
 	}
-	res := parseAll(todo, geneveCheckContext, true)
+	res := parseAll(todo, geneveCheckContext)
 	if err := lineErrors(name, todo, res); err != nil {
 		return nil, err
 	}
@@ -113,40 +136,38 @@ func (l *Loader) Reload(onlyFlows bool) (any, error) {
 			return l.Load()
 		}
 	}
-	return l.delta(order, todo, todoAt, res)
+	if upd := l.delta(order, todoAt, hashes, res); upd != nil {
+		return upd, nil
+	}
+	return nil, nil
 }
 
 // delta completes order with the new lines, works out for every key whose
 // lines changed which line owns it (the first, as PutDesired keeps the
 // first of duplicates) before and now, and makes the difference the
 // Loader's state.
-func (l *Loader) delta(order []*entry, todo []line, todoAt []int, res []parsed) (any, error) {
+func (l *Loader) delta(order []*entry, todoAt []int, hashes []lineHash, res []parsed) *messages.UpdateFlows {
 	affected := map[string]bool{}
-	mods := map[*entry]*openflow.FlowMod{}
-	added := map[string]*entry{}
-	for j, ln := range todo {
-		// A clone, so that the new file's text is not kept alive by a few
-		// of its lines.
-		t := strings.Clone(ln.text())
-		e := added[t]
+	added := map[lineHash]*entry{}
+	for j, h := range hashes {
+		e := added[h]
 		if e == nil {
-			e = &entry{text: t, key: res[j].key, gen: l.gen}
-			added[t] = e
-			mods[e] = res[j].mod
-			affected[e.key] = true
+			e = &entry{flow: res[j].flow, gen: l.gen}
+			added[h] = e
+			affected[e.key()] = true
 		}
 		order[todoAt[j]] = e
 	}
-	var removed []*entry
-	for _, e := range l.lines {
+	var removed []lineHash
+	for h, e := range l.lines {
 		if e.gen != l.gen {
-			removed = append(removed, e)
-			affected[e.key] = true
+			removed = append(removed, h)
+			affected[e.key()] = true
 		}
 	}
 	if len(affected) == 0 {
 		l.order = order
-		return nil, nil
+		return nil
 	}
 	// Only keys whose lines changed can have become duplicates.
 	before, _ := owners(l.order, affected)
@@ -157,37 +178,28 @@ func (l *Loader) delta(order []*entry, todo []line, todoAt []int, res []parsed) 
 	}
 	sort.Strings(keys)
 	upd := &messages.UpdateFlows{}
-	ctx := geneveCheckContext()
 	for _, k := range keys {
 		b, n := before[k], now[k]
 		switch {
 		case b == n:
 		case n == nil:
-			fm, err := reparse(b, mods, ctx)
-			if err != nil {
-				return nil, err
-			}
-			upd.Remove = append(upd.Remove, fm)
+			upd.RemoveCanonical = append(upd.RemoveCanonical, b.flow)
 		default:
-			// Add replaces the flow a key had, if any.
-			fm, err := reparse(n, mods, ctx)
-			if err != nil {
-				return nil, err
-			}
-			upd.Add = append(upd.Add, fm)
+			// An add replaces the flow a key had, if any.
+			upd.AddCanonical = append(upd.AddCanonical, n.flow)
 		}
 	}
-	for _, e := range removed {
-		delete(l.lines, e.text)
+	for _, h := range removed {
+		delete(l.lines, h)
 	}
-	for t, e := range added {
-		l.lines[t] = e
+	for h, e := range added {
+		l.lines[h] = e
 	}
 	l.order, l.dups = order, dups
-	if len(upd.Add) == 0 && len(upd.Remove) == 0 {
-		return nil, nil
+	if len(upd.AddCanonical) == 0 && len(upd.RemoveCanonical) == 0 {
+		return nil
 	}
-	return upd, nil
+	return upd
 }
 
 // owners returns, for each key of keys, the first entry of order with it,
@@ -196,26 +208,13 @@ func owners(order []*entry, keys map[string]bool) (map[string]*entry, bool) {
 	out := make(map[string]*entry, len(keys))
 	dups := false
 	for _, e := range order {
-		if keys[e.key] {
-			if o, ok := out[e.key]; !ok {
-				out[e.key] = e
+		if keys[e.key()] {
+			if o, ok := out[e.key()]; !ok {
+				out[e.key()] = e
 			} else if o != e {
 				dups = true
 			}
 		}
 	}
 	return out, dups
-}
-
-// reparse returns an entry's FlowMod: the one just parsed, or the line
-// parsed again (it parsed when it was read).
-func reparse(e *entry, mods map[*entry]*openflow.FlowMod, ctx *ofctl.Context) (*openflow.FlowMod, error) {
-	if fm := mods[e]; fm != nil {
-		return fm, nil
-	}
-	fm, err := ofctl.ParseFlow(e.text, ctx)
-	if err != nil {
-		return nil, fmt.Errorf("flow %q no longer parses: %w", e.text, err)
-	}
-	return fm, nil
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
@@ -50,17 +50,19 @@ func splitLines(data string) []line {
 	return out
 }
 
-// parsed is the result of parsing one line.
+// parsed is the result of parsing one line: the flow in the reconciler's
+// form (the FlowMod is dropped at once, so that a large file never has
+// all its FlowMods alive together), or, for a line naming the Geneve
+// field, nothing but that fact (the reconciler renders its text).
 type parsed struct {
-	mod    *openflow.FlowMod
-	key    string // see flowKey; only when asked for
+	flow   flowkey.Flow
 	geneve bool
 	err    error
 }
 
 // parseAll parses lines on every core, each goroutine with its own
 // Context made by newCtx, and returns one result per line, in order.
-func parseAll(lines []line, newCtx func() *ofctl.Context, withKey bool) []parsed {
+func parseAll(lines []line, newCtx func() *ofctl.Context) []parsed {
 	out := make([]parsed, len(lines))
 	workers := runtime.GOMAXPROCS(0)
 	if len(lines) < 256 {
@@ -88,7 +90,7 @@ func parseAll(lines []line, newCtx func() *ofctl.Context, withKey bool) []parsed
 					return
 				}
 				for i := lo; i < min(lo+chunk, len(lines)); i++ {
-					out[i] = parseLine(lines[i], ctx, withKey)
+					out[i] = parseLine(lines[i], ctx)
 				}
 			}
 		}()
@@ -97,30 +99,21 @@ func parseAll(lines []line, newCtx func() *ofctl.Context, withKey bool) []parsed
 	return out
 }
 
-func parseLine(l line, ctx *ofctl.Context, withKey bool) parsed {
+// parseLine parses one line. ofctl builds matches canonical, so the flow's
+// bytes need no normalizing (flowkey.OfCanonical).
+func parseLine(l line, ctx *ofctl.Context) parsed {
 	fm, err := ofctl.ParseFlow(l.raw, ctx)
 	if err != nil {
 		return parsed{err: err}
 	}
-	p := parsed{mod: fm, geneve: UsesGeneve(l.raw)}
-	if withKey {
-		p.key = flowKey(fm, l.text())
+	if UsesGeneve(l.raw) {
+		return parsed{geneve: true}
 	}
-	return p
-}
-
-// flowKey names a flow as the reconciler's key does (table, priority,
-// match) but from the match as parsed, without normalizing it: ofctl builds
-// matches canonical, so equal flows get equal keys at a fraction of the
-// cost. A match that does not encode gets a key of its own text, unique.
-func flowKey(fm *openflow.FlowMod, text string) string {
-	b := make([]byte, 3, 64)
-	b[0], b[1], b[2] = fm.TableID, byte(fm.Priority>>8), byte(fm.Priority)
-	b, err := fm.Match.AppendOXM(b)
+	f, err := flowkey.OfCanonical(fm)
 	if err != nil {
-		return "\xff" + text
+		return parsed{err: err}
 	}
-	return string(b)
+	return parsed{flow: f}
 }
 
 // lineErrors collects the errors of a file's lines in line order, each

@@ -1,0 +1,176 @@
+// Package flowkey is the form in which ofactor keeps a flow: its canonical
+// key and value, two strings of wire bytes. The reconciler's desired and
+// installed tables hold flows this way; an embedder (or the daemon) that
+// computes them where its flows are made, on as many cores as it likes,
+// hands the reconciler finished entries (messages.PutDesired.Canonical,
+// messages.UpdateFlows.AddCanonical) and keeps no FlowMod alive.
+//
+// The key identifies the flow as OpenFlow's strict commands do:
+//
+//	+-------+---------------+--------------------------------------+
+//	| table |   priority    |  ofp_match (OXM, normalized, padded) |
+//	+-------+---------------+--------------------------------------+
+//
+// The value is everything else an ADD sets:
+//
+//	+------------------+------+------+-------+------------+----------------+
+//	|      cookie      | idle | hard | flags | importance |  instructions  |
+//	+------------------+------+------+-------+------------+----------------+
+//
+// Both are what ofactor's encoder writes for the flow; a flow dumped from
+// the switch is decoded and encoded again, so equal flows have equal bytes.
+package flowkey
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/action"
+	"github.com/ofactor/ofactor/openflow/oxm"
+)
+
+// Sizes of the fixed parts of a key and a value.
+const (
+	KeyFixed = 3
+	ValFixed = 16
+)
+
+// MaxInner is the largest message that still fits a bundle ADD_MESSAGE
+// (24 bytes of ONF framing) under OpenFlow's 65535-byte limit.
+const MaxInner = openflow.MaxMessageLen - 24
+
+// Flow is one flow in canonical bytes. The zero Flow is no flow.
+type Flow struct{ key, val string }
+
+// Key returns the flow's key: table, priority and match.
+func (f Flow) Key() string { return f.key }
+
+// Value returns the rest of the flow: cookie, timeouts, flags, importance
+// and instructions.
+func (f Flow) Value() string { return f.val }
+
+// FromStrings makes a Flow of a key and value as Key and Value return them.
+func FromStrings(key, val string) Flow { return Flow{key, val} }
+
+// Of returns a FlowMod's Flow, its match normalized (on a copy) as
+// oxm.Match.Normalize does: any FlowMod will do. Flows whose flow_mod would
+// not fit a bundle are refused.
+func Of(fm *openflow.FlowMod) (Flow, error) {
+	m := fm.Match
+	m.Fields = append([]oxm.Field(nil), fm.Match.Fields...)
+	m.Normalize()
+	return ofMatch(fm, &m)
+}
+
+// OfCanonical is Of for a FlowMod whose match is already canonical, as
+// ofctl.ParseFlow, ofctl.ParseMatch and oxm.Build make them: it skips
+// normalizing, which is most of Of's cost. A match that is not canonical
+// gives a key that never equals the switch's, and the flow is sent again
+// on every reconnect.
+func OfCanonical(fm *openflow.FlowMod) (Flow, error) { return ofMatch(fm, &fm.Match) }
+
+func ofMatch(fm *openflow.FlowMod, m *oxm.Match) (Flow, error) {
+	k, v, err := KeyVal(fm.TableID, fm.Priority, m, fm.Cookie,
+		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
+	if err != nil {
+		return Flow{}, err
+	}
+	if n := FlowModLen(k, v); n > MaxInner {
+		return Flow{}, fmt.Errorf("flow_mod of %d bytes: %w", n, openflow.ErrTooLong)
+	}
+	return Flow{k, v}, nil
+}
+
+// FlowModLen is the length of the flow_mod of a key and value.
+func FlowModLen(key, val string) int {
+	return openflow.HeaderLen + 40 + len(key) - KeyFixed + len(val) - ValFixed
+}
+
+// KeyVal encodes a flow's key and value with its match as it is,
+// normalized or not. Both strings share one allocation: they live and die
+// together, and a flow then costs one heap object, not two.
+func KeyVal(table uint8, priority uint16, m *oxm.Match, cookie uint64,
+	idle, hard, flags, importance uint16, ins action.Instructions) (string, string, error) {
+	b, kl, err := Encode(table, priority, m, cookie, idle, hard, flags, importance, ins)
+	if err != nil {
+		return "", "", err
+	}
+	kv := string(b)
+	return kv[:kl], kv[kl:], nil
+}
+
+// Encode writes a flow's key and value back to back into a new buffer and
+// returns where the value starts. Callers that only look the bytes up
+// convert them without allocating.
+func Encode(table uint8, priority uint16, m *oxm.Match, cookie uint64,
+	idle, hard, flags, importance uint16, ins action.Instructions) ([]byte, int, error) {
+	b := make([]byte, KeyFixed, 256)
+	b[0] = table
+	binary.BigEndian.PutUint16(b[1:], priority)
+	b, err := m.AppendOXM(b)
+	if err != nil {
+		return nil, 0, fmt.Errorf("match: %w", err)
+	}
+	kl := len(b)
+	b = binary.BigEndian.AppendUint64(b, cookie)
+	b = binary.BigEndian.AppendUint16(b, idle)
+	b = binary.BigEndian.AppendUint16(b, hard)
+	b = binary.BigEndian.AppendUint16(b, flags)
+	b = binary.BigEndian.AppendUint16(b, importance)
+	b, err = ins.AppendBinary(b)
+	if err != nil {
+		return nil, 0, fmt.Errorf("instructions: %w", err)
+	}
+	return b, kl, nil
+}
+
+// FlowModBody builds the body of an OpenFlow 1.3 flow_mod (everything after
+// the header) straight from canonical bytes (val may be empty for a
+// delete):
+//
+//	cookie, cookie_mask, table_id, command, idle, hard, priority,
+//	buffer_id, out_port, out_group, flags, importance|pad, match, instructions
+func FlowModBody(command uint8, key, val string) []byte {
+	b := make([]byte, 40, 40+len(key)+len(val))
+	if val != "" {
+		copy(b[0:8], val[0:8]) // cookie; cookie_mask stays 0
+	}
+	b[16] = key[0]
+	b[17] = command
+	if val != "" {
+		copy(b[18:22], val[8:12]) // idle, hard
+	}
+	copy(b[22:24], key[1:3])
+	binary.BigEndian.PutUint32(b[24:], openflow.NoBuffer)
+	binary.BigEndian.PutUint32(b[28:], openflow.PortAny)
+	binary.BigEndian.PutUint32(b[32:], openflow.GroupAny)
+	if val != "" {
+		copy(b[36:38], val[12:14]) // flags; importance is padding in 1.3
+	}
+	b = append(b, key[KeyFixed:]...)
+	if val != "" && command != openflow.FlowDeleteStrict {
+		b = append(b, val[ValFixed:]...)
+	}
+	return b
+}
+
+// Decode turns canonical bytes back into a FlowMod (an ADD), for messages
+// to people and for tests.
+func Decode(version uint8, key, val string) (*openflow.FlowMod, error) {
+	body := FlowModBody(openflow.FlowAdd, key, val)
+	b := make([]byte, openflow.HeaderLen, openflow.HeaderLen+len(body))
+	b[0], b[1] = version, byte(openflow.TypeFlowMod)
+	binary.BigEndian.PutUint16(b[2:], uint16(openflow.HeaderLen+len(body)))
+	b = append(b, body...)
+	fm := &openflow.FlowMod{}
+	if err := fm.UnmarshalBinary(b); err != nil {
+		return nil, err
+	}
+	return fm, nil
+}
+
+// FlowMod is Decode of the flow, as OpenFlow 1.3.
+func (f Flow) FlowMod() (*openflow.FlowMod, error) {
+	return Decode(openflow.Version13, f.key, f.val)
+}

@@ -1,0 +1,80 @@
+package flowkey_test
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ofactor/ofactor/flowkey"
+	"github.com/ofactor/ofactor/internal/flowgen"
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/action"
+	"github.com/ofactor/ofactor/openflow/ofctl"
+)
+
+func corpusLines(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "shared", "corpus", "ovn-sample", "flows.txt"))
+	if err != nil {
+		t.Fatalf("fixture missing: %v", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return append(out, flowgen.Flows(2000)...)
+}
+
+// ofctl's matches are canonical: OfCanonical of a parsed flow is Of of it,
+// and the bytes decode to a flow with the same bytes again.
+func TestOfCanonicalOfParsed(t *testing.T) {
+	ctx := &ofctl.Context{Version: openflow.Version13}
+	ctx.OXM.Geneve = -1
+	lines := corpusLines(t)
+	if len(lines) < 2500 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		fm, err := ofctl.ParseFlow(l, ctx)
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		c, err := flowkey.OfCanonical(fm)
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		n, err := flowkey.Of(fm)
+		if err != nil || n != c {
+			t.Fatalf("%q: OfCanonical differs from Of (%v)", l, err)
+		}
+		back, err := c.FlowMod()
+		if err != nil {
+			t.Fatalf("%q: decode: %v", l, err)
+		}
+		if again, err := flowkey.Of(back); err != nil || again != c {
+			t.Fatalf("%q: decoded flow has other bytes (%v)", l, err)
+		}
+	}
+}
+
+// A flow whose flow_mod cannot fit a bundle is refused with ErrTooLong.
+func TestOfTooLong(t *testing.T) {
+	fm := openflow.NewFlowMod(openflow.Version13, openflow.FlowAdd)
+	var l action.List
+	for range 3000 {
+		l = append(l, &action.Output{Port: 1})
+	}
+	// Each instruction fits in its 16-bit length; the flow_mod does not.
+	fm.Instructions = action.Instructions{&action.ApplyActions{Actions: l}, &action.WriteActions{Actions: l[:1500]}}
+	if _, err := flowkey.Of(fm); !errors.Is(err, openflow.ErrTooLong) {
+		t.Fatalf("4500 outputs: %v, want ErrTooLong", err)
+	}
+}
