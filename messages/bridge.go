@@ -15,6 +15,15 @@ import (
 // (flowkey.Of): taken as they are, after Flows, which lets a sender with
 // many flows compute their bytes on its own cores and drop its FlowMods.
 //
+// More says the put is a part of a desired state that the next PutDesired
+// continues: a large state can be handed over while it is still being made
+// (the daemon sends a file in parts as its lines are parsed). The parts up
+// to the first put without More are one desired state, one version, as if
+// their flows were given in one put, in order; groups and meters go in the
+// first part. A reconciler that is ready may already send the parts' flows
+// in the version's bundle, but it commits nothing until the last part is
+// there. A part is answered with the version before it.
+//
 // The reconciler answers the sender with DesiredAccepted.
 type PutDesired struct {
 	Flows       []*openflow.FlowMod
@@ -22,6 +31,7 @@ type PutDesired struct {
 	Groups      []*openflow.GroupMod
 	Meters      []*openflow.MeterMod
 	GeneveFlows []string
+	More        bool
 }
 
 // UpdateFlows changes the desired flow table by a delta: Remove names flows

@@ -102,7 +102,11 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 		a.onGeneve(ctx, m)
 	case *messages.PutDesired:
 		ctx.Respond(a.st.put(m, a.log))
-		a.kick(ctx)
+		if m.More {
+			a.streamParts(ctx)
+		} else {
+			a.kick(ctx)
+		}
 	case *messages.UpdateFlows:
 		ctx.Respond(a.st.update(m))
 		a.kick(ctx)
@@ -187,7 +191,13 @@ func (a *reconcilerActor) onGeneve(ctx actor.Context, m *messages.GeneveFieldAss
 // kick starts a round when the switch's tables are known, none is in
 // flight, and something differs.
 func (a *reconcilerActor) kick(ctx actor.Context) {
-	if a.state != stReady || a.round != nil || a.retryDue {
+	if a.state != stReady || a.retryDue || a.sealParts(ctx) || a.round != nil {
+		return
+	}
+	if a.st.partial != nil {
+		// A put in parts is under way: stream it rather than plan the
+		// version it replaces.
+		a.streamParts(ctx)
 		return
 	}
 	if a.st.version == 0 {

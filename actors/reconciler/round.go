@@ -136,6 +136,11 @@ type round struct {
 	sent, confirmed int    // items handed to the connection / barrier-confirmed
 	failed          string // the bundle as a whole failed: why
 	stats           messages.RoundFinished
+
+	// open says the round is streamed from a put still arriving in parts
+	// (stream.go); it commits only once sealed.
+	open   bool
+	stream *streamed
 }
 
 // newRound turns the plans of the three keyspaces into a round. It returns
@@ -208,9 +213,10 @@ func idKey(id uint32) string {
 // items returns every item of the round.
 func (r *round) items() []*item { return r.all }
 
-// moreAdds reports whether the add phase has a window left to send.
+// moreAdds reports whether the add phase has a window left to send. An
+// open round sends only what it has.
 func (r *round) moreAdds() bool {
-	return r.failed == "" && r.cursor < r.nPre+r.nBundle || r.phase == phaseIdle
+	return r.failed == "" && r.cursor < r.nPre+r.nBundle || r.phase == phaseIdle && !r.open
 }
 
 // inFlight is how many windows await their barrier reply.
@@ -305,7 +311,7 @@ func (r *round) onBarrier(xid uint32) bool {
 
 // addsDone reports whether every window of the add phase is sent and
 // confirmed, so that the commit can go.
-func (r *round) addsDone() bool { return !r.moreAdds() && r.inFlight() == 0 }
+func (r *round) addsDone() bool { return !r.open && !r.moreAdds() && r.inFlight() == 0 }
 
 // commitPhase returns the messages of the second phase.
 func (r *round) commitPhase() []openflow.Message {

@@ -25,6 +25,9 @@ type State struct {
 	geneveFlows []string            // flow texts naming the Geneve field
 	geneveKeys  map[string]struct{} // the flow keys rendered from them
 
+	// partial holds the parts of a put under way (PutDesired.More).
+	partial *partialPut
+
 	// flowsRaw says the installed flows are a dump's bytes as received,
 	// not yet in canonical form: see canonicalizeFlows.
 	flowsRaw bool
@@ -57,72 +60,129 @@ func NewState() *State {
 // maxInner is the largest message that still fits a bundle ADD_MESSAGE.
 const maxInner = flowkey.MaxInner
 
-// put takes a whole desired state. What does not encode, or would make a
-// message over 65535 bytes, is left out and reported; the rest is taken.
+// partialPut holds the parts of a put under way (PutDesired.More): the
+// flows in canonical bytes, in order, and the groups and meters of the
+// first part as tables.
+type partialPut struct {
+	keys, vals     []string
+	errs           []error
+	groups, meters map[string]string // nil: the put leaves that kind alone
+	flows          bool              // some part gave flows (maybe none)
+	errors         []string
+}
+
+// put takes a whole desired state, or a part of one. What does not encode,
+// or would make a message over 65535 bytes, is left out and reported; the
+// rest is taken.
 func (s *State) put(m *messages.PutDesired, log *zap.Logger) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{}
-	if m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil {
-		keys, vals, errs := flowEntries(m.Flows, s.flows.desired)
-		for i, err := range errs {
-			if err != nil {
-				acc.Errors = append(acc.Errors, fmt.Sprintf("flow %d: %v", i, err))
-			}
+	p := s.partial
+	if p == nil {
+		p = &partialPut{}
+		if m.Groups != nil {
+			p.groups = groupTable(m.Groups, acc)
 		}
-		if len(m.Canonical) != 0 {
-			keys, vals, errs = withCanonical(keys, vals, errs, m.Canonical)
+		if m.Meters != nil {
+			p.meters = meterTable(m.Meters, acc)
 		}
-		s.geneveFlows = m.GeneveFlows
-		clear(s.geneveKeys)
-		if len(m.GeneveFlows) != 0 || !s.flows.replaceSame(keys, vals, errs) {
-			next := make(map[string]string, len(keys))
-			for i := range keys {
-				if errs[i] != nil {
-					continue
-				}
-				if _, dup := next[keys[i]]; dup {
-					log.Debug("dropping duplicate flow", zap.Int("index", i))
-					continue
-				}
-				next[keys[i]] = vals[i]
-			}
-			acc.Errors = append(acc.Errors, s.renderGeneve(next)...)
-			s.flows.replace(next)
+	} else if m.Groups != nil || m.Meters != nil {
+		acc.Errors = append(acc.Errors, "groups and meters of a put in parts go in its first part: left out")
+	}
+	keys, vals, errs := flowEntries(m.Flows, s.flows.desired)
+	for i, err := range errs {
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("flow %d: %v", len(p.keys)+i, err))
 		}
 	}
-	if m.Groups != nil {
-		next := make(map[string]string, len(m.Groups))
-		for _, gm := range m.Groups {
-			v, err := GroupVal(gm.Type, gm.Buckets)
-			if err == nil && len(v)+groupModFixed > maxInner {
-				err = fmt.Errorf("group_mod of %d bytes: %w", len(v)+groupModFixed, openflow.ErrTooLong)
-			}
-			if err != nil {
-				acc.Errors = append(acc.Errors, fmt.Sprintf("group %d: %v", gm.GroupID, err))
-				continue
-			}
-			if _, dup := next[idKey(gm.GroupID)]; !dup {
-				next[idKey(gm.GroupID)] = v
-			}
-		}
-		s.groups.replace(next)
+	if len(m.Canonical) != 0 {
+		keys, vals, errs = withCanonical(keys, vals, errs, m.Canonical)
 	}
-	if m.Meters != nil {
-		next := make(map[string]string, len(m.Meters))
-		for _, mm := range m.Meters {
-			v, err := MeterVal(mm.Flags, mm.Bands)
-			if err != nil {
-				acc.Errors = append(acc.Errors, fmt.Sprintf("meter %d: %v", mm.MeterID, err))
-				continue
-			}
-			if _, dup := next[idKey(mm.MeterID)]; !dup {
-				next[idKey(mm.MeterID)] = v
-			}
+	p.flows = p.flows || m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil
+	if m.More {
+		if s.partial == nil {
+			s.partial = p
 		}
-		s.meters.replace(next)
+		p.keys, p.vals, p.errs = append(p.keys, keys...), append(p.vals, vals...), append(p.errs, errs...)
+		p.errors = append(p.errors, acc.Errors...)
+		acc.Version = s.version
+		return acc
+	}
+	if s.partial != nil {
+		s.partial = nil
+		keys, vals, errs = append(p.keys, keys...), append(p.vals, vals...), append(p.errs, errs...)
+		acc.Errors = append(p.errors, acc.Errors...)
+	}
+	if p.flows {
+		s.putFlows(keys, vals, errs, m.GeneveFlows, acc, log)
+	}
+	if p.groups != nil {
+		s.groups.replace(p.groups)
+	}
+	if p.meters != nil {
+		s.meters.replace(p.meters)
 	}
 	s.version++
 	acc.Version = s.version
 	return acc
+}
+
+// putFlows makes the flows keys/vals (those without errs) and the flows
+// naming the Geneve field the desired flow table.
+func (s *State) putFlows(keys, vals []string, errs []error, geneve []string, acc *messages.DesiredAccepted, log *zap.Logger) {
+	s.geneveFlows = geneve
+	clear(s.geneveKeys)
+	if len(geneve) == 0 && s.flows.replaceSame(keys, vals, errs) {
+		return
+	}
+	next := make(map[string]string, len(keys))
+	for i := range keys {
+		if errs[i] != nil {
+			continue
+		}
+		if _, dup := next[keys[i]]; dup {
+			log.Debug("dropping duplicate flow", zap.Int("index", i))
+			continue
+		}
+		next[keys[i]] = vals[i]
+	}
+	acc.Errors = append(acc.Errors, s.renderGeneve(next)...)
+	s.flows.replace(next)
+}
+
+// groupTable returns groups as a table of canonical values by id; the first
+// of two with one id counts.
+func groupTable(gms []*openflow.GroupMod, acc *messages.DesiredAccepted) map[string]string {
+	next := make(map[string]string, len(gms))
+	for _, gm := range gms {
+		v, err := GroupVal(gm.Type, gm.Buckets)
+		if err == nil && len(v)+groupModFixed > maxInner {
+			err = fmt.Errorf("group_mod of %d bytes: %w", len(v)+groupModFixed, openflow.ErrTooLong)
+		}
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("group %d: %v", gm.GroupID, err))
+			continue
+		}
+		if _, dup := next[idKey(gm.GroupID)]; !dup {
+			next[idKey(gm.GroupID)] = v
+		}
+	}
+	return next
+}
+
+// meterTable is groupTable for meters.
+func meterTable(mms []*openflow.MeterMod, acc *messages.DesiredAccepted) map[string]string {
+	next := make(map[string]string, len(mms))
+	for _, mm := range mms {
+		v, err := MeterVal(mm.Flags, mm.Bands)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("meter %d: %v", mm.MeterID, err))
+			continue
+		}
+		if _, dup := next[idKey(mm.MeterID)]; !dup {
+			next[idKey(mm.MeterID)] = v
+		}
+	}
+	return next
 }
 
 // update applies a delta to the desired flows, in O(len(delta)).

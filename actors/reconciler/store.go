@@ -3,6 +3,7 @@ package reconciler
 import (
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -181,6 +182,16 @@ type change struct {
 // are left out. The dirty set is emptied: the caller reports back with
 // installedAs / rejectedAs / abort.
 func (s *keyspace) plan() (adds, mods, dels []change) {
+	adds, mods, dels = s.planUnsorted()
+	sortChanges(adds)
+	sortChanges(mods)
+	sortChanges(dels)
+	return adds, mods, dels
+}
+
+// planUnsorted is plan without the sorting, for a caller that drops most
+// of the changes first.
+func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 	for k := range s.dirty {
 		d, hasD := s.desired[k]
 		i, hasI := s.installed[k]
@@ -196,19 +207,12 @@ func (s *keyspace) plan() (adds, mods, dels []change) {
 		}
 	}
 	s.clearDirty()
-	byKey := func(a, b change) int {
-		switch {
-		case a.Key < b.Key:
-			return -1
-		case a.Key > b.Key:
-			return 1
-		}
-		return 0
-	}
-	slices.SortFunc(adds, byKey)
-	slices.SortFunc(mods, byKey)
-	slices.SortFunc(dels, byKey)
 	return adds, mods, dels
+}
+
+// sortChanges sorts changes by key, so that a round is reproducible.
+func sortChanges(cs []change) {
+	slices.SortFunc(cs, func(a, b change) int { return strings.Compare(a.Key, b.Key) })
 }
 
 // clearDirty empties the dirty set. Clearing a Go map costs its capacity,

@@ -48,6 +48,13 @@ func (r *bridgeRunner) put(put any) (uint64, error) {
 	return acc.Version, nil
 }
 
+// sendPart hands the bridge a part of a desired state (PutDesired.More)
+// without waiting: the last part, sent with put, comes after it and is
+// answered with every part's errors.
+func (r *bridgeRunner) sendPart(p *messages.PutDesired) {
+	r.sys.Root.RequestFuture(r.bridge.PID, p, time.Minute)
+}
+
 // once installs put and waits for the switch to hold it: 0 when it does
 // with nothing refused, 1 when it holds the rest and something was refused,
 // 2 on timeout. bar, when not nil, shows the progress.

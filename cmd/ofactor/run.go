@@ -262,8 +262,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	puts := make([]*messages.PutDesired, len(o.bridges))
 	loaders := make([]*desired.Loader, len(o.bridges))
 	for i, b := range o.bridges {
+		// The flows go over in parts as they are parsed: the switch works
+		// through the first while the last are parsed, and commits when
+		// the last is there.
 		loaders[i] = desired.NewLoader(b.files, !o.once)
-		if puts[i], err = loaders[i].Load(); err != nil {
+		if puts[i], err = loaders[i].LoadParts(d.bridges[i].sendPart); err != nil {
 			fmt.Fprintf(stderr, "ofactor: bridge %s: %v\n", b.name, err)
 			return 1
 		}

@@ -46,30 +46,22 @@ func UsesGeneve(text string) bool {
 // its last good state. The flows are in the put's Canonical, those naming
 // the Geneve field in its GeneveFlows.
 func Load(f Files) (*messages.PutDesired, error) {
-	put, _, err := load(f)
+	put, _, err := load(f, nil)
 	return put, err
 }
 
-// load is Load that also returns the flows file's lines and their parse.
-func load(f Files) (*messages.PutDesired, *flowFile, error) {
+// load is Load that also returns the flows file's lines and their parse,
+// and hands the flows over in parts as they are parsed when part is not
+// nil (Loader.LoadParts).
+func load(f Files, part func(*messages.PutDesired)) (*messages.PutDesired, *flowFile, error) {
 	put := &messages.PutDesired{
 		Canonical:   []flowkey.Flow{},
 		Groups:      []*openflow.GroupMod{},
 		Meters:      []*openflow.MeterMod{},
 		GeneveFlows: []string{},
 	}
-	var (
-		errs []error
-		ff   *flowFile
-	)
-	if f.Flows != "" {
-		var err error
-		ff, err = readFlows(f.Flows)
-		errs = append(errs, err)
-		if err == nil {
-			put.Canonical, put.GeneveFlows = ff.split()
-		}
-	}
+	var errs []error
+	// Groups and meters first: they go in the first part.
 	if f.Groups != "" {
 		err := withFile(f.Groups, func(r *os.File) error {
 			lines, err := ofctl.ParseGroups(f.Groups, r, defaultContext())
@@ -90,10 +82,68 @@ func load(f Files) (*messages.PutDesired, *flowFile, error) {
 		})
 		errs = append(errs, err)
 	}
+	if errors.Join(errs...) != nil {
+		part = nil // nothing goes out of a state that cannot be whole
+	}
+	var ff *flowFile
+	if f.Flows != "" {
+		s := &splitter{put: put, part: part}
+		var err error
+		ff, err = readFlows(f.Flows, s.progress)
+		errs = append(errs, err)
+		if err == nil {
+			s.rest(ff)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
 	return put, ff, nil
+}
+
+// partLines is how many lines of a flows file go in one part.
+const partLines = 8192
+
+// splitter hands a flows file to part in parts while it is parsed, each
+// with the flows of the next partLines lines or more, until a line fails.
+type splitter struct {
+	put  *messages.PutDesired // the first part's groups and meters; then the last part
+	part func(*messages.PutDesired)
+	sent int // lines handed over
+}
+
+func (s *splitter) progress(res []parsed, n int) {
+	if s.part == nil || n-s.sent < partLines {
+		return
+	}
+	p := &messages.PutDesired{Canonical: make([]flowkey.Flow, 0, n-s.sent), More: true}
+	for _, r := range res[s.sent:n] {
+		if r.err != nil {
+			s.part = nil
+			return
+		}
+		if !r.geneve {
+			p.Canonical = append(p.Canonical, r.flow)
+		}
+	}
+	if s.sent == 0 {
+		p.Groups, p.Meters = s.put.Groups, s.put.Meters
+		s.put.Groups, s.put.Meters = nil, nil
+	}
+	s.sent = n
+	s.part(p)
+}
+
+// rest makes s.put the last part: the flows not handed over yet and every
+// flow naming the Geneve field.
+func (s *splitter) rest(ff *flowFile) {
+	for i, r := range ff.res {
+		if r.geneve {
+			s.put.GeneveFlows = append(s.put.GeneveFlows, ff.lines[i].text())
+		} else if i >= s.sent {
+			s.put.Canonical = append(s.put.Canonical, r.flow)
+		}
+	}
 }
 
 func defaultContext() *ofctl.Context {
@@ -110,32 +160,18 @@ type flowFile struct {
 
 // readFlows reads and parses a flows file on every core. Flows naming the
 // Geneve field are checked with a stand-in mapping (tun_metadata0, 4 bytes)
-// so that their syntax errors show now.
-func readFlows(name string) (*flowFile, error) {
+// so that their syntax errors show now. progress is parseAll's.
+func readFlows(name string, progress func(res []parsed, n int)) (*flowFile, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	lines := splitLines(string(data))
-	res := parseAll(lines, geneveCheckContext)
+	res := parseAll(lines, geneveCheckContext, progress)
 	if err := lineErrors(name, lines, res); err != nil {
 		return nil, err
 	}
 	return &flowFile{lines: lines, res: res}, nil
-}
-
-// split returns the file's flows in order, those naming the Geneve field
-// as text for the reconciler to render once the field is known.
-func (ff *flowFile) split() (flows []flowkey.Flow, geneve []string) {
-	flows, geneve = make([]flowkey.Flow, 0, len(ff.res)), []string{}
-	for i, p := range ff.res {
-		if p.geneve {
-			geneve = append(geneve, ff.lines[i].text())
-		} else {
-			flows = append(flows, p.flow)
-		}
-	}
-	return flows, geneve
 }
 
 func geneveCheckContext() *ofctl.Context {

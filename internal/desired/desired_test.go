@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,7 +54,7 @@ func TestParallelParseSameAsSequential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ff, err := readFlows(name)
+	ff, err := readFlows(name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,5 +276,59 @@ func TestReloadFallsBackAndKeepsLastGood(t *testing.T) {
 	// Another file changed: everything.
 	if m, err := l.Reload(false); err != nil || m.(*messages.PutDesired) == nil {
 		t.Fatalf("not only flows: %T %v", m, err)
+	}
+}
+
+// LoadParts hands a large file over in parts while it parses: their flows,
+// in order, and the last part's are the flows Load gives; the groups and
+// meters go in the first part. After a bad line nothing more goes out, and
+// the parts already out hold no line past it.
+func TestLoadParts(t *testing.T) {
+	ls := manyFlows(3 * partLines)
+	dir := t.TempDir()
+	groups := filepath.Join(dir, "groups.txt")
+	if err := os.WriteFile(groups, []byte("group_id=1,type=all,bucket=output:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := Files{Flows: writeFile(t, dir, ls), Groups: groups}
+	whole, err := Load(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []*messages.PutDesired
+	last, err := NewLoader(files, true).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts) < 2 || last.More {
+		t.Fatalf("%d parts, last More %v", len(parts), last.More)
+	}
+	var all []flowkey.Flow
+	for i, p := range append(parts, last) {
+		if (i == 0) != (p.Groups != nil) || (i != len(parts)) != p.More {
+			t.Fatalf("part %d: groups %v, More %v", i, p.Groups != nil, p.More)
+		}
+		all = append(all, p.Canonical...)
+	}
+	if !slices.Equal(all, whole.Canonical) {
+		t.Fatalf("parts hold %d flows, Load %d, or in another order", len(all), len(whole.Canonical))
+	}
+
+	bad := len(ls) - partLines/2
+	ls[bad] = "table=1 actions=bogus"
+	files.Flows = writeFile(t, dir, ls)
+	parts = nil
+	if _, err := NewLoader(files, true).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) }); err == nil {
+		t.Fatal("bad line: no error")
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p.Canonical)
+		if !p.More {
+			t.Fatal("a part without More after a bad line")
+		}
+	}
+	if n > bad {
+		t.Fatalf("parts hold %d flows, the bad line is %d", n, bad)
 	}
 }

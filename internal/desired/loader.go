@@ -54,8 +54,16 @@ func (l *Loader) hash(ln line) lineHash {
 
 // Load reads every file, as the package's Load does, and remembers the
 // flows file. On an error nothing is remembered anew.
-func (l *Loader) Load() (*messages.PutDesired, error) {
-	put, ff, err := load(l.files)
+func (l *Loader) Load() (*messages.PutDesired, error) { return l.LoadParts(nil) }
+
+// LoadParts is Load that, when part is not nil, hands it the flows file in
+// parts (PutDesired.More, the first with the groups and meters) as its
+// lines are parsed, so that a bridge can start on them; the put returned
+// is then the last part. Nothing more is handed over once a line fails to
+// parse, and the error is returned: the parts already handed over are
+// never completed, so the switch commits none of them.
+func (l *Loader) LoadParts(part func(*messages.PutDesired)) (*messages.PutDesired, error) {
+	put, ff, err := load(l.files, part)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +135,7 @@ func (l *Loader) Reload(onlyFlows bool) (any, error) {
 			todo, todoAt, hashes = append(todo, ln), append(todoAt, i), append(hashes, h)
 		}
 	}
-	res := parseAll(todo, geneveCheckContext)
+	res := parseAll(todo, geneveCheckContext, nil)
 	if err := lineErrors(name, todo, res); err != nil {
 		return nil, err
 	}

@@ -62,7 +62,10 @@ type parsed struct {
 
 // parseAll parses lines on every core, each goroutine with its own
 // Context made by newCtx, and returns one result per line, in order.
-func parseAll(lines []line, newCtx func() *ofctl.Context) []parsed {
+// progress, when not nil, is called with the results and n each time the
+// first n lines are all parsed, one call at a time and n growing; it may
+// read the first n results.
+func parseAll(lines []line, newCtx func() *ofctl.Context, progress func(res []parsed, n int)) []parsed {
 	out := make([]parsed, len(lines))
 	workers := runtime.GOMAXPROCS(0)
 	if len(lines) < 256 {
@@ -72,9 +75,11 @@ func parseAll(lines []line, newCtx func() *ofctl.Context) []parsed {
 	// when one part of the file has longer lines than another.
 	const chunk = 512
 	var (
-		mu   sync.Mutex
-		next int
-		wg   sync.WaitGroup
+		mu     sync.Mutex
+		next   int
+		done   = make([]bool, (len(lines)+chunk-1)/chunk)
+		prefix int // chunks all parsed from the start
+		wg     sync.WaitGroup
 	)
 	for range workers {
 		wg.Add(1)
@@ -92,6 +97,16 @@ func parseAll(lines []line, newCtx func() *ofctl.Context) []parsed {
 				for i := lo; i < min(lo+chunk, len(lines)); i++ {
 					out[i] = parseLine(lines[i], ctx)
 				}
+				mu.Lock()
+				done[lo/chunk] = true
+				was := prefix
+				for prefix < len(done) && done[prefix] {
+					prefix++
+				}
+				if progress != nil && prefix > was {
+					progress(out, min(prefix*chunk, len(lines)))
+				}
+				mu.Unlock()
 			}
 		}()
 	}
