@@ -314,9 +314,9 @@ func (a *reconcilerActor) installed(ctx actor.Context, version uint64) {
 	a.st.installedVersion = version
 	ev := &messages.VersionInstalled{
 		Version:  version,
-		Flows:    len(a.st.flows.installed),
-		Groups:   len(a.st.groups.installed),
-		Meters:   len(a.st.meters.installed),
+		Flows:    a.st.flows.installedLen(),
+		Groups:   a.st.groups.installedLen(),
+		Meters:   a.st.meters.installedLen(),
 		Rejected: len(a.st.flows.rejected) + len(a.st.groups.rejected) + len(a.st.meters.rejected),
 	}
 	a.log.Info("version installed", zap.Uint64("version", version), zap.Int("flows", ev.Flows),
@@ -365,11 +365,11 @@ func (a *reconcilerActor) status() *messages.Status {
 		DesiredVersion:   st.version,
 		InstalledVersion: st.installedVersion,
 		DesiredFlows:     len(st.flows.desired),
-		InstalledFlows:   len(st.flows.installed),
+		InstalledFlows:   st.flows.installedLen(),
 		DesiredGroups:    len(st.groups.desired),
-		InstalledGroups:  len(st.groups.installed),
+		InstalledGroups:  st.groups.installedLen(),
 		DesiredMeters:    len(st.meters.desired),
-		InstalledMeters:  len(st.meters.installed),
+		InstalledMeters:  st.meters.installedLen(),
 		Rejected:         len(st.flows.rejected) + len(st.groups.rejected) + len(st.meters.rejected),
 		LastError:        a.lastError,
 	}

@@ -40,17 +40,17 @@ func newStreamRound(ofVersion uint8, st *State) *round {
 		r.stream.items[k] = map[string]int32{}
 	}
 	p := st.partial
-	r.tableItems(kindMeter, p.meters, st.meters.installed, openflow.MeterAdd, openflow.MeterModify, false)
+	r.tableItems(kindMeter, p.meters, st.meters, openflow.MeterAdd, openflow.MeterModify, false)
 	r.nPre = len(r.all)
-	r.tableItems(kindGroup, p.groups, st.groups.installed, openflow.GroupAdd, openflow.GroupModify, true)
+	r.tableItems(kindGroup, p.groups, st.groups, openflow.GroupAdd, openflow.GroupModify, true)
 	r.nBundle = len(r.all) - r.nPre
 	r.extend(st)
 	return r
 }
 
-// tableItems adds, in key order, an item for every entry of want that
-// installed does not hold as it is.
-func (r *round) tableItems(k kind, want, installed map[string]string, add, mod uint16, bundled bool) {
+// tableItems adds, in key order, an item for every entry of want that the
+// switch does not hold as it is.
+func (r *round) tableItems(k kind, want map[string]string, ks *keyspace, add, mod uint16, bundled bool) {
 	keys := make([]string, 0, len(want))
 	for key := range want {
 		keys = append(keys, key)
@@ -58,7 +58,7 @@ func (r *round) tableItems(k kind, want, installed map[string]string, add, mod u
 	slices.Sort(keys)
 	for _, key := range keys {
 		v := want[key]
-		old, ok := installed[key]
+		old, ok := ks.installedOf(key)
 		cmd := add
 		if ok {
 			if old == v {
@@ -86,7 +86,7 @@ func (r *round) extend(st *State) int {
 		if _, dup := seen[k]; dup {
 			continue
 		}
-		old, ok := st.flows.installed[k]
+		old, ok := st.flows.installedOf(k)
 		if ok && old == v {
 			seen[k] = -1
 			continue

@@ -404,6 +404,9 @@ func (r *round) finish(flows, groups, meters *keyspace) (refused []*item) {
 		}
 		r.settle(ks(it.kind), it, done, &refused)
 	}
+	flows.trim()
+	groups.trim()
+	meters.trim()
 	return refused
 }
 

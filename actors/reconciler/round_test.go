@@ -81,8 +81,8 @@ func TestRoundStreamsWindows(t *testing.T) {
 	if refused := r.finish(flows, newKeyspace(), newKeyspace()); len(refused) != 0 {
 		t.Fatalf("refused %d", len(refused))
 	}
-	if len(flows.installed) != n || !flows.synced() {
-		t.Fatalf("installed %d of %d, synced %v", len(flows.installed), n, flows.synced())
+	if flows.installedLen() != n || !flows.synced() {
+		t.Fatalf("installed %d of %d, synced %v", flows.installedLen(), n, flows.synced())
 	}
 }
 
@@ -99,8 +99,8 @@ func TestRoundAttributesErrorsAcrossWindows(t *testing.T) {
 	if len(refused) != 1 || refused[0] != r.all[culprit] {
 		t.Fatalf("refused %v, want item %d", refused, culprit)
 	}
-	if len(flows.installed) != n-1 {
-		t.Fatalf("installed %d, want %d", len(flows.installed), n-1)
+	if flows.installedLen() != n-1 {
+		t.Fatalf("installed %d, want %d", flows.installedLen(), n-1)
 	}
 	// Rejected is not retried until it changes.
 	if a, m, d := flows.plan(); len(a)+len(m)+len(d) != 0 {

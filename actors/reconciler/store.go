@@ -14,12 +14,20 @@ import (
 // Every change to either side marks its key dirty, so working out what to
 // send costs O(changes), not O(table): a one-flow change in a million-flow
 // table looks at one key.
+//
+// The installed table is kept as its differences from the desired one
+// (instDiff): a key missing there is installed as desired, or not installed
+// if it is not desired; "" there means not installed. A switch in sync
+// costs no installed table at all, where a second map of a million flows
+// would cost some 75 bytes a flow.
 type keyspace struct {
-	desired   map[string]string
-	installed map[string]string
-	dirty     map[string]struct{}
-	rejected  map[string]rejection
-	sum       uint64 // of keyHash over the desired keys: see replaceSame
+	desired    map[string]string
+	instDiff   map[string]string
+	nInstalled int // keys installed
+	diffPeak   int // the largest instDiff since it was made: see trim
+	dirty      map[string]struct{}
+	rejected   map[string]rejection
+	sum        uint64 // of keyHash over the desired keys: see replaceSame
 
 	digest   digest // of the last full put, while digestOK: see replaceSame
 	digestOK bool
@@ -34,10 +42,51 @@ type rejection struct {
 
 func newKeyspace() *keyspace {
 	return &keyspace{
-		desired:   map[string]string{},
-		installed: map[string]string{},
-		dirty:     map[string]struct{}{},
-		rejected:  map[string]rejection{},
+		desired:  map[string]string{},
+		instDiff: map[string]string{},
+		dirty:    map[string]struct{}{},
+		rejected: map[string]rejection{},
+	}
+}
+
+// installedOf returns what the switch holds for key.
+func (s *keyspace) installedOf(key string) (string, bool) {
+	if v, ok := s.instDiff[key]; ok {
+		return v, v != ""
+	}
+	d, ok := s.desired[key]
+	return d, ok
+}
+
+// installedLen is how many keys the switch holds.
+func (s *keyspace) installedLen() int { return s.nInstalled }
+
+// noteInstalled records inst (hasI) as what the switch holds for key,
+// relative to the key's desired value as it now is.
+func (s *keyspace) noteInstalled(key, inst string, hasI bool) {
+	d, hasD := s.desired[key]
+	switch {
+	case hasI && hasD && inst == d, !hasI && !hasD:
+		delete(s.instDiff, key)
+		return
+	case hasI:
+		s.instDiff[key] = inst
+	default:
+		s.instDiff[key] = ""
+	}
+	s.diffPeak = max(s.diffPeak, len(s.instDiff))
+}
+
+// trim makes the installed differences anew once they have shrunk well
+// below their peak (a Go map keeps the room it once grew to): after a
+// million-flow round settles they are nearly empty.
+func (s *keyspace) trim() {
+	if s.diffPeak > 4096 && len(s.instDiff) < s.diffPeak/16 {
+		next := make(map[string]string, len(s.instDiff))
+		for k, v := range s.instDiff {
+			next[k] = v
+		}
+		s.instDiff, s.diffPeak = next, len(next)
 	}
 }
 
@@ -47,11 +96,13 @@ func (s *keyspace) put(key, val string) {
 	if ok && old == val {
 		return
 	}
+	inst, hasI := s.installedOf(key)
 	if !ok {
 		s.sum += keyHash(key)
 	}
 	s.digestOK = false
 	s.desired[key] = val
+	s.noteInstalled(key, inst, hasI)
 	s.dirty[key] = struct{}{}
 	delete(s.rejected, key)
 }
@@ -61,9 +112,11 @@ func (s *keyspace) remove(key string) {
 	if _, ok := s.desired[key]; !ok {
 		return
 	}
+	inst, hasI := s.installedOf(key)
 	s.sum -= keyHash(key)
 	s.digestOK = false
 	delete(s.desired, key)
+	s.noteInstalled(key, inst, hasI)
 	s.dirty[key] = struct{}{}
 	delete(s.rejected, key)
 }
@@ -71,7 +124,7 @@ func (s *keyspace) remove(key string) {
 // replace makes m the whole desired table. It looks each key of m up once
 // and walks the desired table only when some desired key is missing from m
 // (something was removed); the values of unchanged keys keep their old
-// strings, so that desired and installed keep sharing them.
+// strings.
 func (s *keyspace) replace(m map[string]string) {
 	before, kept := len(s.desired), 0
 	for k, v := range m {
@@ -97,61 +150,49 @@ func (s *keyspace) replace(m map[string]string) {
 // marks every key whose two sides differ. Forgotten rejections are retried:
 // the switch may have changed.
 func (s *keyspace) setInstalled(m map[string]string) {
-	s.installed = m
+	s.instDiff, s.diffPeak, s.nInstalled = map[string]string{}, 0, len(m)
 	s.dirty = map[string]struct{}{}
 	s.rejected = map[string]rejection{}
 	for k, v := range m {
 		if d, ok := s.desired[k]; !ok || d != v {
+			s.instDiff[k] = v
 			s.dirty[k] = struct{}{}
-		} else {
-			s.installed[k] = d // share the desired bytes
 		}
 	}
 	for k := range s.desired {
 		if _, ok := m[k]; !ok {
+			s.instDiff[k] = ""
 			s.dirty[k] = struct{}{}
 		}
 	}
+	s.diffPeak = len(s.instDiff)
 }
 
 // canonicalize puts an installed table read as raw bytes (a dump) in
-// canonical form: every installed flow equal to its desired one already is
-// (and now shares the desired strings); the others are normalized by norm,
-// on every core. The dirty set is made anew from the whole tables.
+// canonical form: an installed flow equal to its desired one already is;
+// the others (those installed that differ from the desired table) are
+// normalized by norm, on every core, and those whose bytes change move to
+// their canonical key.
 func (s *keyspace) canonicalize(norm func(k, v string) (string, string, bool)) {
-	inst := make(map[string]string, len(s.installed))
-	s.dirty = map[string]struct{}{}
-	for k, d := range s.desired {
-		if v, ok := s.installed[k]; ok && v == d {
-			inst[k] = d
-		} else {
-			s.dirty[k] = struct{}{}
+	type kv struct{ k, v, nk, nv string }
+	var odd []kv
+	for k, v := range s.instDiff {
+		if v != "" {
+			odd = append(odd, kv{k: k, v: v})
 		}
 	}
-	if len(inst) < len(s.installed) {
-		type kv struct{ k, v string }
-		var odd []kv
-		for k, v := range s.installed {
-			if _, ok := inst[k]; !ok {
-				odd = append(odd, kv{k, v})
-			}
+	parallel(len(odd), func(i int) {
+		if k, v, ok := norm(odd[i].k, odd[i].v); ok {
+			odd[i].nk, odd[i].nv = k, v
 		}
-		parallel(len(odd), func(i int) {
-			if k, v, ok := norm(odd[i].k, odd[i].v); ok {
-				odd[i] = kv{k, v}
-			}
-		})
-		for _, e := range odd {
-			if d, ok := s.desired[e.k]; ok && d == e.v {
-				e.v = d
-				delete(s.dirty, e.k)
-			} else {
-				s.dirty[e.k] = struct{}{}
-			}
-			inst[e.k] = e.v
+	})
+	for _, e := range odd {
+		if e.nk == "" || e.nk == e.k && e.nv == e.v {
+			continue
 		}
+		s.installedAs(e.k, "")
+		s.installedAs(e.nk, e.nv)
 	}
-	s.installed = inst
 }
 
 // parallel calls f(0) ... f(n-1) on every core.
@@ -194,7 +235,7 @@ func (s *keyspace) plan() (adds, mods, dels []change) {
 func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 	for k := range s.dirty {
 		d, hasD := s.desired[k]
-		i, hasI := s.installed[k]
+		i, hasI := s.installedOf(k)
 		switch {
 		case hasD && hasI && d == i:
 		case hasD && s.rejected[k].val == d && s.rejected[k].err != "":
@@ -228,14 +269,14 @@ func (s *keyspace) clearDirty() {
 
 // installedAs records that the switch now holds val for key ("" = nothing).
 func (s *keyspace) installedAs(key, val string) {
-	if val == "" {
-		delete(s.installed, key)
-	} else {
-		if d, ok := s.desired[key]; ok && d == val {
-			val = d // share the desired bytes
+	if _, had := s.installedOf(key); had != (val != "") {
+		if had {
+			s.nInstalled--
+		} else {
+			s.nInstalled++
 		}
-		s.installed[key] = val
 	}
+	s.noteInstalled(key, val, val != "")
 	if d, ok := s.desired[key]; ok != (val != "") || d != val {
 		s.dirty[key] = struct{}{} // desired moved on meanwhile
 	}
@@ -263,7 +304,7 @@ func (s *keyspace) synced() bool {
 		// plan has not looked at these yet
 		for k := range s.dirty {
 			d, hasD := s.desired[k]
-			i, hasI := s.installed[k]
+			i, hasI := s.installedOf(k)
 			if hasD != hasI || d != i {
 				if !(hasD && s.rejected[k].val == d && s.rejected[k].err != "" && !hasI) {
 					return false

@@ -35,8 +35,8 @@ func TestKeyspacePlan(t *testing.T) {
 	if !s.synced() {
 		t.Fatal("not synced after the round")
 	}
-	if len(s.installed) != 3 {
-		t.Fatalf("installed = %v", s.installed)
+	if s.installedLen() != 3 {
+		t.Fatalf("installed %d, want 3", s.installedLen())
 	}
 }
 
@@ -83,14 +83,13 @@ func TestKeyspaceDeltaTouchesOnlyChanges(t *testing.T) {
 	}
 	s.replace(big)
 	s.setInstalled(big)
-	s.installed = big
 	if len(s.dirty) != 0 {
 		t.Fatalf("dirty after identical dump: %d", len(s.dirty))
 	}
 	s.put("5", "w")
 	s.remove("6")
-	if len(s.dirty) != 2 {
-		t.Fatalf("dirty = %d, want 2", len(s.dirty))
+	if len(s.dirty) != 2 || len(s.instDiff) != 2 {
+		t.Fatalf("dirty = %d, installed differences %d, want 2 and 2", len(s.dirty), len(s.instDiff))
 	}
 	_, mods, dels := s.plan()
 	if len(mods) != 1 || len(dels) != 1 {

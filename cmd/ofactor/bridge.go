@@ -121,8 +121,14 @@ func (r *bridgeRunner) logProgress(m *messages.Progress) {
 // an editor's save is a write or a rename (or a few of them in a row), all
 // within a few milliseconds; a file read half-written fails to parse or
 // is read again by the next event, and either way the last good state holds
-// until it parses.
-const debounce = 50 * time.Millisecond
+// until it parses. A file that appears under its name (a rename over it,
+// the way to replace a file whole) is complete at once: it waits only
+// renameDebounce, for the rest of a burst; a write after it waits debounce
+// again.
+const (
+	debounce       = 50 * time.Millisecond
+	renameDebounce = 5 * time.Millisecond
+)
 
 // watch installs put, then every good version of the files, until ctx ends.
 // loader read put and remembers the flows file, so that a reload sends only
@@ -152,8 +158,9 @@ func (r *bridgeRunner) watch(ctx context.Context, put *messages.PutDesired, load
 	flowsFile, _ := filepath.Abs(r.o.files.Flows)
 	var (
 		quiet     <-chan time.Time
-		onlyFlows = true  // only the flows file changed since the last reload
-		settled   = false // the first version was installed
+		lastWait  time.Duration // of quiet
+		onlyFlows = true        // only the flows file changed since the last reload
+		settled   = false       // the first version was installed
 	)
 	for {
 		select {
@@ -161,7 +168,11 @@ func (r *bridgeRunner) watch(ctx context.Context, put *messages.PutDesired, load
 			return 0
 		case ev := <-w.Events:
 			if abs, _ := filepath.Abs(ev.Name); names[abs] {
-				quiet = time.After(debounce)
+				wait := debounce
+				if ev.Op == fsnotify.Create && (quiet == nil || lastWait == renameDebounce) {
+					wait = renameDebounce
+				}
+				quiet, lastWait = time.After(wait), wait
 				onlyFlows = onlyFlows && abs == flowsFile
 			}
 		case err := <-w.Errors:

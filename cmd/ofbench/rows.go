@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/ofactor/ofactor/internal/flowgen"
 )
 
 // cold is row 1: an empty switch, the whole table installed and
@@ -106,62 +108,16 @@ func (b *bench) watchOnce(first bool) (time.Duration, error) {
 	if err := copyFile(b.base, file); err != nil {
 		return 0, err
 	}
-	cmd := exec.Command(b.o.bin, "run", "--switch", b.sb.target(), "--flows", file,
-		"--log-format", "json", "--log-level", "info")
-	stderr, err := cmd.StderrPipe()
+	d, err := startDaemon(b.o.bin, b.sb.target(), file)
 	if err != nil {
 		return 0, err
 	}
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	installed := make(chan uint64, 16)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var l struct {
-				Msg     string `json:"msg"`
-				Version uint64 `json:"version"`
-			}
-			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "version installed" {
-				installed <- l.Version
-			}
-		}
-		close(installed)
-	}()
-	wait := func(v uint64) error {
-		timeout := time.After(5 * time.Minute)
-		for {
-			select {
-			case got, ok := <-installed:
-				if !ok {
-					return fmt.Errorf("ofactor run exited before version %d", v)
-				}
-				if got >= v {
-					return nil
-				}
-			case <-timeout:
-				return fmt.Errorf("version %d not installed in 5 minutes", v)
-			}
-		}
-	}
-	if err := wait(1); err != nil {
+	defer d.stop()
+	if err := d.wait(1); err != nil {
 		return 0, err
 	}
 	if first {
-		b.daemonRSS, b.daemonN = rssOf(cmd.Process.Pid), int64(b.o.n)
+		b.daemonRSS, b.daemonN = rssOf(d.cmd.Process.Pid), int64(b.o.n)
 	}
 	tmp := filepath.Join(wdir, "flows.new")
 	if err := copyFile(b.changed, tmp); err != nil {
@@ -171,10 +127,104 @@ func (b *bench) watchOnce(first bool) (time.Duration, error) {
 	if err := os.Rename(tmp, file); err != nil {
 		return 0, err
 	}
-	if err := wait(2); err != nil {
+	if err := d.wait(2); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// daemon is a running `ofactor run` (watch mode) whose JSON log is read for
+// its "version installed" lines.
+type daemon struct {
+	cmd       *exec.Cmd
+	installed chan uint64
+}
+
+func startDaemon(bin, target, file string) (*daemon, error) {
+	cmd := exec.Command(bin, "run", "--switch", target, "--flows", file,
+		"--log-format", "json", "--log-level", "info", "--metrics-addr", "off")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	d := &daemon{cmd: cmd, installed: make(chan uint64, 16)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var l struct {
+				Msg     string `json:"msg"`
+				Version uint64 `json:"version"`
+			}
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "version installed" {
+				d.installed <- l.Version
+			}
+		}
+		close(d.installed)
+	}()
+	return d, nil
+}
+
+// wait waits until the daemon holds version v.
+func (d *daemon) wait(v uint64) error {
+	timeout := time.After(10 * time.Minute)
+	for {
+		select {
+		case got, ok := <-d.installed:
+			if !ok {
+				return fmt.Errorf("ofactor run exited before version %d", v)
+			}
+			if got >= v {
+				return nil
+			}
+		case <-timeout:
+			return fmt.Errorf("version %d not installed in 10 minutes", v)
+		}
+	}
+}
+
+func (d *daemon) stop() {
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// daemonMillion is the daemon's resident set holding 1M generated flows,
+// from a file, on a fake switch (which keeps nothing, so that only
+// ofactor's memory counts): ofactor run in watch mode, read once it has
+// installed the file and given back the garbage of parsing it.
+func (b *bench) daemonMillion() (int64, error) {
+	const n = 1_000_000
+	file := filepath.Join(b.dir, "million.txt")
+	if err := flowgen.WriteFile(file, flowgen.Flows(n)); err != nil {
+		return 0, err
+	}
+	defer os.Remove(file)
+	sock := filepath.Join(b.dir, "fake.sock")
+	fake, err := startFake(sock)
+	if err != nil {
+		return 0, err
+	}
+	defer fake.close()
+	d, err := startDaemon(b.o.bin, "unix:"+sock, file)
+	if err != nil {
+		return 0, err
+	}
+	defer d.stop()
+	if err := d.wait(1); err != nil {
+		return 0, err
+	}
+	time.Sleep(time.Second) // the daemon returns its garbage after the install
+	return rssOf(d.cmd.Process.Pid), nil
 }
 
 func copyFile(from, to string) error {
@@ -236,6 +286,15 @@ func (b *bench) memory() error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
+	}
+	if b.o.million {
+		b.logf("memory: ofactor run holding 1000000 flows on a fake switch")
+		rss, err := b.daemonMillion()
+		if err != nil {
+			return fmt.Errorf("daemon, 1M flows: %w", err)
+		}
+		r.contenders = append(r.contenders, fmt.Sprintf("ofactor run, 1000000 flows, fake switch (%.0f MB)", float64(rss)/1e6))
+		r.samples = append(r.samples, []float64{float64(rss) / 1e6})
 	}
 	for _, n := range sizes {
 		b.logf("memory: bridge holding %d flows on a fake switch", n)
