@@ -70,7 +70,9 @@ type SendFailed struct {
 
 // Reply is a message from the switch with the xid of a transaction that
 // ReplyTo's Send opened: barrier reply, error, TLV table reply, a whole
-// (reassembled) multipart reply, bundle control reply, echo reply.
+// (reassembled) multipart reply, bundle control reply, echo reply. A flow
+// stats reply comes shallow (openflow.FlowStatsReply.Shallow): its entries'
+// bytes, decoded on demand by FlowStats.Decode.
 type Reply struct {
 	Seq uint64
 	XID uint32

@@ -49,7 +49,13 @@ func (m *Experimenter) UnmarshalBinary(b []byte) error {
 // versions only the messages whose type is the same in every version
 // (hello, error, echo, experimenter, features, config, port status) are
 // typed; everything else is *Unknown.
-func Decode(b []byte) (Message, error) {
+func Decode(b []byte) (Message, error) { return decode(b, false) }
+
+// DecodeShallow is Decode that leaves a flow stats reply's matches and
+// instructions undecoded (FlowStatsReply.Shallow).
+func DecodeShallow(b []byte) (Message, error) { return decode(b, true) }
+
+func decode(b []byte, shallow bool) (Message, error) {
 	var h Header
 	if err := h.UnmarshalBinary(b); err != nil {
 		return nil, err
@@ -62,6 +68,9 @@ func Decode(b []byte) (Message, error) {
 		return nil, fmt.Errorf("message type %d: version 0", h.Type)
 	}
 	m := newMessage(h, b)
+	if fs, ok := m.(*FlowStatsReply); ok {
+		fs.Shallow = shallow
+	}
 	if err := m.UnmarshalBinary(b); err != nil {
 		return nil, err
 	}

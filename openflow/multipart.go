@@ -219,10 +219,16 @@ func (m *MeterConfigRequest) UnmarshalBinary(b []byte) error {
 // FlowStatsReply is an OFPMP_FLOW reply of OpenFlow 1.3 or 1.4 (OpenFlow
 // 1.3.5 §7.3.5.2, struct ofp_flow_stats each): one part
 // of it, or, from a Reassembler, all parts' flows.
+//
+// Shallow, set before decoding, leaves each entry's Match and Instructions
+// undecoded: a reader that compares flows by their bytes (RawMatch,
+// RawInstructions) need not pay for a million decodes. FlowStats.Decode
+// decodes one entry later.
 type FlowStatsReply struct {
 	Header
-	Flags uint16
-	Stats []FlowStats
+	Flags   uint16
+	Stats   []FlowStats
+	Shallow bool
 }
 
 func (m *FlowStatsReply) AppendBinary(b []byte) ([]byte, error) {
@@ -250,7 +256,7 @@ func (m *FlowStatsReply) UnmarshalBinary(b []byte) error {
 	ctx := action.Context{Version: m.Version}
 	for off, i := multipartLen, 0; off < len(b); i++ {
 		var fs FlowStats
-		n, err := fs.unmarshal(ctx, b[off:])
+		n, err := fs.unmarshal(ctx, b[off:], m.Shallow)
 		if err != nil {
 			return fmt.Errorf("%s: flow[%d]: %w", name, i, err)
 		}
@@ -304,7 +310,7 @@ func (fs *FlowStats) append(b []byte, version uint8) ([]byte, error) {
 
 // unmarshal decodes the ofp_flow_stats at the start of b and returns its
 // length.
-func (fs *FlowStats) unmarshal(ctx action.Context, b []byte) (int, error) {
+func (fs *FlowStats) unmarshal(ctx action.Context, b []byte, shallow bool) (int, error) {
 	if len(b) < flowStatsLen {
 		return 0, errTruncated("ofp_flow_stats", b, 0, flowStatsLen)
 	}
@@ -327,19 +333,51 @@ func (fs *FlowStats) unmarshal(ctx action.Context, b []byte) (int, error) {
 	fs.Cookie = be.Uint64(b[24:])
 	fs.PacketCount = be.Uint64(b[32:])
 	fs.ByteCount = be.Uint64(b[40:])
-	m, err := unmarshalMatch(&fs.Match, b[flowStatsLen:])
+	m, err := matchLen(b[flowStatsLen:])
 	if err != nil {
-		return 0, fmt.Errorf("match: %w", err)
+		return 0, err
 	}
-	ins := b[flowStatsLen+m : n]
-	fs.RawMatch, fs.RawInstructions = b[flowStatsLen:flowStatsLen+m:flowStatsLen+m], ins
-	if fs.Instructions, err = decodeInstructions(ctx, ins); err != nil {
+	fs.RawMatch = b[flowStatsLen : flowStatsLen+m : flowStatsLen+m]
+	fs.RawInstructions = b[flowStatsLen+m : n]
+	if shallow {
+		return n, nil
+	}
+	return n, fs.Decode(ctx.Version)
+}
+
+// matchLen returns the length of the ofp_match at the start of b, padding
+// included, after checking that it is an OXM match that fits b.
+func matchLen(b []byte) (int, error) {
+	if len(b) < 4 {
+		return 0, errors.New("match: truncated")
+	}
+	if t := be.Uint16(b); t != 1 { // OFPMT_OXM
+		return 0, fmt.Errorf("match: type %d is not OFPMT_OXM", t)
+	}
+	length := int(be.Uint16(b[2:]))
+	padded := (length + 7) / 8 * 8
+	if length < 4 || padded > len(b) {
+		return 0, fmt.Errorf("match: length %d, %d bytes", length, len(b))
+	}
+	return padded, nil
+}
+
+// Decode fills the entry's Match and Instructions from RawMatch and
+// RawInstructions, as a reply decoded without Shallow has them.
+// Instructions the codec cannot read are kept as raw bytes.
+func (fs *FlowStats) Decode(version uint8) error {
+	if _, err := unmarshalMatch(&fs.Match, fs.RawMatch); err != nil {
+		return fmt.Errorf("match: %w", err)
+	}
+	ins, err := decodeInstructions(action.Context{Version: version}, fs.RawInstructions)
+	if err != nil {
 		// The switch holds this flow whatever we think of its actions:
 		// keep them as bytes, so that a flow the codec does not
 		// understand is still one it can carry, compare and delete.
-		fs.Instructions = action.Instructions{&action.RawInstruction{Data: append([]byte(nil), ins...)}}
+		ins = action.Instructions{&action.RawInstruction{Data: append([]byte(nil), fs.RawInstructions...)}}
 	}
-	return n, nil
+	fs.Instructions = ins
+	return nil
 }
 
 // GroupDescReply is an OFPMP_GROUP_DESC reply of OpenFlow 1.1-1.4 (OpenFlow

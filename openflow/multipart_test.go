@@ -5,6 +5,9 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/ofactor/ofactor/openflow/action"
+	"github.com/ofactor/ofactor/openflow/oxm"
 )
 
 func flowPart(xid uint32, more bool, tables ...uint8) *FlowStatsReply {
@@ -195,4 +198,45 @@ func FuzzReassembler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A shallow flow stats reply has every entry's bytes and fields but not
+// its match and instructions; Decode makes it what Decode of the whole
+// reply gives. A bad match length fails either way.
+func TestFlowStatsShallow(t *testing.T) {
+	full := &FlowStatsReply{Header: Header{Version: Version13, XID: 9}}
+	fm := FlowStats{TableID: 8, Priority: 50, Cookie: 0x77}
+	fm.Match.Fields = []oxm.Field{{Header: oxm.ByName("metadata").Header, Value: []byte{0, 0, 0, 0, 0, 0, 0, 1}}}
+	fm.Instructions = action.Instructions{&action.GotoTable{Table: 9}}
+	full.Stats = append(full.Stats, fm, FlowStats{TableID: 3, Priority: 1})
+	b, err := full.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := DecodeShallow(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := m.(*FlowStatsReply)
+	if !sh.Shallow || len(sh.Stats) != 2 || sh.Stats[0].RawMatch == nil || sh.Stats[0].Cookie != 0x77 {
+		t.Fatalf("shallow: %+v", sh)
+	}
+	for i := range sh.Stats {
+		if err := sh.Stats[i].Decode(Version13); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh.Shallow = false
+	if !reflect.DeepEqual(sh, whole) {
+		t.Fatalf("shallow then Decode:\n%+v\nwant\n%+v", sh, whole)
+	}
+	bad := bytes.Clone(b)
+	bad[multipartLen+flowStatsLen+3] = 0xf0 // the first match's length
+	if _, err := DecodeShallow(bad); err == nil {
+		t.Fatal("shallow: bad match length not caught")
+	}
 }

@@ -168,7 +168,9 @@ func (c *conn) readLoop() {
 			}
 			continue
 		}
-		m, err := openflow.Decode(b)
+		// Flow dumps are read by their bytes (the reconciler compares
+		// canonical bytes): their entries are not decoded here.
+		m, err := openflow.DecodeShallow(b)
 		if err != nil {
 			c.fail(fmt.Errorf("undecodable %s xid %d: %w", typeName(openflow.Type(b[1])), xidOf(b), err))
 			return

@@ -1,10 +1,13 @@
 package action
 
 import (
+	"cmp"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Instruction types (OpenFlow 1.3.5 §7.2.4, enum ofp_instruction_type).
@@ -296,12 +299,13 @@ func ValidateInstructions(ctx Context, is Instructions) error {
 // write_actions(...), write_metadata:V[/M], goto_table:N and
 // apply_actions(...); every other item is an action applied in order.
 func ParseInstructions(ctx Context, s string) (Instructions, error) {
+	scratch := applyScratch.Get().(*List)
 	var (
-		apply List
+		apply = (*scratch)[:0] // copied out below, so that it is used again
 		out   Instructions
 		drop  bool
 	)
-	for _, it := range splitItems(s) {
+	for it, k, ok := nextItem(s, 0); ok; it, k, ok = nextItem(s, k) {
 		kw := strings.ToLower(it.key)
 		var i Instruction
 		var err error
@@ -353,6 +357,7 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 	if drop && (len(apply) > 0 || len(out) > 0) {
 		return nil, &SyntaxError{Token: "drop", Msg: "drop must not be combined with other actions"}
 	}
+	apply = keepApply(scratch, apply)
 	// OVS checks write_actions with the packet as apply_actions leave it.
 	var has bool
 	apply, has = resolveVLANPushesFrom(ctx, ctx.FlowHasVLAN, apply)
@@ -361,11 +366,44 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 			w.Actions, _ = resolveVLANPushesFrom(ctx, has, w.Actions)
 		}
 	}
-	if len(apply) > 0 {
+	switch {
+	case len(apply) > 0 && len(out) == 0:
+		// The usual flow: allocate its one instruction with the list.
+		p := &applyOnly{a: ApplyActions{Actions: apply}}
+		p.is[0] = &p.a
+		out = p.is[:]
+	case len(apply) > 0:
 		out = append(out, &ApplyActions{Actions: apply})
 	}
-	sort.SliceStable(out, func(x, y int) bool { return instOrder(out[x]) < instOrder(out[y]) })
+	slices.SortStableFunc(out, func(x, y Instruction) int { return cmp.Compare(instOrder(x), instOrder(y)) })
 	return out, nil
+}
+
+// applyOnly is the Instructions of a flow with only apply_actions and its
+// one instruction, made in one allocation.
+type applyOnly struct {
+	is [1]Instruction
+	a  ApplyActions
+}
+
+// applyScratch holds the list ParseInstructions gathers apply_actions in
+// before it knows their number.
+var applyScratch = sync.Pool{New: func() any { l := make(List, 0, 32); return &l }}
+
+// keepApply returns a copy of apply of its own length (nil if empty) and
+// gives apply's array back to applyScratch.
+func keepApply(scratch *List, apply List) List {
+	var l List
+	if len(apply) > 0 {
+		l = make(List, len(apply))
+		copy(l, apply)
+	}
+	if cap(apply) <= 1024 {
+		clear(apply) // let the actions go
+		*scratch = apply[:0]
+		applyScratch.Put(scratch)
+	}
+	return l
 }
 
 func parseWriteMetadata(s string) (Instruction, error) {

@@ -197,11 +197,9 @@ func (a *CT) validate(ctx Context) error {
 // actions are kept in the order written.
 func parseCT(ctx Context, kw, arg string, hasArg bool) (Action, error) {
 	a := &CT{RecircTable: ctRecircNone}
-	kvs, err := nxaKeyValues(arg)
-	if err != nil {
-		return nil, err
-	}
-	for _, kv := range kvs {
+	// nxaKeyValues, without the slice.
+	for it, k, ok := nextItem(arg, 0); ok; it, k, ok = nextItem(arg, k) {
+		kv := nxaKV{key: it.key, value: it.val, keyOff: it.off, off: it.valOff}
 		switch kv.key {
 		case "commit":
 			a.Flags |= CTCommit
@@ -217,9 +215,13 @@ func parseCT(ctx Context, kw, arg string, hasArg bool) (Action, error) {
 			}
 			a.RecircTable = uint8(t)
 		case "zone":
-			if z, err := strconv.ParseUint(kv.value, 0, 16); err == nil {
-				a.ZoneImm = uint16(z)
-				break
+			// Not a number unless it starts with a digit: skip making
+			// ParseUint's error for "NXM_NX_REG13[0..15]".
+			if v := kv.value; v != "" && '0' <= v[0] && v[0] <= '9' {
+				if z, err := strconv.ParseUint(v, 0, 16); err == nil {
+					a.ZoneImm = uint16(z)
+					break
+				}
 			}
 			sf, err := parseSubfieldCtx(ctx, kv.value)
 			if err != nil {

@@ -258,13 +258,28 @@ func parseSetField(ctx Context, kw, s string, hasArg bool) (Action, error) {
 		return nil, err
 	}
 	if mask == nil {
-		mask = make([]byte, len(value))
-		for k := range mask {
-			mask[k] = 0xff
+		// setFieldFor keeps an exact mask only for tun_metadata's
+		// REG_LOAD2: otherwise it only reads it, and a shared one does.
+		if isTunMetadata(info.Header) || len(value) > len(allFF) {
+			mask = make([]byte, len(value))
+			for k := range mask {
+				mask[k] = 0xff
+			}
+		} else {
+			mask = allFF[:len(value):len(value)]
 		}
 	}
 	return setFieldFor(ctx, info.Header, value, mask, false), nil
 }
+
+// allFF is an exact mask that parseSetField lends setFieldFor, which
+// only reads it (never written).
+var allFF = func() (b [128]byte) {
+	for k := range b {
+		b[k] = 0xff
+	}
+	return b
+}()
 
 func init() {
 	registerNX(nxRegMove, decodeRegMove)

@@ -50,51 +50,73 @@ type item struct {
 	off, valOff int
 }
 
+// byteSet is a set of bytes, tested with one load rather than a scan of a
+// string per byte of the text.
+type byteSet [256]bool
+
+func makeByteSet(s string) *byteSet {
+	var b byteSet
+	for k := 0; k < len(s); k++ {
+		b[s[k]] = true
+	}
+	return &b
+}
+
+var (
+	itemSep   = makeByteSet(", \t\r\n")
+	itemKey   = makeByteSet(":=(, \t\r\n")
+	parenStop = makeByteSet(")")
+)
+
 // splitItems splits s as ofputil_parse_key_value does, repeatedly.
 func splitItems(s string) []item {
 	var items []item
-	i := 0
-	for {
-		for i < len(s) && strings.IndexByte(", \t\r\n", s[i]) >= 0 {
-			i++
-		}
-		if i == len(s) {
-			return items
-		}
-		it := item{off: i}
-		k := i
-		for k < len(s) && strings.IndexByte(":=(, \t\r\n", s[k]) < 0 {
-			k++
-		}
-		it.key = s[i:k]
-		if k == len(s) || (s[k] != ':' && s[k] != '=' && s[k] != '(') {
-			items = append(items, it)
-			i = k
-			continue
-		}
-		delims := ", \t\r\n"
-		if s[k] == '(' {
-			delims = ")"
-		}
-		v := k + 1
-		e := v + valueLen(s[v:], delims)
-		if s[k] == '(' && strings.HasPrefix(s[e:], ")->") {
-			e += valueLen(s[e:], ", \t\r\n")
-		}
-		it.val, it.hasVal, it.valOff = s[v:e], true, v
+	for it, i, ok := nextItem(s, 0); ok; it, i, ok = nextItem(s, i) {
 		items = append(items, it)
-		i = e
-		if i < len(s) {
-			i++ // the delimiter
-		}
 	}
+	return items
+}
+
+// nextItem is one step of splitItems: the item at or after offset i of s
+// and the offset to go on from; false at the end.
+func nextItem(s string, i int) (item, int, bool) {
+	for i < len(s) && itemSep[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return item{}, i, false
+	}
+	it := item{off: i}
+	k := i
+	for k < len(s) && !itemKey[s[k]] {
+		k++
+	}
+	it.key = s[i:k]
+	if k == len(s) || (s[k] != ':' && s[k] != '=' && s[k] != '(') {
+		return it, k, true
+	}
+	delims := itemSep
+	if s[k] == '(' {
+		delims = parenStop
+	}
+	v := k + 1
+	e := v + valueLen(s[v:], delims)
+	if s[k] == '(' && strings.HasPrefix(s[e:], ")->") {
+		e += valueLen(s[e:], itemSep)
+	}
+	it.val, it.hasVal, it.valOff = s[v:e], true, v
+	i = e
+	if i < len(s) {
+		i++ // the delimiter
+	}
+	return it, i, true
 }
 
 // valueLen is OVS's parse_value: the length of s up to a delimiter,
 // skipping over balanced parentheses.
-func valueLen(s, delims string) int {
+func valueLen(s string, delims *byteSet) int {
 	n := 0
-	for n < len(s) && strings.IndexByte(delims, s[n]) < 0 {
+	for n < len(s) && !delims[s[n]] {
 		if s[n] != '(' {
 			n++
 			continue
@@ -135,7 +157,7 @@ func ParseList(ctx Context, s string) (List, error) {
 func parseListRaw(ctx Context, s string) (List, error) {
 	l := List{}
 	drop := false
-	for _, it := range splitItems(s) {
+	for it, i, ok := nextItem(s, 0); ok; it, i, ok = nextItem(s, i) {
 		if strings.EqualFold(it.key, "drop") {
 			drop = true
 			continue
@@ -158,14 +180,15 @@ func parseListRaw(ctx Context, s string) (List, error) {
 
 // parseItem parses one item of an action list.
 func parseItem(ctx Context, it item) (Action, error) {
-	f := parsers[strings.ToLower(it.key)]
+	kw := strings.ToLower(it.key)
+	f := parsers[kw]
 	if f == nil {
 		if p, err := parsePort(it.key); err == nil && !it.hasVal {
 			return &Output{Port: port32(p), MaxLen: 0}, nil
 		}
 		return nil, &SyntaxError{Offset: it.off, Token: it.key, Msg: "unknown action"}
 	}
-	a, err := f(ctx, strings.ToLower(it.key), it.val, it.hasVal)
+	a, err := f(ctx, kw, it.val, it.hasVal)
 	if err != nil {
 		return nil, shiftErr(err, it.valOff, it.val)
 	}
@@ -193,10 +216,10 @@ type arg struct {
 // spaces; empty pieces are kept ("resubmit(,5)" has two pieces), but an
 // empty s has none.
 func splitArgs(s string) []arg {
-	var out []arg
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
+	out := make([]arg, 0, strings.Count(s, ",")+1) // at least enough
 	depth, start := 0, 0
 	for i := 0; i <= len(s); i++ {
 		if i < len(s) {

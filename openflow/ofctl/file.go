@@ -27,9 +27,38 @@ func (t token) text(s string) string { return s[t.off:t.end] }
 // separators are what may stand between tokens.
 const separators = ", \t\r\n"
 
+// byteSet is a set of bytes, tested with one load rather than a scan of a
+// string per byte of the line.
+type byteSet [256]bool
+
+func makeByteSet(s string) *byteSet {
+	var b byteSet
+	for k := 0; k < len(s); k++ {
+		b[s[k]] = true
+	}
+	return &b
+}
+
+var (
+	sepSet    = makeByteSet(separators)
+	keyEnd    = makeByteSet(":=(" + separators)
+	parenStop = makeByteSet(")")
+)
+
 // nextToken returns the first token of s at or after pos; false at the end.
 func nextToken(s string, pos int) (token, bool) {
-	for pos < len(s) && strings.IndexByte(separators, s[pos]) >= 0 {
+	t, ok := nextKey(s, pos)
+	if ok {
+		tokenValue(s, &t)
+	}
+	return t, ok
+}
+
+// nextKey is the first part of nextToken: the token's key, delimiter and
+// value offset; tokenValue does the rest. ParseFlow stops at actions=
+// without reading on to the end of the line.
+func nextKey(s string, pos int) (token, bool) {
+	for pos < len(s) && sepSet[s[pos]] {
 		pos++
 	}
 	if pos >= len(s) {
@@ -37,19 +66,28 @@ func nextToken(s string, pos int) (token, bool) {
 	}
 	t := token{off: pos}
 	k := pos
-	for k < len(s) && strings.IndexByte(":=("+separators, s[k]) < 0 {
+	for k < len(s) && !keyEnd[s[k]] {
 		k++
 	}
 	t.key = s[pos:k]
-	if k == len(s) || strings.IndexByte(separators, s[k]) >= 0 {
+	if k == len(s) || sepSet[s[k]] {
 		t.voff, t.end = k, k
 		return t, true
 	}
 	t.delim = s[k]
 	t.voff = k + 1
-	stop := separators
+	return t, true
+}
+
+// tokenValue sets the value and end of token t of s, once nextKey found
+// its key.
+func tokenValue(s string, t *token) {
+	if t.delim == 0 {
+		return
+	}
+	stop := sepSet
 	if t.delim == '(' {
-		stop = ")"
+		stop = parenStop
 	}
 	n := valueLen(s[t.voff:], stop)
 	t.val = s[t.voff : t.voff+n]
@@ -57,14 +95,13 @@ func nextToken(s string, pos int) (token, bool) {
 	if t.delim == '(' && t.end < len(s) {
 		t.end++ // the ')'
 	}
-	return t, true
 }
 
 // valueLen is the length of the value at the start of s: up to a byte of
 // stop that is not inside parentheses.
-func valueLen(s, stop string) int {
+func valueLen(s string, stop *byteSet) int {
 	n := 0
-	for n < len(s) && strings.IndexByte(stop, s[n]) < 0 {
+	for n < len(s) && !stop[s[n]] {
 		if s[n] != '(' {
 			n++
 			continue
@@ -89,34 +126,49 @@ func valueLen(s, stop string) int {
 // bucket's actions) from tokens of a line, remembering where each came
 // from so that the other parser's error offsets map back to the line.
 type pieces struct {
-	b     []byte
-	start []int // offset of each piece in b
-	orig  []int // offset of each piece in the line
+	b     strings.Builder // String does not copy it
+	spans []span
+	// noSpans: only the text is wanted (ParseFlow's match, whose spans
+	// it makes again only if the match has an error).
+	noSpans bool
 }
+
+// span is where one piece starts in the assembled text and in the line.
+type span struct{ start, orig int }
 
 // add appends one piece, which starts at offset orig of the line,
 // separated from the one before by a comma.
-func (p *pieces) add(s string, orig int) {
-	if len(p.b) > 0 {
-		p.b = append(p.b, ',')
+func (p *pieces) add(s string, orig int) { p.addEq(s, orig, -1) }
+
+// addEq is add with the byte at eq (if eq >= 0) written as '='.
+func (p *pieces) addEq(s string, orig, eq int) {
+	if p.b.Len() > 0 {
+		p.b.WriteByte(',')
 	}
-	p.start = append(p.start, len(p.b))
-	p.orig = append(p.orig, orig)
-	p.b = append(p.b, s...)
+	if !p.noSpans {
+		p.spans = append(p.spans, span{p.b.Len(), orig})
+	}
+	if eq < 0 {
+		p.b.WriteString(s)
+		return
+	}
+	p.b.WriteString(s[:eq])
+	p.b.WriteByte('=')
+	p.b.WriteString(s[eq+1:])
 }
 
-func (p *pieces) String() string { return string(p.b) }
+func (p *pieces) String() string { return p.b.String() }
 
 // at maps an offset in the assembled text to an offset in the line.
 func (p *pieces) at(off int) int {
-	i := len(p.start) - 1
-	for i > 0 && p.start[i] > off {
+	i := len(p.spans) - 1
+	for i > 0 && p.spans[i].start > off {
 		i--
 	}
 	if i < 0 {
 		return 0
 	}
-	return p.orig[i] + off - p.start[i]
+	return p.spans[i].orig + off - p.spans[i].start
 }
 
 // eachLine calls f for every line of r that is not blank once its comment
@@ -126,29 +178,86 @@ func (p *pieces) at(off int) int {
 func eachLine(name string, r io.Reader, f func(text string, pos Pos) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	var errs []error
-	for n := 1; sc.Scan(); n++ {
-		text := sc.Text()
-		if i := strings.IndexByte(text, '#'); i >= 0 {
-			text = text[:i]
+	var (
+		errs     []error
+		block    []byte // lines read ahead, ending at ends
+		ends     []int
+		carry    []byte // a line read that did not fit in the block
+		hasCarry bool
+		n        int // lines handed out
+		more     = true
+		stopped  bool // at maxErrors
+	)
+	for !stopped {
+		// Read lines ahead into one block, made one string: one
+		// allocation for many lines rather than one each. A line that
+		// would take the block past lineBlock waits for the next one, so
+		// that the string stays within its size class.
+		block, ends = block[:0], ends[:0]
+		if hasCarry {
+			block, ends, hasCarry = append(block, carry...), append(ends, len(carry)), false
 		}
-		lead := len(text) - len(strings.TrimLeft(text, " \t\r\n\v\f"))
-		if lead == len(text) {
-			continue
-		}
-		if err := f(text, Pos{File: name, Line: n, Column: lead + 1}); err != nil {
-			errs = append(errs, inFile(err, name, n))
-			if len(errs) == maxErrors {
-				errs = append(errs, fmt.Errorf("%s:%d: too many errors, stopped", name, n))
+		for more && len(block) < lineBlock {
+			if more = sc.Scan(); !more {
 				break
+			}
+			line := sc.Bytes()
+			if len(ends) > 0 && len(block)+len(line) > lineBlock {
+				carry, hasCarry = append(carry[:0], line...), true
+				break
+			}
+			block = append(block, line...)
+			ends = append(ends, len(block))
+		}
+		if len(ends) == 0 {
+			break
+		}
+		lines, start := string(block), 0
+		for _, end := range ends {
+			text := lines[start:end]
+			start = end
+			n++
+			if err := eachLineText(text, name, n, f); err != nil {
+				errs = append(errs, err)
+				if len(errs) == maxErrors {
+					errs = append(errs, fmt.Errorf("%s:%d: too many errors, stopped", name, n))
+					stopped = true
+					break
+				}
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
+	// Stopped, it read ahead of the line it stopped at: a line too long
+	// past that one is not an error it got to.
+	if err := sc.Err(); err != nil && !(stopped && err == bufio.ErrTooLong) {
 		errs = append(errs, fmt.Errorf("%s: %w", name, err))
 	}
 	return errors.Join(errs...)
 }
+
+// lineBlock is how many bytes of lines eachLine reads ahead.
+const lineBlock = 32 << 10 // a size class of Go's allocator
+
+// eachLineText is eachLine's work on line n: cut the comment, skip a blank
+// line, call f, place its error in the file.
+func eachLineText(text, name string, n int, f func(text string, pos Pos) error) error {
+	if i := strings.IndexByte(text, '#'); i >= 0 {
+		text = text[:i]
+	}
+	lead := 0
+	for lead < len(text) && asciiSpace[text[lead]] {
+		lead++
+	}
+	if lead == len(text) {
+		return nil
+	}
+	if err := f(text, Pos{File: name, Line: n, Column: lead + 1}); err != nil {
+		return inFile(err, name, n)
+	}
+	return nil
+}
+
+var asciiSpace = makeByteSet(" \t\r\n\v\f")
 
 // parseNum reads an unsigned number as OVS's str_to_u* do (strtoull with
 // base 0): "0x" starts hex, a leading "0" octal, anything else decimal.

@@ -95,7 +95,7 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 	}
 	pos := 0
 	cmd := openflow.FlowAdd
-	if t, ok := nextToken(s, 0); ok && t.delim == 0 {
+	if t, ok := nextKey(s, 0); ok && t.delim == 0 { // a bare word: its end is known
 		for c, name := range flowCommands {
 			if t.key == name {
 				cmd, pos = uint8(c), t.end
@@ -108,33 +108,39 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 		fm.TableID = openflow.TableAll
 	}
 	fields := flowFields[cmd]
-	var match pieces
+	var buf [16]token // the match's tokens; most flows have fewer
+	toks := buf[:0]
 	actions := -1
 	for {
-		t, ok := nextToken(s, pos)
+		t, ok := nextKey(s, pos)
 		if !ok {
 			break
 		}
-		pos = t.end
 		if (t.key == "actions" || t.key == "action") && t.delim == '=' {
 			if fields&fActions == 0 {
+				tokenValue(s, &t)
 				return nil, errToken(s, t, "a %s takes no actions", flowCommands[cmd])
 			}
 			actions = t.voff
 			break
 		}
+		tokenValue(s, &t)
+		pos = t.end
 		isField, err := flowField(fm, fields, s, t)
 		if err != nil {
 			return nil, err
 		}
 		if !isField {
-			match.add(matchText(s, t), t.off)
+			toks = append(toks, t)
 		}
 	}
-	if len(match.b) > 0 {
-		m, err := ParseMatch(match.String(), &ctx.OXM)
+	if len(toks) > 0 {
+		m, err := ParseMatch(matchString(s, toks), &ctx.OXM)
 		if err != nil {
-			return nil, matchError(s, relocate(err, &match))
+			// Where each piece came from, wanted only now.
+			var at pieces
+			matchText(&at, s, toks)
+			return nil, matchError(s, relocate(err, &at))
 		}
 		fm.Match = m
 	}
@@ -150,11 +156,48 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 	actx.FlowHasVLAN = matchHasVLAN(&fm.Match)
 	is, err := action.ParseInstructions(actx, text)
 	if err != nil {
-		acts := pieces{start: []int{0}, orig: []int{actions}}
+		acts := pieces{spans: []span{{0, actions}}}
 		return nil, relocate(err, &acts)
 	}
 	fm.Instructions = is
 	return fm, nil
+}
+
+// matchString is the text ParseMatch reads for the match tokens toks of
+// s: usually ("ip,reg14=0x1,metadata=0x5") a part of s as it stands.
+func matchString(s string, toks []token) string {
+	first, last := toks[0], toks[len(toks)-1]
+	asIs := true
+	for k, t := range toks {
+		if t.delim == ':' || k > 0 && (t.off != toks[k-1].end+1 || s[t.off-1] != ',') {
+			asIs = false
+			break
+		}
+	}
+	if asIs {
+		return s[first.off:last.end]
+	}
+	match := pieces{noSpans: true}
+	matchText(&match, s, toks)
+	return match.String()
+}
+
+// matchText assembles the match's tokens toks of s into match: the text
+// ParseMatch reads, with (unless match.noSpans) where each piece came from.
+func matchText(match *pieces, s string, toks []token) {
+	n := len(toks)
+	for _, t := range toks {
+		n += t.end - t.off
+	}
+	match.b.Grow(n)
+	for _, t := range toks {
+		// OVS reads "field:value" as "field=value" too.
+		eq := -1
+		if t.delim == ':' {
+			eq = t.voff - 1 - t.off
+		}
+		match.addEq(t.text(s), t.off, eq)
+	}
 }
 
 // matchHasVLAN says whether m requires an 802.1Q header: its TCI value
@@ -232,17 +275,6 @@ func flowField(fm *openflow.FlowMod, fields int, s string, t token) (bool, error
 	return true, err
 }
 
-// matchText is token t as the match parser takes it: OVS reads
-// "field:value" as "field=value" too.
-func matchText(s string, t token) string {
-	text := t.text(s)
-	if t.delim == ':' {
-		i := t.voff - 1 - t.off
-		text = text[:i] + "=" + text[i+1:]
-	}
-	return text
-}
-
 // flowU16 sets the priority, a timeout or the importance.
 func flowU16(fm *openflow.FlowMod, fields int, s string, t token) error {
 	need, dst := fPriority, &fm.Priority
@@ -286,16 +318,33 @@ func flowCookie(fm *openflow.FlowMod, fields int, s string, t token) error {
 // reports every bad line (up to a limit), each as file:line:column, and
 // then returns no flows.
 func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
-	var out []Line
+	// Lines go to chunks of growing size, copied once at the end: a
+	// slice grown by append would copy and discard far more.
+	var (
+		chunks [][]Line
+		cur    []Line
+		n      int
+	)
 	err := eachLine(name, r, func(text string, pos Pos) error {
 		fm, err := ParseFlow(text, ctx)
 		if err == nil {
-			out = append(out, Line{Mod: fm, Pos: pos, Text: strings.TrimSpace(text)})
+			if len(cur) == cap(cur) {
+				if len(cur) > 0 {
+					chunks = append(chunks, cur)
+				}
+				cur = make([]Line, 0, min(max(64, 2*cap(cur)), 8192))
+			}
+			cur = append(cur, Line{Mod: fm, Pos: pos, Text: strings.TrimSpace(text)})
+			n++
 		}
 		return err
 	})
-	if err != nil {
+	if err != nil || n == 0 {
 		return nil, err
+	}
+	out := make([]Line, 0, n)
+	for _, c := range append(chunks, cur) {
+		out = append(out, c...)
 	}
 	return out, nil
 }

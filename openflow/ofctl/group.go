@@ -186,7 +186,7 @@ func (b *bucketParse) token(s string, t token) error {
 
 // finish parses the bucket's actions and checks it against its group.
 func (b *bucketParse) finish(gm *openflow.GroupMod, s string, ctx *Context) error {
-	if len(b.actions.start) == 0 {
+	if len(b.actions.spans) == 0 {
 		return errAt(b.off, "bucket", "bucket must specify actions (e.g. actions=drop)")
 	}
 	if gm.Type != openflow.GroupTypeSelect && b.hadWeight && b.Weight != 0 {

@@ -24,17 +24,40 @@ func (e *SyntaxError) Error() string {
 }
 
 // shorthands are the protocol keywords of ovs-fields(7) ("ip", "tcp6", ...):
-// an eth_type and maybe an ip_proto.
-var shorthands = map[string][2]int{
-	"ip": {0x0800, -1}, "ipv6": {0x86dd, -1}, "icmp": {0x0800, 1}, "icmp6": {0x86dd, 58},
-	"tcp": {0x0800, 6}, "tcp6": {0x86dd, 6}, "udp": {0x0800, 17}, "udp6": {0x86dd, 17},
-	"sctp": {0x0800, 132}, "sctp6": {0x86dd, 132},
-	"arp": {0x0806, -1}, "rarp": {0x8035, -1}, "mpls": {0x8847, -1}, "mplsm": {0x8848, -1},
+// an eth_type and maybe an ip_proto (nil), as the values Build reads.
+var shorthands = map[string]struct{ eth, proto []byte }{}
+
+func init() {
+	for name, sh := range map[string][2]int{
+		"ip": {0x0800, -1}, "ipv6": {0x86dd, -1}, "icmp": {0x0800, 1}, "icmp6": {0x86dd, 58},
+		"tcp": {0x0800, 6}, "tcp6": {0x86dd, 6}, "udp": {0x0800, 17}, "udp6": {0x86dd, 17},
+		"sctp": {0x0800, 132}, "sctp6": {0x86dd, 132},
+		"arp": {0x0806, -1}, "rarp": {0x8035, -1}, "mpls": {0x8847, -1}, "mplsm": {0x8848, -1},
+	} {
+		var proto []byte
+		if sh[1] >= 0 {
+			proto = []byte{byte(sh[1])}
+		}
+		shorthands[name] = struct{ eth, proto []byte }{[]byte{byte(sh[0] >> 8), byte(sh[0])}, proto}
+	}
 }
 
-// printedOnly are names OVS 3.1 prints in a match but does not parse;
-// accepting them lets every printed match parse again.
-var printedOnly = map[string]string{"gtpu_flags": "tun_gtpu_flags", "gtpu_msgtype": "tun_gtpu_msgtype"}
+var (
+	ethType, nwProto = oxm.ByName("eth_type"), oxm.ByName("nw_proto")
+	matchSep         = makeByteSet(", \t")
+)
+
+// printedOnly maps names OVS 3.1 prints in a match but does not parse to
+// the names it parses; accepting them lets every printed match parse again.
+func printedOnly(key string) string {
+	switch key {
+	case "gtpu_flags":
+		return "tun_gtpu_flags"
+	case "gtpu_msgtype":
+		return "tun_gtpu_msgtype"
+	}
+	return key
+}
 
 // ParseMatch parses the match part of a flow as ovs-ofctl add-flows accepts
 // it ("ip,metadata=0x1,nw_dst=192.168.30.1/24,ct_state=+trk-new") and
@@ -42,49 +65,49 @@ var printedOnly = map[string]string{"gtpu_flags": "tun_gtpu_flags", "gtpu_msgtyp
 // separated by commas or spaces. ctx gives tun_metadata lengths and the
 // "geneve" name; it may be nil.
 func ParseMatch(s string, ctx *oxm.Context) (oxm.Match, error) {
-	var sets []oxm.Set
-	eth, proto := oxm.ByName("eth_type"), oxm.ByName("nw_proto")
+	var b oxm.Builder
 	for off := 0; off < len(s); {
-		if s[off] == ',' || s[off] == ' ' || s[off] == '\t' {
+		if matchSep[s[off]] {
 			off++
 			continue
 		}
-		end := off + strings.IndexAny(s[off:], ", \t")
-		if end < off {
-			end = len(s)
+		end := off + 1
+		for end < len(s) && !matchSep[s[end]] {
+			end++
 		}
 		tok := s[off:end]
 		key, val, hasVal := strings.Cut(tok, "=")
-		if key == "eth" && !hasVal {
-			off = end // the default packet type, which OF1.3 cannot express
-			continue
-		}
-		if sh, ok := shorthands[key]; ok && !hasVal {
-			sets = append(sets, oxm.Set{Info: eth, Value: []byte{byte(sh[0] >> 8), byte(sh[0])}})
-			if sh[1] >= 0 {
-				sets = append(sets, oxm.Set{Info: proto, Value: []byte{byte(sh[1])}})
+		if !hasVal {
+			if key == "eth" {
+				off = end // the default packet type, which OF1.3 cannot express
+				continue
 			}
-			off = end
-			continue
+			if sh, ok := shorthands[key]; ok {
+				b.Add(oxm.Set{Info: ethType, Value: sh.eth})
+				if sh.proto != nil {
+					b.Add(oxm.Set{Info: nwProto, Value: sh.proto})
+				}
+				off = end
+				continue
+			}
 		}
-		if k, ok := printedOnly[key]; ok {
-			key = k
-		}
+		key = printedOnly(key)
 		i, err := ctx.Resolve(key)
 		if err != nil {
+			b.Release()
 			return oxm.Match{}, &SyntaxError{Offset: off, Token: key, Msg: "unknown field or keyword"}
 		}
 		if !hasVal {
+			b.Release()
 			return oxm.Match{}, &SyntaxError{Offset: off, Token: key, Msg: "expected field=value"}
 		}
-		v, m, err := i.ParseValueCtx(val, ctx)
-		if err != nil {
+		if err := b.AddText(i, val, ctx); err != nil {
+			b.Release()
 			return oxm.Match{}, &SyntaxError{Offset: off + len(key) + 1, Token: val, Msg: err.Error()}
 		}
-		sets = append(sets, oxm.Set{Info: i, Value: v, Mask: m})
 		off = end
 	}
-	return oxm.Build(sets), nil
+	return b.Match(), nil
 }
 
 // AppendMatch appends m exactly as ovs-ofctl -O OpenFlow13 dump-flows prints

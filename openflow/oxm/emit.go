@@ -2,11 +2,8 @@ package oxm
 
 import (
 	"bytes"
+	"strings"
 )
-
-// exactMask is, for fields OVS stores narrower than their width, the mask
-// it writes as an exact match (nxm_put_frag, the VLAN VID with CFI).
-var exactMask = map[string][]byte{"ip_frag": {3}, "vlan_vid": {0x1f, 0xff}}
 
 // l3 summarises what the match's eth_type and ip_proto allow, as
 // ofputil_normalize_match (lib/ofp-match.c) reads them.
@@ -17,11 +14,11 @@ type l3 struct {
 	icmpType                 uint64
 }
 
-func (fv flowView) layers() l3 {
+func (fv *flowView) layers() l3 {
 	var x l3
 	x.proto = -1
-	if s := fv.get("eth_type"); s != nil && allOnes(s.m) {
-		switch beUint(s.v) {
+	if v, m := fv.get(slotEthType); v != nil && allOnes(m) {
+		switch beUint(v) {
 		case 0x0800:
 			x.ip4 = true
 		case 0x86dd:
@@ -34,8 +31,8 @@ func (fv flowView) layers() l3 {
 			x.nsh = true
 		}
 	}
-	if s := fv.get("nw_proto"); s != nil && (x.ip4 || x.ip6 || x.arp) {
-		x.proto = int(s.v[0])
+	if v, _ := fv.get(slotNwProto); v != nil && (x.ip4 || x.ip6 || x.arp) {
+		x.proto = int(v[0])
 	}
 	switch {
 	case (x.ip4 || x.ip6) && (x.proto == 6 || x.proto == 17 || x.proto == 132):
@@ -44,178 +41,295 @@ func (fv flowView) layers() l3 {
 		x.l4 = true
 	case x.ip6 && x.proto == 58:
 		x.l4 = true
-		x.icmpType = fv.u("tp_src")
-		x.nd = (x.icmpType == 135 || x.icmpType == 136) && fv.u("tp_dst") == 0
+		x.icmpType = fv.u(slotTpSrc)
+		x.nd = (x.icmpType == 135 || x.icmpType == 136) && fv.u(slotTpDst) == 0
 	}
 	return x
 }
 
+// Slot lists of prune, resolved once.
+var (
+	pruneNwProto = sids("nw_proto")
+	pruneIP4     = sids("ip_src", "ip_dst")
+	pruneIP6     = sids("ipv6_src", "ipv6_dst", "ipv6_label")
+	pruneIP      = sids("tos", "nw_ttl", "ip_frag")
+	pruneL4      = sids("tp_src", "tp_dst")
+	pruneTCP     = sids("tcp_flags")
+	pruneARPSHA  = sids("arp_sha")
+	pruneARPTHA  = sids("arp_tha")
+	pruneND      = sids("nd_target", "nd_reserved", "nd_options_type")
+	pruneMPLS    = sids("mpls_label", "mpls_tc", "mpls_bos", "mpls_ttl")
+	pruneNSH     = sids("nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi", "nsh_si",
+		"nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
+)
+
+func sids(names ...string) []slotID {
+	out := make([]slotID, len(names))
+	for k, n := range names {
+		out[k] = sid(n)
+	}
+	return out
+}
+
 // prune drops what ofputil_normalize_match would: fields whose layer the
 // match's eth_type and ip_proto do not select.
-func (fv flowView) prune() {
+func (fv *flowView) prune() {
 	x := fv.layers()
 	ip := x.ip4 || x.ip6
-	drop := func(ok bool, names ...string) {
+	drop := func(ok bool, ids []slotID) {
 		if !ok {
-			for _, n := range names {
-				delete(fv, n)
-			}
+			fv.drop(ids)
 		}
 	}
-	drop(ip || x.arp, "nw_proto")
-	drop(x.ip4 || x.arp, "ip_src", "ip_dst")
-	drop(x.ip6, "ipv6_src", "ipv6_dst", "ipv6_label")
-	drop(ip, "tos", "nw_ttl", "ip_frag")
-	drop(x.l4, "tp_src", "tp_dst")
-	drop(ip && x.proto == 6, "tcp_flags")
-	drop(x.arp || (x.nd && x.icmpType == 135), "arp_sha")
-	drop(x.arp || (x.nd && x.icmpType == 136), "arp_tha")
-	drop(x.nd, "nd_target", "nd_reserved", "nd_options_type")
-	drop(x.mpls, "mpls_label", "mpls_tc", "mpls_bos", "mpls_ttl")
-	drop(x.nsh, "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi", "nsh_si",
-		"nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
+	drop(ip || x.arp, pruneNwProto)
+	drop(x.ip4 || x.arp, pruneIP4)
+	drop(x.ip6, pruneIP6)
+	drop(ip, pruneIP)
+	drop(x.l4, pruneL4)
+	drop(ip && x.proto == 6, pruneTCP)
+	drop(x.arp || (x.nd && x.icmpType == 135), pruneARPSHA)
+	drop(x.arp || (x.nd && x.icmpType == 136), pruneARPTHA)
+	drop(x.nd, pruneND)
+	drop(x.mpls, pruneMPLS)
+	drop(x.nsh, pruneNSH)
+}
+
+// emitEntry writes slot under field as's OpenFlow 1.3 header.
+type emitEntry struct {
+	as   *Info
+	slot slotID
+}
+
+// entries resolves "name" (a field under its own slot) and "as=slot".
+func entries(names ...string) []emitEntry {
+	out := make([]emitEntry, len(names))
+	for k, n := range names {
+		as, sl, ok := strings.Cut(n, "=")
+		if !ok {
+			sl = as
+		}
+		out[k] = emitEntry{byName[as], sid(sl)}
+	}
+	return out
+}
+
+// The lists of emit, resolved by initEmit once the registry is filled.
+var (
+	emHead, emMPLS, emARP, emTun, emTunMetadata, emTunNSH, emReg, emPktMark []emitEntry
+	emCT, emCTTp, emMetadata, emIP4, emIP6, emIPFrag, emTTL, emNwProto      []emitEntry
+	emTCP, emUDP, emSCTP, emND                                              []emitEntry
+
+	infoVLANVID, infoVLANPCP, infoARPOp, infoIPDSCP, infoNwECN *Info
+	infoICMPType, infoICMPCode, infoICMPv6Type, infoICMPv6Code *Info
+	infoIPFrag                                                 *Info
+)
+
+func initEmit() {
+	emHead = entries("packet_type", "dp_hash", "recirc_id", "conj_id", "in_port_oxm",
+		"actset_output", "eth_src", "eth_dst", "eth_type")
+	emMPLS = entries("mpls_tc", "mpls_bos", "mpls_ttl", "mpls_label")
+	emARP = entries("arp_spa=ip_src", "arp_tpa=ip_dst", "arp_sha", "arp_tha")
+	emTun = entries("tun_id", "tun_flags", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst",
+		"tun_gbp_id", "tun_gbp_flags")
+	emTunMetadata = entries(tunMetadataNames[:]...)
+	emTunNSH = entries("tun_erspan_idx", "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid",
+		"tun_gtpu_flags", "tun_gtpu_msgtype", "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np",
+		"nsh_spi", "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
+	emReg = entries(regNames[:]...)
+	emPktMark = entries("pkt_mark")
+	emCT = entries("ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_src",
+		"ct_ipv6_src", "ct_nw_dst", "ct_ipv6_dst")
+	emCTTp = entries("ct_nw_proto", "ct_tp_src", "ct_tp_dst")
+	emMetadata = entries("metadata")
+	emIP4 = entries("ip_src", "ip_dst")
+	emIP6 = entries("ipv6_src", "ipv6_dst")
+	emIPFrag = entries("ip_frag")
+	emTTL = entries("nw_ttl", "ipv6_label")
+	emNwProto = entries("nw_proto")
+	emTCP = entries("tcp_src=tp_src", "tcp_dst=tp_dst", "tcp_flags")
+	emUDP = entries("udp_src=tp_src", "udp_dst=tp_dst")
+	emSCTP = entries("sctp_src=tp_src", "sctp_dst=tp_dst")
+	emND = entries("nd_reserved", "nd_target", "nd_sll=arp_sha", "nd_tll=arp_tha", "nd_options_type")
+	infoVLANVID, infoVLANPCP = byName["vlan_vid"], byName["vlan_pcp"]
+	infoARPOp, infoIPDSCP, infoNwECN = byName["arp_op"], byName["ip_dscp"], byName["nw_ecn"]
+	infoICMPType, infoICMPCode = byName["icmp_type"], byName["icmp_code"]
+	infoICMPv6Type, infoICMPv6Code = byName["icmpv6_type"], byName["icmpv6_code"]
+	infoIPFrag = byName["ip_frag"]
+}
+
+// exactMask is, for fields OVS stores narrower than their width, the mask
+// it writes as an exact match (nxm_put_frag, the VLAN VID with CFI).
+func exactMask(i *Info) []byte {
+	switch i {
+	case infoIPFrag:
+		return []byte{3}
+	case infoVLANVID:
+		return []byte{0x1f, 0xff}
+	}
+	return nil
 }
 
 type emitter struct {
-	fv  flowView
-	out []Field
+	fv  *flowView
+	out []Field // values and masks point into the view or tmp
+	tmp []byte  // values and masks made here (a split TCI, TOS, ...)
 }
 
-// put writes slot name under field as's OpenFlow 1.3 header.
-func (e *emitter) put(as, name string) {
-	if s := e.fv.get(name); s != nil {
-		e.putVM(as, s.v, s.m)
-	}
+// made copies b to tmp: the values emit computes live there until copied
+// out. A slice made before tmp grows keeps the old array, still valid.
+func (e *emitter) made(b ...byte) []byte {
+	start := len(e.tmp)
+	e.tmp = append(e.tmp, b...)
+	return e.tmp[start:len(e.tmp):len(e.tmp)]
 }
 
-func (e *emitter) putVM(as string, v, m []byte) {
-	i := byName[as]
-	f := Field{Header: i.Header, Experimenter: i.Experimenter,
-		Value: append([]byte(nil), v...)}
+func (e *emitter) putVM(i *Info, v, m []byte) {
+	f := Field{Header: i.Header, Experimenter: i.Experimenter, Value: v}
 	if i.VarLen {
 		f.Header = MakeHeader(i.Header.Class(), i.Header.Field(), false, uint8(len(v)))
 	}
-	if full := exactMask[as]; !allOnes(m) && (full == nil || !bytes.Equal(m, full)) {
-		f.Mask = append([]byte(nil), m...)
+	if full := exactMask(i); !allOnes(m) && (full == nil || !bytes.Equal(m, full)) {
+		f.Mask = m
 	}
 	e.out = append(e.out, f)
 }
 
-func (e *emitter) list(names ...string) {
-	for _, n := range names {
-		e.put(n, n)
+// copyOut returns the fields with room for extra more, their values and
+// masks copied to one new array (each slice capped at its length, so that
+// appending to one cannot overwrite the next). Empty ones become nil.
+func (e *emitter) copyOut(extra int) []Field {
+	if len(e.out)+extra == 0 {
+		return nil // as append to nil would leave it
+	}
+	n := 0
+	for _, f := range e.out {
+		n += len(f.Value) + len(f.Mask)
+	}
+	buf := make([]byte, n)
+	out := make([]Field, len(e.out), len(e.out)+extra)
+	off := 0
+	for k, f := range e.out {
+		out[k] = Field{Header: f.Header, Experimenter: f.Experimenter}
+		if n := copy(buf[off:], f.Value); n > 0 {
+			out[k].Value = buf[off : off+n : off+n]
+			off += n
+		}
+		if n := copy(buf[off:], f.Mask); n > 0 {
+			out[k].Mask = buf[off : off+n : off+n]
+			off += n
+		}
+	}
+	return out
+}
+
+func (e *emitter) list(l []emitEntry) {
+	for _, x := range l {
+		if v, m := e.fv.get(x.slot); v != nil {
+			e.putVM(x.as, v, m)
+		}
 	}
 }
 
-// emit writes the view in nx_put_raw's order for OpenFlow 1.3.
-func (fv flowView) emit() []Field {
-	e := &emitter{fv: fv}
+// emit writes the view in nx_put_raw's order for OpenFlow 1.3, with room
+// for extra more fields.
+func (fv *flowView) emit(extra int) []Field {
+	e := &emitter{fv: fv, out: fv.scratch[:0], tmp: fv.tmp[:0]}
 	x := fv.layers()
-	e.list("packet_type", "dp_hash", "recirc_id", "conj_id", "in_port_oxm",
-		"actset_output", "eth_src", "eth_dst", "eth_type")
-	if s := fv.get("tci"); s != nil {
-		v, m := beUint(s.v), beUint(s.m)
+	e.list(emHead)
+	if v, m := fv.get(slotTCI); v != nil {
+		v, m := beUint(v), beUint(m)
 		if m&0x1fff != 0 {
-			e.putVM("vlan_vid", u16(uint16(v&0x1fff)), u16(uint16(m&0x1fff)))
+			e.putVM(infoVLANVID, e.made(byte(v>>8)&0x1f, byte(v)), e.made(byte(m>>8)&0x1f, byte(m)))
 		}
 		// OVS writes the PCP whenever the VID is nonzero, even without the
 		// CFI bit, and then rejects its own match (vlan_pcp needs a VLAN):
 		// drop it then, as for any unmet prerequisite.
 		if v&0x1000 != 0 && m&0x1000 != 0 && m&0xe000 != 0 {
-			e.putVM("vlan_pcp", []byte{byte(v>>13) & 7}, ones(1))
+			e.putVM(infoVLANPCP, e.made(byte(v>>13)&7), ones(1))
 		}
 	}
 	if x.mpls {
-		e.list("mpls_tc", "mpls_bos", "mpls_ttl", "mpls_label")
+		e.list(emMPLS)
 	}
 	switch {
 	case x.ip4 || x.ip6:
 		e.putIP(x)
 	case x.arp:
-		if s := fv.get("nw_proto"); s != nil {
-			e.putVM("arp_op", []byte{0, s.v[0]}, ones(2))
+		if v, _ := fv.get(slotNwProto); v != nil {
+			e.putVM(infoARPOp, e.made(0, v[0]), ones(2))
 		}
-		e.put("arp_spa", "ip_src")
-		e.put("arp_tpa", "ip_dst")
-		e.list("arp_sha", "arp_tha")
+		e.list(emARP)
 	}
 	// Most matches have no tunnel, NSH or conntrack field: skip those
-	// lists whole rather than look up each of their names.
+	// lists whole rather than look up each of their slots.
 	has := fv.families()
 	if has.tun {
-		e.list("tun_id", "tun_flags", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst",
-			"tun_gbp_id", "tun_gbp_flags")
+		e.list(emTun)
 	}
 	if has.tunMetadata {
-		e.list(tunMetadataNames[:]...)
+		e.list(emTunMetadata)
 	}
 	if has.tun || has.nsh {
-		e.list("tun_erspan_idx", "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid",
-			"tun_gtpu_flags", "tun_gtpu_msgtype", "nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np",
-			"nsh_spi", "nsh_si", "nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
+		e.list(emTunNSH)
 	}
 	if has.reg {
-		e.list(regNames[:]...)
+		e.list(emReg)
 	}
-	e.list("pkt_mark")
+	e.list(emPktMark)
 	if has.ct {
-		e.list("ct_state", "ct_zone", "ct_mark", "ct_label", "ct_nw_src",
-			"ct_ipv6_src", "ct_nw_dst", "ct_ipv6_dst")
-		if fv.u("ct_nw_proto") != 0 {
-			e.list("ct_nw_proto", "ct_tp_src", "ct_tp_dst")
+		e.list(emCT)
+		if fv.u(slotCTNwProto) != 0 {
+			e.list(emCTTp)
 		}
 	}
-	e.list("metadata")
-	return e.out
+	e.list(emMetadata)
+	out := e.copyOut(extra)
+	fv.scratch, fv.tmp = e.out[:0], e.tmp[:0] // for the next borrower
+	return out
 }
 
 // putIP is nxm_put_ip.
 func (e *emitter) putIP(x l3) {
 	fv := e.fv
 	if x.ip4 {
-		e.list("ip_src", "ip_dst")
+		e.list(emIP4)
 	} else {
-		e.list("ipv6_src", "ipv6_dst")
+		e.list(emIP6)
 	}
-	e.list("ip_frag")
-	if s := fv.get("tos"); s != nil {
-		if s.m[0]&0xfc != 0 {
-			e.putVM("ip_dscp", []byte{s.v[0] >> 2}, ones(1))
+	e.list(emIPFrag)
+	if v, m := fv.get(slotTOS); v != nil {
+		if m[0]&0xfc != 0 {
+			e.putVM(infoIPDSCP, e.made(v[0]>>2), ones(1))
 		}
-		if s.m[0]&3 != 0 {
-			e.putVM("nw_ecn", []byte{s.v[0] & 3}, ones(1))
+		if m[0]&3 != 0 {
+			e.putVM(infoNwECN, e.made(v[0]&3), ones(1))
 		}
 	}
-	e.list("nw_ttl", "ipv6_label")
+	e.list(emTTL)
 	if x.proto < 0 {
 		return
 	}
-	e.list("nw_proto")
-	tp := func(src, dst string) { e.put(src, "tp_src"); e.put(dst, "tp_dst") }
-	byte1 := func(as, name string) {
-		if s := fv.get(name); s != nil {
-			e.putVM(as, s.v[1:], ones(1))
+	e.list(emNwProto)
+	byte1 := func(as *Info, id slotID) {
+		if v, _ := fv.get(id); v != nil {
+			e.putVM(as, v[1:], ones(1))
 		}
 	}
 	switch {
 	case x.proto == 6:
-		tp("tcp_src", "tcp_dst")
-		e.list("tcp_flags")
+		e.list(emTCP)
 	case x.proto == 17:
-		tp("udp_src", "udp_dst")
+		e.list(emUDP)
 	case x.proto == 132:
-		tp("sctp_src", "sctp_dst")
+		e.list(emSCTP)
 	case x.ip4 && x.proto == 1:
-		byte1("icmp_type", "tp_src")
-		byte1("icmp_code", "tp_dst")
+		byte1(infoICMPType, slotTpSrc)
+		byte1(infoICMPCode, slotTpDst)
 	case x.ip6 && x.proto == 58:
-		byte1("icmpv6_type", "tp_src")
-		byte1("icmpv6_code", "tp_dst")
+		byte1(infoICMPv6Type, slotTpSrc)
+		byte1(infoICMPv6Code, slotTpDst)
 		if x.nd {
-			e.list("nd_reserved", "nd_target")
-			e.put("nd_sll", "arp_sha")
-			e.put("nd_tll", "arp_tha")
-			e.list("nd_options_type")
+			e.list(emND)
 		}
 	}
 }

@@ -82,6 +82,12 @@ type Info struct {
 
 	nxm, oxm *hdrDef
 	of13     int // 1: OF1.3 writes oxm, 0: nxm
+
+	// How Build folds the field into a flowView (slots.go): set at init
+	// for the registry's fields.
+	slot  slotID
+	kind  fieldKind
+	index int // N of xregN, xxregN
 }
 
 // TunMetadata returns the tun_metadata index of i, or -1.
@@ -146,6 +152,7 @@ func init() {
 	// OXM_OF_TCP_FLAGS is OpenFlow 1.5's code point for tcp_flags.
 	byHeader[hdrKey(MakeHeader(0x8000, 42, false, 2))] = byName["tcp_flags"]
 	byName["OXM_OF_TCP_FLAGS"] = byName["tcp_flags"]
+	initSlots(all)
 }
 
 // ByName finds a field by its canonical name, its extra name or any of its

@@ -4,59 +4,132 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // slot is one piece of OVS's struct flow and its wildcard mask: the storage
 // several fields may share (tp_src holds tcp_src, udp_src and icmp_type).
-type slot struct{ v, m []byte }
+// Its value and mask are n bytes each at off in the view's mem.
+type slot struct {
+	id     slotID
+	off, n int
+}
 
 // flowView is a match seen as OVS's struct match: fields folded into the
 // storage they share, so that it can be written back in nx_put_raw's order.
-type flowView map[string]*slot
+// A match has few slots: they are found by a linear scan, and all their
+// bytes live in one buffer.
+type flowView struct {
+	slots []slot
+	mem   []byte
+	// has marks the ids in slots: most lookups (emit's lists) are of
+	// slots the match does not have, and this answers them at once.
+	has [maxSlots / 64]uint64
 
-func (fv flowView) set(name string, v, m, cover []byte) {
-	s := fv[name]
-	if s == nil {
-		s = &slot{v: make([]byte, len(v)), m: make([]byte, len(v))}
-		fv[name] = s
+	scratch []Field  // emit's fields before they are copied out
+	tmp     []byte   // and the values emit makes
+	vals    valueBuf // Builder.AddText's parsed values
+}
+
+func newFlowView(n int) *flowView {
+	return &flowView{slots: make([]slot, 0, n), mem: make([]byte, 0, 16*n)}
+}
+
+// scratchViews are views Build and Normalize borrow: what they return is
+// copied out of the view, so the view's storage is used again.
+var scratchViews = sync.Pool{New: func() any { return newFlowView(16) }}
+
+func borrowView() *flowView {
+	fv := scratchViews.Get().(*flowView)
+	fv.slots, fv.mem, fv.vals.b = fv.slots[:0], fv.mem[:0], fv.vals.b[:0]
+	fv.has = [maxSlots / 64]uint64{}
+	return fv
+}
+
+func (fv *flowView) release() {
+	if cap(fv.mem) <= 4096 && cap(fv.slots) <= 256 && cap(fv.scratch) <= 256 && cap(fv.tmp) <= 256 &&
+		cap(fv.vals.b) <= 4096 {
+		scratchViews.Put(fv)
 	}
-	if len(s.v) != len(v) { // tun_metadata of another length: replace
-		s.v, s.m = make([]byte, len(v)), make([]byte, len(v))
+}
+
+func (fv *flowView) find(id slotID) int {
+	if fv.has[id/64]&(1<<(id%64)) == 0 {
+		return -1
 	}
+	for k := range fv.slots {
+		if fv.slots[k].id == id {
+			return k
+		}
+	}
+	return -1
+}
+
+func (fv *flowView) vm(k int) (v, m []byte) {
+	s := fv.slots[k]
+	return fv.mem[s.off : s.off+s.n : s.off+s.n], fv.mem[s.off+s.n : s.off+2*s.n : s.off+2*s.n]
+}
+
+// alloc gives slot k n zeroed bytes of value and of mask.
+func (fv *flowView) alloc(k, n int) {
+	off := len(fv.mem)
+	fv.mem = append(fv.mem, make([]byte, 2*n)...)
+	clear(fv.mem[off:]) // a borrowed view's old bytes
+	fv.slots[k].off, fv.slots[k].n = off, n
+}
+
+func (fv *flowView) set(id slotID, v, m, cover []byte) {
+	k := fv.find(id)
+	if k < 0 {
+		k = len(fv.slots)
+		fv.slots = append(fv.slots, slot{id: id})
+		fv.has[id/64] |= 1 << (id % 64)
+		fv.alloc(k, len(v))
+	}
+	if fv.slots[k].n != len(v) { // tun_metadata of another length: replace
+		fv.alloc(k, len(v))
+	}
+	sv, sm := fv.vm(k)
 	for k := range v {
-		s.m[k] = s.m[k]&^cover[k] | m[k]&cover[k]
-		s.v[k] = (s.v[k]&^cover[k] | v[k]&m[k]&cover[k]) & s.m[k]
+		sm[k] = sm[k]&^cover[k] | m[k]&cover[k]
+		sv[k] = (sv[k]&^cover[k] | v[k]&m[k]&cover[k]) & sm[k]
 	}
-	if st := storage[name]; st != nil {
+	if st := slotMetas[id].storage; st != nil {
 		for k := range st {
-			s.m[k] &= st[k]
-			s.v[k] &= st[k]
+			sm[k] &= st[k]
+			sv[k] &= st[k]
 		}
 	}
 }
 
-// storage are the bits OVS's struct flow keeps of fields it stores
-// narrower than their OXM width.
-var storage = map[string][]byte{
-	"ct_state":  {0, 0, 0, 0xff},
-	"tun_flags": {0, 1},
-	"ip_frag":   {3},
+// get returns a slot's value and mask, or nils if it is wildcarded.
+func (fv *flowView) get(id slotID) (v, m []byte) {
+	k := fv.find(id)
+	if k < 0 {
+		return nil, nil
+	}
+	v, m = fv.vm(k)
+	if allZero(m) && len(m) > 0 {
+		return nil, nil
+	}
+	return v, m
 }
 
-// get returns a slot's value and mask, or nil if it is wildcarded.
-func (fv flowView) get(name string) *slot {
-	s := fv[name]
-	if s == nil || (allZero(s.m) && len(s.m) > 0) {
-		return nil
-	}
-	return s
+func (fv *flowView) u(id slotID) uint64 {
+	v, _ := fv.get(id)
+	return beUint(v)
 }
 
-func (fv flowView) u(name string) uint64 {
-	if s := fv.get(name); s != nil {
-		return beUint(s.v)
+// drop removes the slots of ids (the order of slots does not matter).
+func (fv *flowView) drop(ids []slotID) {
+	for _, id := range ids {
+		if k := fv.find(id); k >= 0 {
+			last := len(fv.slots) - 1
+			fv.slots[k] = fv.slots[last]
+			fv.slots = fv.slots[:last]
+			fv.has[id/64] &^= 1 << (id % 64)
+		}
 	}
-	return 0
 }
 
 // ones returns n 0xff bytes. Callers only read it: up to len(allFF) it is
@@ -71,120 +144,100 @@ func ones(n int) []byte {
 
 var allFF = bytes.Repeat([]byte{0xff}, 128)
 
-// Field names built from an index, made once rather than per match.
-var (
-	regNames         [16]string
-	tunMetadataNames [64]string
-)
+// hasTunMetadata says whether any tun_metadata slot is set.
+func (fv *flowView) hasTunMetadata() bool { return fv.families().tunMetadata }
 
-// RegNames returns reg0 ... reg15, and TunMetadataNames tun_metadata0 ...
-// tun_metadata63: the names of the indexed fields, in index order.
-func RegNames() []string { return regNames[:] }
-
-// TunMetadataNames: see RegNames.
-func TunMetadataNames() []string { return tunMetadataNames[:] }
-
-func init() {
-	for k := range regNames {
-		regNames[k] = "reg" + strconv.Itoa(k)
-	}
-	for k := range tunMetadataNames {
-		tunMetadataNames[k] = "tun_metadata" + strconv.Itoa(k)
-	}
-}
-
-// hasTunMetadata says whether any tun_metadata slot is set: most matches
-// have none, and looking up 64 names each time would cost more than the
-// rest of the match.
-func (fv flowView) hasTunMetadata() bool { return fv.families().tunMetadata }
-
-// slotFamilies says which families of slots a view has any of.
-type slotFamilies struct{ tun, tunMetadata, nsh, reg, ct bool }
-
-func (fv flowView) families() slotFamilies {
+func (fv *flowView) families() slotFamilies {
 	var f slotFamilies
-	for name := range fv {
-		switch {
-		case strings.HasPrefix(name, "tun_metadata"):
-			f.tunMetadata = true
-		case strings.HasPrefix(name, "tun_"):
-			f.tun = true
-		case strings.HasPrefix(name, "nsh_"):
-			f.nsh = true
-		case strings.HasPrefix(name, "reg"):
-			f.reg = true
-		case strings.HasPrefix(name, "ct_"):
-			f.ct = true
-		}
+	for _, s := range fv.slots {
+		f.or(slotMetas[s.id].family)
 	}
 	return f
 }
 
 func u16(x uint16) []byte { return []byte{byte(x >> 8), byte(x)} }
 
+// fold returns how field i goes into a view: its slot, kind and index.
+// Fields not from the registry are looked up by name.
+func (i *Info) fold() (slotID, fieldKind, int) {
+	if i.slot != 0 {
+		return i.slot, i.kind, i.index
+	}
+	id, kind, idx := slotByName[i.Name], fieldKinds[i.Name], 0
+	for _, w := range []string{"xxreg", "xreg"} {
+		if strings.HasPrefix(i.Name, w) {
+			idx, _ = strconv.Atoi(i.Name[len(w):])
+			kind = kindXReg
+			if w == "xxreg" {
+				kind = kindXXReg
+			}
+			break
+		}
+	}
+	return id, kind, idx
+}
+
 // add folds field i = v/m into the view (mf_set_masked's effect on struct
 // match).
-func (fv flowView) add(i *Info, v, m []byte) {
-	n := len(v)
-	switch {
-	case i.Name[:3] == "xre" || i.Name[:3] == "xxr":
-		base, w := 2, "xreg"
-		if i.Name[:3] == "xxr" {
-			base, w = 4, "xxreg"
+func (fv *flowView) add(i *Info, v, m []byte) {
+	id, kind, idx := i.fold()
+	switch kind {
+	case kindXReg, kindXXReg:
+		base := 2
+		if kind == kindXXReg {
+			base = 4
 		}
-		idx, _ := strconv.Atoi(i.Name[len(w):])
 		for k := 0; k < base; k++ {
-			fv.set(regNames[(idx*base+k)&15], v[4*k:4*k+4], m[4*k:4*k+4], ones(4))
+			fv.set(regSlots[(idx*base+k)&15], v[4*k:4*k+4], m[4*k:4*k+4], ones(4))
 		}
-		return
-	}
-	switch i.Name {
-	case "in_port":
+	case kindInPort:
 		p := Port16To32(uint16(beUint(v)))
-		fv.set("in_port_oxm", []byte{byte(p >> 24), byte(p >> 16), byte(p >> 8), byte(p)}, ones(4), ones(4))
-	case "vlan_tci":
-		fv.set("tci", v, m, ones(2))
-	case "vlan_vid":
-		fv.set("tci", v, m, u16(0x1fff))
-	case "dl_vlan":
+		fv.set(slotInPortOXM, []byte{byte(p >> 24), byte(p >> 16), byte(p >> 8), byte(p)}, ones(4), ones(4))
+	case kindVLANTCI:
+		fv.set(slotTCI, v, m, ones(2))
+	case kindVLANVID:
+		fv.set(slotTCI, v, m, u16(0x1fff))
+	case kindDlVLAN:
 		vid := uint16(beUint(v))
 		if vid == 0xffff { // OFP10_VLAN_NONE
-			fv.set("tci", u16(0), u16(0x1fff), u16(0x1fff))
+			fv.set(slotTCI, u16(0), u16(0x1fff), u16(0x1fff))
 		} else {
-			fv.set("tci", u16(vid&0xfff|0x1000), ones(2), u16(0x1fff))
+			fv.set(slotTCI, u16(vid&0xfff|0x1000), ones(2), u16(0x1fff))
 		}
-	case "vlan_pcp", "dl_vlan_pcp":
-		fv.set("tci", u16(uint16(v[0]&7)<<13|0x1000), u16(0xf000), u16(0xf000))
-	case "nw_tos":
-		fv.set("tos", v, m, []byte{0xfc})
-	case "ip_dscp":
-		fv.set("tos", []byte{v[0] << 2}, []byte{0xfc}, []byte{0xfc})
-	case "nw_ecn":
-		fv.set("tos", v, m, []byte{0x03})
-	case "arp_op":
-		fv.set("nw_proto", v[1:], m[1:], ones(1))
-	case "arp_spa":
-		fv.set("ip_src", v, m, ones(4))
-	case "arp_tpa":
-		fv.set("ip_dst", v, m, ones(4))
-	case "nd_sll":
-		fv.set("arp_sha", v, m, ones(6))
-	case "nd_tll":
-		fv.set("arp_tha", v, m, ones(6))
-	case "tcp_src", "udp_src", "sctp_src":
-		fv.set("tp_src", v, m, ones(2))
-	case "tcp_dst", "udp_dst", "sctp_dst":
-		fv.set("tp_dst", v, m, ones(2))
-	case "icmp_type", "icmpv6_type":
-		fv.set("tp_src", []byte{0, v[0]}, ones(2), ones(2))
-	case "icmp_code", "icmpv6_code":
-		fv.set("tp_dst", []byte{0, v[0]}, ones(2), ones(2))
-	case "tun_erspan_ver", "tun_erspan_dir", "tun_erspan_hwid", "tun_gtpu_flags", "tun_gtpu_msgtype":
+	case kindVLANPCP:
+		fv.set(slotTCI, u16(uint16(v[0]&7)<<13|0x1000), u16(0xf000), u16(0xf000))
+	case kindNwTOS:
+		fv.set(slotTOS, v, m, []byte{0xfc})
+	case kindIPDSCP:
+		fv.set(slotTOS, []byte{v[0] << 2}, []byte{0xfc}, []byte{0xfc})
+	case kindNwECN:
+		fv.set(slotTOS, v, m, []byte{0x03})
+	case kindARPOp:
+		fv.set(slotNwProto, v[1:], m[1:], ones(1))
+	case kindARPSPA:
+		fv.set(slotIPSrc, v, m, ones(4))
+	case kindARPTPA:
+		fv.set(slotIPDst, v, m, ones(4))
+	case kindNDSLL:
+		fv.set(slotARPSHA, v, m, ones(6))
+	case kindNDTLL:
+		fv.set(slotARPTHA, v, m, ones(6))
+	case kindTpSrc:
+		fv.set(slotTpSrc, v, m, ones(2))
+	case kindTpDst:
+		fv.set(slotTpDst, v, m, ones(2))
+	case kindICMPType:
+		fv.set(slotTpSrc, []byte{0, v[0]}, ones(2), ones(2))
+	case kindICMPCode:
+		fv.set(slotTpDst, []byte{0, v[0]}, ones(2), ones(2))
+	case kindValueAsMask:
 		// OVS 3.1's match_set_tun_{erspan,gtpu}_*_masked store the value
 		// as the mask: replicate it, since that is what a switch writes.
-		fv.set(i.Name, []byte{v[0] & m[0]}, []byte{v[0] & m[0]}, ones(1))
+		fv.set(id, []byte{v[0] & m[0]}, []byte{v[0] & m[0]}, ones(1))
 	default:
-		fv.set(i.Name, v, m, ones(n))
+		if id != 0 {
+			fv.set(id, v, m, ones(len(v)))
+		}
 	}
 }
 
@@ -197,17 +250,68 @@ type Set struct {
 
 // Build makes the canonical match (see Normalize) of a list of settings,
 // later ones overriding earlier ones. Settings whose value width is wrong
-// for the field are ignored.
+// for the field are ignored. The fields' values and masks share one
+// backing array (each slice capped at its own length).
 func Build(sets []Set) Match {
-	fv := flowView{}
+	fv := borrowView()
+	defer fv.release()
 	for _, s := range sets {
 		fv.addSet(s)
 	}
 	fv.prune()
-	return Match{Fields: fv.emit()}
+	return Match{Fields: fv.emit(0)}
 }
 
-func (fv flowView) addSet(s Set) bool {
+// Builder builds a match as Build does, from settings given one at a time.
+// The values AddText parses are not kept, so that building a match
+// allocates little more than the match. The zero Builder is ready; Match
+// finishes it, Release abandons it.
+type Builder struct{ fv *flowView }
+
+func (b *Builder) view() *flowView {
+	if b.fv == nil {
+		b.fv = borrowView()
+	}
+	return b.fv
+}
+
+// Add is one setting of Build: ignored if its value width is wrong.
+func (b *Builder) Add(s Set) { b.view().addSet(s) }
+
+// AddText adds field i set to text, parsed as ParseValueCtx parses it,
+// with the same errors.
+func (b *Builder) AddText(i *Info, text string, ctx *Context) error {
+	fv := b.view()
+	n := i.Bytes
+	if i.VarLen {
+		n = i.ValueLen(ctx)
+	}
+	v, m, err := i.parseChecked(text, n, &fv.vals)
+	if err != nil {
+		return err
+	}
+	fv.addSet(Set{Info: i, Value: v, Mask: m})
+	return nil
+}
+
+// Match returns the match built (see Build) and resets b.
+func (b *Builder) Match() Match {
+	fv := b.view()
+	fv.prune()
+	m := Match{Fields: fv.emit(0)}
+	b.Release()
+	return m
+}
+
+// Release resets b without building.
+func (b *Builder) Release() {
+	if b.fv != nil {
+		b.fv.release()
+		b.fv = nil
+	}
+}
+
+func (fv *flowView) addSet(s Set) bool {
 	i := s.Info
 	if i == nil || (!i.VarLen && len(s.Value) != i.Bytes) || (len(s.Value) == 0 && !i.VarLen) ||
 		(s.Mask != nil && len(s.Mask) != len(s.Value)) {
@@ -228,17 +332,21 @@ func (fv flowView) addSet(s Set) bool {
 // outside the mask cleared, wildcarded fields dropped, exact masks removed,
 // fields whose prerequisites are not met dropped (as ovs-ofctl's
 // ofputil_normalize_match does), in nx_put_raw's order, each under its
-// OpenFlow 1.3 header. Unknown fields follow in their original order.
+// OpenFlow 1.3 header. Unknown fields follow in their original order. The
+// known fields' values and masks share one new backing array (each slice
+// capped at its own length); unknown fields keep theirs.
 func (m *Match) Normalize() {
-	fv := flowView{}
+	fv := borrowView()
+	defer fv.release()
 	var unknown []Field
-	for _, f := range m.Fields {
-		if !fv.addSet(Set{ByField(&f), f.Value, f.Mask}) {
-			unknown = append(unknown, f)
+	for k := range m.Fields {
+		f := &m.Fields[k]
+		if !fv.addSet(Set{ByField(f), f.Value, f.Mask}) {
+			unknown = append(unknown, *f)
 		}
 	}
 	fv.prune()
-	m.Fields = append(fv.emit(), unknown...)
+	m.Fields = append(fv.emit(len(unknown)), unknown...)
 }
 
 // View is a match seen as OVS's struct match (flow plus wildcards): the
@@ -247,25 +355,27 @@ func (m *Match) Normalize() {
 // nw_tos and nw_ecn; "ip_src" also for arp_spa; "nw_proto" also for
 // arp_op; "arp_sha"/"arp_tha" also for nd_sll/nd_tll; "in_port_oxm" for
 // in_port; "regN" for xreg and xxreg). It is for formatters.
-type View struct{ fv flowView }
+type View struct{ fv *flowView }
 
 // View returns m's view; fields not known are left out.
 func (m *Match) View() View {
-	fv := flowView{}
-	for _, f := range m.Fields {
-		fv.addSet(Set{ByField(&f), f.Value, f.Mask})
+	fv := newFlowView(len(m.Fields) + 2)
+	for k := range m.Fields {
+		f := &m.Fields[k]
+		fv.addSet(Set{ByField(f), f.Value, f.Mask})
 	}
 	return View{fv}
 }
 
 // HasTunMetadata says whether any tun_metadataN is matched.
-func (v View) HasTunMetadata() bool { return v.fv.hasTunMetadata() }
+func (v View) HasTunMetadata() bool { return v.fv != nil && v.fv.hasTunMetadata() }
 
 // Get returns the value and mask of a storage slot, or nils if it is
 // wildcarded.
 func (v View) Get(name string) (value, mask []byte) {
-	if s := v.fv.get(name); s != nil {
-		return s.v, s.m
+	id := slotByName[name]
+	if id == 0 || v.fv == nil {
+		return nil, nil
 	}
-	return nil, nil
+	return v.fv.get(id)
 }

@@ -28,6 +28,10 @@ func (h Header) HasMask() bool { return h&(1<<8) != 0 }
 func (h Header) Length() uint8 { return uint8(h) }
 
 // Field is one match TLV: value and, when masked, mask (same length).
+// In a match made by Build, Builder or Normalize the fields' values and
+// masks are slices of one shared array, each capped at its own length:
+// appending to one copies it, but writing into one in place is seen by
+// every copy of the match.
 type Field struct {
 	Header       Header // as on the wire; HasMask and Length agree with Value/Mask
 	Experimenter uint32 // for class 0xffff

@@ -343,7 +343,12 @@ func (i *Info) ParseValueCtx(s string, ctx *Context) (value, mask []byte, err er
 	if i.VarLen {
 		n = i.ValueLen(ctx)
 	}
-	value, mask, err = i.parse(s, n)
+	return i.parseChecked(s, n, nil)
+}
+
+// parseChecked is ParseValueCtx for a value of n bytes, made in vb.
+func (i *Info) parseChecked(s string, n int, vb *valueBuf) (value, mask []byte, err error) {
+	value, mask, err = i.parse(s, n, vb)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -356,23 +361,23 @@ func (i *Info) ParseValueCtx(s string, ctx *Context) (value, mask []byte, err er
 	return value, mask, nil
 }
 
-func (i *Info) parse(s string, n int) (v, m []byte, err error) {
+func (i *Info) parse(s string, n int, vb *valueBuf) (v, m []byte, err error) {
 	vs, ms, masked := strings.Cut(s, "/")
 	switch i.Format {
 	case FormatEthernet:
-		if v, err = parseMAC(vs); err == nil && masked {
-			m, err = parseMAC(ms)
+		if v, err = parseMAC(vs, vb); err == nil && masked {
+			m, err = parseMAC(ms, vb)
 		}
 		return v, m, err
 	case FormatIPv4, FormatIPv6:
-		return parseIPMasked(vs, ms, masked, n)
+		return parseIPMasked(vs, ms, masked, n, vb)
 	case FormatPort16, FormatPort32:
 		if !masked {
 			p, ok := ParsePort(s)
 			if !ok {
 				return nil, nil, fmt.Errorf("%s: %q: bad port", i.Name, s)
 			}
-			v = make([]byte, n)
+			v = vb.make(n)
 			if n == 4 {
 				binary.BigEndian.PutUint32(v, Port16To32(p))
 			} else {
@@ -383,16 +388,16 @@ func (i *Info) parse(s string, n int) (v, m []byte, err error) {
 	case FormatFrag:
 		for _, f := range fragNames {
 			if f.name == s {
-				return []byte{f.v}, []byte{f.m}, nil
+				return vb.bytes(f.v), vb.bytes(f.m), nil
 			}
 		}
 	case FormatCTState, FormatTCPFlags, FormatTunFlags:
 		if s != "" && (s[0] < '0' || s[0] > '9') {
-			return i.parseFlags(s, n)
+			return i.parseFlags(s, n, vb)
 		}
 	}
-	if v, err = parseInt(vs, n); err == nil && masked {
-		m, err = parseInt(ms, n)
+	if v, err = parseInt(vs, n, vb); err == nil && masked {
+		m, err = parseInt(ms, n, vb)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", i.Name, err)
@@ -433,15 +438,15 @@ func shrink(v, m []byte) ([]byte, []byte) {
 
 // parseInt parses a decimal or 0x-hex integer of any width into n bytes
 // (n == 0: up to 124 bytes, unmapped tun_metadata).
-func parseInt(s string, n int) ([]byte, error) {
-	if out, ok := parseSmallInt(s, n); ok {
+func parseInt(s string, n int, vb *valueBuf) ([]byte, error) {
+	if out, ok := parseSmallInt(s, n, vb); ok {
 		return out, nil
 	}
-	return parseBigInt(s, n)
+	return parseBigInt(s, n, vb)
 }
 
 // parseBigInt is parseInt for any value.
-func parseBigInt(s string, n int) ([]byte, error) {
+func parseBigInt(s string, n int, vb *valueBuf) ([]byte, error) {
 	x, ok := new(big.Int).SetString(s, 0)
 	if strings.HasPrefix(s, "0") && !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
 		x, ok = new(big.Int).SetString(s, 10) // OVS reads a leading 0 as decimal
@@ -460,7 +465,7 @@ func parseBigInt(s string, n int) ([]byte, error) {
 	if n == 0 {
 		n = max
 	}
-	out := make([]byte, n)
+	out := vb.make(n)
 	copy(out[n-len(bs):], bs)
 	return out, nil
 }
@@ -468,7 +473,7 @@ func parseBigInt(s string, n int) ([]byte, error) {
 // parseSmallInt is parseInt's fast path for the common case, plain
 // decimal or 0x-hex that fits in 64 bits and in n bytes; anything else
 // (ok false) goes the general way, which gives the same value or error.
-func parseSmallInt(s string, n int) (out []byte, ok bool) {
+func parseSmallInt(s string, n int, vb *valueBuf) (out []byte, ok bool) {
 	var x uint64
 	var err error
 	if len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') {
@@ -479,7 +484,7 @@ func parseSmallInt(s string, n int) (out []byte, ok bool) {
 	if err != nil || n == 0 || (n < 8 && x>>(8*n) != 0) {
 		return nil, false
 	}
-	out = make([]byte, n)
+	out = vb.make(n)
 	for k := n - 1; k >= 0 && x != 0; k-- {
 		out[k] = byte(x)
 		x >>= 8
@@ -487,28 +492,12 @@ func parseSmallInt(s string, n int) (out []byte, ok bool) {
 	return out, true
 }
 
-func parseMAC(s string) ([]byte, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) != 6 {
-		return nil, fmt.Errorf("%q: bad Ethernet address", s)
-	}
-	v := make([]byte, 6)
-	for k, p := range parts {
-		x, err := strconv.ParseUint(p, 16, 8)
-		if err != nil || len(p) == 0 || len(p) > 2 {
-			return nil, fmt.Errorf("%q: bad Ethernet address", s)
-		}
-		v[k] = byte(x)
-	}
-	return v, nil
-}
-
-func parseIPMasked(vs, ms string, masked bool, n int) (v, m []byte, err error) {
+func parseIPMasked(vs, ms string, masked bool, n int, vb *valueBuf) (v, m []byte, err error) {
 	a, err := netip.ParseAddr(vs)
 	if err != nil || (n == 4) != a.Is4() {
 		return nil, nil, fmt.Errorf("%q: bad IP address", vs)
 	}
-	v = a.AsSlice()
+	v = appendAddr(vb, a)
 	if !masked {
 		return v, nil, nil
 	}
@@ -516,7 +505,7 @@ func parseIPMasked(vs, ms string, masked bool, n int) (v, m []byte, err error) {
 		if bitsN < 0 || bitsN > n*8 {
 			return nil, nil, fmt.Errorf("%q: bad prefix length", ms)
 		}
-		m = make([]byte, n)
+		m = vb.make(n)
 		for k := 0; k < bitsN; k++ {
 			m[k/8] |= 0x80 >> (k % 8)
 		}
@@ -526,11 +515,11 @@ func parseIPMasked(vs, ms string, masked bool, n int) (v, m []byte, err error) {
 	if err != nil || ma.Is4() != a.Is4() {
 		return nil, nil, fmt.Errorf("%q: bad IP mask", ms)
 	}
-	return v, ma.AsSlice(), nil
+	return v, appendAddr(vb, ma), nil
 }
 
 // parseFlags reads "+a-b" (masked) or "a|b" (exact) flag names.
-func (i *Info) parseFlags(s string, n int) (v, m []byte, err error) {
+func (i *Info) parseFlags(s string, n int, vb *valueBuf) (v, m []byte, err error) {
 	names, max := ctStateNames, uint32(0xff)
 	if i.Format == FormatTCPFlags {
 		names, max = tcpFlagNames, 0xfff
@@ -579,7 +568,7 @@ func (i *Info) parseFlags(s string, n int) (v, m []byte, err error) {
 		}
 		mask = max
 	}
-	v, m = make([]byte, n), make([]byte, n)
+	v, m = vb.make(n), vb.make(n)
 	putUint(v, uint64(val))
 	putUint(m, uint64(mask))
 	return v, m, nil

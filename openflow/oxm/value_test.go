@@ -60,11 +60,11 @@ func TestParseSmallInt(t *testing.T) {
 	}
 	for _, s := range ins {
 		for _, n := range []int{0, 1, 2, 3, 4, 6, 8, 16} {
-			fast, ok := parseSmallInt(s, n)
+			fast, ok := parseSmallInt(s, n, nil)
 			if !ok {
 				continue
 			}
-			slow, err := parseBigInt(s, n)
+			slow, err := parseBigInt(s, n, nil)
 			if err != nil || !bytes.Equal(fast, slow) {
 				t.Errorf("%q in %d bytes: fast %x, general %x (%v)", s, n, fast, slow, err)
 			}
