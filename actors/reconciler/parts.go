@@ -12,11 +12,14 @@ import (
 // A put in parts (PutDesired.More) is streamed: once the switch's tables
 // are known and no round is in flight, a round opens on the parts that have
 // arrived and sends, in its bundle, every flow of them that the switch does
-// not hold as desired; each later part adds its own. The round stays open,
-// never committing, until the last part makes the put whole: then the
-// State takes the put (a new version), the plan of everything that still
-// differs, less what the bundle already carries, seals the round, and the
-// commit follows the last window as in any round. The switch thus works
+// not hold as desired; each later part adds its own. Each flow it looks at
+// becomes desired there and then, settled by the switch or by its item, so
+// that the work of taking a large table is done while it arrives. The round
+// stays open, never committing, until the last part makes the put whole:
+// then the State takes the put (a new version; it finds the streamed flows
+// in place, and removes what the put no longer has), the plan of what
+// still differs, less what the bundle already carries, seals the round,
+// and the commit follows the last window as in any round. The switch thus works
 // through the first parts while the last ones are still being parsed, and
 // the version still lands in one atomic bundle.
 //
@@ -86,7 +89,9 @@ func (r *round) extend(st *State) int {
 		if _, dup := seen[k]; dup {
 			continue
 		}
-		old, ok := st.flows.installedOf(k)
+		// The flow is desired from now on (the last part's put then finds
+		// it so and leaves it clean): only what differs is planned then.
+		old, ok := st.flows.putStreamed(k, v)
 		if ok && old == v {
 			seen[k] = -1
 			continue

@@ -107,6 +107,26 @@ func (s *keyspace) put(key, val string) {
 	delete(s.rejected, key)
 }
 
+// putStreamed sets the desired value of key for a streamed round that
+// sends it unless the switch holds it already (parts.go): the key is not
+// left dirty, since either the switch holds val or the round's item for
+// it settles it. It returns what the switch holds.
+func (s *keyspace) putStreamed(key, val string) (string, bool) {
+	inst, hasI := s.installedOf(key)
+	d, ok := s.desired[key]
+	if !ok {
+		s.sum += keyHash(key)
+	}
+	if !ok || d != val {
+		s.digestOK = false
+		s.desired[key] = val
+		delete(s.rejected, key)
+	}
+	s.noteInstalled(key, inst, hasI)
+	delete(s.dirty, key)
+	return inst, hasI
+}
+
 // remove makes key undesired.
 func (s *keyspace) remove(key string) {
 	if _, ok := s.desired[key]; !ok {
