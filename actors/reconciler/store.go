@@ -26,6 +26,7 @@ type keyspace struct {
 	nInstalled int // keys installed
 	diffPeak   int // the largest instDiff since it was made: see trim
 	dirty      map[string]struct{}
+	allDirty   bool // every key of instDiff is dirty too (setInstalled)
 	rejected   map[string]rejection
 	sum        uint64 // of keyHash over the desired keys: see replaceSame
 
@@ -122,8 +123,18 @@ func (s *keyspace) putStreamed(key, val string) (string, bool) {
 		s.desired[key] = val
 		delete(s.rejected, key)
 	}
-	s.noteInstalled(key, inst, hasI)
-	delete(s.dirty, key)
+	switch {
+	case hasI && inst == val:
+		delete(s.instDiff, key)
+	case hasI:
+		s.instDiff[key] = inst
+	default:
+		s.instDiff[key] = ""
+	}
+	s.diffPeak = max(s.diffPeak, len(s.instDiff))
+	if len(s.dirty) != 0 {
+		delete(s.dirty, key)
+	}
 	return inst, hasI
 }
 
@@ -173,6 +184,13 @@ func (s *keyspace) setInstalled(m map[string]string) {
 	s.instDiff, s.diffPeak, s.nInstalled = map[string]string{}, 0, len(m)
 	s.dirty = map[string]struct{}{}
 	s.rejected = map[string]rejection{}
+	if len(s.desired) == 0 {
+		// Nothing desired yet (a bridge that reads the switch while its
+		// first desired state is still being made): every installed key
+		// differs, and the dump is the differences as it is.
+		s.instDiff, s.diffPeak, s.allDirty = m, len(m), len(m) != 0
+		return
+	}
 	for k, v := range m {
 		if d, ok := s.desired[k]; !ok || d != v {
 			s.instDiff[k] = v
@@ -253,6 +271,12 @@ func (s *keyspace) plan() (adds, mods, dels []change) {
 // planUnsorted is plan without the sorting, for a caller that drops most
 // of the changes first.
 func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
+	if s.allDirty {
+		s.allDirty = false
+		for k := range s.instDiff {
+			s.dirty[k] = struct{}{}
+		}
+	}
 	for k := range s.dirty {
 		d, hasD := s.desired[k]
 		i, hasI := s.installedOf(k)
@@ -320,6 +344,12 @@ func (s *keyspace) retry(cs []change) {
 // synced reports whether every desired object is installed as desired,
 // apart from rejected ones, and nothing undesired is installed.
 func (s *keyspace) synced() bool {
+	if s.allDirty {
+		for k := range s.instDiff {
+			s.dirty[k] = struct{}{}
+		}
+		s.allDirty = false
+	}
 	if len(s.dirty) != 0 {
 		// plan has not looked at these yet
 		for k := range s.dirty {

@@ -160,3 +160,19 @@ func TestReplaceSameDigest(t *testing.T) {
 		t.Fatal("order must change the digest")
 	}
 }
+
+// A dump read before anything is desired is taken as it is; the first
+// plan then still deletes what is installed and not desired.
+func TestKeyspaceDumpBeforeDesired(t *testing.T) {
+	s := newKeyspace()
+	s.setInstalled(map[string]string{"a": "1", "b": "2", "c": "3"})
+	if s.installedLen() != 3 || s.synced() {
+		t.Fatalf("installed %d, synced %v", s.installedLen(), s.synced())
+	}
+	s.setInstalled(map[string]string{"a": "1", "b": "2", "c": "3"})
+	s.replace(map[string]string{"a": "1", "b": "20", "d": "4"})
+	adds, mods, dels := s.plan()
+	if len(adds) != 1 || adds[0].Key != "d" || len(mods) != 1 || mods[0].Key != "b" || len(dels) != 1 || dels[0].Key != "c" {
+		t.Fatalf("plan: adds %v mods %v dels %v", adds, mods, dels)
+	}
+}
