@@ -47,6 +47,7 @@ type holder struct {
 type table struct {
 	next    uint32
 	routes  map[uint32]*txn
+	peak    int // the most routes since the map was made: see finish
 	holders map[string]*holder
 }
 
@@ -101,6 +102,7 @@ func (t *table) alloc(pid *actor.PID, n int) (uint32, error) {
 			h.count++
 		}
 	}
+	t.peak = max(t.peak, len(t.routes))
 	t.next = first + uint32(n)
 	if t.next == 0 {
 		t.next = 1
@@ -124,6 +126,11 @@ func (t *table) finish(tx *txn) {
 	}
 	tx.done = true
 	delete(t.routes, tx.xid)
+	if len(t.routes) == 0 && t.peak > 4096 {
+		// A Go map keeps the room it grew to: a million-flow round's
+		// xids would stay allocated for good.
+		t.routes, t.peak = map[uint32]*txn{}, 0
+	}
 	if tx.holder != nil {
 		tx.holder.count--
 	}

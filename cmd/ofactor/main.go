@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"sort"
+	"syscall"
 )
 
 // command is one subcommand: its run function gets the arguments after
@@ -32,8 +35,22 @@ func main() {
 }
 
 // profiled runs f, writing a CPU profile to $OFACTOR_CPUPROFILE when that
-// is set (docs/performance.md).
+// is set, and a heap profile to $OFACTOR_MEMPROFILE on each SIGUSR1
+// (docs/performance.md).
 func profiled(f func() int) int {
+	if path := os.Getenv("OFACTOR_MEMPROFILE"); path != "" {
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		go func() {
+			for range usr1 {
+				runtime.GC()
+				if out, err := os.Create(path); err == nil {
+					pprof.WriteHeapProfile(out)
+					out.Close()
+				}
+			}
+		}()
+	}
 	path := os.Getenv("OFACTOR_CPUPROFILE")
 	if path == "" {
 		return f()

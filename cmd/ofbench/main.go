@@ -9,6 +9,16 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "hold" {
 		os.Exit(holdCmd(os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 2 && os.Args[1] == "fake" {
+		// A fake switch on a unix socket until killed, for measuring by hand.
+		f, err := startFake(os.Args[2])
+		if err != nil {
+			os.Stderr.WriteString("ofbench fake: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		defer f.close()
+		select {}
+	}
 	if len(os.Args) > 1 && os.Args[1] == "gen" {
 		os.Exit(genCmd(os.Args[2:], os.Stderr))
 	}

@@ -14,32 +14,32 @@ import (
 // line by line, so that a reload parses only the lines not seen before and
 // hands the reconciler only what changed (messages.UpdateFlows).
 //
-// A line is remembered by a 128-bit hash of its text, not the text, and
-// with its flow in the reconciler's form, whose strings the reconciler's
-// tables share: remembering a 1M-line file costs some 100 bytes a line.
-// Two different lines with one hash (odds about 2^-100 for a 1M-line
+// A line is remembered by a 128-bit hash of its text, not the text, with
+// its flow's key (whose string the reconciler's table shares), in a dense
+// table indexed by int32: remembering a 1M-line file costs some 60 bytes a
+// line. Two different lines with one hash (odds about 2^-100 for a 1M-line
 // file) would make a changed line look unchanged.
 type Loader struct {
 	files    Files
-	remember bool                // whether to keep the flows file at all
-	seed     [2]maphash.Seed     // of the line hashes
-	lines    map[lineHash]*entry // nil until a Load succeeds
-	order    []*entry            // the file's lines in order
-	geneve   bool                // some line names the Geneve field
-	dups     bool                // two distinct lines have the same key
-	gen      uint32              // marks the entries seen by a Reload
+	remember bool               // whether to keep the flows file at all
+	seed     [2]maphash.Seed    // of the line hashes
+	lines    map[lineHash]int32 // distinct lines, into ents; nil until a Load succeeds
+	ents     []entry
+	free     []int32 // unused ents
+	order    []int32 // the file's lines in order, into ents
+	geneve   bool    // some line names the Geneve field
+	dups     bool    // two distinct lines have the same key
+	gen      uint32  // marks the entries seen by a Reload
 }
 
 // lineHash names a line's text (see Loader).
 type lineHash [2]uint64
 
-// entry is one distinct line of the flows file.
+// entry is one distinct line of the flows file: its flow's key.
 type entry struct {
-	flow flowkey.Flow
-	gen  uint32
+	key string
+	gen uint32
 }
-
-func (e *entry) key() string { return e.flow.Key() }
 
 // NewLoader returns a Loader of f's files. Without remember (a one-shot
 // run) it keeps nothing and every Reload reads everything.
@@ -84,22 +84,35 @@ func (l *Loader) keep(ff *flowFile) {
 			return
 		}
 	}
-	l.lines = make(map[lineHash]*entry, len(ff.lines))
-	l.order = make([]*entry, len(ff.lines))
+	l.lines = make(map[lineHash]int32, len(ff.lines))
+	l.ents, l.free = make([]entry, 0, len(ff.lines)), nil
+	l.order = make([]int32, len(ff.lines))
 	keys := make(map[string]struct{}, len(ff.lines))
 	for i, ln := range ff.lines {
 		h := l.hash(ln)
-		e := l.lines[h]
-		if e == nil {
-			e = &entry{flow: ff.res[i].flow}
+		e, ok := l.lines[h]
+		if !ok {
+			e = l.newEntry(entry{key: ff.res[i].flow.Key()})
 			l.lines[h] = e
-			if _, dup := keys[e.key()]; dup {
+			if _, dup := keys[ff.res[i].flow.Key()]; dup {
 				l.dups = true
 			}
-			keys[e.key()] = struct{}{}
+			keys[ff.res[i].flow.Key()] = struct{}{}
 		}
 		l.order[i] = e
 	}
+}
+
+// newEntry stores e in a free slot of ents and returns its index.
+func (l *Loader) newEntry(e entry) int32 {
+	if n := len(l.free); n > 0 {
+		i := l.free[n-1]
+		l.free = l.free[:n-1]
+		l.ents[i] = e
+		return i
+	}
+	l.ents = append(l.ents, e)
+	return int32(len(l.ents) - 1)
 }
 
 // Reload reads the files again. When only the flows file changed
@@ -120,7 +133,7 @@ func (l *Loader) Reload(onlyFlows bool) (any, error) {
 	}
 	lines := splitLines(string(data))
 	l.gen++
-	order := make([]*entry, len(lines))
+	order := make([]int32, len(lines))
 	var (
 		todo   []line
 		todoAt []int
@@ -128,8 +141,8 @@ func (l *Loader) Reload(onlyFlows bool) (any, error) {
 	)
 	for i, ln := range lines {
 		h := l.hash(ln)
-		if e := l.lines[h]; e != nil {
-			e.gen = l.gen
+		if e, ok := l.lines[h]; ok {
+			l.ents[e].gen = l.gen
 			order[i] = e
 		} else {
 			todo, todoAt, hashes = append(todo, ln), append(todoAt, i), append(hashes, h)
@@ -154,23 +167,25 @@ func (l *Loader) Reload(onlyFlows bool) (any, error) {
 // lines changed which line owns it (the first, as PutDesired keeps the
 // first of duplicates) before and now, and makes the difference the
 // Loader's state.
-func (l *Loader) delta(order []*entry, todoAt []int, hashes []lineHash, res []parsed) *messages.UpdateFlows {
+func (l *Loader) delta(order []int32, todoAt []int, hashes []lineHash, res []parsed) *messages.UpdateFlows {
 	affected := map[string]bool{}
-	added := map[lineHash]*entry{}
+	added := map[lineHash]int32{}
+	flows := map[int32]flowkey.Flow{} // of the added entries
 	for j, h := range hashes {
-		e := added[h]
-		if e == nil {
-			e = &entry{flow: res[j].flow, gen: l.gen}
+		e, ok := added[h]
+		if !ok {
+			e = l.newEntry(entry{key: res[j].flow.Key(), gen: l.gen})
 			added[h] = e
-			affected[e.key()] = true
+			flows[e] = res[j].flow
+			affected[res[j].flow.Key()] = true
 		}
 		order[todoAt[j]] = e
 	}
 	var removed []lineHash
 	for h, e := range l.lines {
-		if e.gen != l.gen {
+		if l.ents[e].gen != l.gen {
 			removed = append(removed, h)
-			affected[e.key()] = true
+			affected[l.ents[e].key] = true
 		}
 	}
 	if len(affected) == 0 {
@@ -178,8 +193,8 @@ func (l *Loader) delta(order []*entry, todoAt []int, hashes []lineHash, res []pa
 		return nil
 	}
 	// Only keys whose lines changed can have become duplicates.
-	before, _ := owners(l.order, affected)
-	now, dups := owners(order, affected)
+	before, _ := l.owners(l.order, affected)
+	now, dups := l.owners(order, affected)
 	keys := make([]string, 0, len(affected))
 	for k := range affected {
 		keys = append(keys, k)
@@ -187,17 +202,24 @@ func (l *Loader) delta(order []*entry, todoAt []int, hashes []lineHash, res []pa
 	sort.Strings(keys)
 	upd := &messages.UpdateFlows{}
 	for _, k := range keys {
-		b, n := before[k], now[k]
+		b, bok := before[k]
+		n, nok := now[k]
 		switch {
-		case b == n:
-		case n == nil:
-			upd.RemoveCanonical = append(upd.RemoveCanonical, b.flow)
+		case bok == nok && b == n:
+		case !nok:
+			upd.RemoveCanonical = append(upd.RemoveCanonical, flowkey.FromStrings(k, ""))
 		default:
-			// An add replaces the flow a key had, if any.
-			upd.AddCanonical = append(upd.AddCanonical, n.flow)
+			// An add replaces the flow a key had, if any. Without
+			// duplicates before, a new owner is a line just parsed.
+			if f, ok := flows[n]; ok {
+				upd.AddCanonical = append(upd.AddCanonical, f)
+			}
 		}
 	}
 	for _, h := range removed {
+		e := l.lines[h]
+		l.ents[e] = entry{}
+		l.free = append(l.free, e)
 		delete(l.lines, h)
 	}
 	for h, e := range added {
@@ -212,13 +234,14 @@ func (l *Loader) delta(order []*entry, todoAt []int, hashes []lineHash, res []pa
 
 // owners returns, for each key of keys, the first entry of order with it,
 // and whether another entry has one of those keys too.
-func owners(order []*entry, keys map[string]bool) (map[string]*entry, bool) {
-	out := make(map[string]*entry, len(keys))
+func (l *Loader) owners(order []int32, keys map[string]bool) (map[string]int32, bool) {
+	out := make(map[string]int32, len(keys))
 	dups := false
 	for _, e := range order {
-		if keys[e.key()] {
-			if o, ok := out[e.key()]; !ok {
-				out[e.key()] = e
+		k := l.ents[e].key
+		if keys[k] {
+			if o, ok := out[k]; !ok {
+				out[k] = e
 			} else if o != e {
 				dups = true
 			}
