@@ -242,34 +242,38 @@ func copyFile(from, to string) error {
 }
 
 // restart is row 3: ofactor run --once against a switch that already holds
-// the table: its time and the messages it sends (counted by a proxy).
+// the table: its time, straight to the switch, and the messages it sends,
+// counted by a proxy in one more run (the proxy copies the 20 MB dump and
+// would slow the timed runs down).
 func (b *bench) restart() error {
 	if err := b.sb.reset(b.base, b.o.n); err != nil {
 		return err
+	}
+	r := row{name: "restart against the installed table", contenders: []string{"ofactor run --once"}, unit: "s",
+		samples: make([][]float64, 1)}
+	for range b.o.runs {
+		d, err := timed(b.o.bin, "run", "--once", "--switch", b.sb.target(), "--flows", b.base, "--log-level", "warn")
+		if err != nil {
+			return err
+		}
+		b.logf("restart: %v", d.Round(time.Millisecond))
+		r.samples[0] = append(r.samples[0], d.Seconds())
 	}
 	p, target, err := b.sb.proxy()
 	if err != nil {
 		return err
 	}
 	defer p.close()
-	r := row{name: "restart against the installed table", contenders: []string{"ofactor run --once"}, unit: "s",
-		samples: make([][]float64, 1)}
-	for range b.o.runs {
-		p.msgs.Store(0)
-		d, err := timed(b.o.bin, "run", "--once", "--switch", target, "--flows", b.base, "--log-level", "warn")
-		if err != nil {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond) // let the proxy count the last frames
-		n := p.msgs.Load()
-		b.logf("restart: %v, %d messages", d.Round(time.Millisecond), n)
-		r.samples[0] = append(r.samples[0], d.Seconds())
-		b.restartMsgs = append(b.restartMsgs, float64(n))
+	if _, err := timed(b.o.bin, "run", "--once", "--switch", target, "--flows", b.base, "--log-level", "warn"); err != nil {
+		return err
 	}
+	time.Sleep(50 * time.Millisecond) // let the proxy count the last frames
+	b.restartMsgs = append(b.restartMsgs, float64(p.msgs.Load()))
+	b.logf("restart: %d messages", p.msgs.Load())
 	if err := b.sb.expect(b.o.n); err != nil {
 		return err
 	}
-	r.note = fmt.Sprintf("messages sent to the switch: median %.0f", median(b.restartMsgs))
+	r.note = fmt.Sprintf("messages sent to the switch (through a counting proxy): %.0f", median(b.restartMsgs))
 	b.rows = append(b.rows, r)
 	return nil
 }
