@@ -152,34 +152,35 @@ func (s *State) putFlows(keys, vals []string, errs []error, geneve []string, acc
 // groupTable returns groups as a table of canonical values by id; the first
 // of two with one id counts.
 func groupTable(gms []*openflow.GroupMod, acc *messages.DesiredAccepted) map[string]string {
-	next := make(map[string]string, len(gms))
-	for _, gm := range gms {
+	return idTable(gms, "group", acc, func(gm *openflow.GroupMod) (uint32, string, error) {
 		v, err := GroupVal(gm.Type, gm.Buckets)
 		if err == nil && len(v)+groupModFixed > maxInner {
 			err = fmt.Errorf("group_mod of %d bytes: %w", len(v)+groupModFixed, openflow.ErrTooLong)
 		}
-		if err != nil {
-			acc.Errors = append(acc.Errors, fmt.Sprintf("group %d: %v", gm.GroupID, err))
-			continue
-		}
-		if _, dup := next[idKey(gm.GroupID)]; !dup {
-			next[idKey(gm.GroupID)] = v
-		}
-	}
-	return next
+		return gm.GroupID, v, err
+	})
 }
 
 // meterTable is groupTable for meters.
 func meterTable(mms []*openflow.MeterMod, acc *messages.DesiredAccepted) map[string]string {
-	next := make(map[string]string, len(mms))
-	for _, mm := range mms {
+	return idTable(mms, "meter", acc, func(mm *openflow.MeterMod) (uint32, string, error) {
 		v, err := MeterVal(mm.Flags, mm.Bands)
+		return mm.MeterID, v, err
+	})
+}
+
+// idTable makes a table by id of objects' canonical values (entry), the
+// first of two with one id counting; what does not encode is reported.
+func idTable[T any](objs []T, kind string, acc *messages.DesiredAccepted, entry func(T) (uint32, string, error)) map[string]string {
+	next := make(map[string]string, len(objs))
+	for _, o := range objs {
+		id, v, err := entry(o)
 		if err != nil {
-			acc.Errors = append(acc.Errors, fmt.Sprintf("meter %d: %v", mm.MeterID, err))
+			acc.Errors = append(acc.Errors, fmt.Sprintf("%s %d: %v", kind, id, err))
 			continue
 		}
-		if _, dup := next[idKey(mm.MeterID)]; !dup {
-			next[idKey(mm.MeterID)] = v
+		if _, dup := next[idKey(id)]; !dup {
+			next[idKey(id)] = v
 		}
 	}
 	return next

@@ -33,6 +33,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ofactor/ofactor/openflow/internal/textscan"
 	"github.com/ofactor/ofactor/openflow/oxm"
 )
 
@@ -50,17 +51,9 @@ type item struct {
 	off, valOff int
 }
 
-// byteSet is a set of bytes, tested with one load rather than a scan of a
-// string per byte of the text.
-type byteSet [256]bool
+type byteSet = textscan.ByteSet
 
-func makeByteSet(s string) *byteSet {
-	var b byteSet
-	for k := 0; k < len(s); k++ {
-		b[s[k]] = true
-	}
-	return &b
-}
+var makeByteSet = textscan.NewByteSet
 
 var (
 	itemSep   = makeByteSet(", \t\r\n")
@@ -112,34 +105,8 @@ func nextItem(s string, i int) (item, int, bool) {
 	return it, i, true
 }
 
-// valueLen is OVS's parse_value: the length of s up to a delimiter,
-// skipping over balanced parentheses.
-func valueLen(s string, delims *byteSet) int {
-	n := 0
-	for n < len(s) && !delims[s[n]] {
-		if s[n] != '(' {
-			n++
-			continue
-		}
-		level := 0
-		for {
-			if n == len(s) {
-				return n
-			}
-			switch s[n] {
-			case '(':
-				level++
-			case ')':
-				level--
-			}
-			n++
-			if level <= 0 {
-				break
-			}
-		}
-	}
-	return n
-}
+// valueLen is textscan.ValueLen.
+func valueLen(s string, stop *byteSet) int { return textscan.ValueLen(s, stop) }
 
 // ParseList parses an action list in ovs-ofctl's syntax ("drop" is the
 // empty list). ctx.Version picks the encodings, as ovs-ofctl -O does.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/ofactor/ofactor/openflow/internal/textscan"
 )
 
 // token is one key[=value] of ovs-ofctl's syntax, split as OVS's
@@ -27,17 +29,9 @@ func (t token) text(s string) string { return s[t.off:t.end] }
 // separators are what may stand between tokens.
 const separators = ", \t\r\n"
 
-// byteSet is a set of bytes, tested with one load rather than a scan of a
-// string per byte of the line.
-type byteSet [256]bool
+type byteSet = textscan.ByteSet
 
-func makeByteSet(s string) *byteSet {
-	var b byteSet
-	for k := 0; k < len(s); k++ {
-		b[s[k]] = true
-	}
-	return &b
-}
+var makeByteSet = textscan.NewByteSet
 
 var (
 	sepSet    = makeByteSet(separators)
@@ -97,30 +91,8 @@ func tokenValue(s string, t *token) {
 	}
 }
 
-// valueLen is the length of the value at the start of s: up to a byte of
-// stop that is not inside parentheses.
-func valueLen(s string, stop *byteSet) int {
-	n := 0
-	for n < len(s) && !stop[s[n]] {
-		if s[n] != '(' {
-			n++
-			continue
-		}
-		for level := 0; n < len(s); {
-			switch s[n] {
-			case '(':
-				level++
-			case ')':
-				level--
-			}
-			n++
-			if level == 0 {
-				break
-			}
-		}
-	}
-	return n
-}
+// valueLen is textscan.ValueLen.
+func valueLen(s string, stop *byteSet) int { return textscan.ValueLen(s, stop) }
 
 // pieces assembles the text handed to another parser (the match, a
 // bucket's actions) from tokens of a line, remembering where each came
