@@ -67,3 +67,46 @@ func TestBundleRoleOf(t *testing.T) {
 		}
 	}
 }
+
+// Many windows: each barrier keeps its window's adds and looks at its own
+// window alone; an add refused on the way (completed) drops out; a window
+// sent after the COMMIT stays open until its own barrier.
+func TestBarrierKeepsAddsAcrossWindows(t *testing.T) {
+	tb := newTable()
+	a := pid("a")
+	var adds []uint32
+	for w := range 5 {
+		first, _ := tb.alloc(a, 101) // 100 ADD_MESSAGEs and a BARRIER
+		for i := range uint32(100) {
+			tb.lookup(first + i).bundle = bundleAdd
+			adds = append(adds, first+i)
+		}
+		if w == 2 {
+			tb.complete(tb.lookup(adds[7])) // refused: its error came
+		}
+		tb.barrier(tb.lookup(first + 100))
+		if got, want := tb.inFlight(a), len(adds)-1; w >= 2 && got != want || w < 2 && got != len(adds) {
+			t.Fatalf("window %d: %d open, want %d", w, got, len(adds))
+		}
+	}
+	for _, x := range adds {
+		if x != adds[7] && tb.lookup(x) == nil {
+			t.Fatalf("add %d finished before COMMIT", x)
+		}
+	}
+	// COMMIT, then one more window (the next round's), then BARRIER.
+	c, _ := tb.alloc(a, 1)
+	tb.lookup(c).bundle = bundleEnd
+	next, _ := tb.alloc(a, 3)
+	tb.lookup(next).bundle = bundleAdd
+	tb.lookup(next + 1).bundle = bundleAdd
+	tb.barrier(tb.lookup(next + 2))
+	for _, x := range adds {
+		if tb.lookup(x) != nil {
+			t.Fatalf("add %d still open after the barrier that follows COMMIT", x)
+		}
+	}
+	if tb.lookup(next) == nil || tb.lookup(next+1) == nil || tb.inFlight(a) != 2 {
+		t.Fatalf("the adds after the COMMIT: %d open, want 2", tb.inFlight(a))
+	}
+}

@@ -2,7 +2,6 @@ package connection
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -40,6 +39,12 @@ type holder struct {
 	pid   *actor.PID
 	open  []*txn
 	count int
+	// kept is how many of open's first transactions are bundle
+	// ADD_MESSAGEs an earlier barrier kept (see barrier): a barrier looks
+	// at the transactions after them alone, so a round of a million
+	// ADD_MESSAGEs costs each window's barrier its own window, not the
+	// whole bundle.
+	kept int
 }
 
 // table allocates xids and remembers which holder each belongs to. It is
@@ -144,6 +149,7 @@ func (t *table) trim(h *holder) {
 		i++
 	}
 	h.open = h.open[i:]
+	h.kept = max(0, h.kept-i)
 	if len(h.open) == 0 {
 		delete(t.holders, h.key)
 	}
@@ -171,8 +177,8 @@ func (t *table) barrier(tx *txn) {
 		return
 	}
 	end := -1
-	for i, o := range h.open {
-		if o == tx {
+	for i := h.kept; i < len(h.open); i++ {
+		if h.open[i] == tx {
 			end = i
 			break
 		}
@@ -182,21 +188,34 @@ func (t *table) barrier(tx *txn) {
 		t.trim(h)
 		return
 	}
-	kept := make([]*txn, 0, len(h.open))
+	// Walk back from the barrier: an ADD_MESSAGE is kept unless a COMMIT
+	// or DISCARD came after it, before the barrier. The ones kept by
+	// earlier barriers precede everything here, so one COMMIT here
+	// finishes them all.
 	ended := false
-	for i := end; i >= 0; i-- {
+	w := end + 1 // h.open[w:end+1] holds what this barrier keeps
+	for i := end; i >= h.kept; i-- {
 		o := h.open[i]
 		if o.bundle == bundleEnd {
 			ended = true
 		}
 		if o.bundle == bundleAdd && !ended && !o.done {
-			kept = append(kept, o)
+			w--
+			h.open[w] = o
 			continue
 		}
 		t.finish(o)
 	}
-	slices.Reverse(kept)
-	h.open = append(kept, h.open[end+1:]...)
+	old := h.open[:h.kept]
+	if ended {
+		for _, o := range old {
+			t.finish(o)
+		}
+		old = old[:0]
+	}
+	n := copy(h.open[len(old):], h.open[w:end+1])
+	h.kept = len(old) + n
+	h.open = append(h.open[:h.kept], h.open[end+1:]...)
 	t.trim(h)
 }
 

@@ -113,8 +113,11 @@ func (s *keyspace) put(key, val string) {
 // left dirty, since either the switch holds val or the round's item for
 // it settles it. It returns what the switch holds.
 func (s *keyspace) putStreamed(key, val string) (string, bool) {
-	inst, hasI := s.installedOf(key)
 	d, ok := s.desired[key]
+	inst, hasI := d, ok // installedOf, with one lookup fewer
+	if v, differs := s.instDiff[key]; differs {
+		inst, hasI = v, v != ""
+	}
 	if !ok {
 		s.sum += keyHash(key)
 	}
