@@ -35,10 +35,17 @@ type Loader struct {
 // lineHash names a line's text (see Loader).
 type lineHash [2]uint64
 
-// entry is one distinct line of the flows file: its flow's key.
+// entry is one distinct line of the flows file: its flow's key and a short
+// hash of it (owners scans a whole file's entries for a few keys: the
+// hash spares hashing every key).
 type entry struct {
 	key string
 	gen uint32
+	kh  uint32
+}
+
+func (l *Loader) entryOf(key string, gen uint32) entry {
+	return entry{key: key, gen: gen, kh: uint32(maphash.String(l.seed[0], key))}
 }
 
 // NewLoader returns a Loader of f's files. Without remember (a one-shot
@@ -92,7 +99,7 @@ func (l *Loader) keep(ff *flowFile) {
 		h := l.hash(ln)
 		e, ok := l.lines[h]
 		if !ok {
-			e = l.newEntry(entry{key: ff.res[i].flow.Key()})
+			e = l.newEntry(l.entryOf(ff.res[i].flow.Key(), 0))
 			l.lines[h] = e
 			if _, dup := keys[ff.res[i].flow.Key()]; dup {
 				l.dups = true
@@ -174,7 +181,7 @@ func (l *Loader) delta(order []int32, todoAt []int, hashes []lineHash, res []par
 	for j, h := range hashes {
 		e, ok := added[h]
 		if !ok {
-			e = l.newEntry(entry{key: res[j].flow.Key(), gen: l.gen})
+			e = l.newEntry(l.entryOf(res[j].flow.Key(), l.gen))
 			added[h] = e
 			flows[e] = res[j].flow
 			affected[res[j].flow.Key()] = true
@@ -236,8 +243,15 @@ func (l *Loader) delta(order []int32, todoAt []int, hashes []lineHash, res []par
 // and whether another entry has one of those keys too.
 func (l *Loader) owners(order []int32, keys map[string]bool) (map[string]int32, bool) {
 	out := make(map[string]int32, len(keys))
+	hashes := make(map[uint32]bool, len(keys))
+	for k := range keys {
+		hashes[l.entryOf(k, 0).kh] = true
+	}
 	dups := false
 	for _, e := range order {
+		if !hashes[l.ents[e].kh] {
+			continue
+		}
 		k := l.ents[e].key
 		if keys[k] {
 			if o, ok := out[k]; !ok {
