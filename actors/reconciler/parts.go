@@ -26,7 +26,8 @@ import (
 // The first part's groups and meters open the round (meters before the
 // bundle, groups first in it), so the flows that use them come after them.
 type streamed struct {
-	items   [3]map[string]int32 // by kind and key: the item that sends it
+	seen    int                 // flows of the partial put looked at
+	items   [3]map[string]int32 // by kind and key: the item sent, or -1 if none was needed
 	version uint64              // the desired version the parts follow
 }
 
@@ -34,9 +35,7 @@ type streamed struct {
 // in advance.
 const streamWindow = 4096
 
-// newStreamRound opens a round on the parts of st.partial so far: the
-// first part's meters and groups, the flows of parts that came while no
-// round could run (desired already, and dirty), then the rest.
+// newStreamRound opens a round on the parts of st.partial so far.
 func newStreamRound(ofVersion uint8, st *State) *round {
 	r := &round{ofVersion: ofVersion, open: true, windowSize: streamWindow,
 		bundleID: lastBundleID.Add(1), stream: &streamed{version: st.version}}
@@ -47,34 +46,9 @@ func newStreamRound(ofVersion uint8, st *State) *round {
 	r.tableItems(kindMeter, p.meters, st.meters, openflow.MeterAdd, openflow.MeterModify, false)
 	r.nPre = len(r.all)
 	r.tableItems(kindGroup, p.groups, st.groups, openflow.GroupAdd, openflow.GroupModify, true)
-	adds, mods, dels := st.flows.planUnsorted()
-	st.flows.retry(dels) // nothing is deleted before the last part
-	sortChanges(adds)
-	sortChanges(mods)
-	for _, c := range adds {
-		r.flowItem(uint16(openflow.FlowAdd), c)
-	}
-	for _, c := range mods {
-		r.flowItem(modCommand(c), c)
-	}
 	r.nBundle = len(r.all) - r.nPre
-	st.applyParts(r)
+	r.extend(st)
 	return r
-}
-
-// modCommand is the command that changes c's flow: MODIFY_STRICT when only
-// its instructions change, else ADD (see sameButActions).
-func modCommand(c change) uint16 {
-	if sameButActions(c.Val, c.Old) {
-		return uint16(openflow.FlowModifyStrict)
-	}
-	return uint16(openflow.FlowAdd)
-}
-
-// flowItem adds an item sending a flow change to an open round.
-func (r *round) flowItem(cmd uint16, c change) {
-	r.stream.items[kindFlow][c.Key] = int32(len(r.all))
-	r.all = append(r.all, &item{kind: kindFlow, cmd: cmd, bundled: true, c: c})
 }
 
 // tableItems adds, in key order, an item for every entry of want that the
@@ -101,20 +75,36 @@ func (r *round) tableItems(k kind, want map[string]string, ks *keyspace, add, mo
 	}
 }
 
-// streamFlow makes a flow of the parts desired, and sends it in the open
-// round unless the switch holds it so. It reports whether it did.
-func (r *round) streamFlow(flows *keyspace, k, v string) bool {
-	old, ok := flows.putStreamed(k, v)
-	if ok && old == v {
-		return false
+// extend adds an item for each flow of the parts not looked at yet that the
+// switch does not hold as it is (the first of two with one key counts, as
+// in a put). It returns how many it added.
+func (r *round) extend(st *State) int {
+	p, seen, n := st.partial, r.stream.items[kindFlow], len(r.all)
+	for ; r.stream.seen < len(p.keys); r.stream.seen++ {
+		i := r.stream.seen
+		if p.errs[i] != nil {
+			continue
+		}
+		k, v := p.keys[i], p.vals[i]
+		if _, dup := seen[k]; dup {
+			continue
+		}
+		// The flow is desired from now on (the last part's put then finds
+		// it so and leaves it clean): only what differs is planned then.
+		old, ok := st.flows.putStreamed(k, v)
+		if ok && old == v {
+			seen[k] = -1
+			continue
+		}
+		cmd := uint16(openflow.FlowAdd)
+		if ok && sameButActions(v, old) {
+			cmd = uint16(openflow.FlowModifyStrict)
+		}
+		seen[k] = int32(len(r.all))
+		r.all = append(r.all, &item{kind: kindFlow, cmd: cmd, bundled: true, c: change{Key: k, Val: v, Old: old}})
 	}
-	cmd := uint16(openflow.FlowAdd)
-	if ok && sameButActions(v, old) {
-		cmd = uint16(openflow.FlowModifyStrict)
-	}
-	r.flowItem(cmd, change{Key: k, Val: v, Old: old})
-	r.nBundle++
-	return true
+	r.nBundle += len(r.all) - n
+	return len(r.all) - n
 }
 
 // seal ends the streaming of a round when the last part has been put: the
@@ -189,22 +179,17 @@ func roundStats(version uint64, all []*item) (st messages.RoundFinished) {
 }
 
 // streamParts starts or extends the streamed round of the put in parts
-// under way. While none can run (the switch's tables are being read, a
-// plain round is in flight), the parts' flows become desired at once, their
-// keys dirty: the round that streams the put later starts with them, and
-// the work of taking them is done while the rest arrives.
+// under way, when the switch's tables are known; a plain round in flight
+// makes the parts wait for it.
 func (a *reconcilerActor) streamParts(ctx actor.Context) {
-	if a.st.partial == nil {
+	if a.state != stReady || a.retryDue || a.st.partial == nil {
 		return
 	}
-	r := a.round
-	switch {
-	case a.state != stReady || a.retryDue || r != nil && !r.open:
-		a.st.applyParts(nil)
+	switch r := a.round; {
 	case r == nil:
 		a.round = newStreamRound(a.ofVersion, a.st)
 		a.startRound(ctx)
-	case a.st.applyParts(r) > 0:
+	case r.open && r.extend(a.st) > 0:
 		a.fill(ctx)
 	}
 }

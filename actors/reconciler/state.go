@@ -69,40 +69,6 @@ type partialPut struct {
 	groups, meters map[string]string // nil: the put leaves that kind alone
 	flows          bool              // some part gave flows (maybe none)
 	errors         []string
-
-	// applied counts the flows (of keys) made desired already, seen
-	// their keys: the first of two with one key counts, as in a put.
-	applied int
-	seen    map[string]struct{}
-}
-
-// applyParts makes the flows of the parts not applied yet desired: through
-// r, an open round, which sends what the switch does not hold; with none,
-// as a plain put, whose keys stay dirty. It returns how many items it gave
-// r.
-func (s *State) applyParts(r *round) int {
-	p, n := s.partial, 0
-	if p.seen == nil {
-		p.seen = make(map[string]struct{}, len(p.keys))
-	}
-	for ; p.applied < len(p.keys); p.applied++ {
-		i := p.applied
-		if p.errs[i] != nil {
-			continue
-		}
-		k, v := p.keys[i], p.vals[i]
-		if _, dup := p.seen[k]; dup {
-			continue
-		}
-		p.seen[k] = struct{}{}
-		switch {
-		case r == nil:
-			s.flows.put(k, v)
-		case r.streamFlow(s.flows, k, v):
-			n++
-		}
-	}
-	return n
 }
 
 // put takes a whole desired state, or a part of one. What does not encode,
