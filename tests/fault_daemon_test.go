@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,26 +20,8 @@ import (
 // the switch equal to them until stopped.
 type daemon struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *ovstest.SyncBuffer
 	done   chan struct{}
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startDaemon starts ofactor run against target; the test's end stops it
@@ -49,7 +29,7 @@ func (s *syncBuffer) String() string {
 func startDaemon(t testing.TB, target string, args ...string) *daemon {
 	t.Helper()
 	full := append([]string{"run", "--switch", target, "--metrics-addr", "off", "--log-level", "info"}, args...)
-	d := &daemon{cmd: exec.Command(ofactorBin, full...), stderr: &syncBuffer{}, done: make(chan struct{})}
+	d := &daemon{cmd: exec.Command(ofactorBin, full...), stderr: &ovstest.SyncBuffer{}, done: make(chan struct{})}
 	d.cmd.Stderr = d.stderr
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {
@@ -106,9 +86,9 @@ type want struct {
 // sampleWant is ovn-sample.
 func sampleWant(t testing.TB) want {
 	return want{
-		flows:  readLines(t, corpus(t, "ovn-sample", "flows.txt")),
-		groups: readLines(t, corpus(t, "ovn-sample", "groups.txt")),
-		meters: readLines(t, corpus(t, "ovn-sample", "meters.txt")),
+		flows:  ovstest.ReadLines(t, corpus(t, "ovn-sample", "flows.txt")),
+		groups: ovstest.ReadLines(t, corpus(t, "ovn-sample", "groups.txt")),
+		meters: ovstest.ReadLines(t, corpus(t, "ovn-sample", "meters.txt")),
 	}
 }
 

@@ -70,7 +70,7 @@ func (p *panicker) middleware(next actor.ReceiverFunc) actor.ReceiverFunc {
 func TestFaultPanicEachActor(t *testing.T) {
 	sw := ovstest.Start(t)
 	dir := t.TempDir()
-	all := readLines(t, corpus(t, "ovn-sample", "flows.txt"))
+	all := ovstest.ReadLines(t, corpus(t, "ovn-sample", "flows.txt"))
 	p := newPanicker()
 	obs, logs := observer.New(zap.DebugLevel)
 	logger := zap.New(zapcore.NewTee(zaptest.NewLogger(t).Core(), obs)).Named("ofactor")
@@ -163,10 +163,10 @@ func checkGroupsMeters(t *testing.T, sw *ovstest.Switch) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSame(t, "groups", readLines(t, corpus(t, "ovn-sample", "groups.txt")), groups)
+	checkSame(t, "groups", ovstest.ReadLines(t, corpus(t, "ovn-sample", "groups.txt")), groups)
 	meters, err := sw.DumpMeters()
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSame(t, "meters", readLines(t, corpus(t, "ovn-sample", "meters.txt")), meters)
+	checkSame(t, "meters", ovstest.ReadLines(t, corpus(t, "ovn-sample", "meters.txt")), meters)
 }

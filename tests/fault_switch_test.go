@@ -22,7 +22,7 @@ func sigstop(t *testing.T, pause time.Duration) time.Duration {
 	sw := ovstest.Start(t)
 	dir := t.TempDir()
 	flowsPath := filepath.Join(dir, "flows.txt")
-	all := readLines(t, corpus(t, "ovn-sample", "flows.txt"))
+	all := ovstest.ReadLines(t, corpus(t, "ovn-sample", "flows.txt"))
 	writeLines(t, flowsPath, all)
 	d := startDaemon(t, sw.Target(), "--probe", "1s", "--flows", flowsPath,
 		"--groups", corpus(t, "ovn-sample", "groups.txt"), "--meters", corpus(t, "ovn-sample", "meters.txt"))

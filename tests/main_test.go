@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,22 +46,6 @@ func corpus(t testing.TB, parts ...string) string {
 		t.Fatalf("corpus: %v (the shared corpus must sit beside the repository)", err)
 	}
 	return p
-}
-
-// readLines returns the non-empty lines of a file.
-func readLines(t testing.TB, path string) []string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(l) != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // result is how an ofactor run ended.

@@ -54,7 +54,7 @@ func checkInstalled(t *testing.T, sw *ovstest.Switch) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkSame(t, "flows", readLines(t, corpus(t, "ovn-sample", "flows.txt")), flows)
+	checkSame(t, "flows", ovstest.ReadLines(t, corpus(t, "ovn-sample", "flows.txt")), flows)
 	checkGroupsMeters(t, sw)
 }
 
@@ -96,7 +96,7 @@ func TestOnceConcurrent(t *testing.T) {
 func TestOnceRejectsBadFlow(t *testing.T) {
 	sw := ovstest.Start(t)
 	dir := t.TempDir()
-	flows := readLines(t, corpus(t, "ovn-sample", "flows.txt"))
+	flows := ovstest.ReadLines(t, corpus(t, "ovn-sample", "flows.txt"))
 	bad := " cookie=0x42, table=7, priority=5,reg0=0x4242 actions=group:4242"
 	path := filepath.Join(dir, "flows.txt")
 	if err := os.WriteFile(path, []byte(strings.Join(append(flows, bad), "\n")+"\n"), 0o644); err != nil {
@@ -118,7 +118,7 @@ func TestOnceRejectsBadFlow(t *testing.T) {
 func TestOnceBrokenLine(t *testing.T) {
 	sw := ovstest.Start(t)
 	dir := t.TempDir()
-	flows := readLines(t, corpus(t, "ovn-sample", "flows.txt"))[:10]
+	flows := ovstest.ReadLines(t, corpus(t, "ovn-sample", "flows.txt"))[:10]
 	flows[6] = " cookie=0x1, table=3, priority=10,reg0=0x1,frobnicate=7 actions=drop"
 	path := filepath.Join(dir, "flows.txt")
 	if err := os.WriteFile(path, []byte(strings.Join(flows, "\n")+"\n"), 0o644); err != nil {
@@ -148,7 +148,7 @@ func TestOnceGroupDeleteTakesItsFlows(t *testing.T) {
 	if res := runOnce(t, sw.Target(), sampleArgs(t)...); res.code != 0 {
 		t.Fatalf("install: exit %d\n%s", res.code, res.stderr)
 	}
-	all := readLines(t, corpus(t, "ovn-sample", "flows.txt"))
+	all := ovstest.ReadLines(t, corpus(t, "ovn-sample", "flows.txt"))
 	var users int
 	for _, l := range all {
 		if strings.Contains(l, "group:") {

@@ -19,7 +19,7 @@ func TestWatchFileFaults(t *testing.T) {
 	sw := ovstest.Start(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "flows.txt")
-	all := readLines(t, corpus(t, "ovn-sample", "flows.txt"))
+	all := ovstest.ReadLines(t, corpus(t, "ovn-sample", "flows.txt"))
 	writeLines(t, path, all)
 	d := startDaemon(t, sw.Target(), "--flows", path,
 		"--groups", corpus(t, "ovn-sample", "groups.txt"), "--meters", corpus(t, "ovn-sample", "meters.txt"))

@@ -94,12 +94,9 @@ func syntheticTable(b testing.TB, n int) (keys, vals []string) {
 	return keys, vals
 }
 
-// BenchmarkDiff1MUnchanged puts a full desired set equal to the installed
-// one (1M canonical flows, as State.put has them after computing their
-// bytes) and plans: nothing to send.
-func BenchmarkDiff1MUnchanged(b *testing.B) {
-	keys, vals := syntheticTable(b, 1_000_000)
-	errs := make([]error, len(keys))
+// syncedKeyspace returns a keyspace whose desired and installed tables are
+// both keys/vals, with nothing left to plan.
+func syncedKeyspace(keys, vals []string) *keyspace {
 	s := newKeyspace()
 	next := make(map[string]string, len(keys))
 	for i := range keys {
@@ -108,6 +105,16 @@ func BenchmarkDiff1MUnchanged(b *testing.B) {
 	s.setInstalled(maps.Clone(next))
 	s.replace(next)
 	s.plan() // the setup's own dirty keys
+	return s
+}
+
+// BenchmarkDiff1MUnchanged puts a full desired set equal to the installed
+// one (1M canonical flows, as State.put has them after computing their
+// bytes) and plans: nothing to send.
+func BenchmarkDiff1MUnchanged(b *testing.B) {
+	keys, vals := syntheticTable(b, 1_000_000)
+	errs := make([]error, len(keys))
+	s := syncedKeyspace(keys, vals)
 	b.ResetTimer()
 	for range b.N {
 		if !s.replaceSame(keys, vals, errs) {
@@ -123,14 +130,7 @@ func BenchmarkDiff1MUnchanged(b *testing.B) {
 // plans it.
 func BenchmarkDiff1Change(b *testing.B) {
 	keys, vals := syntheticTable(b, 1_000_000)
-	s := newKeyspace()
-	next := make(map[string]string, len(keys))
-	for i := range keys {
-		next[keys[i]] = vals[i]
-	}
-	s.setInstalled(maps.Clone(next))
-	s.replace(next)
-	s.plan() // the setup's own dirty keys
+	s := syncedKeyspace(keys, vals)
 	alt := vals[7] + "x"
 	b.ResetTimer()
 	for i := range b.N {

@@ -70,7 +70,7 @@ func canonicalKeyVal(version uint8, k, v string) (string, string, bool) {
 	return f.Key(), f.Value(), true
 }
 
-// flowEntries is flowEntry for many flows, on every core: a full desired
+// flowEntries is FlowModKey for many flows, on every core: a full desired
 // table of 100k flows costs its canonical bytes once, and that is most of
 // the work of taking it.
 //
@@ -94,10 +94,10 @@ func flowEntries(fms []*openflow.FlowMod, desired map[string]string) (keys, vals
 	return keys, vals, errs
 }
 
-// knownEntry is flowEntry with the fast path of flowEntries: a flow whose
+// knownEntry is FlowModKey with the fast path of flowEntries: a flow whose
 // match, encoded as given, is a desired key needs no normalizing.
 func knownEntry(fm *openflow.FlowMod, desired map[string]string) (string, string, error) {
-	b, kl, err := encodeKeyVal(fm.TableID, fm.Priority, &fm.Match, fm.Cookie,
+	b, kl, err := flowkey.Encode(fm.TableID, fm.Priority, &fm.Match, fm.Cookie,
 		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
 	if err == nil {
 		// The lookup converts without allocating: a new flow leaves no
@@ -109,5 +109,5 @@ func knownEntry(fm *openflow.FlowMod, desired map[string]string) (string, string
 			}
 		}
 	}
-	return flowEntry(fm)
+	return FlowModKey(fm)
 }

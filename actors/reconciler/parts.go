@@ -26,9 +26,8 @@ import (
 // The first part's groups and meters open the round (meters before the
 // bundle, groups first in it), so the flows that use them come after them.
 type streamed struct {
-	seen    int                 // flows of the partial put looked at
-	items   [3]map[string]int32 // by kind and key: the item sent, or -1 if none was needed
-	version uint64              // the desired version the parts follow
+	seen  int                 // flows of the partial put looked at
+	items [3]map[string]int32 // by kind and key: the item sent, or -1 if none was needed
 }
 
 // streamWindow is the window of a streamed round, whose size is not known
@@ -38,7 +37,7 @@ const streamWindow = 4096
 // newStreamRound opens a round on the parts of st.partial so far.
 func newStreamRound(ofVersion uint8, st *State) *round {
 	r := &round{ofVersion: ofVersion, open: true, windowSize: streamWindow,
-		bundleID: lastBundleID.Add(1), stream: &streamed{version: st.version}}
+		bundleID: lastBundleID.Add(1), stream: &streamed{}}
 	for k := range r.stream.items {
 		r.stream.items[k] = map[string]int32{}
 	}
@@ -96,12 +95,13 @@ func (r *round) extend(st *State) int {
 			seen[k] = -1
 			continue
 		}
+		c := change{Key: k, Val: v, Old: old}
 		cmd := uint16(openflow.FlowAdd)
-		if ok && sameButActions(v, old) {
-			cmd = uint16(openflow.FlowModifyStrict)
+		if ok {
+			cmd = modCommand(c)
 		}
 		seen[k] = int32(len(r.all))
-		r.all = append(r.all, &item{kind: kindFlow, cmd: cmd, bundled: true, c: change{Key: k, Val: v, Old: old}})
+		r.all = append(r.all, &item{kind: kindFlow, cmd: cmd, bundled: true, c: c})
 	}
 	r.nBundle += len(r.all) - n
 	return len(r.all) - n
@@ -132,28 +132,8 @@ func (r *round) sealStream(version uint64, flows, groups, meters *keyspace) {
 	gAdd, gMod, gDel := plan(kindGroup, groups)
 	fAdd, fMod, fDel := plan(kindFlow, flows)
 	meters.retry(append(mAdd, mMod...))
-	n := len(r.all)
-	add := func(k kind, cmd uint16, cs []change) {
-		for _, c := range cs {
-			r.all = append(r.all, &item{kind: k, cmd: cmd, bundled: true, c: c})
-		}
-	}
-	add(kindGroup, openflow.GroupAdd, gAdd)
-	add(kindGroup, openflow.GroupModify, gMod)
-	add(kindFlow, uint16(openflow.FlowAdd), fAdd)
-	for _, c := range fMod {
-		cmd := uint16(openflow.FlowModifyStrict)
-		if !sameButActions(c.Val, c.Old) {
-			cmd = uint16(openflow.FlowAdd)
-		}
-		add(kindFlow, cmd, []change{c})
-	}
-	add(kindFlow, uint16(openflow.FlowDeleteStrict), fDel)
-	add(kindGroup, openflow.GroupDelete, gDel)
-	r.nBundle += len(r.all) - n
-	for _, c := range mDel {
-		r.all = append(r.all, &item{kind: kindMeter, cmd: openflow.MeterDelete, c: c})
-	}
+	r.addBundled(gAdd, gMod, fAdd, fMod, fDel, gDel)
+	r.addItems(kindMeter, openflow.MeterDelete, false, mDel)
 	r.stream = nil
 	r.stats = roundStats(version, r.all)
 }

@@ -141,6 +141,8 @@ type round struct {
 	// (stream.go); it commits only once sealed.
 	open   bool
 	stream *streamed
+
+	slab []item // the items of a round planned whole, in one allocation
 }
 
 // newRound turns the plans of the three keyspaces into a round. It returns
@@ -156,50 +158,57 @@ func newRound(ofVersion uint8, version uint64, flows, groups, meters *keyspace) 
 	}
 	r.bundleID = lastBundleID.Add(1)
 	r.all = make([]*item, 0, n)
-	items := make([]item, n) // one allocation for the round's items
-	add := func(k kind, cmd uint16, bundled bool, c change) {
-		it := &items[len(r.all)]
-		*it = item{kind: k, cmd: cmd, bundled: bundled, c: c}
-		r.all = append(r.all, it)
-	}
-	for _, c := range mAdd {
-		add(kindMeter, openflow.MeterAdd, false, c)
-	}
-	for _, c := range mMod {
-		add(kindMeter, openflow.MeterModify, false, c)
-	}
+	r.slab = make([]item, 0, n) // one allocation for the round's items
+	r.addItems(kindMeter, openflow.MeterAdd, false, mAdd)
+	r.addItems(kindMeter, openflow.MeterModify, false, mMod)
 	r.nPre = len(r.all)
-	for _, c := range gAdd {
-		add(kindGroup, openflow.GroupAdd, true, c)
-	}
-	for _, c := range gMod {
-		add(kindGroup, openflow.GroupModify, true, c)
-	}
-	for _, c := range fAdd {
-		add(kindFlow, uint16(openflow.FlowAdd), true, c)
-	}
-	for _, c := range fMod {
-		cmd := uint16(openflow.FlowModifyStrict)
-		if !sameButActions(c.Val, c.Old) {
-			cmd = uint16(openflow.FlowAdd)
-		}
-		add(kindFlow, cmd, true, c)
-	}
-	for _, c := range fDel {
-		add(kindFlow, uint16(openflow.FlowDeleteStrict), true, c)
-	}
-	for _, c := range gDel {
-		add(kindGroup, openflow.GroupDelete, true, c)
-	}
-	r.nBundle = len(r.all) - r.nPre
-	for _, c := range mDel {
-		add(kindMeter, openflow.MeterDelete, false, c)
-	}
+	r.addBundled(gAdd, gMod, fAdd, fMod, fDel, gDel)
+	r.addItems(kindMeter, openflow.MeterDelete, false, mDel)
 	r.windowSize = min(max(r.nBundle/32, minWindow), maxWindow)
-	r.stats = messages.RoundFinished{Version: version,
-		FlowAdds: len(fAdd), FlowModifies: len(fMod), FlowDeletes: len(fDel),
-		GroupMods: len(gAdd) + len(gMod) + len(gDel), MeterMods: len(mAdd) + len(mMod) + len(mDel)}
+	r.stats = roundStats(version, r.all)
 	return r
+}
+
+// addItem adds an item, from the round's slab while it has room.
+func (r *round) addItem(it item) {
+	if len(r.slab) < cap(r.slab) {
+		r.slab = append(r.slab, it)
+		r.all = append(r.all, &r.slab[len(r.slab)-1])
+		return
+	}
+	r.all = append(r.all, &it)
+}
+
+// addItems adds an item for each change, with command cmd.
+func (r *round) addItems(k kind, cmd uint16, bundled bool, cs []change) {
+	for _, c := range cs {
+		r.addItem(item{kind: k, cmd: cmd, bundled: bundled, c: c})
+	}
+}
+
+// addBundled adds the bundle's items in the order OVS must see them: groups
+// before the flows that use them, flows deleted before the groups they
+// used.
+func (r *round) addBundled(gAdd, gMod, fAdd, fMod, fDel, gDel []change) {
+	n := len(r.all)
+	r.addItems(kindGroup, openflow.GroupAdd, true, gAdd)
+	r.addItems(kindGroup, openflow.GroupModify, true, gMod)
+	r.addItems(kindFlow, uint16(openflow.FlowAdd), true, fAdd)
+	for _, c := range fMod {
+		r.addItem(item{kind: kindFlow, cmd: modCommand(c), bundled: true, c: c})
+	}
+	r.addItems(kindFlow, uint16(openflow.FlowDeleteStrict), true, fDel)
+	r.addItems(kindGroup, openflow.GroupDelete, true, gDel)
+	r.nBundle += len(r.all) - n
+}
+
+// modCommand is the command that changes c's flow: MODIFY_STRICT when only
+// its instructions change, else ADD (see sameButActions).
+func modCommand(c change) uint16 {
+	if sameButActions(c.Val, c.Old) {
+		return uint16(openflow.FlowModifyStrict)
+	}
+	return uint16(openflow.FlowAdd)
 }
 
 func id32(key string) uint32 { return binary.BigEndian.Uint32([]byte(key)) }

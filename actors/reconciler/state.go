@@ -222,7 +222,7 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 func (s *State) updateInstalled(m *messages.UpdateInstalled) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{Version: s.version}
 	for i, fm := range m.Removed {
-		k, _, err := flowEntry(fm)
+		k, _, err := FlowModKey(fm)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("removed %d: %v", i, err))
 			continue
@@ -230,7 +230,7 @@ func (s *State) updateInstalled(m *messages.UpdateInstalled) *messages.DesiredAc
 		s.flows.installedAs(k, "")
 	}
 	for i, fm := range m.Added {
-		k, v, err := flowEntry(fm)
+		k, v, err := FlowModKey(fm)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("added %d: %v", i, err))
 			continue
@@ -251,22 +251,8 @@ func withCanonical(keys, vals []string, errs []error, fs []flowkey.Flow) ([]stri
 	return keys, vals, errs
 }
 
-func flowEntry(fm *openflow.FlowMod) (string, string, error) {
-	k, v, err := FlowModKey(fm)
-	if err != nil {
-		return "", "", err
-	}
-	if !fitsBundle(k, v) {
-		return "", "", fmt.Errorf("flow_mod of %d bytes: %w", flowModLen(k, v), openflow.ErrTooLong)
-	}
-	return k, v, nil
-}
-
-// flowModLen is the length of the flow_mod of a key and value.
-func flowModLen(k, v string) int { return flowkey.FlowModLen(k, v) }
-
 // fitsBundle reports whether a flow's flow_mod fits a bundle ADD_MESSAGE.
-func fitsBundle(k, v string) bool { return flowModLen(k, v) <= maxInner }
+func fitsBundle(k, v string) bool { return flowkey.FlowModLen(k, v) <= maxInner }
 
 // setGeneve records the negotiated Geneve field and, when it changed,
 // renders again the flows that name it.
@@ -316,7 +302,7 @@ func (s *State) renderGeneve(next map[string]string) (errs []string) {
 		fm, err := ofctl.ParseFlow(text, ctx)
 		if err == nil {
 			var k, v string
-			if k, v, err = flowEntry(fm); err == nil {
+			if k, v, err = FlowModKey(fm); err == nil {
 				if _, dup := next[k]; !dup {
 					next[k] = v
 					s.geneveKeys[k] = struct{}{}

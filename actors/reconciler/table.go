@@ -3,8 +3,6 @@ package reconciler
 import (
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/openflow"
-	"github.com/ofactor/ofactor/openflow/action"
-	"github.com/ofactor/ofactor/openflow/oxm"
 )
 
 // A flow is kept as two strings of canonical wire bytes (package flowkey),
@@ -15,32 +13,12 @@ const (
 	valFixed = flowkey.ValFixed
 )
 
-// flowKeyVal returns the canonical key and value of a flow.
-func flowKeyVal(table uint8, priority uint16, match *oxm.Match, cookie uint64,
-	idle, hard, flags, importance uint16, ins action.Instructions) (string, string, error) {
-	m := *match
-	m.Fields = append([]oxm.Field(nil), match.Fields...)
-	m.Normalize()
-	return flowkey.KeyVal(table, priority, &m, cookie, idle, hard, flags, importance, ins)
-}
-
-// encodeKeyVal is flowkey.Encode.
-func encodeKeyVal(table uint8, priority uint16, m *oxm.Match, cookie uint64,
-	idle, hard, flags, importance uint16, ins action.Instructions) ([]byte, int, error) {
-	return flowkey.Encode(table, priority, m, cookie, idle, hard, flags, importance, ins)
-}
-
-// FlowModKey returns the canonical key and value of a desired flow.
+// FlowModKey returns the canonical key and value of a flow, its match
+// normalized (flowkey.Of). A flow whose flow_mod would not fit a bundle is
+// refused.
 func FlowModKey(fm *openflow.FlowMod) (key, val string, err error) {
-	return flowKeyVal(fm.TableID, fm.Priority, &fm.Match, fm.Cookie,
-		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
-}
-
-// FlowStatsKey returns the canonical key and value of a flow dumped from the
-// switch. Timeouts and importance are the flow's own; flags as reported.
-func FlowStatsKey(fs *openflow.FlowStats) (key, val string, err error) {
-	return flowKeyVal(fs.TableID, fs.Priority, &fs.Match, fs.Cookie,
-		fs.IdleTimeout, fs.HardTimeout, fs.Flags, fs.Importance, fs.Instructions)
+	f, err := flowkey.Of(fm)
+	return f.Key(), f.Value(), err
 }
 
 // sameButActions reports whether two values differ only in their

@@ -103,37 +103,31 @@ func (d *daemon) once(ctx context.Context, puts []*messages.PutDesired, stderr i
 	if f, ok := stderr.(*os.File); ok && len(d.bridges) == 1 && isTerminal(f) {
 		bar = &progressBar{w: stderr}
 	}
-	codes := make([]int, len(d.bridges))
-	var wg sync.WaitGroup
-	for i, r := range d.bridges {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i] = r.once(ctx, puts[i], stderr, bar)
-		}()
-	}
-	wg.Wait()
-	worst := 0
-	for _, c := range codes {
-		worst = max(worst, c)
-	}
-	return worst
+	return d.eachBridge(func(i int, r *bridgeRunner) int { return r.once(ctx, puts[i], stderr, bar) })
 }
 
 // watch keeps every bridge equal to its files until ctx ends; loaders
 // read puts.
 func (d *daemon) watch(ctx context.Context, puts []*messages.PutDesired, loaders []*desired.Loader) int {
+	return d.eachBridge(func(i int, r *bridgeRunner) int {
+		// The bridge keeps the flows as canonical bytes: drop the parsed
+		// file once it has it.
+		put := puts[i]
+		puts[i] = nil
+		return r.watch(ctx, put, loaders[i])
+	})
+}
+
+// eachBridge runs f for every bridge at the same time and returns the worst
+// exit status.
+func (d *daemon) eachBridge(f func(i int, r *bridgeRunner) int) int {
 	codes := make([]int, len(d.bridges))
 	var wg sync.WaitGroup
 	for i, r := range d.bridges {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// The bridge keeps the flows as canonical bytes: drop the
-			// parsed file once it has it.
-			put := puts[i]
-			puts[i] = nil
-			codes[i] = r.watch(ctx, put, loaders[i])
+			codes[i] = f(i, r)
 		}()
 	}
 	wg.Wait()

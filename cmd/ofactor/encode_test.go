@@ -42,21 +42,6 @@ func encode(args ...string) (int, []byte, string) {
 	return code, out.Bytes(), errb.String()
 }
 
-func readLines(t *testing.T, name string) []string {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(l) != "" {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // TestEncodeOVNSample encodes the whole ovn-sample table, has OVS decode
 // it (ovs-ofctl ofp-parse), turns what OVS prints back into dump-flows,
 // dump-groups and meters.txt lines and compares them with the corpus.
@@ -89,10 +74,10 @@ func TestEncodeOVNSample(t *testing.T) {
 		}
 		got = append(got, line)
 	}
-	want := readLines(t, meters)
-	want = append(want, readLines(t, groups)...)
-	nFlows := len(readLines(t, flows))
-	want = append(want, readLines(t, flows)...)
+	want := ovstest.ReadLines(t, meters)
+	want = append(want, ovstest.ReadLines(t, groups)...)
+	nFlows := len(ovstest.ReadLines(t, flows))
+	want = append(want, ovstest.ReadLines(t, flows)...)
 	if len(msgs) != len(want) || nFlows != 790 {
 		t.Errorf("OVS printed %d messages, want %d (790 flows, 4 groups, 1 meter; flows.txt has %d)", len(msgs), len(want), nFlows)
 	}
