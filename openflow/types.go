@@ -87,13 +87,31 @@ type Bucket struct {
 	Actions    action.List
 }
 
-// GroupMod is OFPT_GROUP_MOD (struct ofp_group_mod).
+// GroupMod is OFPT_GROUP_MOD (struct ofp_group_mod; ofp15_group_mod in
+// OpenFlow 1.5).
 type GroupMod struct {
 	Header
 	Command uint16
 	Type    uint8
 	GroupID uint32
 	Buckets []Bucket
+	// CommandBucketID is OpenFlow 1.5's command_bucket_id: the bucket an
+	// INSERT_BUCKET or REMOVE_BUCKET applies to (an id, or
+	// OFPG15_BUCKET_FIRST/LAST/ALL). Not on the wire before 1.5.
+	CommandBucketID uint32
+	// Selection is OVS's select-group selection method (a group property
+	// in OpenFlow 1.5; ovs-ofctl accepts and drops it before 1.5). Nil
+	// means none (OVS's default hash).
+	Selection *GroupSelection
+}
+
+// GroupSelection is OVS's selection method of a select group
+// (struct ntr_group_prop_selection_method): Method "hash" or "dp_hash",
+// its parameter, and the fields hashed.
+type GroupSelection struct {
+	Method string
+	Param  uint64
+	Fields []oxm.Field // headers (and masks) of the fields hashed; values unused
 }
 
 // Meter mod commands, flags and band types (OpenFlow 1.3.5 §7.3.4.4).
@@ -159,11 +177,13 @@ type FlowStats struct {
 	RawMatch, RawInstructions []byte
 }
 
-// GroupDesc is one struct ofp_group_desc of a group description reply.
+// GroupDesc is one struct ofp_group_desc of a group description reply
+// (ofp15_group_desc_stats in OpenFlow 1.5).
 type GroupDesc struct {
-	Type    uint8
-	GroupID uint32
-	Buckets []Bucket
+	Type      uint8
+	GroupID   uint32
+	Buckets   []Bucket
+	Selection *GroupSelection // OpenFlow 1.5's selection method property
 }
 
 // MeterConfig is one struct ofp_meter_config of a meter config reply.
