@@ -140,7 +140,7 @@ func (b *bridge) Receive(ctx actor.Context) {
 	case *actor.Started:
 		b.start(ctx)
 	case *actor.Stopping, *actor.Restarting, *actor.Stopped:
-	case *messages.PutDesired, *messages.UpdateFlows, *messages.UpdateInstalled, *messages.GetStatus:
+	case *messages.PutDesired, *messages.AbortPut, *messages.UpdateFlows, *messages.UpdateInstalled, *messages.GetStatus:
 		ctx.Forward(b.recon)
 	case *messages.Subscribe:
 		ctx.Send(b.conn, m)
@@ -188,6 +188,7 @@ func (b *bridge) start(ctx actor.Context) {
 		Connection:  b.conn,
 		State:       cfg.State,
 		Subscribers: subs,
+		GeneveLen:   cfg.Geneve.Len,
 		Logger:      cfg.Logger,
 	})), "reconciler")
 	b.must(err)

@@ -15,14 +15,20 @@ import (
 // (flowkey.Of): taken as they are, after Flows, which lets a sender with
 // many flows compute their bytes on its own cores and drop its FlowMods.
 //
-// More says the put is a part of a desired state that the next PutDesired
-// continues: a large state can be handed over while it is still being made
-// (the daemon sends a file in parts as its lines are parsed). The parts up
-// to the first put without More are one desired state, one version, as if
-// their flows were given in one put, in order; groups and meters go in the
-// first part. A reconciler that is ready may already send the parts' flows
-// in the version's bundle, but it commits nothing until the last part is
-// there. A part is answered with the version before it.
+// A large desired state can be handed over in parts while it is still
+// being made (the daemon sends a file in parts as its lines are parsed): the
+// first part has More, the parts after it Continue, and the last one
+// Continue without More. The parts are one desired state, one version, as
+// if their flows were given in one put, in order; groups and meters go in
+// the first part, GeneveFlows in the last. A reconciler that is ready may
+// already send the parts' flows in the version's bundle, but it commits
+// nothing until the last part is there. A part is answered with the version
+// before it. A put that does not Continue (a whole put, or a new first
+// part) while a put in parts is unfinished supersedes it: the unfinished
+// one is given up (as AbortPut does), never appended to.
+//
+// Of two flows with one key (table, priority and match), or two groups or
+// meters with one id, the later wins, as in ovs-ofctl add-flows.
 //
 // The reconciler answers the sender with DesiredAccepted.
 type PutDesired struct {
@@ -31,8 +37,15 @@ type PutDesired struct {
 	Groups      []*openflow.GroupMod
 	Meters      []*openflow.MeterMod
 	GeneveFlows []string
-	More        bool
+	More        bool // more parts follow
+	Continue    bool // a part after the first of a put in parts
 }
+
+// AbortPut gives up the put in parts under way, if any: the desired state
+// is again what it was before the put's first part, and a bundle that was
+// streaming it is discarded. Answered with DesiredAccepted (the version
+// unchanged).
+type AbortPut struct{}
 
 // UpdateFlows changes the desired flow table by a delta: Remove names flows
 // by table, priority and match (the rest of each FlowMod is ignored), Add
@@ -104,6 +117,7 @@ type GetStatus struct{}
 type Status struct {
 	Connected        bool
 	Seq              uint64
+	Phase            string // the reconciler's phase: disconnected, negotiating, dumping, idle, round, ...
 	Geneve           GeneveFieldAssigned
 	DesiredVersion   uint64
 	InstalledVersion uint64

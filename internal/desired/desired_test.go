@@ -305,8 +305,8 @@ func TestLoadParts(t *testing.T) {
 	}
 	var all []flowkey.Flow
 	for i, p := range append(parts, last) {
-		if (i == 0) != (p.Groups != nil) || (i != len(parts)) != p.More {
-			t.Fatalf("part %d: groups %v, More %v", i, p.Groups != nil, p.More)
+		if (i == 0) != (p.Groups != nil) || (i != len(parts)) != p.More || (i != 0) != p.Continue {
+			t.Fatalf("part %d: groups %v, More %v, Continue %v", i, p.Groups != nil, p.More, p.Continue)
 		}
 		all = append(all, p.Canonical...)
 	}

@@ -1,10 +1,11 @@
 package reconciler
 
 import (
-	"runtime"
+	"fmt"
 	"slices"
 	"strings"
-	"sync"
+
+	"github.com/ofactor/ofactor/internal/parallel"
 )
 
 // keyspace is one kind of switch object (flows, groups or meters): the
@@ -13,16 +14,16 @@ import (
 //
 // Every change to either side marks its key dirty, so working out what to
 // send costs O(changes), not O(table): a one-flow change in a million-flow
-// table looks at one key.
+// table looks at one key. (The dirty set is the change detector every
+// bench row leans on: BenchmarkDiff1Change, the watch-mode row.)
 //
 // The installed table is kept as its differences from the desired one
 // (instDiff): a key missing there is installed as desired, or not installed
-// if it is not desired; "" there means not installed. A switch in sync
-// costs no installed table at all, where a second map of a million flows
-// would cost some 75 bytes a flow.
+// if it is not desired. A switch in sync costs no installed table at all,
+// where a second map of a million flows would cost some 75 bytes a flow.
 type keyspace struct {
 	desired    map[string]string
-	instDiff   map[string]string
+	instDiff   map[string]held
 	nInstalled int // keys installed
 	diffPeak   int // the largest instDiff since it was made: see trim
 	dirty      map[string]struct{}
@@ -34,6 +35,35 @@ type keyspace struct {
 	digestOK bool
 }
 
+// held is what the switch holds for a key whose installed side differs
+// from its desired one.
+type held struct {
+	val   string
+	state heldState
+}
+
+type heldState uint8
+
+const (
+	heldNothing heldState = iota // not installed
+	heldValue                    // installed as val
+	// heldUnknown: installed, contents unknown (the switch said it exists:
+	// GROUP_EXISTS); it never equals a desired value, so the next round
+	// modifies it.
+	heldUnknown
+)
+
+// nothing is held{} spelt out.
+var nothing = held{state: heldNothing}
+
+func holding(val string) held { return held{val: val, state: heldValue} }
+
+// has reports whether the switch holds something for the key.
+func (h held) has() bool { return h.state != heldNothing }
+
+// is reports whether the switch holds exactly val.
+func (h held) is(val string) bool { return h.state == heldValue && h.val == val }
+
 // rejection remembers that the switch refused val for a key, so that the
 // same value is not sent again until the desired state changes.
 type rejection struct {
@@ -44,37 +74,35 @@ type rejection struct {
 func newKeyspace() *keyspace {
 	return &keyspace{
 		desired:  map[string]string{},
-		instDiff: map[string]string{},
+		instDiff: map[string]held{},
 		dirty:    map[string]struct{}{},
 		rejected: map[string]rejection{},
 	}
 }
 
 // installedOf returns what the switch holds for key.
-func (s *keyspace) installedOf(key string) (string, bool) {
-	if v, ok := s.instDiff[key]; ok {
-		return v, v != ""
+func (s *keyspace) installedOf(key string) held {
+	if h, ok := s.instDiff[key]; ok {
+		return h
 	}
-	d, ok := s.desired[key]
-	return d, ok
+	if d, ok := s.desired[key]; ok {
+		return holding(d)
+	}
+	return nothing
 }
 
 // installedLen is how many keys the switch holds.
 func (s *keyspace) installedLen() int { return s.nInstalled }
 
-// noteInstalled records inst (hasI) as what the switch holds for key,
-// relative to the key's desired value as it now is.
-func (s *keyspace) noteInstalled(key, inst string, hasI bool) {
+// noteInstalled records h as what the switch holds for key, relative to
+// the key's desired value as it now is.
+func (s *keyspace) noteInstalled(key string, h held) {
 	d, hasD := s.desired[key]
-	switch {
-	case hasI && hasD && inst == d, !hasI && !hasD:
+	if hasD && h.is(d) || !hasD && !h.has() {
 		delete(s.instDiff, key)
 		return
-	case hasI:
-		s.instDiff[key] = inst
-	default:
-		s.instDiff[key] = ""
 	}
+	s.instDiff[key] = h
 	s.diffPeak = max(s.diffPeak, len(s.instDiff))
 }
 
@@ -83,7 +111,7 @@ func (s *keyspace) noteInstalled(key, inst string, hasI bool) {
 // million-flow round settles they are nearly empty.
 func (s *keyspace) trim() {
 	if s.diffPeak > 4096 && len(s.instDiff) < s.diffPeak/16 {
-		next := make(map[string]string, len(s.instDiff))
+		next := make(map[string]held, len(s.instDiff))
 		for k, v := range s.instDiff {
 			next[k] = v
 		}
@@ -93,52 +121,28 @@ func (s *keyspace) trim() {
 
 // put sets the desired value of key.
 func (s *keyspace) put(key, val string) {
+	if s.putClean(key, val) {
+		s.dirty[key] = struct{}{}
+	}
+}
+
+// putClean sets the desired value of key without marking it dirty, for a
+// caller that sends the change itself (a streamed round). It reports
+// whether the desired value changed.
+func (s *keyspace) putClean(key, val string) bool {
 	old, ok := s.desired[key]
 	if ok && old == val {
-		return
+		return false
 	}
-	inst, hasI := s.installedOf(key)
+	h := s.installedOf(key)
 	if !ok {
 		s.sum += keyHash(key)
 	}
 	s.digestOK = false
 	s.desired[key] = val
-	s.noteInstalled(key, inst, hasI)
-	s.dirty[key] = struct{}{}
+	s.noteInstalled(key, h)
 	delete(s.rejected, key)
-}
-
-// putStreamed sets the desired value of key for a streamed round that
-// sends it unless the switch holds it already (parts.go): the key is not
-// left dirty, since either the switch holds val or the round's item for
-// it settles it. It returns what the switch holds.
-func (s *keyspace) putStreamed(key, val string) (string, bool) {
-	d, ok := s.desired[key]
-	inst, hasI := d, ok // installedOf, with one lookup fewer
-	if v, differs := s.instDiff[key]; differs {
-		inst, hasI = v, v != ""
-	}
-	if !ok {
-		s.sum += keyHash(key)
-	}
-	if !ok || d != val {
-		s.digestOK = false
-		s.desired[key] = val
-		delete(s.rejected, key)
-	}
-	switch {
-	case hasI && inst == val:
-		delete(s.instDiff, key)
-	case hasI:
-		s.instDiff[key] = inst
-	default:
-		s.instDiff[key] = ""
-	}
-	s.diffPeak = max(s.diffPeak, len(s.instDiff))
-	if len(s.dirty) != 0 {
-		delete(s.dirty, key)
-	}
-	return inst, hasI
+	return true
 }
 
 // remove makes key undesired.
@@ -146,11 +150,11 @@ func (s *keyspace) remove(key string) {
 	if _, ok := s.desired[key]; !ok {
 		return
 	}
-	inst, hasI := s.installedOf(key)
+	h := s.installedOf(key)
 	s.sum -= keyHash(key)
 	s.digestOK = false
 	delete(s.desired, key)
-	s.noteInstalled(key, inst, hasI)
+	s.noteInstalled(key, h)
 	s.dirty[key] = struct{}{}
 	delete(s.rejected, key)
 }
@@ -184,25 +188,31 @@ func (s *keyspace) replace(m map[string]string) {
 // marks every key whose two sides differ. Forgotten rejections are retried:
 // the switch may have changed.
 func (s *keyspace) setInstalled(m map[string]string) {
-	s.instDiff, s.diffPeak, s.nInstalled = map[string]string{}, 0, len(m)
+	s.instDiff, s.diffPeak, s.nInstalled = make(map[string]held, len(m)/64), 0, len(m)
 	s.dirty = map[string]struct{}{}
 	s.rejected = map[string]rejection{}
+	s.allDirty = false
 	if len(s.desired) == 0 {
 		// Nothing desired yet (a bridge that reads the switch while its
 		// first desired state is still being made): every installed key
-		// differs, and the dump is the differences as it is.
-		s.instDiff, s.diffPeak, s.allDirty = m, len(m), len(m) != 0
+		// differs. They are marked dirty all at once (allDirty), when a
+		// plan first looks.
+		s.instDiff = make(map[string]held, len(m))
+		for k, v := range m {
+			s.instDiff[k] = holding(v)
+		}
+		s.diffPeak, s.allDirty = len(m), len(m) != 0
 		return
 	}
 	for k, v := range m {
 		if d, ok := s.desired[k]; !ok || d != v {
-			s.instDiff[k] = v
+			s.instDiff[k] = holding(v)
 			s.dirty[k] = struct{}{}
 		}
 	}
 	for k := range s.desired {
 		if _, ok := m[k]; !ok {
-			s.instDiff[k] = ""
+			s.instDiff[k] = nothing
 			s.dirty[k] = struct{}{}
 		}
 	}
@@ -217,12 +227,12 @@ func (s *keyspace) setInstalled(m map[string]string) {
 func (s *keyspace) canonicalize(norm func(k, v string) (string, string, bool)) {
 	type kv struct{ k, v, nk, nv string }
 	var odd []kv
-	for k, v := range s.instDiff {
-		if v != "" {
-			odd = append(odd, kv{k: k, v: v})
+	for k, h := range s.instDiff {
+		if h.state == heldValue {
+			odd = append(odd, kv{k: k, v: h.val})
 		}
 	}
-	parallel(len(odd), func(i int) {
+	parallel.For(len(odd), func(i int) {
 		if k, v, ok := norm(odd[i].k, odd[i].v); ok {
 			odd[i].nk, odd[i].nv = k, v
 		}
@@ -231,71 +241,71 @@ func (s *keyspace) canonicalize(norm func(k, v string) (string, string, bool)) {
 		if e.nk == "" || e.nk == e.k && e.nv == e.v {
 			continue
 		}
-		s.installedAs(e.k, "")
-		s.installedAs(e.nk, e.nv)
+		s.installedAs(e.k, nothing)
+		s.installedAs(e.nk, holding(e.nv))
 	}
 }
 
-// parallel calls f(0) ... f(n-1) on every core.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), 1+n/1024)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// change is one object to send: Val is the desired value ("" for a delete),
-// Old the installed one ("" when not installed).
+// change is one object to send: Val is the desired value ("" for a
+// delete), Old what the switch holds.
 type change struct {
-	Key, Val, Old string
+	Key, Val string
+	Old      held
 }
 
 // plan takes the dirty keys and returns what to send: additions (not
-// installed), modifications and deletions, each sorted by key so that a
-// round is reproducible. Keys whose desired value the switch already refused
-// are left out. The dirty set is emptied: the caller reports back with
-// installedAs / rejectedAs / abort.
-func (s *keyspace) plan() (adds, mods, dels []change) {
+// installed), modifications and deletions (unless !deletes: those keys
+// stay dirty), each sorted by key so that a round is reproducible. Keys
+// whose desired value the switch already refused are left out. The keys
+// planned leave the dirty set: the caller reports back with installedAs /
+// rejectedAs / retry.
+func (s *keyspace) plan(deletes bool) (adds, mods, dels []change) {
 	adds, mods, dels = s.planUnsorted()
 	sortChanges(adds)
 	sortChanges(mods)
+	if !deletes {
+		s.retry(dels)
+		return adds, mods, nil
+	}
 	sortChanges(dels)
 	return adds, mods, dels
 }
 
-// planUnsorted is plan without the sorting, for a caller that drops most
-// of the changes first.
+// planUnsorted is plan without the sorting, deletes included.
 func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
+	s.markAllDirty()
+	for k := range s.dirty {
+		d, hasD := s.desired[k]
+		h := s.installedOf(k)
+		switch {
+		case hasD && h.is(d):
+		case hasD && s.refused(k, d):
+		case hasD && !h.has():
+			adds = append(adds, change{Key: k, Val: d, Old: h})
+		case hasD:
+			mods = append(mods, change{Key: k, Val: d, Old: h})
+		case h.has():
+			dels = append(dels, change{Key: k, Old: h})
+		}
+	}
+	s.clearDirty()
+	return adds, mods, dels
+}
+
+// markAllDirty makes the dirty set hold what allDirty stands for.
+func (s *keyspace) markAllDirty() {
 	if s.allDirty {
 		s.allDirty = false
 		for k := range s.instDiff {
 			s.dirty[k] = struct{}{}
 		}
 	}
-	for k := range s.dirty {
-		d, hasD := s.desired[k]
-		i, hasI := s.installedOf(k)
-		switch {
-		case hasD && hasI && d == i:
-		case hasD && s.rejected[k].val == d && s.rejected[k].err != "":
-		case hasD && !hasI:
-			adds = append(adds, change{Key: k, Val: d})
-		case hasD:
-			mods = append(mods, change{Key: k, Val: d, Old: i})
-		case hasI:
-			dels = append(dels, change{Key: k, Old: i})
-		}
-	}
-	s.clearDirty()
-	return adds, mods, dels
+}
+
+// refused reports whether the switch refused val for key.
+func (s *keyspace) refused(key, val string) bool {
+	r, ok := s.rejected[key]
+	return ok && r.val == val
 }
 
 // sortChanges sorts changes by key, so that a round is reproducible.
@@ -314,17 +324,17 @@ func (s *keyspace) clearDirty() {
 	clear(s.dirty)
 }
 
-// installedAs records that the switch now holds val for key ("" = nothing).
-func (s *keyspace) installedAs(key, val string) {
-	if _, had := s.installedOf(key); had != (val != "") {
+// installedAs records that the switch now holds h for key.
+func (s *keyspace) installedAs(key string, h held) {
+	if had := s.installedOf(key).has(); had != h.has() {
 		if had {
 			s.nInstalled--
 		} else {
 			s.nInstalled++
 		}
 	}
-	s.noteInstalled(key, val, val != "")
-	if d, ok := s.desired[key]; ok != (val != "") || d != val {
+	s.noteInstalled(key, h)
+	if d, ok := s.desired[key]; ok && !h.is(d) || !ok && h.has() {
 		s.dirty[key] = struct{}{} // desired moved on meanwhile
 	}
 }
@@ -344,26 +354,44 @@ func (s *keyspace) retry(cs []change) {
 	}
 }
 
-// synced reports whether every desired object is installed as desired,
-// apart from rejected ones, and nothing undesired is installed.
-func (s *keyspace) synced() bool {
-	if s.allDirty {
-		for k := range s.instDiff {
-			s.dirty[k] = struct{}{}
-		}
-		s.allDirty = false
-	}
-	if len(s.dirty) != 0 {
-		// plan has not looked at these yet
-		for k := range s.dirty {
-			d, hasD := s.desired[k]
-			i, hasI := s.installedOf(k)
-			if hasD != hasI || d != i {
-				if !(hasD && s.rejected[k].val == d && s.rejected[k].err != "" && !hasI) {
-					return false
-				}
-			}
+// inSync reports whether the switch holds every desired object as desired,
+// apart from refused ones, and nothing undesired. It changes nothing.
+func (s *keyspace) inSync() bool {
+	for k, h := range s.instDiff {
+		d, hasD := s.desired[k]
+		if !(hasD && !h.has() && s.refused(k, d)) {
+			return false
 		}
 	}
 	return true
+}
+
+// check verifies the keyspace's invariants, for tests: every difference
+// between the two sides is dirty, refused or carried by the round in flight
+// (inRound), so that a plan sees it; the installed count is the number of
+// keys held; instDiff holds no key whose two sides agree.
+func (s *keyspace) check(inRound func(key string) bool) error {
+	n := 0
+	for k, h := range s.instDiff {
+		d, hasD := s.desired[k]
+		if hasD && h.is(d) || !hasD && !h.has() {
+			return fmt.Errorf("instDiff holds %q with both sides equal", k)
+		}
+		if h.has() {
+			n++
+		}
+		_, dirty := s.dirty[k]
+		if !dirty && !s.allDirty && !(hasD && s.refused(k, d)) && !inRound(k) {
+			return fmt.Errorf("%q differs from its desired side and is not dirty", k)
+		}
+	}
+	for k := range s.desired {
+		if _, differs := s.instDiff[k]; !differs {
+			n++
+		}
+	}
+	if n != s.nInstalled {
+		return fmt.Errorf("installed count %d, %d keys held", s.nInstalled, n)
+	}
+	return nil
 }

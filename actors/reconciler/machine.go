@@ -1,0 +1,303 @@
+// Package reconciler keeps a switch's flow, group and meter tables equal to
+// a desired state, the job of ofctrl_put in OVN's ofctrl.c.
+//
+// Machine is the reconciler as a pure state machine, in the shape of etcd's
+// raft RawNode: every input is one Step (a connection coming or going, the
+// negotiated Geneve field, a desired state, a reply from the switch, a
+// retry falling due), and what to do comes back from Ready — the messages to
+// send, with how long their replies stay routed; the events to publish; the
+// retry to schedule — and is acknowledged with Advance. It knows neither
+// actors, nor sockets, nor clocks (time comes in with each Step). The actor
+// in actor.go only moves messages between it and the world.
+package reconciler
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
+)
+
+// Phase is where the reconciler is with the current connection.
+type Phase uint8
+
+// The phases; each is one state of the machine, with its handler in
+// phases.go.
+const (
+	PhaseDisconnected Phase = iota // no connection
+	PhaseNegotiating               // connected; waiting for the negotiator's Geneve result
+	PhaseDumping                   // reading what the switch holds
+	PhaseDumpRetry                 // a dump failed; waiting to read again
+	PhaseIdle                      // tables known; no round in flight
+	PhaseStreaming                 // a round streams a put still arriving in parts
+	PhaseRound                     // a round in flight
+	PhaseRoundRetry                // a round failed as a whole; waiting to try again
+)
+
+var phaseNames = [...]string{"disconnected", "negotiating", "dumping", "dump_retry", "idle",
+	"streaming", "round", "round_retry"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return fmt.Sprintf("Phase(%d)", p)
+}
+
+// MachineConfig configures a Machine.
+type MachineConfig struct {
+	// RetryAfter is the delay before a round that failed as a whole (a
+	// refused bundle), or a dump that failed, is tried again; it doubles
+	// up to 32 times itself. Default 500ms.
+	RetryAfter time.Duration
+	// GeneveLen is the Geneve option's length in bytes: flows naming the
+	// field symbolically are parsed with it. Default 4 (OVN's).
+	GeneveLen uint8
+	Logger    *zap.Logger
+}
+
+// progressEvery bounds how often Progress is published during a round.
+const progressEvery = 200 * time.Millisecond
+
+// RetryDue is the input that a retry Ready asked for has fallen due. Gen
+// is the Ready's: a retry superseded since is ignored.
+type RetryDue struct{ Gen uint64 }
+
+// AbortPut is re-exported for the machine's inputs.
+type AbortPut = messages.AbortPut
+
+// Ready is what the machine has to hand over.
+type Ready struct {
+	// Sends go to the connection, in order, each with the connection Seq
+	// and the reconciler as ReplyTo.
+	Sends []Send
+	// Events go to the subscribers, in order.
+	Events []any
+	// Answer answers the input just stepped (a desired state, a status
+	// request), when it wants one.
+	Answer any
+	// Retry, when not nil, asks for RetryDue{Gen} after Delay, replacing
+	// any retry asked for before; CancelRetry cancels that one.
+	Retry       *Retry
+	CancelRetry bool
+}
+
+// Send is one messages.Send without the addressing.
+type Send struct {
+	Ref     uint64
+	Seq     uint64
+	Msgs    []openflow.Message
+	Routing []messages.Routing
+}
+
+// Retry is a retry to schedule.
+type Retry struct {
+	Gen   uint64
+	Delay time.Duration
+}
+
+// Machine is the reconciler's state machine. It is not safe for concurrent
+// use; its actor owns it.
+type Machine struct {
+	cfg MachineConfig
+	log *zap.Logger
+	st  *State
+
+	phase     Phase
+	seq       uint64 // current connection, 0 before the first
+	ofVersion uint8
+	round     *round
+	dump      *dump
+	refs      uint64 // the last Send ref
+
+	retryGen uint64        // of the retry pending, 0 if none
+	retryIn  time.Duration // the last retry delay; 0 after a success
+
+	started, commitAt, lastProgress time.Time // of the round in flight
+	now                             time.Time // of the Step under way
+
+	lastError string
+	ready     Ready
+}
+
+// NewMachine returns a machine, disconnected, keeping its desired state in
+// st (a new one when nil).
+func NewMachine(cfg MachineConfig, st *State) *Machine {
+	if cfg.RetryAfter == 0 {
+		cfg.RetryAfter = 500 * time.Millisecond
+	}
+	if cfg.GeneveLen == 0 {
+		cfg.GeneveLen = 4
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if st == nil {
+		st = NewState()
+	}
+	return &Machine{cfg: cfg, log: cfg.Logger, st: st}
+}
+
+// Phase returns the current phase.
+func (m *Machine) Phase() Phase { return m.phase }
+
+// HasReady says whether Ready holds anything.
+func (m *Machine) HasReady() bool {
+	r := &m.ready
+	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || r.Retry != nil || r.CancelRetry
+}
+
+// Ready returns what to do. It stays the same until Advance.
+func (m *Machine) Ready() Ready { return m.ready }
+
+// Advance tells the machine that the last Ready has been dealt with.
+func (m *Machine) Advance() { m.ready = Ready{} }
+
+// Step takes one input at time now: *messages.Connected, Disconnected,
+// GeneveFieldAssigned, PutDesired, AbortPut, UpdateFlows,
+// UpdateInstalled, GetStatus, Sent, SendFailed, Reply, TransactionsFailed,
+// or RetryDue. Inputs of other connections than the current one are
+// ignored. It returns an error for an input it does not know.
+func (m *Machine) Step(now time.Time, in any) error {
+	m.now = now
+	switch ev := in.(type) {
+	case *messages.Connected:
+		m.connected(ev)
+	case *messages.Disconnected:
+		if ev.Seq == m.seq && m.phase != PhaseDisconnected {
+			m.disconnected(ev)
+		}
+	case *messages.GeneveFieldAssigned:
+		if ev.Seq == m.seq && m.phase != PhaseDisconnected {
+			m.geneveAssigned(ev)
+		}
+	case *messages.PutDesired:
+		m.putDesired(ev)
+	case *messages.AbortPut:
+		m.abortPut()
+	case *messages.UpdateFlows:
+		m.ready.Answer = m.st.update(ev)
+		m.kick()
+	case *messages.UpdateInstalled:
+		m.ready.Answer = m.st.updateInstalled(ev)
+		m.kick()
+	case *messages.GetStatus:
+		m.ready.Answer = m.Status()
+	case *messages.Sent:
+		if ev.Seq == m.seq {
+			m.sent(ev)
+		}
+	case *messages.SendFailed:
+		// The connection is gone or going: Disconnected follows and a new
+		// connection starts over with a dump.
+		m.fail("send failed: " + ev.Err)
+	case *messages.Reply:
+		if ev.Seq == m.seq {
+			m.reply(ev)
+		}
+	case *messages.TransactionsFailed:
+		if ev.Seq == m.seq {
+			m.transactionsFailed(ev)
+		}
+	case *RetryDue:
+		if ev.Gen == m.retryGen && m.retryGen != 0 {
+			m.retryGen = 0
+			m.retryDue()
+		}
+	default:
+		return fmt.Errorf("reconciler: unknown input %T", in)
+	}
+	return nil
+}
+
+// become moves to phase p, logging the change.
+func (m *Machine) become(p Phase) {
+	if p != m.phase {
+		m.log.Info("state", zap.Stringer("old", m.phase), zap.Stringer("new", p), zap.Uint64("seq", m.seq))
+		m.phase = p
+	}
+}
+
+func (m *Machine) publish(ev any) { m.ready.Events = append(m.ready.Events, ev) }
+
+// scheduleRetry asks for a RetryDue after a backoff that doubles from
+// RetryAfter up to 32 times it.
+func (m *Machine) scheduleRetry() {
+	if m.retryIn == 0 {
+		m.retryIn = m.cfg.RetryAfter
+	} else if m.retryIn < 32*m.cfg.RetryAfter {
+		m.retryIn *= 2
+	}
+	m.retryGen++
+	if m.retryGen == 0 {
+		m.retryGen = 1
+	}
+	m.ready.Retry = &Retry{Gen: m.retryGen, Delay: m.retryIn}
+}
+
+// cancelRetry drops a retry pending.
+func (m *Machine) cancelRetry() {
+	if m.retryGen != 0 {
+		m.retryGen++
+		m.ready.Retry, m.ready.CancelRetry = nil, true
+		m.retryGen = 0
+	}
+}
+
+func (m *Machine) fail(why string) {
+	if why == "" {
+		return
+	}
+	m.lastError = why
+	m.log.Warn("reconciler error", zap.String("error", why))
+}
+
+// Status returns a snapshot of the machine.
+func (m *Machine) Status() *messages.Status {
+	st := m.st
+	return &messages.Status{
+		Connected:        m.phase != PhaseDisconnected,
+		Seq:              m.seq,
+		Phase:            m.phase.String(),
+		Geneve:           st.geneve,
+		DesiredVersion:   st.version,
+		InstalledVersion: st.installedVersion,
+		DesiredFlows:     len(st.flows.desired),
+		InstalledFlows:   st.flows.installedLen(),
+		DesiredGroups:    len(st.groups.desired),
+		InstalledGroups:  st.groups.installedLen(),
+		DesiredMeters:    len(st.meters.desired),
+		InstalledMeters:  st.meters.installedLen(),
+		Rejected:         st.rejectedLen(),
+		LastError:        m.lastError,
+	}
+}
+
+// Check verifies the machine's invariants, for tests: each keyspace's own
+// (every difference between the desired and the installed side is planned
+// or carried by the round in flight), and the phase's: a round exactly in
+// the round phases, a dump exactly while dumping.
+func (m *Machine) Check() error {
+	inRound := func(k kind) func(string) bool {
+		return func(key string) bool { return m.round != nil && m.round.carries(k, key) }
+	}
+	for _, k := range kinds {
+		if err := m.st.keyspace(k).check(inRound(k)); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	switch wantRound := m.phase == PhaseRound || m.phase == PhaseStreaming; {
+	case wantRound != (m.round != nil):
+		return fmt.Errorf("phase %s with round %v", m.phase, m.round != nil)
+	case (m.phase == PhaseDumping) != (m.dump != nil):
+		return fmt.Errorf("phase %s with dump %v", m.phase, m.dump != nil)
+	case m.phase == PhaseStreaming && (m.round == nil || !m.round.open):
+		return fmt.Errorf("streaming without an open round")
+	case (m.phase == PhaseRoundRetry || m.phase == PhaseDumpRetry) && m.retryGen == 0:
+		return fmt.Errorf("phase %s with no retry pending", m.phase)
+	}
+	return nil
+}
