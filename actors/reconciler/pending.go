@@ -71,6 +71,11 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 		acc.Errors = append(acc.Errors, "flows naming the Geneve field go in the last part of a put in parts: left out")
 	}
 	p.flows = p.flows || m.Flows != nil || m.Canonical != nil
+	if carry {
+		// The caller takes the part's changes: nothing may mark them dirty
+		// later on its own (a dump read before anything was desired does).
+		s.flows.markAllDirty()
+	}
 	e := flowEntries(m, s.flows.desired)
 	e.report(acc, p.n)
 	p.n += len(e.keys)

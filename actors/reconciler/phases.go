@@ -339,22 +339,23 @@ func (m *Machine) windowDone() {
 }
 
 // endRound applies the outcome of the round in flight. A discarded round
-// (its put was given up) goes back to PhaseIdle; so does one that failed
-// at a culprit it now leaves out, at once; one that failed as a whole
-// waits first (PhaseRoundRetry). One that deleted a group or meter reads
+// (its put was given up) goes back to PhaseIdle; so does one that found our
+// view stale (GROUP_EXISTS: it did not install its version, the next round
+// will) and one that failed at a culprit it now leaves out, at once; one
+// that failed as a whole waits first (PhaseRoundRetry). One that deleted a group or meter reads
 // the flows again (PhaseDumping: OVS deletes the flows that use them).
 // Otherwise the version is installed: PhaseIdle, and the next round if the
 // desired state moved on.
 func (m *Machine) endRound() {
 	r := m.round
 	m.round = nil
-	refused := r.finish(m.st)
+	refused, stale := r.finish(m.st)
 	for _, it := range refused {
 		m.reject(it)
 	}
 	m.finished(r, refused)
 	switch {
-	case r.discard:
+	case r.discard, r.failed == "" && stale:
 		m.become(PhaseIdle)
 		m.kick()
 	case r.failed != "" && r.culprit():

@@ -91,7 +91,7 @@ func TestRoundStreamsWindows(t *testing.T) {
 	if r.sent != n || r.confirmed != n {
 		t.Errorf("sent %d confirmed %d, want %d", r.sent, r.confirmed, n)
 	}
-	if refused := r.finish(st); len(refused) != 0 {
+	if refused, _ := r.finish(st); len(refused) != 0 {
 		t.Fatalf("refused %d", len(refused))
 	}
 	if flows.installedLen() != n || !flows.inSync() {
@@ -105,7 +105,7 @@ func TestRoundAttributesErrorsAcrossWindows(t *testing.T) {
 	flows := st.flows
 	culprit := minWindow + 7 // in the second window
 	drive(t, r, map[int]string{culprit: "OFPBAC_BAD_OUT_GROUP"})
-	refused := r.finish(st)
+	refused, _ := r.finish(st)
 	if len(refused) != 1 || refused[0] != r.all[culprit] {
 		t.Fatalf("refused %v, want item %d", refused, culprit)
 	}

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -274,7 +275,7 @@ func describe(version uint8, k kind, c change) string {
 		if err != nil {
 			return fmt.Sprintf("<flow: %v>", err)
 		}
-		return string(ofctl.AppendFlow(nil, fm))
+		return strings.TrimSpace(string(ofctl.AppendFlow(nil, fm)))
 	case kindGroup:
 		gm, err := flowkey.DecodeGroup(version, c.Key, val)
 		if err != nil {

@@ -201,8 +201,10 @@ func bundleControl(version uint8, id uint32, typ uint16) openflow.Message {
 // finish applies the outcome of a round that reached its last barrier reply
 // to the keyspaces: what the switch took is installed, what it refused is
 // rejected, and what a failed or discarded bundle reverted is marked dirty
-// again. It returns the refused items, for reporting.
-func (r *round) finish(st *State) (refused []*item) {
+// again. It returns the refused items, for reporting, and whether a refusal
+// said our view of the switch was stale (the round then did not bring its
+// version in, though nothing was refused: the next round will).
+func (r *round) finish(st *State) (refused []*item, stale bool) {
 	committed := r.failed == "" && !r.discard && r.phase == phaseCommit
 	for i, it := range r.all {
 		done := it.xid != 0 // sent: unbundled items take effect at once
@@ -212,25 +214,25 @@ func (r *round) finish(st *State) (refused []*item) {
 		case i >= r.nPre:
 			done = done && committed
 		}
-		if r.settle(st.keyspace(it.kind), it, done) {
+		if h, ok := staleView(it.kind, it.err); ok {
+			// Not a refusal of the object: correct our view and plan again.
+			s := st.keyspace(it.kind)
+			s.installedAs(it.c.Key, h)
+			s.dirty[it.c.Key] = struct{}{}
+			stale = true
+		} else if r.settle(st.keyspace(it.kind), it, done) {
 			refused = append(refused, it)
 		}
 	}
 	for _, k := range kinds {
 		st.keyspace(k).trim()
 	}
-	return refused
+	return refused, stale
 }
 
 // settle applies one item's outcome; it reports whether the switch refused
-// the object itself.
+// the object.
 func (r *round) settle(s *keyspace, it *item, done bool) bool {
-	if h, ok := staleView(it.kind, it.err); ok {
-		// Not a refusal of the object: correct our view and plan again.
-		s.installedAs(it.c.Key, h)
-		s.dirty[it.c.Key] = struct{}{}
-		return false
-	}
 	switch {
 	case it.err != "":
 		s.rejectedAs(it.c.Key, it.c.Val, it.err)
