@@ -91,11 +91,43 @@ type VersionInstalled struct {
 
 // Rejected is published for each flow, group or meter the switch refused.
 // Text is the object in ovs-ofctl syntax, Error OVS's name for the error
-// (e.g. OFPBAC_BAD_OUT_GROUP). It is retried only when it changes.
+// (e.g. OFPBAC_BAD_OUT_GROUP), Version the desired version whose round
+// sent it. The rest of that round is committed; the refused object is
+// retried only when it changes.
 type Rejected struct {
-	Kind  string // "flow", "group" or "meter"
-	Text  string
-	Error string
+	Version uint64
+	Kind    string // "flow", "group" or "meter"
+	Text    string
+	Error   string
+}
+
+// Planned is published by a bridge in diff or check mode (ofactor.ModeDiff,
+// ModeCheck) when it has worked out what installing desired version
+// Version would change on the switch; it changes nothing itself. No
+// Changes means the switch holds that version already.
+type Planned struct {
+	Version uint64
+	Changes []PlannedChange
+	// Unchecked says what a check could not send (meters, which OVS cannot
+	// bundle; flows naming a Geneve field the switch has not mapped).
+	Unchecked []string
+}
+
+// PlannedChange is one object a round would send: Op "add", "modify" or
+// "delete"; Old and New the object as the switch holds it and as it is
+// desired, in ovs-ofctl syntax ("" for none).
+type PlannedChange struct {
+	Kind     string // "flow", "group" or "meter"
+	Op       string
+	Old, New string
+}
+
+// Checked is published by a bridge in check mode once the switch has
+// judged the planned change in a bundle that was then discarded: Rejected
+// of its objects were refused (each published as Rejected before it).
+type Checked struct {
+	Version  uint64
+	Rejected int
 }
 
 // GeneveFieldAssigned is published by the negotiator when negotiation on
@@ -108,10 +140,45 @@ type GeneveFieldAssigned struct {
 	Class   uint16
 	Type    uint8
 	Len     uint8
+	// Unmapped: a read-only negotiation (ofactor diff, check) found the
+	// option unmapped; Index is the one it would take.
+	Unmapped bool
 }
 
 // GetStatus asks the reconciler for a Status.
 type GetStatus struct{}
+
+// GetInstalled asks the reconciler how far the switch is: answered with
+// Installed. A caller waiting for a version subscribes first, then asks,
+// then waits for VersionInstalled.
+type GetInstalled struct{}
+
+// Installed answers GetInstalled: the switch was last known to hold
+// desired version Version (barrier-confirmed), apart from the objects it
+// refused, which are still desired (Rejected: each with the version whose
+// round sent it).
+type Installed struct {
+	Version  uint64
+	Rejected []Rejected
+}
+
+// GetTables asks the reconciler for a snapshot of its tables: what the
+// switch holds (Installed) or what is desired. Answered with Tables, or,
+// when what the switch holds is not known (not connected, not read yet),
+// with Tables whose Known is false.
+type GetTables struct{ Installed bool }
+
+// Tables is a snapshot of flows, groups and meters in canonical form
+// (package flowkey), encoded for OpenFlow version OFVersion; the text of
+// each is flowkey's to render.
+type Tables struct {
+	Known     bool
+	Version   uint64 // the desired version, or the installed one
+	OFVersion uint8
+	Flows     []flowkey.Flow
+	Groups    []flowkey.Group
+	Meters    []flowkey.Meter
+}
 
 // Status is a snapshot of a reconciler.
 type Status struct {

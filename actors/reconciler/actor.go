@@ -25,7 +25,12 @@ type Config struct {
 	RetryAfter time.Duration
 	// GeneveLen is the Geneve option's length (default 4, OVN's).
 	GeneveLen uint8
-	Logger    *zap.Logger
+	// GeneveOff: no negotiator runs; every connection has Geneve disabled.
+	GeneveOff bool
+	// Mode is ModeApply unless the reconciler only looks (ModeDiff,
+	// ModeCheck).
+	Mode   Mode
+	Logger *zap.Logger
 }
 
 // Props returns the props of a reconciler actor.
@@ -37,11 +42,19 @@ func Props(cfg Config) *actor.Props {
 		cfg.Logger = zap.NewNop()
 	}
 	log := cfg.Logger.With(zap.String("actor", "reconciler"))
+	// The subscribers outlive an incarnation, as the State does: one that
+	// subscribed stays subscribed across a restart.
+	subs := &subscribers{pids: append([]*actor.PID(nil), cfg.Subscribers...)}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &reconcilerActor{cfg: cfg, log: log, m: NewMachine(MachineConfig{
-			RetryAfter: cfg.RetryAfter, GeneveLen: cfg.GeneveLen, Logger: log}, cfg.State)}
+		return &reconcilerActor{cfg: cfg, log: log, subs: subs, m: NewMachine(MachineConfig{
+			Mode: cfg.Mode, RetryAfter: cfg.RetryAfter, GeneveLen: cfg.GeneveLen, GeneveOff: cfg.GeneveOff,
+			Logger: log}, cfg.State)}
 	})
 }
+
+// subscribers is the reconciler's subscriber list, shared by its
+// incarnations (only the live one touches it).
+type subscribers struct{ pids []*actor.PID }
 
 // reconcilerActor is the machine's shell: it moves messages between the
 // machine and the connection, the senders of desired states and the
@@ -50,9 +63,13 @@ type reconcilerActor struct {
 	cfg   Config
 	log   *zap.Logger
 	m     *Machine
-	subs  []*actor.PID
+	subs  *subscribers
 	timer scheduler.CancelFunc
+	drain *actor.PID // who asked for Drain, answered with Drained
 }
+
+// Drained answers Drain once the reconciler has drained.
+type Drained struct{}
 
 // retry is the timer's self-message; owner is the incarnation that set it.
 type retry struct {
@@ -63,7 +80,6 @@ type retry struct {
 func (a *reconcilerActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		a.subs = append(a.subs, a.cfg.Subscribers...)
 		a.log.Debug("started", zap.Uint64("desired_version", a.cfg.State.version))
 		// A restarted reconciler would otherwise wait for a Connected that
 		// the surviving connection never sends again: subscribing makes
@@ -75,9 +91,9 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 		a.stopTimer()
 	case *actor.Stopped:
 	case *messages.Subscribe:
-		a.subs = append(a.subs, msg.PID)
+		a.subs.pids = append(removePID(a.subs.pids, msg.PID), msg.PID)
 	case *messages.Unsubscribe:
-		a.subs = removePID(a.subs, msg.PID)
+		a.subs.pids = removePID(a.subs.pids, msg.PID)
 	case *retry:
 		if msg.owner == a {
 			a.timer = nil
@@ -85,9 +101,12 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 		}
 	case *messages.Unsolicited:
 		// For other subscribers of the connection.
+	case *Drain:
+		a.drain = ctx.Sender()
+		a.step(ctx, msg)
 	case *messages.Connected, *messages.Disconnected, *messages.GeneveFieldAssigned,
 		*messages.PutDesired, *messages.AbortPut, *messages.UpdateFlows, *messages.UpdateInstalled,
-		*messages.GetStatus, *messages.Sent, *messages.SendFailed, *messages.Reply,
+		*messages.GetStatus, *messages.GetInstalled, *messages.GetTables, *messages.Sent, *messages.SendFailed, *messages.Reply,
 		*messages.TransactionsFailed:
 		a.step(ctx, msg)
 	default:
@@ -112,12 +131,16 @@ func (a *reconcilerActor) step(ctx actor.Context, in any) {
 		ctx.Respond(rd.Answer)
 	}
 	for _, ev := range rd.Events {
-		for _, pid := range a.subs {
+		for _, pid := range a.subs.pids {
 			ctx.Send(pid, ev)
 		}
 	}
 	if rd.CancelRetry || rd.Retry != nil {
 		a.stopTimer()
+	}
+	if rd.Drained && a.drain != nil {
+		ctx.Send(a.drain, &Drained{})
+		a.drain = nil
 	}
 	if r := rd.Retry; r != nil {
 		a.timer = scheduler.NewTimerScheduler(ctx).SendOnce(r.Delay, ctx.Self(), &retry{owner: a, due: RetryDue{Gen: r.Gen}})

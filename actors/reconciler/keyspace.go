@@ -67,8 +67,9 @@ func (h held) is(val string) bool { return h.state == heldValue && h.val == val 
 // rejection remembers that the switch refused val for a key, so that the
 // same value is not sent again until the desired state changes.
 type rejection struct {
-	val string
-	err string
+	val     string
+	err     string
+	version uint64 // of the round that sent it
 }
 
 func newKeyspace() *keyspace {
@@ -339,9 +340,10 @@ func (s *keyspace) installedAs(key string, h held) {
 	}
 }
 
-// rejectedAs records that the switch refused val for key.
-func (s *keyspace) rejectedAs(key, val, err string) {
-	s.rejected[key] = rejection{val: val, err: err}
+// rejectedAs records that the switch refused val for key, sent by the
+// round of version.
+func (s *keyspace) rejectedAs(key, val, err string, version uint64) {
+	s.rejected[key] = rejection{val: val, err: err, version: version}
 	if d := s.desired[key]; d != val {
 		s.dirty[key] = struct{}{}
 	}

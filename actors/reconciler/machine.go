@@ -47,8 +47,26 @@ func (p Phase) String() string {
 	return fmt.Sprintf("Phase(%d)", p)
 }
 
+// Mode is what a machine does with what it plans.
+type Mode uint8
+
+const (
+	// ModeApply installs the desired state and keeps it installed.
+	ModeApply Mode = iota
+	// ModeDiff plans the round that would install a desired version,
+	// publishes it (messages.Planned) and sends nothing.
+	ModeDiff
+	// ModeCheck publishes the plan as ModeDiff does, then has the switch
+	// judge it in a bundle that is opened, filled and discarded (never
+	// committed): each refusal is a messages.Rejected, then
+	// messages.Checked. Meters, which OVS cannot bundle, are not sent.
+	ModeCheck
+)
+
 // MachineConfig configures a Machine.
 type MachineConfig struct {
+	// Mode is ModeApply unless a caller only looks (diff, check).
+	Mode Mode
 	// RetryAfter is the delay before a round that failed as a whole (a
 	// refused bundle), or a dump that failed, is tried again; it doubles
 	// up to 32 times itself. Default 500ms.
@@ -56,6 +74,9 @@ type MachineConfig struct {
 	// GeneveLen is the Geneve option's length in bytes: flows naming the
 	// field symbolically are parsed with it. Default 4 (OVN's).
 	GeneveLen uint8
+	// GeneveOff says no negotiator runs: each connection has Geneve
+	// disabled from the start, and its tables are read at once.
+	GeneveOff bool
 	Logger    *zap.Logger
 }
 
@@ -83,7 +104,15 @@ type Ready struct {
 	// any retry asked for before; CancelRetry cancels that one.
 	Retry       *Retry
 	CancelRetry bool
+	// Drained says a Drain asked for has come about: no round is in flight
+	// and none will start.
+	Drained bool
 }
+
+// Drain asks the machine to stop working: a round in flight whose bundle
+// is not committed yet is discarded, one that is committing finishes, and
+// no round starts after it (Ready.Drained says when). For a graceful stop.
+type Drain struct{}
 
 // Send is one messages.Send without the addressing.
 type Send struct {
@@ -120,6 +149,8 @@ type Machine struct {
 	now                             time.Time // of the Step under way
 
 	lastError string
+	planned   uint64 // ModeDiff, ModeCheck: the last version planned
+	draining  bool   // Drain: no new round
 	ready     Ready
 }
 
@@ -147,7 +178,7 @@ func (m *Machine) Phase() Phase { return m.phase }
 // HasReady says whether Ready holds anything.
 func (m *Machine) HasReady() bool {
 	r := &m.ready
-	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || r.Retry != nil || r.CancelRetry
+	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || r.Retry != nil || r.CancelRetry || r.Drained
 }
 
 // Ready returns what to do. It stays the same until Advance.
@@ -158,8 +189,8 @@ func (m *Machine) Advance() { m.ready = Ready{} }
 
 // Step takes one input at time now: *messages.Connected, Disconnected,
 // GeneveFieldAssigned, PutDesired, AbortPut, UpdateFlows,
-// UpdateInstalled, GetStatus, Sent, SendFailed, Reply, TransactionsFailed,
-// or RetryDue. Inputs of other connections than the current one are
+// UpdateInstalled, GetStatus, GetInstalled, GetTables, Sent, SendFailed,
+// Reply, TransactionsFailed, RetryDue or Drain. Inputs of other connections than the current one are
 // ignored. It returns an error for an input it does not know.
 func (m *Machine) Step(now time.Time, in any) error {
 	m.now = now
@@ -186,6 +217,10 @@ func (m *Machine) Step(now time.Time, in any) error {
 		m.kick()
 	case *messages.GetStatus:
 		m.ready.Answer = m.Status()
+	case *messages.GetInstalled:
+		m.ready.Answer = m.installedInfo()
+	case *messages.GetTables:
+		m.ready.Answer = m.tables(ev.Installed)
 	case *messages.Sent:
 		if ev.Seq == m.seq {
 			m.sent(ev)
@@ -202,6 +237,8 @@ func (m *Machine) Step(now time.Time, in any) error {
 		if ev.Seq == m.seq {
 			m.transactionsFailed(ev)
 		}
+	case *Drain:
+		m.drain()
 	case *RetryDue:
 		if ev.Gen == m.retryGen && m.retryGen != 0 {
 			m.retryGen = 0

@@ -31,14 +31,16 @@ import (
 //
 //	connect [seq=N] [version=N]   Connected (a new connection, or seq=N the same)
 //	restart                       a new machine on the same State (the actor restarted)
+//	mode apply|diff|check         start over with a machine in that mode
 //	disconnect                    Disconnected
-//	geneve [index=N|off]          GeneveFieldAssigned for the connection
+//	geneve [index=N [unmapped]|off]   GeneveFieldAssigned for the connection
 //	put [more] [continue] [keep=groups,meters,flows]
 //	                              PutDesired of the input lines: group_id=...
 //	                              lines are groups, meter=... meters, lines
 //	                              naming geneve GeneveFlows, others flows
 //	update                        UpdateFlows: +flow adds, -flow removes
 //	abort                         AbortPut
+//	drain                         Drain (a graceful stop)
 //	installed                     UpdateInstalled: +flow added, -flow removed
 //	dump                          the switch answers the dump requests with
 //	                              the input lines as its tables
@@ -64,7 +66,7 @@ func TestMachine(t *testing.T) {
 // The pure machine's files import no actor runtime and read no clock.
 func TestMachineIsPure(t *testing.T) {
 	pure := []string{"machine.go", "phases.go", "round.go", "windows.go", "dump.go", "state.go",
-		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go"}
+		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go"}
 	fset := token.NewFileSet()
 	for _, name := range pure {
 		src, err := os.ReadFile(name)
@@ -156,6 +158,7 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 			d.ScanArgs(t, "index", &g.Index)
 			g.Enabled = true
 		}
+		g.Unmapped = d.HasArg("unmapped")
 		in = g
 	case "put":
 		in = h.put(t, d)
@@ -176,6 +179,8 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		}
 	case "abort":
 		in = &messages.AbortPut{}
+	case "drain":
+		in = &Drain{}
 	case "dump":
 		h.answerDump(t, &out, d.Input)
 		return h.finish(t, &out)
@@ -211,6 +216,12 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 			fmt.Fprintf(&out, "last_error: %s\n", s.LastError)
 		}
 		return out.String()
+	case "mode":
+		// A machine that only looks: before anything else.
+		mode := map[string]Mode{"apply": ModeApply, "diff": ModeDiff, "check": ModeCheck}[d.CmdArgs[0].Key]
+		core, logs := observer.New(zap.DebugLevel)
+		h.m, h.logs = NewMachine(MachineConfig{Mode: mode, Logger: zap.New(core)}, nil), logs
+		return "ok\n"
 	case "restart":
 		// The actor restarted (a panic): a new machine on the same State.
 		core, logs := observer.New(zap.DebugLevel)
@@ -262,6 +273,9 @@ func (h *harness) step(t *testing.T, out *strings.Builder, in any) {
 	h.m.Advance()
 	if rd.Answer != nil {
 		fmt.Fprintf(out, "answer: %s\n", describeEvent(rd.Answer))
+	}
+	if rd.Drained {
+		fmt.Fprintf(out, "drained\n")
 	}
 	if rd.CancelRetry {
 		h.retry = nil
@@ -526,9 +540,26 @@ func describeEvent(ev any) string {
 		return fmt.Sprintf("VersionInstalled version=%d flows=%d groups=%d meters=%d rejected=%d",
 			e.Version, e.Flows, e.Groups, e.Meters, e.Rejected)
 	case *messages.Rejected:
-		return fmt.Sprintf("Rejected %s %s: %s", e.Kind, e.Error, e.Text)
+		return fmt.Sprintf("Rejected version=%d %s %s: %s", e.Version, e.Kind, e.Error, e.Text)
 	case *messages.Progress:
 		return fmt.Sprintf("Progress version=%d sent=%d confirmed=%d total=%d", e.Version, e.Sent, e.Confirmed, e.Total)
+	case *messages.Planned:
+		s := fmt.Sprintf("Planned version=%d changes=%d", e.Version, len(e.Changes))
+		for _, c := range e.Changes {
+			s += fmt.Sprintf("\n  %s %s", c.Op, c.Kind)
+			if c.Old != "" {
+				s += "\n    - " + c.Old
+			}
+			if c.New != "" {
+				s += "\n    + " + c.New
+			}
+		}
+		for _, u := range e.Unchecked {
+			s += "\n  unchecked: " + u
+		}
+		return s
+	case *messages.Checked:
+		return fmt.Sprintf("Checked version=%d rejected=%d", e.Version, e.Rejected)
 	case *messages.RoundFinished:
 		s := fmt.Sprintf("RoundFinished version=%d flow_adds=%d flow_modifies=%d flow_deletes=%d group_mods=%d meter_mods=%d refused=%d",
 			e.Version, e.FlowAdds, e.FlowModifies, e.FlowDeletes, e.GroupMods, e.MeterMods, e.Refused)

@@ -15,8 +15,8 @@ import (
 // dump of an older one is given up (Disconnected normally came first).
 // Sends nothing. If the negotiator already announced this connection's
 // Geneve field (the reconciler restarted after it did: it will not say it
-// again), reads the switch's tables at once: PhaseDumping. Otherwise
-// waits for it: PhaseNegotiating.
+// again), or no negotiator runs (GeneveOff), reads the switch's tables at
+// once: PhaseDumping. Otherwise waits for it: PhaseNegotiating.
 func (m *Machine) connected(ev *messages.Connected) {
 	if ev.Seq == m.seq && m.phase != PhaseDisconnected {
 		return // told twice: configured subscriber and Subscribe
@@ -24,6 +24,9 @@ func (m *Machine) connected(ev *messages.Connected) {
 	m.giveUp()
 	m.seq, m.ofVersion = ev.Seq, ev.Version
 	m.become(PhaseNegotiating)
+	if m.cfg.GeneveOff {
+		m.st.setGeneve(messages.GeneveFieldAssigned{Seq: ev.Seq, Index: -1}, m.log)
+	}
 	if m.st.geneve.Seq == ev.Seq {
 		m.startDump()
 	}
@@ -215,7 +218,7 @@ func (m *Machine) putDesired(ev *messages.PutDesired) {
 
 // putPart applies a part, streaming it when a round can.
 func (m *Machine) putPart(ev *messages.PutDesired) {
-	if m.phase != PhaseIdle && m.phase != PhaseStreaming {
+	if m.phase != PhaseIdle && m.phase != PhaseStreaming || m.cfg.Mode != ModeApply {
 		m.ready.Answer, _ = m.st.putPart(ev, false)
 		return
 	}
@@ -262,6 +265,7 @@ func (m *Machine) abortPut() {
 	}
 	if aborted && m.phase == PhaseStreaming {
 		m.round.open, m.round.discard = false, true
+		m.round.discardWhy = "discarded: the put in parts was given up"
 		m.become(PhaseRound)
 		m.fill()
 	}
@@ -276,18 +280,24 @@ func (m *Machine) abortPut() {
 // other phases changes wait, dirty, for the round after the one in flight
 // or the retry: they coalesce.
 func (m *Machine) kick() {
-	if m.phase != PhaseIdle {
+	if m.phase != PhaseIdle || m.draining {
 		return
 	}
 	m.st.canonicalizeFlows(m.ofVersion)
 	if m.st.pending != nil {
-		m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
-		m.started, m.lastProgress = m.now, m.now
-		m.become(PhaseStreaming)
-		m.fill()
+		if m.cfg.Mode == ModeApply {
+			m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
+			m.started, m.lastProgress = m.now, m.now
+			m.become(PhaseStreaming)
+			m.fill()
+		}
 		return
 	}
 	if m.st.version == 0 {
+		return
+	}
+	if m.cfg.Mode != ModeApply {
+		m.look()
 		return
 	}
 	r := newRound(m.ofVersion, m.st.version, planAll(m.st, true), false)
@@ -351,10 +361,16 @@ func (m *Machine) endRound() {
 	m.round = nil
 	refused, stale := r.finish(m.st)
 	for _, it := range refused {
-		m.reject(it)
+		m.reject(r.version, it)
 	}
 	m.finished(r, refused)
+	if m.draining {
+		m.ready.Drained = true
+	}
 	switch {
+	case r.check:
+		m.publish(&messages.Checked{Version: r.version, Rejected: r.refusedBefore + len(refused)})
+		m.become(PhaseIdle)
 	case r.discard, r.failed == "" && stale:
 		m.become(PhaseIdle)
 		m.kick()
@@ -394,8 +410,8 @@ func (m *Machine) installed(version uint64) {
 }
 
 // reject publishes what the switch refused.
-func (m *Machine) reject(it *item) {
-	ev := &messages.Rejected{Kind: it.kind.String(), Text: describe(m.ofVersion, it.kind, it.c), Error: it.err}
+func (m *Machine) reject(version uint64, it *item) {
+	ev := &messages.Rejected{Version: version, Kind: it.kind.String(), Text: describe(m.ofVersion, it.kind, it.c), Error: it.err}
 	m.lastError = it.err + ": " + ev.Text
 	m.log.Warn("switch refused "+ev.Kind, zap.String("error", it.err), zap.String(ev.Kind, ev.Text))
 	m.publish(ev)
@@ -412,7 +428,7 @@ func (m *Machine) finished(r *round, refused []*item) {
 	ev.Refused = len(refused)
 	ev.Failed = r.failed
 	if r.discard && ev.Failed == "" {
-		ev.Failed = "discarded: the put in parts was given up"
+		ev.Failed = r.discardWhy
 	}
 	for _, it := range refused {
 		ev.ErrorNames = append(ev.ErrorNames, it.err)
@@ -425,4 +441,25 @@ func (m *Machine) newRef() uint64 { m.refs++; return m.refs }
 
 func (m *Machine) sendAs(ref uint64, msgs []openflow.Message, routing []messages.Routing) {
 	m.ready.Sends = append(m.ready.Sends, Send{Ref: ref, Seq: m.seq, Msgs: msgs, Routing: routing})
+}
+
+// drain: in PhaseRound or PhaseStreaming, a bundle not committed yet is
+// discarded (the round ends as a discarded one, its changes planned again
+// by whoever runs next); a commit under way finishes. In any other phase
+// it is drained at once. No round starts after it.
+func (m *Machine) drain() {
+	m.draining = true
+	r := m.round
+	if r == nil {
+		m.ready.Drained = true
+		return
+	}
+	if r.phase == phaseAdd && !r.discard {
+		r.open, r.discard = false, true
+		r.discardWhy = "discarded: the bridge is stopping"
+		if m.phase == PhaseStreaming {
+			m.become(PhaseRound)
+		}
+		m.fill()
+	}
 }
