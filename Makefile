@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 5m
 TESTFLAGS ?=
 
-.PHONY: all build test vet lint demo bench fuzz soak install-ovs clean
+.PHONY: all build test vet lint demo bench fuzz soak install-ovs install-etcd proto clean
 
 all: build
 
@@ -15,7 +15,11 @@ build:
 install-ovs:
 	scripts/install-ovs.sh
 
-test: install-ovs
+# etcd (Debian's etcd-server) for the fleet tests, which start their own on loopback ports.
+install-etcd:
+	scripts/install-etcd.sh
+
+test: install-ovs install-etcd
 	$(GO) vet ./...
 	$(GO) test -race -timeout 12m $(TESTFLAGS) ./...
 
@@ -49,6 +53,16 @@ soak: install-ovs
 	@mkdir -p bin
 	$(GO) test -tags soak -timeout 60m -v -run 'Soak' ./tests/... 2>&1 | tee bin/soak.log | grep -E '^(SOAK|--- |FAIL|ok|PASS)'
 	@! grep -qE '^(--- FAIL|FAIL)' bin/soak.log
+
+# The fleet's cross-process messages: proto/*.proto to proto/fleetpb/*.pb.go (committed). protoc
+# from Debian (protobuf-compiler); protoc-gen-go at the google.golang.org/protobuf version of go.mod.
+PROTOC_GEN_GO_VERSION = $(shell $(GO) list -m -f '{{.Version}}' google.golang.org/protobuf)
+
+proto:
+	@mkdir -p bin
+	GOBIN=$(CURDIR)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	protoc --plugin=protoc-gen-go=bin/protoc-gen-go -I proto \
+		--go_out=proto/fleetpb --go_opt=paths=source_relative proto/*.proto
 
 clean:
 	rm -rf bin

@@ -10,12 +10,14 @@ import (
 // subscribers: messages.Connected, Disconnected, GeneveFieldAssigned,
 // VersionInstalled, Rejected, Progress, RoundFinished, Planned and Checked
 // (diff and check modes), and Unsolicited (what the switch sends on its
-// own: packet-ins, port status, flow removed, ...).
+// own: packet-ins, port status, flow removed, ...); with Config.Role also
+// messages.RoleGranted and Demoted.
 func IsEvent(m any) bool {
 	switch m.(type) {
 	case *messages.Connected, *messages.Disconnected, *messages.GeneveFieldAssigned,
 		*messages.VersionInstalled, *messages.Rejected, *messages.Progress,
-		*messages.RoundFinished, *messages.Planned, *messages.Checked, *messages.Unsolicited:
+		*messages.RoundFinished, *messages.Planned, *messages.Checked, *messages.Unsolicited,
+		*messages.RoleGranted, *messages.Demoted:
 		return true
 	}
 	return false

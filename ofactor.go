@@ -66,6 +66,12 @@ type Config struct {
 	Mode Mode
 	// Logger is the bridge's logger; nothing is logged when nil.
 	Logger *zap.Logger
+	// Role, when set, is asked on each new connection for the OpenFlow
+	// role to claim before anything else is written (connection.Config.Role):
+	// a fleet member claims MASTER with its ownership epoch as generation
+	// id. Subscribers then also receive messages.RoleGranted and
+	// messages.Demoted.
+	Role func() (connection.RoleClaim, bool)
 }
 
 // Mode is what a bridge does with its desired state.
@@ -233,6 +239,7 @@ func (b *bridge) start(ctx actor.Context) {
 		Subscribers: append(b.children()[1:], subs...),
 		Logger:      cfg.Logger,
 		Paused:      true,
+		Role:        cfg.Role,
 	})), "connection")
 	b.must(err)
 	_, err = ctx.SpawnNamed(mw(reconciler.Props(reconciler.Config{

@@ -22,6 +22,7 @@ const (
 	stateDialing   = "dialing"
 	stateBackoff   = "backoff"
 	stateHello     = "hello"
+	stateRole      = "role" // Config.Role: the role request sent, its answer awaited
 	stateConnected = "connected"
 	stateIdle      = "idle" // the backoff said Stop: no more reconnects
 	stateStopped   = "stopped"
@@ -93,6 +94,9 @@ type connActor struct {
 	timers    map[tickKind]*time.Timer
 	retry     *time.Timer
 	probeSent time.Time // zero: no probe echo outstanding
+
+	roleXID uint32    // the role request's xid, in stateRole
+	claim   RoleClaim // what this connection claimed; zero without Config.Role
 
 	logUnsolicited, logUnknownXID, logErrors *limiter
 }
@@ -257,6 +261,19 @@ func (a *connActor) handleHello(ctx actor.Context, in *inbound) {
 		return
 	}
 	a.version = uint8(31 - bits.LeadingZeros32(common))
+	a.claim = RoleClaim{}
+	if a.sh.cfg.Role != nil {
+		if claim, ok := a.sh.cfg.Role(); ok {
+			a.sendRoleRequest(ctx, claim)
+			return
+		}
+	}
+	a.connected(ctx, nil)
+}
+
+// connected completes the handshake: HELLO done, and the role granted when
+// one was claimed (granted, published just before Connected).
+func (a *connActor) connected(ctx actor.Context, granted *messages.RoleGranted) {
 	a.seq = a.sh.seq.Add(1)
 	a.stopTimer(tickHandshake)
 	a.become(stateConnected)
@@ -264,6 +281,10 @@ func (a *connActor) handleHello(ctx actor.Context, in *inbound) {
 	a.schedule(tickStable, a.sh.cfg.StableAfter)
 	if a.sh.cfg.Probe > 0 {
 		a.schedule(tickProbe, a.sh.cfg.Probe)
+	}
+	if granted != nil {
+		granted.Seq = a.seq
+		a.publish(ctx, granted)
 	}
 	a.publish(ctx, &messages.Connected{Seq: a.seq, Version: a.version, Target: a.sh.cfg.Target})
 }
@@ -294,8 +315,8 @@ func (a *connActor) teardown(ctx actor.Context, err error) {
 	}
 	a.probeSent = time.Time{}
 	if a.seq == 0 {
-		if a.state == stateHello {
-			a.logLevel(err)("connection lost during hello", zap.Error(err))
+		if a.state == stateHello || a.state == stateRole {
+			a.logLevel(err)("connection lost during "+a.state, zap.Error(err))
 		}
 		return
 	}
@@ -377,8 +398,11 @@ func (a *connActor) stopTimer(k tickKind) {
 func (a *connActor) handleTick(ctx actor.Context, t *tick) {
 	switch t.kind {
 	case tickHandshake:
-		if a.state == stateHello {
+		switch a.state {
+		case stateHello:
 			a.lost(ctx, fmt.Errorf("hello: no HELLO from peer within %v", a.sh.cfg.HandshakeTimeout))
+		case stateRole:
+			a.lost(ctx, fmt.Errorf("role request: no answer within %v", a.sh.cfg.HandshakeTimeout))
 		}
 	case tickStable:
 		a.sh.mu.Lock()

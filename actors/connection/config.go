@@ -82,6 +82,15 @@ type Config struct {
 	// sibling still being spawned: protoactor publishes a PID before its
 	// mailbox is ready, and a message posted then races with the spawn.
 	Paused bool
+	// Role, when set, is asked on each new connection, right after HELLO,
+	// for the role to claim: the connection then sends OFPT_ROLE_REQUEST
+	// before anything else and publishes RoleGranted and Connected only once
+	// the switch answers with OFPT_ROLE_REPLY, so that no sibling writes
+	// before the switch has fenced older masters off. ok false claims
+	// nothing on that connection. A connection that claimed MASTER and is
+	// refused (OFPRRFC_STALE), told of a new master (role status) or refused
+	// a write (OFPBRC_IS_SECONDARY) publishes Demoted and closes for good.
+	Role func() (claim RoleClaim, ok bool)
 }
 
 // Start lets a Paused connection actor dial.

@@ -105,6 +105,13 @@ func (a *connActor) handleInbound(ctx actor.Context, in *inbound) {
 	if !a.probeSent.IsZero() && a.c.lastRecv.Load() > a.probeSent.UnixNano() {
 		a.probeSent = time.Time{}
 	}
+	if a.state == stateRole {
+		a.handleRoleAnswer(ctx, in)
+		return
+	}
+	if a.checkDemotion(ctx, in) {
+		return
+	}
 	if tx := a.tx.lookup(xid); tx != nil && !isAsync(t) {
 		a.reply(ctx, tx, in)
 		return

@@ -15,6 +15,8 @@ type (
 	Reply              = messages.Reply              // a reply with one of our xids: Step
 	TransactionsFailed = messages.TransactionsFailed // our xids will get no reply (Disconnected follows)
 	Unsolicited        = messages.Unsolicited        // for other subscribers; ignored
+	RoleGranted        = messages.RoleGranted        // for other subscribers (a fleet member); ignored
+	Demoted            = messages.Demoted            // for other subscribers; Disconnected follows
 )
 
 // To the connection actor:
