@@ -93,7 +93,14 @@ func (g *grain) Receive(ctx actor.Context) {
 			Kind: m.Kind, Text: m.Text, Error: m.Error})
 	case *messages.Disconnected:
 		g.master = false
-	case *messages.Connected, *messages.GeneveFieldAssigned, *messages.Progress, *messages.RoundFinished,
+		g.m.update(g.name, g.self, func(a *activation) { a.master = false })
+	case *messages.RoundFinished:
+		g.m.update(g.name, g.self, func(a *activation) {
+			a.flowMods += m.FlowAdds + m.FlowModifies + m.FlowDeletes
+			a.groupMods += m.GroupMods
+			a.meterMods += m.MeterMods
+		})
+	case *messages.Connected, *messages.GeneveFieldAssigned, *messages.Progress,
 		*messages.Unsolicited, *messages.DesiredAccepted, *messages.Planned, *messages.Checked:
 	case *actor.Terminated:
 		if m.Who.Equal(g.child) && !g.stopping {
@@ -296,6 +303,9 @@ func (g *grain) onGetStatus(ctx actor.Context) {
 func (g *grain) statusTo(ctx actor.Context, sender *actor.PID) {
 	base := &fleetpb.Status{Bridge: g.name, Member: g.m.address, Epoch: g.epoch, Master: g.master,
 		WaitingForDesired: g.waiting}
+	if a, ok := g.m.activation(g.name); ok && a.pid.Equal(g.self) {
+		base.FlowMods, base.GroupMods, base.MeterMods = int64(a.flowMods), int64(a.groupMods), int64(a.meterMods)
+	}
 	f := ctx.RequestFuture(g.child, &messages.GetStatus{}, g.m.cfg.RequestTimeout)
 	ctx.ReenterAfter(f, func(res any, err error) {
 		if st, ok := res.(*messages.Status); ok {
@@ -321,6 +331,12 @@ func (g *grain) onRoleGranted(ctx actor.Context, m *messages.RoleGranted) {
 	}
 	g.master = true
 	g.m.metrics.owned.WithLabelValues(g.name).Set(1)
+	g.m.update(g.name, g.self, func(a *activation) {
+		a.master = true
+		if a.masterSince.IsZero() {
+			a.masterSince = time.Now()
+		}
+	})
 	if g.granted {
 		return
 	}

@@ -50,9 +50,16 @@ type Member struct {
 	active map[string]activation
 }
 
+// activation is what a member knows of a bridge active on it.
 type activation struct {
-	pid   *actor.PID
-	epoch uint64
+	pid         *actor.PID
+	epoch       uint64
+	since       time.Time // activated (epoch taken)
+	master      bool
+	masterSince time.Time // first MASTER under this epoch
+	flowMods    int       // sent to the switch by this activation
+	groupMods   int
+	meterMods   int
 }
 
 // Start joins the fleet as a member: it registers with etcd (the protoactor
@@ -232,10 +239,20 @@ func (m *Member) owns(bridge string) bool { return m.ownerOf(bridge) == m.addres
 
 func (m *Member) activated(name string, pid *actor.PID, epoch uint64) {
 	m.mu.Lock()
-	m.active[name] = activation{pid: pid, epoch: epoch}
+	m.active[name] = activation{pid: pid, epoch: epoch, since: time.Now()}
 	m.mu.Unlock()
 	if m.expelled() {
 		m.sys.Root.Stop(pid)
+	}
+}
+
+// update changes the record of an activation still current.
+func (m *Member) update(name string, pid *actor.PID, f func(*activation)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a, ok := m.active[name]; ok && a.pid.Equal(pid) {
+		f(&a)
+		m.active[name] = a
 	}
 }
 
@@ -327,4 +344,11 @@ func (m *Member) watchRegistration() {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+func (m *Member) activation(name string) (activation, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.active[name]
+	return a, ok
 }

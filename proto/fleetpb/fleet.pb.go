@@ -332,8 +332,12 @@ type Status struct {
 	DesiredFlows      int64                  `protobuf:"varint,10,opt,name=desired_flows,json=desiredFlows,proto3" json:"desired_flows,omitempty"`
 	InstalledFlows    int64                  `protobuf:"varint,11,opt,name=installed_flows,json=installedFlows,proto3" json:"installed_flows,omitempty"`
 	LastError         string                 `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Messages this activation sent to the switch (a switch found right: none).
+	FlowMods      int64 `protobuf:"varint,13,opt,name=flow_mods,json=flowMods,proto3" json:"flow_mods,omitempty"`
+	GroupMods     int64 `protobuf:"varint,14,opt,name=group_mods,json=groupMods,proto3" json:"group_mods,omitempty"`
+	MeterMods     int64 `protobuf:"varint,15,opt,name=meter_mods,json=meterMods,proto3" json:"meter_mods,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Status) Reset() {
@@ -448,6 +452,27 @@ func (x *Status) GetLastError() string {
 		return x.LastError
 	}
 	return ""
+}
+
+func (x *Status) GetFlowMods() int64 {
+	if x != nil {
+		return x.FlowMods
+	}
+	return 0
+}
+
+func (x *Status) GetGroupMods() int64 {
+	if x != nil {
+		return x.GroupMods
+	}
+	return 0
+}
+
+func (x *Status) GetMeterMods() int64 {
+	if x != nil {
+		return x.MeterMods
+	}
+	return 0
 }
 
 // Activated is published when a member activates the bridge under a new epoch. A client-pushed
@@ -809,7 +834,7 @@ const file_fleet_proto_rawDesc = "" +
 	"\x06bridge\x18\x03 \x01(\tR\x06bridge\x12\x16\n" +
 	"\x06member\x18\x04 \x01(\tR\x06member\x12\x14\n" +
 	"\x05epoch\x18\x05 \x01(\x04R\x05epoch\"\v\n" +
-	"\tGetStatus\"\x8d\x03\n" +
+	"\tGetStatus\"\xe8\x03\n" +
 	"\x06Status\x12\x16\n" +
 	"\x06bridge\x18\x01 \x01(\tR\x06bridge\x12\x16\n" +
 	"\x06member\x18\x02 \x01(\tR\x06member\x12\x14\n" +
@@ -824,7 +849,12 @@ const file_fleet_proto_rawDesc = "" +
 	" \x01(\x03R\fdesiredFlows\x12'\n" +
 	"\x0finstalled_flows\x18\v \x01(\x03R\x0einstalledFlows\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\f \x01(\tR\tlastError\"i\n" +
+	"last_error\x18\f \x01(\tR\tlastError\x12\x1b\n" +
+	"\tflow_mods\x18\r \x01(\x03R\bflowMods\x12\x1d\n" +
+	"\n" +
+	"group_mods\x18\x0e \x01(\x03R\tgroupMods\x12\x1d\n" +
+	"\n" +
+	"meter_mods\x18\x0f \x01(\x03R\tmeterMods\"i\n" +
 	"\tActivated\x12\x16\n" +
 	"\x06bridge\x18\x01 \x01(\tR\x06bridge\x12\x16\n" +
 	"\x06member\x18\x02 \x01(\tR\x06member\x12\x14\n" +

@@ -1,0 +1,227 @@
+// Package fleetproc runs fleet members as separate processes, for the fleet tests and
+// `ofbench fleet`: a member must be a process of its own to be killed with kill -9 or paused
+// with SIGSTOP. The program that starts members re-executes itself: its main (or TestMain)
+// calls MaybeMain first, which runs a member when the environment says so and returns
+// otherwise.
+//
+//	func TestMain(m *testing.M) { fleetproc.MaybeMain(); os.Exit(m.Run()) }
+//	p, err := fleetproc.Start(dir, spec) // this binary again, as a member
+//	p.Kill9()
+package fleetproc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ofactor/ofactor"
+	"github.com/ofactor/ofactor/fleet"
+	"github.com/ofactor/ofactor/internal/desired"
+)
+
+// envSpec names the spec file of the member this process is to run.
+const envSpec = "OFACTOR_FLEET_MEMBER"
+
+// Spec is one member's configuration, as a JSON file.
+type Spec struct {
+	Name                string        `json:"name"`
+	Etcd                []string      `json:"etcd"`
+	Listen              string        `json:"listen"`
+	HTTP                string        `json:"http"` // where /status listens
+	Bridges             []BridgeSpec  `json:"bridges"`
+	HeartbeatExpiration time.Duration `json:"heartbeat_expiration,omitempty"`
+}
+
+// BridgeSpec is one bridge of Spec; without Flows it is client-pushed.
+type BridgeSpec struct {
+	Name   string `json:"name"`
+	Target string `json:"target"`
+	Flows  string `json:"flows,omitempty"`
+}
+
+// Config is the fleet configuration of s.
+func (s Spec) Config(log *zap.Logger) fleet.Config {
+	cfg := fleet.Config{Name: s.Name, Etcd: s.Etcd, Listen: s.Listen, HeartbeatExpiration: s.HeartbeatExpiration, Logger: log}
+	for _, b := range s.Bridges {
+		cfg.Bridges = append(cfg.Bridges, fleet.Bridge{Name: b.Name, Target: b.Target, Geneve: ofactor.GeneveOff,
+			Files: desired.Files{Flows: b.Flows}})
+	}
+	return cfg
+}
+
+// MaybeMain runs a member and exits when this process was started as one by Start; it
+// returns at once otherwise.
+func MaybeMain() {
+	path := os.Getenv(envSpec)
+	if path == "" {
+		return
+	}
+	os.Exit(memberMain(path))
+}
+
+func memberMain(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fleetproc:", err)
+		return 2
+	}
+	var s Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		fmt.Fprintln(os.Stderr, "fleetproc:", path, err)
+		return 2
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(os.Stderr), zap.InfoLevel))
+	var current atomic.Pointer[fleet.Member]
+	ln, err := net.Listen("tcp", s.HTTP)
+	if err != nil {
+		log.Error("status listener", zap.Error(err))
+		return 2
+	}
+	go http.Serve(ln, fleet.Handler(current.Load))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := fleet.Run(ctx, s.Config(log), func(m *fleet.Member) { current.Store(m) }); err != nil {
+		log.Error("member", zap.Error(err))
+		return 1
+	}
+	return 0
+}
+
+// Proc is a member process.
+type Proc struct {
+	Spec Spec
+	Log  string // its stderr
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start starts this executable again as the member of spec, its files in dir.
+func Start(dir string, spec Spec) (*Proc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	base := filepath.Join(dir, "member-"+portOf(spec.Listen))
+	b, _ := json.MarshalIndent(spec, "", "  ")
+	if err := os.WriteFile(base+".json", b, 0o644); err != nil {
+		return nil, err
+	}
+	out, err := os.OpenFile(base+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envSpec+"="+base+".json")
+	cmd.Stdout, cmd.Stderr = out, out
+	// Die with the parent even if it is killed, so nothing leaks.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &Proc{Spec: spec, Log: base + ".log", cmd: cmd, done: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func portOf(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return port
+}
+
+// Pid is the member's process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Exited says whether the process has exited.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Kill9 kills the member with SIGKILL and waits for it.
+func (p *Proc) Kill9() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Pause stops the member with SIGSTOP; Resume continues it.
+func (p *Proc) Pause() error  { return p.cmd.Process.Signal(syscall.SIGSTOP) }
+func (p *Proc) Resume() error { return p.cmd.Process.Signal(syscall.SIGCONT) }
+
+// Stop asks the member to leave (SIGTERM) and kills it if it has not exited in 15 s.
+func (p *Proc) Stop() {
+	if p.Exited() {
+		return
+	}
+	p.cmd.Process.Signal(syscall.SIGCONT)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		p.Kill9()
+	}
+}
+
+var httpClient = &http.Client{Timeout: 3 * time.Second}
+
+// Status is the member's /status; an error while it is not a member (joining, paused, dead).
+func (p *Proc) Status() (*fleet.FleetStatus, error) {
+	resp, err := httpClient.Get("http://" + p.Spec.HTTP + "/status")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New(resp.Status + ": " + string(b))
+	}
+	var st fleet.FleetStatus
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// Active returns the bridges active on the member (from its /status), with their local state.
+func (p *Proc) Active() (map[string]*fleet.Local, error) {
+	st, err := p.Status()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*fleet.Local{}
+	for _, b := range st.Bridges {
+		if b.Local != nil {
+			out[b.Bridge] = b.Local
+		}
+	}
+	return out, nil
+}
