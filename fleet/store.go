@@ -35,7 +35,7 @@ var ErrExpelled = errors.New("fleet: this member left the cluster (its registrat
 // Owner is the etcd record of a bridge's owner: the member that took Epoch.
 type Owner struct {
 	Bridge   string    `json:"bridge"`
-	Member   string    `json:"member"`  // the member's address, host:port
+	Member   string    `json:"member"` // the member's address, host:port
 	MemberID string    `json:"member_id"`
 	Epoch    uint64    `json:"epoch"`
 	Since    time.Time `json:"since"`
