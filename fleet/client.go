@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -20,7 +21,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ofactor/ofactor"
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/proto/fleetpb"
 )
 
@@ -58,22 +61,97 @@ type Client struct {
 	cl  *cluster.Cluster
 	sub *actor.PID
 
-	quit chan struct{}
-	wg   sync.WaitGroup
+	provider *etcd.Provider
+
+	quit  chan struct{}
+	nudge chan struct{} // topology changed
+	wg    sync.WaitGroup
 
 	mu      sync.Mutex
 	bridges map[string]*clientBridge
 	waiters map[string][]chan *fleetpb.VersionInstalled
 }
 
-// clientBridge is what the client keeps of one bridge.
+// clientBridge is what the client keeps of one bridge: its whole desired
+// state, the last put with every update since applied to it, so that a new
+// owner gets it in one put (a put and then the updates would let a round
+// install the put alone in between, and change the table twice).
 type clientBridge struct {
-	name    string
-	mu      sync.Mutex // one put at a time, in order
-	put     *fleetpb.PutDesired
-	updates []*fleetpb.UpdateFlows
-	epoch   uint64 // of the owner that has our put
-	member  string
+	name   string
+	mu     sync.Mutex // one put at a time, in order
+	put    *messages.PutDesired
+	index  map[string]int // flow key (flowkey) -> index in put.Flows; removed ones are nil there
+	epoch  uint64         // of the owner that has our state
+	member string
+	busy   atomic.Bool // a resync of this bridge is under way
+}
+
+// set makes put the bridge's state.
+func (b *clientBridge) set(put *messages.PutDesired) error {
+	cp := *put
+	cp.Flows = nil
+	b.put, b.index = &cp, map[string]int{}
+	return b.apply(&messages.UpdateFlows{Add: put.Flows})
+}
+
+// apply changes the state by a delta of flows, as the reconciler does.
+func (b *clientBridge) apply(up *messages.UpdateFlows) error {
+	for _, fm := range up.Remove {
+		k, err := flowkey.Of(fm)
+		if err != nil {
+			return err
+		}
+		if i, ok := b.index[k.Key()]; ok {
+			b.put.Flows[i] = nil
+			delete(b.index, k.Key())
+		}
+	}
+	for _, fm := range up.Add {
+		k, err := flowkey.Of(fm)
+		if err != nil {
+			return err
+		}
+		if i, ok := b.index[k.Key()]; ok {
+			b.put.Flows[i] = fm
+			continue
+		}
+		b.index[k.Key()] = len(b.put.Flows)
+		b.put.Flows = append(b.put.Flows, fm)
+	}
+	if n := len(b.put.Flows); n > 2*len(b.index)+64 {
+		b.compact()
+	}
+	return nil
+}
+
+func (b *clientBridge) compact() {
+	flows := make([]*openflow.FlowMod, 0, len(b.index))
+	for _, fm := range b.put.Flows {
+		if fm != nil {
+			flows = append(flows, fm)
+		}
+	}
+	b.put.Flows = flows
+	for i, fm := range flows {
+		k, _ := flowkey.Of(fm)
+		b.index[k.Key()] = i
+	}
+}
+
+// wire is the state as one put for the wire: the whole state, every kind
+// present (none of groups or meters is none, not "unchanged").
+func (b *clientBridge) wire() (*fleetpb.PutDesired, error) {
+	b.compact()
+	p, err := ToProtoPut(b.put)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range []**fleetpb.Objects{&p.Flows, &p.Groups, &p.Meters} {
+		if *o == nil {
+			*o = &fleetpb.Objects{}
+		}
+	}
+	return p, nil
 }
 
 // NewClient joins the fleet's cluster as a client.
@@ -109,6 +187,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}),
 		bridges: map[string]*clientBridge{}, waiters: map[string][]chan *fleetpb.VersionInstalled{}}
+	c.provider = provider
 	c.sys = actor.NewActorSystem(ofactor.WithZap(cfg.Logger.WithOptions(zap.IncreaseLevel(zapcore.WarnLevel))))
 	var opts []remote.ConfigOption
 	if cfg.Advertise != "" {
@@ -117,6 +196,17 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	ccfg := cluster.Configure(cfg.Name, provider, disthash.New(), remote.Configure(host, port, opts...),
 		cluster.WithRequestTimeout(cfg.RequestTimeout))
 	c.cl = cluster.New(c.sys, ccfg)
+	c.nudge = make(chan struct{}, 1)
+	c.sys.EventStream.Subscribe(func(ev any) {
+		if _, ok := ev.(*cluster.ClusterTopology); ok {
+			// A topic actor may have moved with the members: subscribe
+			// again at once, before the new owners publish Activated.
+			select {
+			case c.nudge <- struct{}{}:
+			default:
+			}
+		}
+	})
 	c.cl.StartClient()
 	c.sub = c.sys.Root.Spawn(actor.PropsFromFunc(c.receiveEvent))
 	c.wg.Add(1)
@@ -138,11 +228,14 @@ func pingEtcd(ecfg clientv3.Config, name string) error {
 	return nil
 }
 
-// Close leaves the cluster.
+// Close leaves the cluster. (cluster.Shutdown assumes a member: it sets
+// gossip state a client does not have.)
 func (c *Client) Close() {
 	close(c.quit)
 	c.wg.Wait()
-	c.cl.Shutdown(false)
+	c.sys.Shutdown()
+	c.provider.Shutdown(false)
+	c.cl.Remote.Shutdown(false)
 }
 
 func (c *Client) bridge(name string) *clientBridge {
@@ -168,31 +261,32 @@ func (c *Client) request(ctx context.Context, bridge string, msg proto.Message) 
 	return c.cl.Request(bridge, Kind, msg, cluster.WithTimeout(timeout))
 }
 
-// Put replaces the bridge's desired state and remembers it. It returns the
-// owner's answer: the version, the member, the epoch.
+// Put replaces the bridge's desired state and remembers it: the whole
+// state, a nil slice being none of that kind. It returns the owner's
+// answer: the version, the member, the epoch.
 func (c *Client) Put(ctx context.Context, bridge string, put *messages.PutDesired) (*fleetpb.DesiredAccepted, error) {
-	p, err := ToProtoPut(put)
-	if err != nil {
+	if _, err := ToProtoPut(put); err != nil {
 		return nil, err
 	}
 	c.subscribe(bridge)
 	b := c.bridge(bridge)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.put, b.updates = p, nil
+	if err := b.set(put); err != nil {
+		return nil, err
+	}
 	return c.sendPut(ctx, b)
 }
 
-// sendPut sends b's put and its updates since; b.mu is held.
+// sendPut sends b's whole state in one put; b.mu is held.
 func (c *Client) sendPut(ctx context.Context, b *clientBridge) (*fleetpb.DesiredAccepted, error) {
-	res, err := c.accepted(c.request(ctx, b.name, b.put))
+	p, err := b.wire()
 	if err != nil {
 		return nil, err
 	}
-	for _, u := range b.updates {
-		if res, err = c.accepted(c.request(ctx, b.name, u)); err != nil {
-			return nil, err
-		}
+	res, err := c.accepted(c.request(ctx, b.name, p))
+	if err != nil {
+		return nil, err
 	}
 	b.epoch, b.member = res.Epoch, res.Member
 	return res, nil
@@ -223,7 +317,9 @@ func (c *Client) Update(ctx context.Context, bridge string, up *messages.UpdateF
 	if b.put == nil {
 		return nil, errors.New("fleet client: Update before Put: the client keeps the whole desired state")
 	}
-	b.updates = append(b.updates, u)
+	if err := b.apply(up); err != nil {
+		return nil, err
+	}
 	res, err := c.accepted(c.request(ctx, bridge, u))
 	if err == nil && len(res.Errors) == 1 && res.Errors[0] == ErrWaitingForPut.Error() {
 		return c.sendPut(ctx, b)
@@ -295,8 +391,12 @@ func (c *Client) Subscribe(bridge string) error {
 	return c.subscribe(bridge)
 }
 
+// subscribeTimeout bounds one subscription request: a topic actor on a
+// member that just died is not waited for long, the next resync tries again.
+const subscribeTimeout = 2 * time.Second
+
 func (c *Client) subscribe(bridge string) error {
-	_, err := c.cl.SubscribeByPid(Topic(bridge), c.sub, cluster.WithTimeout(c.cfg.RequestTimeout))
+	_, err := c.cl.SubscribeByPid(Topic(bridge), c.sub, cluster.WithTimeout(min(subscribeTimeout, c.cfg.RequestTimeout)))
 	return err
 }
 
@@ -371,10 +471,13 @@ func (c *Client) resync() {
 	t := time.NewTicker(c.cfg.ResyncInterval)
 	defer t.Stop()
 	for {
+		poll := false
 		select {
 		case <-c.quit:
 			return
 		case <-t.C:
+			poll = true
+		case <-c.nudge:
 		}
 		c.mu.Lock()
 		bs := make([]*clientBridge, 0, len(c.bridges))
@@ -382,23 +485,53 @@ func (c *Client) resync() {
 			bs = append(bs, b)
 		}
 		c.mu.Unlock()
+		// Each bridge on its own, and nothing waited for: a request to a
+		// member that just died waits for its timeout, and must hold up
+		// neither the other bridges nor the next topology change.
+		// On a topology change the subscriptions go again even while
+		// older ones still wait for a member that died.
 		for _, b := range bs {
-			c.subscribe(b.name)
-			b.mu.Lock()
-			has, known := b.put != nil, b.epoch
-			b.mu.Unlock()
-			if !has {
+			if !poll {
+				c.wg.Add(1)
+				go func() {
+					defer c.wg.Done()
+					c.subscribe(b.name)
+				}()
 				continue
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
-			st, err := c.Status(ctx, b.name)
-			cancel()
-			if err != nil || st.Epoch == 0 {
+			if !b.busy.CompareAndSwap(false, true) {
 				continue
 			}
-			if st.WaitingForDesired || st.Epoch != known {
-				c.reput(b, 0)
-			}
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				defer b.busy.Store(false)
+				c.subscribe(b.name)
+				c.check(b)
+			}()
 		}
+	}
+}
+
+// check asks the bridge for its status and puts the state again when its
+// owner does not have it: another epoch, or waiting for a put.
+func (c *Client) check(b *clientBridge) {
+	b.mu.Lock()
+	has, known := b.put != nil, b.epoch
+	b.mu.Unlock()
+	if !has {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+	st, err := c.Status(ctx, b.name)
+	cancel()
+	if err != nil || st.Epoch == 0 {
+		return
+	}
+	switch {
+	case st.WaitingForDesired:
+		c.reput(b, 0)
+	case st.Epoch != known:
+		c.reput(b, st.Epoch) // unless an Activated put it there meanwhile
 	}
 }

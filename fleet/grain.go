@@ -30,6 +30,7 @@ type (
 		err   error
 	}
 	takeEpoch   struct{}
+	republish   struct{ left int }
 	filesLoaded struct {
 		put *messages.PutDesired
 		err error
@@ -73,6 +74,8 @@ func (g *grain) Receive(ctx actor.Context) {
 	case *actor.Stopped, *actor.Restarting, *cluster.ClusterInit:
 	case *takeEpoch:
 		g.takeEpoch(ctx)
+	case *republish:
+		g.republishActivated(ctx, m.left)
 	case *epochTaken:
 		g.onEpoch(ctx, m)
 	case *filesLoaded:
@@ -342,7 +345,38 @@ func (g *grain) onRoleGranted(ctx actor.Context, m *messages.RoleGranted) {
 	}
 	g.granted = true
 	g.log.Info("MASTER", zap.Duration("since_activation", time.Since(g.started)))
-	g.publish(&fleetpb.Activated{Bridge: g.name, Member: g.m.address, Epoch: g.epoch, Pushed: g.br.Pushed()})
+	g.publish(g.activatedEvent())
+	if g.waiting {
+		g.republishActivated(ctx, activatedRepeats)
+	}
+}
+
+func (g *grain) activatedEvent() *fleetpb.Activated {
+	return &fleetpb.Activated{Bridge: g.name, Member: g.m.address, Epoch: g.epoch, Pushed: g.br.Pushed()}
+}
+
+// activatedRepeats and activatedRepeat: a pushed bridge waiting for its put
+// publishes Activated again, twice a second apart. The topic actor lives on
+// some member, and when that member is the one that died, the new topic
+// actor has no subscriber until the clients subscribe again (they do on the
+// topology change, as the new owner activates): one of the repeats reaches
+// them. (The client's status poll is the last resort.)
+const (
+	activatedRepeats = 2
+	activatedRepeat  = time.Second
+)
+
+func (g *grain) republishActivated(ctx actor.Context, left int) {
+	if left < activatedRepeats {
+		if !g.waiting || g.stopping {
+			return
+		}
+		g.publish(g.activatedEvent())
+	}
+	if left > 0 {
+		sys, self := ctx.ActorSystem(), ctx.Self()
+		time.AfterFunc(activatedRepeat, func() { sys.Root.Send(self, &republish{left: left - 1}) })
+	}
 }
 
 // demote stops the bridge at once: the switch has another master, so
