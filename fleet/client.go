@@ -535,3 +535,7 @@ func (c *Client) check(b *clientBridge) {
 		c.reput(b, st.Epoch) // unless an Activated put it there meanwhile
 	}
 }
+
+// Cluster is the client's protoactor cluster (its actor system sends and
+// receives through it).
+func (c *Client) Cluster() *cluster.Cluster { return c.cl }
