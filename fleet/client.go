@@ -12,8 +12,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
-	"github.com/asynkron/protoactor-go/cluster/clusterproviders/etcd"
-	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -61,7 +59,7 @@ type Client struct {
 	cl  *cluster.Cluster
 	sub *actor.PID
 
-	provider *etcd.Provider
+	provider *lazyProvider
 
 	quit  chan struct{}
 	nudge chan struct{} // topology changed
@@ -181,10 +179,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err := pingEtcd(ecfg, cfg.Name); err != nil {
 		return nil, err
 	}
-	provider, err := etcd.NewWithConfig(providerPrefix, ecfg)
-	if err != nil {
-		return nil, fmt.Errorf("fleet client: etcd provider: %w", err)
-	}
+	provider := &lazyProvider{cfg: ecfg}
 	c := &Client{cfg: cfg, log: cfg.Logger, quit: make(chan struct{}),
 		bridges: map[string]*clientBridge{}, waiters: map[string][]chan *fleetpb.VersionInstalled{}}
 	c.provider = provider
@@ -193,7 +188,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.Advertise != "" {
 		opts = append(opts, remote.WithAdvertisedHost(cfg.Advertise))
 	}
-	ccfg := cluster.Configure(cfg.Name, provider, disthash.New(), remote.Configure(host, port, opts...),
+	ccfg := cluster.Configure(cfg.Name, provider, newLookup(), remote.Configure(host, port, opts...),
 		cluster.WithRequestTimeout(cfg.RequestTimeout))
 	c.cl = cluster.New(c.sys, ccfg)
 	c.nudge = make(chan struct{}, 1)
@@ -208,6 +203,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		}
 	})
 	c.cl.StartClient()
+	if provider.err != nil {
+		c.sys.Shutdown()
+		c.cl.Remote.Shutdown(false)
+		return nil, fmt.Errorf("fleet client: etcd provider: %w", provider.err)
+	}
 	c.sub = c.sys.Root.Spawn(actor.PropsFromFunc(c.receiveEvent))
 	c.wg.Add(1)
 	go c.resync()

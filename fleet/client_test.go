@@ -1,66 +1,40 @@
 package fleet_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-	"google.golang.org/protobuf/proto"
-
-	"github.com/ofactor/ofactor/fleet"
 	"github.com/ofactor/ofactor/internal/fleetproc"
-	"github.com/ofactor/ofactor/messages"
-	"github.com/ofactor/ofactor/openflow"
-	"github.com/ofactor/ofactor/openflow/ofctl"
-	"github.com/ofactor/ofactor/proto/fleetpb"
 )
 
-func parseFlows(t testing.TB, lines []string) []*openflow.FlowMod {
-	t.Helper()
-	var out []*openflow.FlowMod
-	for _, l := range lines {
-		fm, err := ofctl.ParseFlow(l, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fm)
+// startClient starts a client process of the rig's fleet.
+func (r *rig) startClient() *fleetproc.ClientProc {
+	r.t.Helper()
+	c, err := fleetproc.StartClient(r.dir, fleetproc.ClientSpec{Name: r.cluster, Etcd: r.etcd.Endpoints(),
+		HTTP: fmt.Sprintf("127.0.0.1:%d", freePort(r.t))})
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	return out
+	r.t.Cleanup(c.Stop)
+	return c
 }
 
-// events records a client's events.
-type events struct {
-	mu  sync.Mutex
-	all []proto.Message
-}
-
-func (e *events) on(m proto.Message) {
-	e.mu.Lock()
-	e.all = append(e.all, m)
-	e.mu.Unlock()
-}
-
-// waitFor returns the first event that match accepts, within d.
-func (e *events) waitFor(t testing.TB, d time.Duration, what string, match func(proto.Message) bool) proto.Message {
+// waitEvent waits until the client process has received an event that
+// match accepts.
+func waitEvent(t testing.TB, c *fleetproc.ClientProc, d time.Duration, what string, match func(fleetproc.Event) bool) {
 	t.Helper()
-	var found proto.Message
 	eventually(t, d, "event "+what, func() error {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		for _, m := range e.all {
-			if match(m) {
-				found = m
-				return nil
-			}
+		evs, err := c.Events()
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("%d events, none matches", len(e.all))
+		if slices.ContainsFunc(evs, match) {
+			return nil
+		}
+		return fmt.Errorf("%d events, none matches", len(evs))
 	})
-	return found
 }
 
 // A client process puts desired state to bridges owned by other processes
@@ -76,19 +50,9 @@ func TestFleetClientRePutAfterFailover(t *testing.T) {
 		pl, err = r.settled(procs...)
 		return err
 	})
-	ev := &events{}
-	c, err := fleet.NewClient(fleet.ClientConfig{Name: r.cluster, Etcd: r.etcd.Endpoints(), OnEvent: ev.on,
-		Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)).Named("client")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-
+	c := r.startClient()
 	for _, n := range r.names {
-		first := r.flows[n][:3] // the last flow comes as an update
-		res, err := c.Put(ctx, n, &messages.PutDesired{Flows: parseFlows(t, first)})
+		res, err := c.Put(n, r.flows[n][:3]) // the last flow comes as an update
 		if err != nil || len(res.Errors) > 0 {
 			t.Fatalf("put %s: %v %v", n, res, err)
 		}
@@ -96,15 +60,14 @@ func TestFleetClientRePutAfterFailover(t *testing.T) {
 			t.Errorf("put %s answered by %s epoch %d; active on %s epoch %d", n, res.Member, res.Epoch,
 				on.proc.Spec.Listen, on.local.Epoch)
 		}
-		ev.waitFor(t, 30*time.Second, "VersionInstalled of "+n, func(m proto.Message) bool {
-			vi, ok := m.(*fleetpb.VersionInstalled)
-			return ok && vi.Bridge == n && vi.Epoch == res.Epoch && vi.Version >= res.Version
+		waitEvent(t, c, 30*time.Second, "VersionInstalled of "+n, func(e fleetproc.Event) bool {
+			return e.Type == "VersionInstalled" && e.Bridge == n && e.Epoch == res.Epoch && e.Version >= res.Version
 		})
-		up, err := c.Update(ctx, n, &messages.UpdateFlows{Add: parseFlows(t, r.flows[n][3:])})
+		up, err := c.Update(n, r.flows[n][3:], nil)
 		if err != nil || len(up.Errors) > 0 {
 			t.Fatalf("update %s: %v %v", n, up, err)
 		}
-		if err := c.WaitInstalled(ctx, n, up.Epoch, up.Version); err != nil {
+		if err := c.WaitInstalled(n, up.Epoch, up.Version); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -119,7 +82,7 @@ func TestFleetClientRePutAfterFailover(t *testing.T) {
 	t.Logf("killed %s owning %v", victim.Spec.Listen, moved)
 	eventually(t, 30*time.Second, "the client's state put again on the new owners", func() error {
 		for _, n := range moved {
-			st, err := c.Status(ctx, n)
+			st, err := c.Status(n)
 			if err != nil {
 				return err
 			}
@@ -142,9 +105,8 @@ func TestFleetClientRePutAfterFailover(t *testing.T) {
 		t.Errorf("a table differed during the failover: %v", diff)
 	}
 	for _, n := range moved {
-		ev.waitFor(t, 10*time.Second, "Activated of "+n, func(m proto.Message) bool {
-			a, ok := m.(*fleetpb.Activated)
-			return ok && a.Bridge == n && a.Member != victim.Spec.Listen && a.Pushed
+		waitEvent(t, c, 10*time.Second, "Activated of "+n, func(e fleetproc.Event) bool {
+			return e.Type == "Activated" && e.Bridge == n && e.Member != victim.Spec.Listen
 		})
 	}
 }

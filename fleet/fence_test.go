@@ -1,20 +1,11 @@
 package fleet_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/asynkron/protoactor-go/actor"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/ofactor/ofactor/fleet"
-	"github.com/ofactor/ofactor/messages"
-	"github.com/ofactor/ofactor/proto/fleetpb"
 )
 
 // An owner paused (SIGSTOP) for longer than the failure timeout, then
@@ -32,20 +23,13 @@ func TestFleetSigstopFencing(t *testing.T) {
 		pl, err = r.settled(a, b)
 		return err
 	})
-	c, err := fleet.NewClient(fleet.ClientConfig{Name: r.cluster, Etcd: r.etcd.Endpoints(),
-		Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Named("client")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	c := r.startClient()
 	for _, n := range r.names {
-		res, err := c.Put(ctx, n, &messages.PutDesired{Flows: parseFlows(t, r.flows[n])})
+		res, err := c.Put(n, r.flows[n])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.WaitInstalled(ctx, n, res.Epoch, res.Version); err != nil {
+		if err := c.WaitInstalled(n, res.Epoch, res.Version); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,7 +59,7 @@ func TestFleetSigstopFencing(t *testing.T) {
 			if l == nil || !l.Master || l.Epoch <= pl[n][0].local.Epoch {
 				return fmt.Errorf("%s: %+v", n, l)
 			}
-			st, err := c.Status(ctx, n)
+			st, err := c.Status(n)
 			if err != nil {
 				return err
 			}
@@ -87,10 +71,10 @@ func TestFleetSigstopFencing(t *testing.T) {
 	})
 	// The late writes: puts that would empty the tables, to the paused
 	// member's old activations; they wait in its sockets.
-	sys := c.Cluster().ActorSystem
 	for _, n := range moved {
-		old := actor.NewPID(victim.Spec.Listen, pl[n][0].local.Activation)
-		sys.Root.Send(old, &fleetpb.PutDesired{Flows: &fleetpb.Objects{}, Groups: &fleetpb.Objects{}, Meters: &fleetpb.Objects{}})
+		if err := c.Send(victim.Spec.Listen, pl[n][0].local.Activation, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	time.Sleep(2 * time.Second) // paused well past the failure timeout
 	if err := victim.Resume(); err != nil {

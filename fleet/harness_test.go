@@ -71,7 +71,7 @@ func newRig(t testing.TB, n int, pushed bool) *rig {
 			p.Stop()
 			if t.Failed() {
 				if b, err := os.ReadFile(p.Log); err == nil {
-					t.Logf("member %s log (tail):\n%s", p.Spec.Listen, tail(string(b), 60))
+					t.Logf("member %s log (tail):\n%s", p.Spec.Listen, tail(string(b), 300))
 				}
 			}
 		}

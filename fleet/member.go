@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
-	"github.com/asynkron/protoactor-go/cluster/clusterproviders/etcd"
-	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -33,6 +32,8 @@ type Member struct {
 
 	sys     *actor.ActorSystem
 	cl      *cluster.Cluster
+	lookup   *lookup
+	provider *lazyProvider
 	etcd    *clientv3.Client
 	st      *store
 	nodeID  string // the cluster member id: NAME@SYSTEMID
@@ -45,6 +46,8 @@ type Member struct {
 	quit         chan struct{}
 	wg           sync.WaitGroup
 	stopOnce     sync.Once
+
+	viewSince time.Time // the keeper's: since when the view differs from etcd
 
 	mu     sync.Mutex
 	active map[string]activation
@@ -92,23 +95,12 @@ func start(cfg Config, met *fleetMetrics) (*Member, error) {
 		m.bridges[b.Name] = b
 	}
 	ecfg := clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: etcdDialTimeout, Logger: cfg.Logger.Named("etcd").WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel))}
-	cli, err := clientv3.New(ecfg)
-	if err != nil {
-		return nil, fmt.Errorf("fleet: etcd %v: %w", cfg.Etcd, err)
-	}
-	m.etcd = cli
-	m.st = &store{cli: cli, cluster: cfg.Name}
 	// protoactor's cluster panics when its provider cannot start: find out
 	// first, and say so as an error.
-	ctx, cancel := context.WithTimeout(context.Background(), etcdDialTimeout)
-	_, err = cli.Get(ctx, providerPrefix+"/"+cfg.Name, clientv3.WithPrefix(), clientv3.WithCountOnly())
-	cancel()
-	if err != nil {
-		cli.Close()
-		return nil, fmt.Errorf("fleet: etcd %v: %w", cfg.Etcd, err)
+	if err := pingEtcd(ecfg, cfg.Name); err != nil {
+		return nil, err
 	}
 	if err := m.startCluster(ecfg); err != nil {
-		cli.Close()
 		return nil, err
 	}
 	m.wg.Add(2)
@@ -132,32 +124,50 @@ func (m *Member) startCluster(ecfg clientv3.Config) error {
 	}
 	ln.Close()
 	ecfg.Logger = ecfg.Logger.WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel))
-	provider, err := etcd.NewWithConfig(providerPrefix, ecfg)
-	if err != nil {
-		return fmt.Errorf("fleet: etcd provider: %w", err)
-	}
+	provider := &lazyProvider{cfg: ecfg}
+	m.provider = provider
 	// protoactor logs every topology change at info; ours says what matters.
 	m.sys = actor.NewActorSystem(ofactor.WithZap(cfg.Logger.WithOptions(zap.IncreaseLevel(zapcore.WarnLevel))))
 	rcfg := remote.Configure(host, port, remote.WithAdvertisedHost(cfg.Advertise))
 	kind := cluster.NewKind(Kind, actor.PropsFromProducer(func() actor.Actor { return &grain{m: m} }))
-	ccfg := cluster.Configure(cfg.Name, provider, disthash.New(), rcfg,
+	m.lookup = newLookup()
+	ccfg := cluster.Configure(cfg.Name, provider, m.lookup, rcfg,
 		cluster.WithKinds(kind),
 		cluster.WithRequestTimeout(cfg.RequestTimeout),
 		cluster.WithHeartbeatExpiration(cfg.HeartbeatExpiration))
 	ccfg.GossipInterval = cfg.GossipInterval
 	m.cl = cluster.New(m.sys, ccfg)
 	m.sys.EventStream.Subscribe(func(ev any) {
-		if _, ok := ev.(*cluster.ClusterTopology); ok {
+		if t, ok := ev.(*cluster.ClusterTopology); ok {
+			addrs := make([]string, 0, len(t.Members))
+			for _, mem := range t.Members {
+				addrs = append(addrs, mem.Address())
+			}
+			m.log.Info("membership", zap.Strings("members", addrs), zap.Int("joined", len(t.Joined)),
+				zap.Int("left", len(t.Left)))
 			m.poke()
 		}
 	})
 	m.cl.StartMember()
+	if provider.err != nil {
+		m.cl.Shutdown(false)
+		return fmt.Errorf("fleet: etcd provider: %w", provider.err)
+	}
 	m.nodeID = cfg.Name + "@" + m.sys.ID
 	m.address = m.sys.Address()
+	// Our own etcd client only now: see lazyProvider.
+	cli, err := clientv3.New(ecfg)
+	if err != nil {
+		m.cl.Shutdown(false)
+		return fmt.Errorf("fleet: etcd %v: %w", cfg.Etcd, err)
+	}
+	m.etcd = cli
+	m.st = &store{cli: cli, cluster: cfg.Name}
 	ctx, cancel := context.WithTimeout(context.Background(), etcdDialTimeout)
 	defer cancel()
 	if m.reg, err = m.st.registration(ctx, m.nodeID); err != nil || m.reg == 0 {
 		m.cl.Shutdown(false)
+		cli.Close()
 		return fmt.Errorf("fleet: our registration %s is not in etcd (%v)", m.st.memberKey(m.nodeID), err)
 	}
 	return nil
@@ -203,7 +213,13 @@ func (m *Member) Stop() {
 	m.stopOnce.Do(func() {
 		close(m.quit)
 		m.wg.Wait()
-		m.cl.Shutdown(!m.expelled())
+		graceful := !m.expelled()
+		m.cl.Shutdown(graceful)
+		if !graceful {
+			// An ungraceful cluster shutdown leaves the provider running:
+			// its keepalive would hold our old registration up for good.
+			m.provider.Shutdown(false)
+		}
 		m.etcd.Close()
 		m.log.Info("fleet member stopped", zap.String("member", m.address))
 	})
@@ -224,15 +240,9 @@ func (m *Member) nextEpoch(ctx context.Context, bridge string) (uint64, Owner, e
 	return m.st.nextEpoch(ctx, Owner{Bridge: bridge, Member: m.address, MemberID: m.nodeID, Since: time.Now().UTC()}, m.reg)
 }
 
-// rendezvous is this member's view of who owns what.
-func (m *Member) rendezvous() *cluster.Rendezvous {
-	r := cluster.NewRendezvous()
-	r.UpdateMembers(m.cl.MemberList.Members().Members())
-	return r
-}
-
+// ownerOf is the member that owns bridge by this member's view.
 func (m *Member) ownerOf(bridge string) string {
-	return m.rendezvous().GetByClusterIdentity(cluster.NewClusterIdentity(bridge, Kind))
+	return m.lookup.owner(cluster.NewClusterIdentity(bridge, Kind))
 }
 
 func (m *Member) owns(bridge string) bool { return m.ownerOf(bridge) == m.address }
@@ -301,6 +311,10 @@ func (m *Member) keep() {
 			m.expel()
 			continue
 		}
+		if m.viewBroken() {
+			m.expel()
+			continue
+		}
 		for _, b := range m.cfg.Bridges {
 			if !m.owns(b.Name) {
 				continue
@@ -313,6 +327,57 @@ func (m *Member) keep() {
 			}
 		}
 	}
+}
+
+// viewGrace is how long this member's view of the membership may differ
+// from the registrations in etcd before it rejoins.
+const viewGrace = 3 * time.Second
+
+// viewBroken compares the membership this member's cluster sees with the
+// registrations in etcd, blocked members left out. protoactor's etcd
+// provider reads the members, then starts watching from "now": a member
+// that registers in between is never seen, and the two members would both
+// own its bridges, for ever. A view that disagrees for longer than
+// viewGrace (a change on its way takes milliseconds) is broken: the member
+// rejoins, which reads the membership anew.
+func (m *Member) viewBroken() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := m.etcd.Get(ctx, providerPrefix+"/"+m.cfg.Name+"/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		m.viewSince = time.Time{}
+		return false // etcd away: nothing to compare with
+	}
+	bl := m.cl.Remote.BlockList()
+	inEtcd := map[string]bool{}
+	for _, kv := range resp.Kvs {
+		id := strings.TrimPrefix(string(kv.Key), providerPrefix+"/"+m.cfg.Name+"/")
+		if !bl.IsBlocked(id) {
+			inEtcd[id] = true
+		}
+	}
+	seen := 0
+	differ := false
+	for _, mem := range m.cl.MemberList.Members().Members() {
+		seen++
+		if !inEtcd[mem.Id] {
+			differ = true
+		}
+	}
+	if seen != len(inEtcd) {
+		differ = true
+	}
+	switch {
+	case !differ:
+		m.viewSince = time.Time{}
+	case m.viewSince.IsZero():
+		m.viewSince = time.Now()
+	case time.Since(m.viewSince) > viewGrace:
+		m.log.Error("this member's view of the membership differs from etcd's: rejoining",
+			zap.Int("members_seen", seen), zap.Int("members_in_etcd", len(inEtcd)))
+		return true
+	}
+	return false
 }
 
 // watchRegistration expels the member when its registration in etcd is

@@ -1,6 +1,8 @@
-// Package fleetproc runs fleet members as separate processes, for the fleet tests and
-// `ofbench fleet`: a member must be a process of its own to be killed with kill -9 or paused
-// with SIGSTOP. The program that starts members re-executes itself: its main (or TestMain)
+// Package fleetproc runs fleet members and clients as separate processes, for the fleet tests
+// and `ofbench fleet`: a member must be a process of its own to be killed with kill -9 or
+// paused with SIGSTOP, and a client is another process, as an application driving the fleet
+// is. (It also keeps protoactor's remote out of the test process: its Start sets grpc's global
+// logger, a data race with any grpc client already running there.) The program that starts members re-executes itself: its main (or TestMain)
 // calls MaybeMain first, which runs a member when the environment says so and returns
 // otherwise.
 //
@@ -66,11 +68,12 @@ func (s Spec) Config(log *zap.Logger) fleet.Config {
 // MaybeMain runs a member and exits when this process was started as one by Start; it
 // returns at once otherwise.
 func MaybeMain() {
-	path := os.Getenv(envSpec)
-	if path == "" {
-		return
+	if path := os.Getenv(envSpec); path != "" {
+		os.Exit(memberMain(path))
 	}
-	os.Exit(memberMain(path))
+	if path := os.Getenv(envClient); path != "" {
+		os.Exit(clientMain(path))
+	}
 }
 
 func memberMain(path string) int {
