@@ -28,6 +28,7 @@ Options:
 
 Also: ofbench gen [-n N] [-every K] [-add A] FILE   write a generated table
       ofbench hold [-n N]                          memory of a bridge holding N flows
+      ofbench fleet [-members M] [-bridges B] [-n N]  a fleet: converge, kill -9 failover
 `
 
 type options struct {

@@ -3,9 +3,16 @@ package main
 
 import (
 	"os"
+
+	"github.com/ofactor/ofactor/internal/fleetproc"
 )
 
 func main() {
+	// ofbench fleet runs its members as ofbench again (fleetproc.Start).
+	fleetproc.MaybeMain()
+	if len(os.Args) > 1 && os.Args[1] == "fleet" {
+		os.Exit(fleetCmd(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "hold" {
 		os.Exit(holdCmd(os.Args[2:], os.Stdout, os.Stderr))
 	}

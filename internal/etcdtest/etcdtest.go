@@ -94,6 +94,9 @@ func StartDir(dir string) (*Etcd, error) {
 		e.ownDir = true
 	}
 	e.Dir = dir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("start etcd: %w", err)
+	}
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, fmt.Errorf("start etcd: %w", err)
