@@ -30,15 +30,15 @@ type Member struct {
 	bridges map[string]Bridge
 	metrics *fleetMetrics
 
-	sys     *actor.ActorSystem
-	cl      *cluster.Cluster
+	sys      *actor.ActorSystem
+	cl       *cluster.Cluster
 	lookup   *lookup
 	provider *lazyProvider
-	etcd    *clientv3.Client
-	st      *store
-	nodeID  string // the cluster member id: NAME@SYSTEMID
-	address string // host:port, as the other members reach it
-	reg     int64  // create revision of our registration in etcd
+	etcd     *clientv3.Client
+	st       *store
+	nodeID   string // the cluster member id: NAME@SYSTEMID
+	address  string // host:port, as the other members reach it
+	reg      int64  // create revision of our registration in etcd
 
 	expelledFlag atomic.Bool
 	expelledCh   chan struct{}

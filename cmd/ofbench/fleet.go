@@ -14,8 +14,8 @@ import (
 
 	"github.com/ofactor/ofactor/fleet"
 	"github.com/ofactor/ofactor/internal/etcdtest"
-	"github.com/ofactor/ofactor/internal/flowgen"
 	"github.com/ofactor/ofactor/internal/fleetproc"
+	"github.com/ofactor/ofactor/internal/flowgen"
 	"github.com/ofactor/ofactor/internal/ovstest"
 )
 

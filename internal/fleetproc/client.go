@@ -359,4 +359,3 @@ func (p *ClientProc) Events() ([]Event, error) {
 	var evs []Event
 	return evs, json.NewDecoder(resp.Body).Decode(&evs)
 }
-
