@@ -2,6 +2,9 @@ package connection
 
 import (
 	"encoding/binary"
+	"encoding/hex"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -232,4 +235,67 @@ func TestRoleAgainstOVS(t *testing.T) {
 		t.Errorf("third: Demoted %+v, want OFPRRFC_STALE", d)
 	}
 	second.quiet(t, 100*time.Millisecond) // the stale claim changed nothing for the master
+}
+
+// The role frames this package writes and reads, checked against OVS's
+// own printer: the request it sends, the reply and the OpenFlow 1.3 and
+// 1.4 role status it reads.
+func TestRoleFramesGolden(t *testing.T) {
+	ofctl := ovstest.OfctlPath(t)
+	req := roleRequest(openflow.Version13, RoleClaim{Role: RoleMaster, GenerationID: 5})
+	setXID(req, 1)
+	reply := roleReplyFrame(2, RoleSlave, 9)
+	status13 := onfRoleStatus(RoleSlave, 7)
+	setXID(status13, 3)
+	// OpenFlow 1.4's OFPT_ROLE_STATUS: the same body after a plain header.
+	status14 := append([]byte{openflow.Version14, ofptRoleStatus, 0, 0, 0, 0, 0, 4}, status13[16:]...)
+	binary.BigEndian.PutUint16(status14[2:], uint16(len(status14)))
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		want  string
+	}{
+		{"request", req, "OFPT_ROLE_REQUEST (OF1.3) (xid=0x1): role=primary generation_id=5"},
+		{"reply", reply, "OFPT_ROLE_REPLY (OF1.3) (xid=0x2): role=secondary generation_id=9"},
+		{"status 1.3", status13, "ONFT_ROLE_STATUS (OF1.3) (xid=0x3): role=secondary generation_id=7 reason=primary_request"},
+		{"status 1.4", status14, "OFPT_ROLE_STATUS (OF1.4) (xid=0x4): role=secondary generation_id=7 reason=primary_request"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := exec.Command(ofctl, "ofp-print", hex.EncodeToString(tc.frame)).CombinedOutput()
+			if err != nil {
+				t.Fatalf("ovs-ofctl ofp-print: %v\n%s", err, out)
+			}
+			if got := strings.TrimSpace(string(out)); got != tc.want {
+				t.Errorf("ovs-ofctl prints\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+	if role, gen, err := roleReply(reply); err != nil || role != RoleSlave || gen != 9 {
+		t.Errorf("roleReply: %d %d %v", role, gen, err)
+	}
+	for _, f := range [][]byte{status13, status14} {
+		if role, gen, ok, err := roleStatus(f); !ok || err != nil || role != RoleSlave || gen != 7 {
+			t.Errorf("roleStatus %x: %d %d %v %v", f, role, gen, ok, err)
+		}
+	}
+}
+
+// Every truncation of a role reply and status is an error, never a read
+// past the frame.
+func TestRoleFramesTruncated(t *testing.T) {
+	reply := roleReplyFrame(2, RoleMaster, 9)
+	for n := openflow.HeaderLen; n < len(reply); n++ {
+		if _, _, err := roleReply(reply[:n]); err == nil {
+			t.Errorf("role reply of %d bytes read", n)
+		}
+	}
+	status := onfRoleStatus(RoleSlave, 7)
+	for n := 16; n < len(status); n++ {
+		if _, _, ok, err := roleStatus(status[:n]); !ok || err == nil {
+			t.Errorf("role status of %d bytes: ok %v err %v", n, ok, err)
+		}
+	}
+	if _, _, ok, _ := roleStatus(errorFrame(1, 1, 1)); ok {
+		t.Error("an error read as a role status")
+	}
 }
