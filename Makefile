@@ -56,7 +56,7 @@ fuzz:
 # The long forms of the fault tests (tests/soak_test.go, fleet/soak_test.go): 20 kill -9 trials in steady state and
 # in the middle of a 100k-flow install, SIGSTOP for 15 s, two controllers on a fresh bridge 20
 # times, panics in every actor; each prints "SOAK <what>: converged N/M, worst T".
-soak: install-ovs
+soak: install-ovs install-etcd
 	@mkdir -p bin
 	$(GO) test -tags soak -timeout 60m -v -run 'Soak' ./tests/... ./fleet/... 2>&1 | tee bin/soak.log | grep -E '^(SOAK|--- |FAIL|ok|PASS)'
 	@! grep -qE '^(--- FAIL|FAIL)' bin/soak.log

@@ -74,6 +74,11 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger is the member's logger; nothing is logged when nil.
 	Logger *zap.Logger
+	// OnEvent, when set, is called with every event of every bridge
+	// active on this member (the events of ofactor.Config.Subscribers),
+	// from the bridge's activation: a daemon feeds its per-bridge metrics
+	// with it. It must not block.
+	OnEvent func(bridge string, event any)
 }
 
 // Bridge is one bridge of the fleet. Its desired state is the files' (read

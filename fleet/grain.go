@@ -66,6 +66,9 @@ type grain struct {
 }
 
 func (g *grain) Receive(ctx actor.Context) {
+	if f := g.m.cfg.OnEvent; f != nil && g.child != nil && ofactor.IsEvent(ctx.Message()) {
+		f(g.name, ctx.Message())
+	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		g.onStarted(ctx)

@@ -6,7 +6,12 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/ofactor/ofactor/proto/fleetpb"
 )
 
 // FleetStatus is the fleet as one member sees it: /status on any member.
@@ -41,6 +46,32 @@ type Local struct {
 	FlowMods    int       `json:"flow_mods"`
 	GroupMods   int       `json:"group_mods"`
 	MeterMods   int       `json:"meter_mods"`
+	// The bridge's own status (its reconciler's), when it answered in time.
+	Phase             string `json:"phase,omitempty"`
+	Connected         bool   `json:"connected"`
+	WaitingForDesired bool   `json:"waiting_for_desired"`
+	DesiredVersion    uint64 `json:"desired_version"`
+	InstalledVersion  uint64 `json:"installed_version"`
+	DesiredFlows      int64  `json:"desired_flows"`
+	InstalledFlows    int64  `json:"installed_flows"`
+	LastError         string `json:"last_error,omitempty"`
+}
+
+// localStatusTimeout bounds asking the local activations for their status.
+const localStatusTimeout = time.Second
+
+// fill asks the activation for its bridge's status.
+func (l *Local) fill(sys *actor.ActorSystem, pid *actor.PID) {
+	res, err := sys.Root.RequestFuture(pid, &fleetpb.GetStatus{}, localStatusTimeout).Result()
+	if err != nil {
+		l.LastError = "status: " + err.Error()
+		return
+	}
+	if st, ok := res.(*fleetpb.Status); ok {
+		l.Phase, l.Connected, l.WaitingForDesired = st.Phase, st.Connected, st.WaitingForDesired
+		l.DesiredVersion, l.InstalledVersion = st.DesiredVersion, st.InstalledVersion
+		l.DesiredFlows, l.InstalledFlows, l.LastError = st.DesiredFlows, st.InstalledFlows, st.LastError
+	}
 }
 
 // Status reads the owners from etcd and adds this member's activations.
@@ -56,6 +87,7 @@ func (m *Member) Status(ctx context.Context) *FleetStatus {
 	if err != nil {
 		st.Error = "etcd: " + err.Error()
 	}
+	var wg sync.WaitGroup
 	for _, b := range m.cfg.Bridges {
 		o := owners[b.Name]
 		bs := BridgeStatus{Bridge: b.Name, Owner: o.Member, OwnerID: o.MemberID, Epoch: o.Epoch, Since: o.Since,
@@ -63,9 +95,15 @@ func (m *Member) Status(ctx context.Context) *FleetStatus {
 		if a, ok := m.activation(b.Name); ok {
 			bs.Local = &Local{Activation: a.pid.Id, Epoch: a.epoch, Since: a.since, Master: a.master, MasterSince: a.masterSince,
 				FlowMods: a.flowMods, GroupMods: a.groupMods, MeterMods: a.meterMods}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bs.Local.fill(m.sys, a.pid)
+			}()
 		}
 		st.Bridges = append(st.Bridges, bs)
 	}
+	wg.Wait()
 	return st
 }
 
