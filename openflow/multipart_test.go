@@ -82,8 +82,8 @@ func TestReassembler(t *testing.T) {
 
 func TestReassemblerRaw(t *testing.T) {
 	var r Reassembler
-	p1 := decoded(t, &MultipartReply{Header: Header{XID: 5}, MPType: MultipartPortDesc, Flags: MultipartMore, Body: []byte{1, 2}})
-	p2 := decoded(t, &MultipartReply{Header: Header{XID: 5}, MPType: MultipartPortDesc, Body: []byte{3}})
+	p1 := decoded(t, &MultipartReply{Header: Header{XID: 5}, MPType: MultipartTable, Flags: MultipartMore, Body: []byte{1, 2}})
+	p2 := decoded(t, &MultipartReply{Header: Header{XID: 5}, MPType: MultipartTable, Body: []byte{3}})
 	if got, err := r.Add(p1); got != nil || err != nil {
 		t.Fatal(got, err)
 	}
@@ -132,9 +132,9 @@ func TestReassemblerMismatch(t *testing.T) {
 	if r.Pending() != 0 {
 		t.Error("a failed reply stays pending")
 	}
-	r.Add(decoded(t, &MultipartReply{Header: Header{XID: 2}, MPType: MultipartPortDesc, Flags: MultipartMore}))
+	r.Add(decoded(t, &MultipartReply{Header: Header{XID: 2}, MPType: MultipartPortStats, Flags: MultipartMore}))
 	if _, err := r.Add(decoded(t, &MultipartReply{Header: Header{XID: 2}, MPType: MultipartTable})); err == nil {
-		t.Error("table part after port desc accepted")
+		t.Error("table part after port stats accepted")
 	}
 	if _, err := r.Add(&BarrierReply{}); err == nil {
 		t.Error("barrier reply accepted")
