@@ -496,13 +496,21 @@ func FuzzDecode(f *testing.F) {
 		if shErr != nil {
 			t.Fatalf("%x decodes but not shallow: %v", b, shErr)
 		}
-		if fs, ok := sh.(*FlowStatsReply); ok {
-			for i := range fs.Stats {
-				if err := fs.Stats[i].Decode(fs.Version); err != nil {
+		switch sh := sh.(type) {
+		case *FlowStatsReply:
+			for i := range sh.Stats {
+				if err := sh.Stats[i].Decode(sh.Version); err != nil {
 					t.Fatalf("%x: entry %d: %v", b, i, err)
 				}
 			}
-			fs.Shallow = false
+			sh.Shallow = false
+		case *FlowMonitorReply:
+			for i := range sh.Updates {
+				if err := sh.Updates[i].Decode(sh.Version); err != nil {
+					t.Fatalf("%x: update %d: %v", b, i, err)
+				}
+			}
+			sh.Shallow = false
 		}
 		if !reflect.DeepEqual(sh, m) {
 			t.Fatalf("shallow then Decode of %x:\n%#v\n%#v", b, sh, m)
@@ -529,16 +537,21 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// It also clears a flow stats reply's raw bytes, which are the input's
+// It also clears flow stats and flow monitor replies' raw bytes, which are the input's
 // (padding and all), not what the encoder writes.
 func clearLengths(m Message) {
 	m.Hdr().Length = 0
 	if ba, ok := m.(*BundleAdd); ok && ba.Message != nil {
 		clearLengths(ba.Message)
 	}
-	if fs, ok := m.(*FlowStatsReply); ok {
-		for i := range fs.Stats {
-			fs.Stats[i].RawMatch, fs.Stats[i].RawInstructions = nil, nil
+	switch m := m.(type) {
+	case *FlowStatsReply:
+		for i := range m.Stats {
+			m.Stats[i].RawMatch, m.Stats[i].RawInstructions = nil, nil
+		}
+	case *FlowMonitorReply:
+		for i := range m.Updates {
+			m.Updates[i].RawMatch, m.Updates[i].RawInstructions = nil, nil
 		}
 	}
 }

@@ -92,6 +92,10 @@ const (
 //	1.4 (ofp14_flow_monitor_request): monitor_id u32 | out_port u32 |
 //	     out_group u32 | flags u16 | table_id u8 | command u8 | ofp_match
 //
+// Every monitor has the match, a cancel (command DELETE) too: ovs-ofctl
+// 3.1 writes a 1.4+ cancel without one, and OVS refuses that with
+// OFPBMC_BAD_LEN; so does this decoder.
+//
 // OpenFlow 1.3 has no command and no out_group: encoding a 1.3 monitor
 // needs Command MonitorCommandAdd, OutGroup is not written, and decoding
 // one gives GroupAny. match_len is written as OVS does (the ofp_match's
@@ -159,12 +163,6 @@ func (fm *FlowMonitor) unmarshal(b []byte, version uint8) (int, error) {
 		fm.OutGroup = be.Uint32(b[8:])
 		fm.Flags = be.Uint16(b[12:])
 		fm.TableID, fm.Command = b[14], b[15]
-		if fm.Command == MonitorCommandDelete && len(b) == flowMonitorLen {
-			// ovs-ofctl 3.1 writes a cancel without the match (which
-			// OVS then refuses); read it as the empty match.
-			fm.Match = oxm.Match{}
-			return flowMonitorLen, nil
-		}
 	}
 	n, err := unmarshalMatch(&fm.Match, b[flowMonitorLen:])
 	if err != nil {
@@ -297,9 +295,9 @@ func (u *FlowUpdate) append(b []byte, version uint8) ([]byte, error) {
 	b = be.AppendUint16(b, wire)
 	switch u.Event {
 	case FlowUpdateAbbrev:
-		return be.AppendUint32(b, u.XID), nil
+		return patchLen16(be.AppendUint32(b, u.XID), start)
 	case FlowUpdatePaused, FlowUpdateResumed:
-		return append(b, 0, 0, 0, 0), nil
+		return patchLen16(append(b, 0, 0, 0, 0), start)
 	case FlowUpdateInitial, FlowUpdateAdded, FlowUpdateRemoved, FlowUpdateModified:
 	default:
 		return b[:start], fmt.Errorf("event %d: unknown", u.Event)

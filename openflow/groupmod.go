@@ -83,7 +83,7 @@ func (m *GroupMod) AppendBinary(b []byte) ([]byte, error) {
 	if len(b)-bs > 0xffff {
 		return b[:start], fmt.Errorf("group_mod: buckets: %w", ErrTooLong)
 	}
-	be.PutUint16(b[start+12:], uint16(len(b)-bs))
+	be.PutUint16(b[start+16:], uint16(len(b)-bs))
 	if b, err = appendGroupProps(b, m.Selection, m.Properties); err != nil {
 		return b[:start], fmt.Errorf("group_mod: %w", err)
 	}
@@ -264,7 +264,9 @@ func appendBuckets15(b []byte, typ uint8, bs []Bucket) ([]byte, error) {
 			be.PutUint16(b[start+2:], uint16(n))
 		}
 		if typ == GroupTypeSelect || bk.Weight != 0 {
-			b = appendProp(b, bucketPropWeight, be.AppendUint16(nil, bk.Weight))
+			// A 16-bit property is 8 bytes long, value and 2 of
+			// padding in its length (ofpprop_put_be16).
+			b = appendProp(b, bucketPropWeight, []byte{byte(bk.Weight >> 8), byte(bk.Weight), 0, 0})
 		}
 		if bk.WatchPort != PortAny {
 			b = appendProp(b, bucketPropWatchPort, be.AppendUint32(nil, bk.WatchPort))
@@ -311,7 +313,7 @@ func parseBuckets15(ctx action.Context, typ uint8, b []byte) ([]Bucket, error) {
 		bk.Actions = decodeActionsOrRaw(ctx, b[as:as+alen])
 		err := eachProp(b[as+alen:off+n], func(typ uint16, p, whole []byte) error {
 			switch {
-			case typ == bucketPropWeight && len(p) == 2:
+			case typ == bucketPropWeight && len(p) >= 2:
 				bk.Weight = be.Uint16(p)
 			case typ == bucketPropWatchPort && len(p) == 4:
 				bk.WatchPort = be.Uint32(p)
