@@ -440,11 +440,14 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // ovsFrames reads the messages OVS itself sent, kept as hex under
 // testdata/ovs-*.hex (one message a line; # starts a comment).
-func ovsFrames(t testing.TB) [][]byte {
+func ovsFrames(t testing.TB) [][]byte { return hexFrames(t, "ovs-*.hex") }
+
+// hexFrames reads the frames of the testdata files that match pattern.
+func hexFrames(t testing.TB, pattern string) [][]byte {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("testdata", "ovs-*.hex"))
+	files, _ := filepath.Glob(filepath.Join("testdata", pattern))
 	if len(files) == 0 {
-		t.Fatal("no testdata/ovs-*.hex")
+		t.Fatalf("no testdata/%s", pattern)
 	}
 	var out [][]byte
 	for _, fn := range files {
@@ -471,7 +474,7 @@ func seedFrames(f *testing.F) [][]byte {
 		out = append(out, unhex(f, g.hex))
 	}
 	// OVS's 64 KB flow stats parts would only slow the fuzzer down.
-	for _, b := range ovsFrames(f) {
+	for _, b := range append(ovsFrames(f), sessionFrames(f)...) {
 		if len(b) <= 4096 {
 			out = append(out, b)
 		}
