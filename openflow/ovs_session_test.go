@@ -432,7 +432,6 @@ func sessionFrames(t testing.TB) [][]byte {
 	return append(hexFrames(t, "session-*.hex"), hexFrames(t, "pause-*.hex")...)
 }
 
-
 // TestOVSFlowMonitorPause has OVS pause a monitor: a connection that does
 // not read while 12000 flows are added leaves more than OVS's 128 KB of
 // updates queued, and OVS sends PAUSED (1.3: ONFT_FLOW_MONITOR_PAUSED;
