@@ -305,3 +305,33 @@ func TestFlowMonitorCut(t *testing.T) {
 		t.Errorf("empty 1.3 request: %+v, %v", m, err)
 	}
 }
+
+// TestHelloVersionBitmap reads hellos as OVS does (ofputil_decode_hello).
+func TestHelloVersionBitmap(t *testing.T) {
+	for _, tc := range []struct {
+		hex  string
+		want uint32
+	}{
+		{"04000008 00000001", 0x1e},                                                       // no element: 1.0 to 1.3
+		{"06000010 00000001 00010008 00000070", 0x70},                                     // 1.3 to 1.5
+		{"06000010 00000001 00010008 00000051", 0x50},                                     // bit 0 cleared
+		{"06000010 00000001 00010008 00000000", 0x7e},                                     // empty bitmap ignored
+		{"0600000c 00000001 00010004", 0x7e},                                              // no bitmap word: ignored
+		{"06000018 00000001 00020008 00000010 00010008 00000040", 0x40},                   // unknown element skipped
+		{"06000020 00000001 00010008 00000010 0001000c 00000040 00000001 00000000", 0x40}, // last wins, one word counts
+		{"06000010 00000001 0001000a 00000010", 0x7e},                                     // length not 4+4n: ignored
+		{"06000014 00000001 00010010 00000010 00000000", 0x7e},                            // element longer than the message
+		{"ff000008 00000001", 0xfffffffe},                                                 // a version above 31
+	} {
+		m, err := Decode(unhex(t, tc.hex))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.hex, err)
+		}
+		if got := m.(*Hello).VersionBitmap(); got != tc.want {
+			t.Errorf("%s: %#x, want %#x", tc.hex, got, tc.want)
+		}
+	}
+	if h := NewHello(Version13, Version15); h.VersionBitmap() != 0x50 || h.Version != Version15 {
+		t.Errorf("NewHello: %+v", h)
+	}
+}
