@@ -18,11 +18,18 @@ import (
 //
 // The reply to a request (its xid) holds the flows present then, when
 // asked (flags INITIAL); later updates come in replies with xid 0 (see
-// IsAsyncFrame). Under buffer pressure OVS pauses a connection's monitors,
-// keeps only what it must (deletions of flows that existed before the
-// pause), and resumes once the backlog is sent: a monitor's view must be
-// rebuilt after a resume. Updates for a change arrive before the reply to
-// a later barrier.
+// IsAsyncFrame), before the reply to a later barrier. Changes made by the
+// controller's own connection come as one Abbrev update per batch OVS
+// flushes (a whole bundle commit is one), unless it asked for them in full
+// (MonitorOwnFlag). A 1.4+ cancel is answered by an empty reply, a 1.3 one
+// by nothing.
+//
+// Under buffer pressure (more than 128 KB of updates queued) OVS pauses a
+// connection's monitors: what was queued still arrives, then PAUSED; while
+// paused it keeps only deletions of flows older than the pause; once the
+// backlog is read it sends what changed meanwhile and RESUMED, which may
+// come after a later barrier's reply. A monitor's view should be checked
+// after a resume (connmgr.c ofmonitor_flush, ofmonitor_resume).
 
 // ONF experimenter message types of the OpenFlow 1.3 flow monitor.
 const (

@@ -366,6 +366,25 @@ func ovsSession(t *testing.T, sw *ovstest.Switch, v uint8) {
 		t.Errorf("flow_mod from a slave: %s", name)
 	}
 
+	// b's monitor takes its own changes abbreviated: a bundle of two
+	// flow_mods is one Abbrev update, naming the first ADD_MESSAGE.
+	b.reply(b.send(&FlowMonitorRequest{Monitors: []FlowMonitor{NewFlowMonitor(2, MonitorAdd|MonitorDelete|MonitorModify)}}))
+	b.reply(b.send(&BundleControl{BundleID: 3, Type: BundleOpenRequest, Flags: BundleAtomic}))
+	fm3, fm4 := *fm2, *fm2
+	fm3.Priority, fm4.Priority = 6, 7
+	first := b.send(NewBundleAdd(3, BundleAtomic, &fm3))
+	b.send(NewBundleAdd(3, BundleAtomic, &fm4))
+	b.reply(b.send(&BundleControl{BundleID: 3, Type: BundleCommitRequest, Flags: BundleAtomic}))
+	var abbrev []FlowUpdate
+	for _, m := range b.barrier() {
+		if fmr, ok := m.(*FlowMonitorReply); ok {
+			abbrev = append(abbrev, fmr.Updates...)
+		}
+	}
+	if len(abbrev) != 1 || abbrev[0].Event != FlowUpdateAbbrev || abbrev[0].XID != first {
+		t.Errorf("own bundle of two: %+v, want one abbrev of xid %d", abbrev, first)
+	}
+
 	// A port added: port status in the version's port layout.
 	port := fmt.Sprintf("q%d", v)
 	mustOK(t)(sw.Vsctl("add-port", sw.Bridge, port, "--", "set", "Interface", port, "type=dummy"))
