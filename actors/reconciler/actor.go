@@ -60,21 +60,22 @@ type subscribers struct{ pids []*actor.PID }
 // machine and the connection, the senders of desired states and the
 // subscribers, and keeps the retry timer.
 type reconcilerActor struct {
-	cfg   Config
-	log   *zap.Logger
-	m     *Machine
-	subs  *subscribers
-	timer scheduler.CancelFunc
-	drain *actor.PID // who asked for Drain, answered with Drained
+	cfg    Config
+	log    *zap.Logger
+	m      *Machine
+	subs   *subscribers
+	timers [numTimers]scheduler.CancelFunc
+	drain  *actor.PID // who asked for Drain, answered with Drained
 }
 
 // Drained answers Drain once the reconciler has drained.
 type Drained struct{}
 
-// retry is the timer's self-message; owner is the incarnation that set it.
-type retry struct {
+// timerFired is a timer's self-message; owner is the incarnation that set
+// it.
+type timerFired struct {
 	owner *reconcilerActor
-	due   RetryDue
+	due   TimerDue
 }
 
 func (a *reconcilerActor) Receive(ctx actor.Context) {
@@ -88,15 +89,15 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 	case *actor.Restarting, *actor.Stopping:
 		// The desired tables live in State; the rest is re-learned from
 		// the switch after the next connect.
-		a.stopTimer()
+		a.stopTimers()
 	case *actor.Stopped:
 	case *messages.Subscribe:
 		a.subs.pids = append(removePID(a.subs.pids, msg.PID), msg.PID)
 	case *messages.Unsubscribe:
 		a.subs.pids = removePID(a.subs.pids, msg.PID)
-	case *retry:
+	case *timerFired:
 		if msg.owner == a {
-			a.timer = nil
+			a.timers[msg.due.Kind] = nil
 			a.step(ctx, &msg.due)
 		}
 	case *messages.Unsolicited:
@@ -135,23 +136,31 @@ func (a *reconcilerActor) step(ctx actor.Context, in any) {
 			ctx.Send(pid, ev)
 		}
 	}
-	if rd.CancelRetry || rd.Retry != nil {
-		a.stopTimer()
+	for _, k := range rd.Cancel {
+		a.stopTimer(k)
 	}
 	if rd.Drained && a.drain != nil {
 		ctx.Send(a.drain, &Drained{})
 		a.drain = nil
 	}
-	if r := rd.Retry; r != nil {
-		a.timer = scheduler.NewTimerScheduler(ctx).SendOnce(r.Delay, ctx.Self(), &retry{owner: a, due: RetryDue{Gen: r.Gen}})
+	for _, t := range rd.Timers {
+		a.stopTimer(t.Kind)
+		a.timers[t.Kind] = scheduler.NewTimerScheduler(ctx).SendOnce(t.Delay, ctx.Self(),
+			&timerFired{owner: a, due: TimerDue{Kind: t.Kind, Gen: t.Gen}})
 	}
 	a.m.Advance()
 }
 
-func (a *reconcilerActor) stopTimer() {
-	if a.timer != nil {
-		a.timer()
-		a.timer = nil
+func (a *reconcilerActor) stopTimer(k TimerKind) {
+	if a.timers[k] != nil {
+		a.timers[k]()
+		a.timers[k] = nil
+	}
+}
+
+func (a *reconcilerActor) stopTimers() {
+	for k := range a.timers {
+		a.stopTimer(TimerKind(k))
 	}
 }
 

@@ -13,6 +13,7 @@ package reconciler
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -83,9 +84,28 @@ type MachineConfig struct {
 // progressEvery bounds how often Progress is published during a round.
 const progressEvery = 200 * time.Millisecond
 
-// RetryDue is the input that a retry Ready asked for has fallen due. Gen
-// is the Ready's: a retry superseded since is ignored.
-type RetryDue struct{ Gen uint64 }
+// TimerKind names one of the machine's timers: each kind has at most one
+// pending.
+type TimerKind uint8
+
+const (
+	TimerRetry    TimerKind = iota // a failed dump or round is tried again
+	TimerHeal                      // drift seen: the heal round starts once it is quiet
+	TimerAudit                     // the periodic audit of what no monitor reports
+	TimerConflict                  // an object held back from another controller is due again
+	numTimers
+)
+
+var timerNames = [...]string{"retry", "heal", "audit", "conflict"}
+
+func (k TimerKind) String() string { return timerNames[k] }
+
+// TimerDue is the input that a timer Ready asked for has fallen due. Gen
+// is the Ready's: a timer superseded or cancelled since is ignored.
+type TimerDue struct {
+	Kind TimerKind
+	Gen  uint64
+}
 
 // AbortPut is re-exported for the machine's inputs.
 type AbortPut = messages.AbortPut
@@ -100,10 +120,10 @@ type Ready struct {
 	// Answer answers the input just stepped (a desired state, a status
 	// request), when it wants one.
 	Answer any
-	// Retry, when not nil, asks for RetryDue{Gen} after Delay, replacing
-	// any retry asked for before; CancelRetry cancels that one.
-	Retry       *Retry
-	CancelRetry bool
+	// Timers asks for TimerDue{Kind, Gen} after each Delay, replacing the
+	// timer of that kind asked for before; Cancel cancels timers by kind.
+	Timers []Timer
+	Cancel []TimerKind
 	// Drained says a Drain asked for has come about: no round is in flight
 	// and none will start.
 	Drained bool
@@ -122,8 +142,9 @@ type Send struct {
 	Routing []messages.Routing
 }
 
-// Retry is a retry to schedule.
-type Retry struct {
+// Timer is a timer to set.
+type Timer struct {
+	Kind  TimerKind
 	Gen   uint64
 	Delay time.Duration
 }
@@ -142,8 +163,9 @@ type Machine struct {
 	dump      *dump
 	refs      uint64 // the last Send ref
 
-	retryGen uint64        // of the retry pending, 0 if none
-	retryIn  time.Duration // the last retry delay; 0 after a success
+	timers  [numTimers]uint64 // gen of each kind's timer pending, 0 if none
+	gens    uint64            // the last timer gen handed out
+	retryIn time.Duration     // the last retry delay; 0 after a success
 
 	started, commitAt, lastProgress time.Time // of the round in flight
 	now                             time.Time // of the Step under way
@@ -151,7 +173,16 @@ type Machine struct {
 	lastError string
 	planned   uint64 // ModeDiff, ModeCheck: the last version planned
 	draining  bool   // Drain: no new round
-	ready     Ready
+	read      bool   // the switch's tables were read on this connection
+
+	// inSync is what the last InSync/OutOfSync said; outWhy why it left
+	// sync; sinceSync what happened since (installed a new version,
+	// repaired drift), for the next InSync's cause.
+	inSync            bool
+	outWhy            string
+	newSince, healing bool
+
+	ready Ready
 }
 
 // NewMachine returns a machine, disconnected, keeping its desired state in
@@ -178,7 +209,7 @@ func (m *Machine) Phase() Phase { return m.phase }
 // HasReady says whether Ready holds anything.
 func (m *Machine) HasReady() bool {
 	r := &m.ready
-	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || r.Retry != nil || r.CancelRetry || r.Drained
+	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || len(r.Timers) > 0 || len(r.Cancel) > 0 || r.Drained
 }
 
 // Ready returns what to do. It stays the same until Advance.
@@ -190,7 +221,7 @@ func (m *Machine) Advance() { m.ready = Ready{} }
 // Step takes one input at time now: *messages.Connected, Disconnected,
 // GeneveFieldAssigned, PutDesired, AbortPut, UpdateFlows,
 // UpdateInstalled, GetStatus, GetInstalled, GetTables, Sent, SendFailed,
-// Reply, TransactionsFailed, RetryDue or Drain. Inputs of other connections than the current one are
+// Reply, TransactionsFailed, TimerDue or Drain. Inputs of other connections than the current one are
 // ignored. It returns an error for an input it does not know.
 func (m *Machine) Step(now time.Time, in any) error {
 	m.now = now
@@ -239,15 +270,55 @@ func (m *Machine) Step(now time.Time, in any) error {
 		}
 	case *Drain:
 		m.drain()
-	case *RetryDue:
-		if ev.Gen == m.retryGen && m.retryGen != 0 {
-			m.retryGen = 0
-			m.retryDue()
+	case *TimerDue:
+		if ev.Kind < numTimers && ev.Gen == m.timers[ev.Kind] && ev.Gen != 0 {
+			m.timers[ev.Kind] = 0
+			m.timerDue(ev.Kind)
 		}
 	default:
 		return fmt.Errorf("reconciler: unknown input %T", in)
 	}
+	m.syncCheck()
 	return nil
+}
+
+// inSyncNow says whether the switch is known to hold the desired state:
+// its tables read on this connection, nothing to send, no repair waiting.
+func (m *Machine) inSyncNow() bool {
+	return m.phase == PhaseIdle && m.read && m.st.version > 0 && m.st.inSync() && m.cfg.Mode == ModeApply
+}
+
+// syncCheck publishes InSync or OutOfSync when the answer of inSyncNow
+// changed.
+func (m *Machine) syncCheck() {
+	now := m.inSyncNow()
+	switch {
+	case now && !m.inSync:
+		cause := "restore"
+		switch {
+		case m.newSince:
+			cause = "install"
+		case m.healing:
+			cause = "heal"
+		}
+		m.newSince, m.healing = false, false
+		m.publish(&messages.InSync{Version: m.st.version, Cause: cause})
+	case !now && m.inSync:
+		why := m.outWhy
+		if why == "" {
+			why = "desired"
+		}
+		m.publish(&messages.OutOfSync{Reason: why})
+	}
+	m.inSync, m.outWhy = now, ""
+}
+
+// outOfSync notes why the switch may no longer hold the desired state,
+// for the OutOfSync that follows (the first reason wins).
+func (m *Machine) outOfSync(why string) {
+	if m.outWhy == "" {
+		m.outWhy = why
+	}
 }
 
 // become moves to phase p, logging the change.
@@ -260,7 +331,25 @@ func (m *Machine) become(p Phase) {
 
 func (m *Machine) publish(ev any) { m.ready.Events = append(m.ready.Events, ev) }
 
-// scheduleRetry asks for a RetryDue after a backoff that doubles from
+// setTimer asks for TimerDue{k} after d, replacing k's timer pending.
+func (m *Machine) setTimer(k TimerKind, d time.Duration) {
+	m.gens++
+	m.timers[k] = m.gens
+	m.ready.Timers = slices.DeleteFunc(m.ready.Timers, func(t Timer) bool { return t.Kind == k })
+	m.ready.Timers = append(m.ready.Timers, Timer{Kind: k, Gen: m.gens, Delay: d})
+}
+
+// cancelTimer drops k's timer pending, if any.
+func (m *Machine) cancelTimer(k TimerKind) {
+	if m.timers[k] == 0 {
+		return
+	}
+	m.timers[k] = 0
+	m.ready.Timers = slices.DeleteFunc(m.ready.Timers, func(t Timer) bool { return t.Kind == k })
+	m.ready.Cancel = append(m.ready.Cancel, k)
+}
+
+// scheduleRetry asks for TimerRetry after a backoff that doubles from
 // RetryAfter up to 32 times it.
 func (m *Machine) scheduleRetry() {
 	if m.retryIn == 0 {
@@ -268,20 +357,7 @@ func (m *Machine) scheduleRetry() {
 	} else if m.retryIn < 32*m.cfg.RetryAfter {
 		m.retryIn *= 2
 	}
-	m.retryGen++
-	if m.retryGen == 0 {
-		m.retryGen = 1
-	}
-	m.ready.Retry = &Retry{Gen: m.retryGen, Delay: m.retryIn}
-}
-
-// cancelRetry drops a retry pending.
-func (m *Machine) cancelRetry() {
-	if m.retryGen != 0 {
-		m.retryGen++
-		m.ready.Retry, m.ready.CancelRetry = nil, true
-		m.retryGen = 0
-	}
+	m.setTimer(TimerRetry, m.retryIn)
 }
 
 func (m *Machine) fail(why string) {
@@ -299,6 +375,9 @@ func (m *Machine) Status() *messages.Status {
 		Connected:        m.phase != PhaseDisconnected,
 		Seq:              m.seq,
 		Phase:            m.phase.String(),
+		InSync:           m.inSyncNow(),
+		InstalledKnown:   m.read && m.phase != PhaseDisconnected,
+		Monitor:          "off",
 		Geneve:           st.geneve,
 		DesiredVersion:   st.version,
 		InstalledVersion: st.installedVersion,
@@ -333,7 +412,7 @@ func (m *Machine) Check() error {
 		return fmt.Errorf("phase %s with dump %v", m.phase, m.dump != nil)
 	case m.phase == PhaseStreaming && (m.round == nil || !m.round.open):
 		return fmt.Errorf("streaming without an open round")
-	case (m.phase == PhaseRoundRetry || m.phase == PhaseDumpRetry) && m.retryGen == 0:
+	case (m.phase == PhaseRoundRetry || m.phase == PhaseDumpRetry) && m.timers[TimerRetry] == 0:
 		return fmt.Errorf("phase %s with no retry pending", m.phase)
 	}
 	return nil

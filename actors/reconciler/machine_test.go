@@ -49,7 +49,7 @@ import (
 //	error NAME (flow|group|meter|commit|open) [TEXT]
 //	                              the switch refuses a message: the last sent
 //	                              for that object, or the bundle's COMMIT/OPEN
-//	retry                         the retry asked for falls due
+//	retry|heal|audit|conflict     that timer falls due (the clock moves on by its delay)
 //	status                        print the status
 //	advance D                     the clock moves on by D
 //
@@ -111,7 +111,7 @@ type harness struct {
 	version uint8
 	xid     uint32
 	sent    []sentMsg
-	retry   *Retry
+	timers  map[TimerKind]Timer
 	// outstanding requests, in order
 	barriers []uint32
 	dumpReqs []sentMsg
@@ -120,7 +120,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	core, logs := observer.New(zap.DebugLevel)
 	m := NewMachine(MachineConfig{Logger: zap.New(core)}, nil)
-	return &harness{m: m, logs: logs, now: time.Unix(1e9, 0), version: openflow.Version13, xid: 100}
+	return &harness{m: m, logs: logs, now: time.Unix(1e9, 0), version: openflow.Version13, xid: 100, timers: map[TimerKind]Timer{}}
 }
 
 func (h *harness) ctx() *ofctl.Context {
@@ -201,17 +201,23 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		return h.finish(t, &out)
 	case "error":
 		in = h.errorFor(t, d)
-	case "retry":
-		if h.retry == nil {
-			t.Fatalf("%s: no retry pending", d.Pos)
+	case "retry", "heal", "audit", "conflict":
+		k := map[string]TimerKind{"retry": TimerRetry, "heal": TimerHeal, "audit": TimerAudit, "conflict": TimerConflict}[d.Cmd]
+		tm, ok := h.timers[k]
+		if !ok {
+			t.Fatalf("%s: no %s timer pending", d.Pos, k)
 		}
-		in = &RetryDue{Gen: h.retry.Gen}
-		h.retry = nil
+		delete(h.timers, k)
+		h.now = h.now.Add(tm.Delay)
+		in = &TimerDue{Kind: k, Gen: tm.Gen}
 	case "status":
 		s := h.m.Status()
-		fmt.Fprintf(&out, "phase=%s desired=v%d installed=v%d flows=%d/%d groups=%d/%d meters=%d/%d rejected=%d\n",
-			s.Phase, s.DesiredVersion, s.InstalledVersion, s.InstalledFlows, s.DesiredFlows,
+		fmt.Fprintf(&out, "phase=%s in_sync=%v desired=v%d installed=v%d flows=%d/%d groups=%d/%d meters=%d/%d rejected=%d\n",
+			s.Phase, s.InSync, s.DesiredVersion, s.InstalledVersion, s.InstalledFlows, s.DesiredFlows,
 			s.InstalledGroups, s.DesiredGroups, s.InstalledMeters, s.DesiredMeters, s.Rejected)
+		if !s.InstalledKnown {
+			out.WriteString("installed: not known\n")
+		}
 		if s.LastError != "" {
 			fmt.Fprintf(&out, "last_error: %s\n", s.LastError)
 		}
@@ -226,7 +232,7 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		// The actor restarted (a panic): a new machine on the same State.
 		core, logs := observer.New(zap.DebugLevel)
 		h.m, h.logs = NewMachine(MachineConfig{Logger: zap.New(core)}, h.m.st), logs
-		h.barriers, h.dumpReqs, h.retry = nil, nil, nil
+		h.barriers, h.dumpReqs, h.timers = nil, nil, map[TimerKind]Timer{}
 		return "ok\n"
 	case "advance":
 		var s string
@@ -277,13 +283,13 @@ func (h *harness) step(t *testing.T, out *strings.Builder, in any) {
 	if rd.Drained {
 		fmt.Fprintf(out, "drained\n")
 	}
-	if rd.CancelRetry {
-		h.retry = nil
-		fmt.Fprintf(out, "retry cancelled\n")
+	for _, k := range rd.Cancel {
+		delete(h.timers, k)
+		fmt.Fprintf(out, "%s timer cancelled\n", k)
 	}
-	if rd.Retry != nil {
-		h.retry = rd.Retry
-		fmt.Fprintf(out, "retry in %v\n", rd.Retry.Delay)
+	for _, tm := range rd.Timers {
+		h.timers[tm.Kind] = tm
+		fmt.Fprintf(out, "%s in %v\n", tm.Kind, tm.Delay)
 	}
 	var acks []*messages.Sent
 	for _, s := range rd.Sends {
@@ -558,6 +564,16 @@ func describeEvent(ev any) string {
 			s += "\n  unchecked: " + u
 		}
 		return s
+	case *messages.InSync:
+		return fmt.Sprintf("InSync version=%d cause=%s", e.Version, e.Cause)
+	case *messages.OutOfSync:
+		return "OutOfSync reason=" + e.Reason
+	case *messages.Drift:
+		return fmt.Sprintf("Drift by=%s flows=%+v groups=%+v meters=%+v", e.By, e.Flows, e.Groups, e.Meters)
+	case *messages.Conflict:
+		return fmt.Sprintf("Conflict %s count=%d backoff=%v: %s", e.Kind, e.Count, e.Backoff, e.Text)
+	case *messages.Audited:
+		return fmt.Sprintf("Audited flows=%v differences=%d", e.Flows, e.Differences)
 	case *messages.Checked:
 		return fmt.Sprintf("Checked version=%d rejected=%d", e.Version, e.Rejected)
 	case *messages.RoundFinished:

@@ -22,6 +22,7 @@ func (m *Machine) connected(ev *messages.Connected) {
 		return // told twice: configured subscriber and Subscribe
 	}
 	m.giveUp()
+	m.read = false
 	m.seq, m.ofVersion = ev.Seq, ev.Version
 	m.become(PhaseNegotiating)
 	if m.cfg.GeneveOff {
@@ -38,6 +39,7 @@ func (m *Machine) connected(ev *messages.Connected) {
 // PhaseDisconnected.
 func (m *Machine) disconnected(ev *messages.Disconnected) {
 	m.giveUp()
+	m.outOfSync("disconnected")
 	m.fail("disconnected: " + ev.Err)
 	m.become(PhaseDisconnected)
 }
@@ -49,7 +51,7 @@ func (m *Machine) giveUp() {
 		m.round = nil
 	}
 	m.dump = nil
-	m.cancelRetry()
+	m.cancelTimer(TimerRetry)
 }
 
 // geneveAssigned: PhaseNegotiating ends; the flows that name the Geneve
@@ -70,6 +72,7 @@ func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 // startDump asks the switch for its flows, groups and meters:
 // PhaseDumping.
 func (m *Machine) startDump() {
+	m.outOfSync("resync")
 	m.dump = newDump()
 	m.become(PhaseDumping)
 	fr, or := m.newRef(), m.newRef()
@@ -163,10 +166,19 @@ func (m *Machine) dumped() {
 	m.st.flowsRaw = true
 	m.st.groups.setInstalled(d.groups)
 	m.st.meters.setInstalled(d.meters)
+	m.read = true
 	m.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),
 		zap.Int("meters", len(d.meters)))
 	m.become(PhaseIdle)
 	m.kick()
+}
+
+// timerDue: a timer fell due.
+func (m *Machine) timerDue(k TimerKind) {
+	switch k {
+	case TimerRetry:
+		m.retryDue()
+	}
 }
 
 // retryDue: PhaseDumpRetry reads the tables again (PhaseDumping);
@@ -397,6 +409,7 @@ func (m *Machine) installed(version uint64) {
 		return
 	}
 	m.st.installedVersion = version
+	m.newSince = true
 	ev := &messages.VersionInstalled{
 		Version:  version,
 		Flows:    m.st.flows.installedLen(),
