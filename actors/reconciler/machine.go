@@ -78,6 +78,15 @@ type MachineConfig struct {
 	// GeneveOff says no negotiator runs: each connection has Geneve
 	// disabled from the start, and its tables are read at once.
 	GeneveOff bool
+	// AuditInterval is how often the switch is audited (audit.go): 0 means
+	// DefaultAuditInterval, a negative value no audits.
+	AuditInterval time.Duration
+	// AuditFlowsEvery: every how many audits the flows are read too
+	// (default DefaultAuditFlowsEvery; always when the monitor is off).
+	AuditFlowsEvery int
+	// NoFlowMonitor turns the flow monitor off: drift between connects is
+	// then found by the audits alone (which read the flows every time).
+	NoFlowMonitor bool
 	Logger    *zap.Logger
 }
 
@@ -127,6 +136,9 @@ type Ready struct {
 	// Drained says a Drain asked for has come about: no round is in flight
 	// and none will start.
 	Drained bool
+	// Renegotiate asks the negotiator to negotiate the Geneve option again
+	// on this connection (an audit found the switch's TLV map lost it).
+	Renegotiate bool
 }
 
 // Drain asks the machine to stop working: a round in flight whose bundle
@@ -174,6 +186,8 @@ type Machine struct {
 	planned   uint64 // ModeDiff, ModeCheck: the last version planned
 	draining  bool   // Drain: no new round
 	read      bool   // the switch's tables were read on this connection
+	audits    int    // audits so far
+	auditing  bool   // the dump under way is an audit
 
 	// inSync is what the last InSync/OutOfSync said; outWhy why it left
 	// sync; sinceSync what happened since (installed a new version,
@@ -194,6 +208,12 @@ func NewMachine(cfg MachineConfig, st *State) *Machine {
 	if cfg.GeneveLen == 0 {
 		cfg.GeneveLen = 4
 	}
+	if cfg.AuditInterval == 0 {
+		cfg.AuditInterval = DefaultAuditInterval
+	}
+	if cfg.AuditFlowsEvery == 0 {
+		cfg.AuditFlowsEvery = DefaultAuditFlowsEvery
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
@@ -209,7 +229,8 @@ func (m *Machine) Phase() Phase { return m.phase }
 // HasReady says whether Ready holds anything.
 func (m *Machine) HasReady() bool {
 	r := &m.ready
-	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || len(r.Timers) > 0 || len(r.Cancel) > 0 || r.Drained
+	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || len(r.Timers) > 0 || len(r.Cancel) > 0 ||
+		r.Drained || r.Renegotiate
 }
 
 // Ready returns what to do. It stays the same until Advance.
@@ -285,7 +306,11 @@ func (m *Machine) Step(now time.Time, in any) error {
 // inSyncNow says whether the switch is known to hold the desired state:
 // its tables read on this connection, nothing to send, no repair waiting.
 func (m *Machine) inSyncNow() bool {
-	return m.phase == PhaseIdle && m.read && m.st.version > 0 && m.st.inSync() && m.cfg.Mode == ModeApply
+	// An audit reads, it changes nothing; a round that only tries refused
+	// objects again changes nothing the status counts.
+	idle := m.phase == PhaseIdle || m.phase == PhaseDumping && m.auditing ||
+		m.phase == PhaseRound && m.round.retryOnly
+	return idle && m.read && m.st.version > 0 && m.st.inSync() && m.cfg.Mode == ModeApply
 }
 
 // syncCheck publishes InSync or OutOfSync when the answer of inSyncNow

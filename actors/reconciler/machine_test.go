@@ -43,7 +43,8 @@ import (
 //	drain                         Drain (a graceful stop)
 //	installed                     UpdateInstalled: +flow added, -flow removed
 //	dump                          the switch answers the dump requests with
-//	                              the input lines as its tables
+//	                              the input lines as its tables (tlv C,T,L->I
+//	                              lines: its TLV map)
 //	dump-too-large                the one-request flow dump fails as too large
 //	barrier [all]                 the switch answers the oldest barrier (or all)
 //	error NAME (flow|group|meter|commit|open) [TEXT]
@@ -66,7 +67,7 @@ func TestMachine(t *testing.T) {
 // The pure machine's files import no actor runtime and read no clock.
 func TestMachineIsPure(t *testing.T) {
 	pure := []string{"machine.go", "phases.go", "round.go", "windows.go", "dump.go", "state.go",
-		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go"}
+		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go"}
 	fset := token.NewFileSet()
 	for _, name := range pure {
 		src, err := os.ReadFile(name)
@@ -280,6 +281,9 @@ func (h *harness) step(t *testing.T, out *strings.Builder, in any) {
 	if rd.Answer != nil {
 		fmt.Fprintf(out, "answer: %s\n", describeEvent(rd.Answer))
 	}
+	if rd.Renegotiate {
+		fmt.Fprintf(out, "renegotiate\n")
+	}
 	if rd.Drained {
 		fmt.Fprintf(out, "drained\n")
 	}
@@ -369,6 +373,9 @@ func (h *harness) record(t *testing.T, xid uint32, msg openflow.Message) sentMsg
 	case *openflow.MeterConfigRequest:
 		sm.kind, sm.text = "meter_config", "meter_config_request"
 		h.dumpReqs = append(h.dumpReqs, sm)
+	case *openflow.TLVTableRequest:
+		sm.kind, sm.text = "tlv", "tlv_table_request"
+		h.dumpReqs = append(h.dumpReqs, sm)
 	default:
 		sm.kind, sm.text = "other", fmt.Sprintf("%T", inner)
 	}
@@ -390,8 +397,18 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 	var stats []openflow.FlowStats
 	var groups []openflow.GroupDesc
 	var meters []openflow.MeterConfig
+	var tlv []openflow.TLVMap
 	for _, l := range lines(input) {
 		switch {
+		case strings.HasPrefix(l, "tlv "):
+			// tlv CLASS,TYPE,LEN->INDEX
+			var m openflow.TLVMap
+			var class, typ, ln, idx int
+			if _, err := fmt.Sscanf(l, "tlv %v,%v,%v->%v", &class, &typ, &ln, &idx); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			m.OptionClass, m.OptionType, m.OptionLen, m.Index = uint16(class), uint8(typ), uint8(ln), uint16(idx)
+			tlv = append(tlv, m)
 		case strings.HasPrefix(l, "group_id="):
 			gm, err := ofctl.ParseGroup(l, h.ctx())
 			if err != nil {
@@ -429,6 +446,8 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 			msg = &openflow.GroupDescReply{Groups: groups}
 		case "meter_config":
 			msg = &openflow.MeterConfigReply{Meters: meters}
+		case "tlv":
+			msg = &openflow.TLVTableReply{Header: openflow.Header{Type: openflow.TypeExperimenter}, MaxOptionSpace: 256, MaxFields: 64, Mappings: tlv}
 		}
 		// As the connection hands it on: decoded from the wire, shallow.
 		b, err := msg.AppendBinary(nil)

@@ -50,8 +50,9 @@ func (m *Machine) giveUp() {
 		m.round.abort(m.st)
 		m.round = nil
 	}
-	m.dump = nil
+	m.dump, m.auditing = nil, false
 	m.cancelTimer(TimerRetry)
+	m.cancelTimer(TimerAudit)
 }
 
 // geneveAssigned: PhaseNegotiating ends; the flows that name the Geneve
@@ -73,11 +74,18 @@ func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 // PhaseDumping.
 func (m *Machine) startDump() {
 	m.outOfSync("resync")
-	m.dump = newDump()
+	m.readTables(newDump(true, false))
+}
+
+// readTables sends the requests of a dump: PhaseDumping.
+func (m *Machine) readTables(d *dump) {
+	m.dump = d
 	m.become(PhaseDumping)
 	fr, or := m.newRef(), m.newRef()
-	flows, others := m.dump.requests(m.ofVersion, fr, or)
-	m.sendAs(fr, flows, nil)
+	flows, others := d.requests(m.ofVersion, fr, or)
+	if len(flows) > 0 {
+		m.sendAs(fr, flows, nil)
+	}
 	m.sendAs(or, others, nil)
 }
 
@@ -162,13 +170,26 @@ func (m *Machine) dumpFailed(why string) {
 func (m *Machine) dumped() {
 	d := m.dump
 	m.dump = nil
-	m.st.flows.setInstalled(d.flows)
-	m.st.flowsRaw = true
+	audit := m.auditing
+	m.auditing = false
+	var drift messages.Drift
+	if audit {
+		drift = m.auditDrift(d)
+	}
+	if d.flows != nil {
+		m.st.flows.setInstalled(d.flows)
+		m.st.flowsRaw = true
+	}
 	m.st.groups.setInstalled(d.groups)
 	m.st.meters.setInstalled(d.meters)
 	m.read = true
-	m.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),
-		zap.Int("meters", len(d.meters)))
+	if audit {
+		m.audited(d, drift)
+	} else {
+		m.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),
+			zap.Int("meters", len(d.meters)))
+		m.armAudit()
+	}
 	m.become(PhaseIdle)
 	m.kick()
 }
@@ -178,6 +199,8 @@ func (m *Machine) timerDue(k TimerKind) {
 	switch k {
 	case TimerRetry:
 		m.retryDue()
+	case TimerAudit:
+		m.auditDue()
 	}
 }
 
@@ -318,6 +341,7 @@ func (m *Machine) kick() {
 		return
 	}
 	m.round = r
+	r.retryOnly = m.st.onlyRetries(r)
 	m.started, m.lastProgress = m.now, m.now
 	m.log.Debug("round", zap.Uint64("version", r.version), zap.Int("pre", r.nPre),
 		zap.Int("bundle", r.nBundle), zap.Int("post", len(r.all)-r.nPre-r.nBundle))
@@ -371,6 +395,11 @@ func (m *Machine) windowDone() {
 func (m *Machine) endRound() {
 	r := m.round
 	m.round = nil
+	if r.failed == "" && !r.discard && !r.check && r.changedGroupsOrMeters() {
+		// A flow refused earlier for naming a group or meter that did not
+		// exist may be taken now (this round's refusals come after).
+		m.st.requeueRejected(usesGroupOrMeter)
+	}
 	refused, stale := r.finish(m.st)
 	for _, it := range refused {
 		m.reject(r.version, it)
