@@ -1,6 +1,6 @@
 // Package messages holds the typed messages between the actors of one bridge
 // subtree and the events they publish to subscribers. Commands are
-// imperative (Send, PutFlows), events past tense (Connected,
+// imperative (Send, PutDesired, UpdateFlows), events past tense (Connected,
 // VersionInstalled). Replies from the switch carry their xid and go to
 // whichever actor holds that transaction.
 package messages
@@ -38,22 +38,44 @@ type Disconnected struct {
 //
 // Seq, when non-zero, is the connection the sender means: if it is no longer
 // current, nothing is sent and SendFailed says so.
+//
+// Routing, when not nil, says for each message how long replies to its xid
+// are routed (see Routing); nil means RouteDefault for every message. The
+// connection never looks inside a message to decide it.
 type Send struct {
 	Ref     uint64 // the sender's own tag, echoed in Sent/SendFailed
 	Seq     uint64
 	Msgs    []openflow.Message
+	Routing []Routing
 	ReplyTo *actor.PID
 }
 
+// Routing is how long the connection routes replies to a message's xid to
+// its holder.
+type Routing uint8
+
+const (
+	// RouteDefault: until the message's final reply, or the reply to a
+	// later barrier of the same holder (the switch has then processed it,
+	// OpenFlow 1.3.5 §6.2). An error reply does not end it.
+	RouteDefault Routing = iota
+	// RouteUntilRelease: past barriers, until the reply to a barrier sent
+	// after a RouteRelease message of the same holder. A bundle
+	// ADD_MESSAGE is one: OVS reports a message that fails at COMMIT with
+	// the xid of its ADD_MESSAGE.
+	RouteUntilRelease
+	// RouteRelease: as RouteDefault, and once a barrier after it is
+	// answered, every RouteUntilRelease message of the holder sent before
+	// it ends too (a bundle COMMIT or DISCARD).
+	RouteRelease
+)
+
 // Sent acknowledges a Send: Msgs[i] went out with xid FirstXID+i.
-// InFlight is how many of ReplyTo's messages are not yet known done (the
-// seed's tx_counter), for backpressure.
 type Sent struct {
 	Ref      uint64
 	Seq      uint64
 	FirstXID uint32
 	N        int
-	InFlight int
 }
 
 // XID returns the xid the i-th message of the Send went out with.

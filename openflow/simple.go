@@ -128,6 +128,13 @@ func NewEchoReply(req *EchoRequest) *EchoReply {
 // BarrierRequest is OFPT_BARRIER_REQUEST (§7.3.8).
 type BarrierRequest struct{ payloadMsg }
 
+// NewBarrierRequest returns a barrier request of version.
+func NewBarrierRequest(version uint8) *BarrierRequest {
+	m := &BarrierRequest{}
+	m.Version = version
+	return m
+}
+
 func (m *BarrierRequest) AppendBinary(b []byte) ([]byte, error) {
 	return m.append(b, TypeBarrierRequest)
 }

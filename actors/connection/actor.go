@@ -117,15 +117,22 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.self, a.system = ctx.Self(), ctx.ActorSystem()
 		a.log.Info("connection actor started")
-		if a.sh.released.Load() {
+		if a.sh.closed.Load() {
+			a.become(stateIdle)
+		} else if a.sh.released.Load() {
 			a.startDial()
 		} else {
 			a.become(statePaused)
 		}
 	case *Start:
-		if a.sh.released.CompareAndSwap(false, true) && a.state == statePaused {
+		if a.sh.released.CompareAndSwap(false, true) && a.state == statePaused && !a.sh.closed.Load() {
 			a.startDial()
 		}
+	case *Close:
+		a.sh.closed.Store(true)
+		a.shutdown(ctx, "connection closed")
+		a.become(stateIdle)
+		ctx.Respond(&Closed{})
 	case *actor.Restarting:
 		a.shutdown(ctx, "connection actor restarting")
 	case *actor.Stopping:
@@ -151,7 +158,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *dialed:
 		a.handleDialed(ctx, m)
 	case *redial:
-		if m.owner == a && a.state == stateBackoff {
+		if m.owner == a && a.state == stateBackoff && !a.sh.closed.Load() {
 			a.startDial()
 		}
 	case *tick:

@@ -131,36 +131,3 @@ func typeName(t openflow.Type) string {
 	}
 	return fmt.Sprintf("OFPT_%d", t)
 }
-
-// bundleRoleOf tells a bundle ADD_MESSAGE and a bundle COMMIT or DISCARD
-// request from other messages, in both the OpenFlow 1.3 ONF framing and the
-// OpenFlow 1.4+ one.
-func bundleRoleOf(b []byte) bundleRole {
-	t := openflow.Type(b[1])
-	ctrl := -1 // offset of the bundle control body
-	switch {
-	case t == openflow.TypeBundleAddMessage && b[0] >= openflow.Version14:
-		return bundleAdd
-	case t == openflow.TypeBundleControl && b[0] >= openflow.Version14:
-		ctrl = openflow.HeaderLen
-	case t == openflow.TypeExperimenter:
-		exp, sub, ok := experimenter(b)
-		if !ok || exp != openflow.ExperimenterONF {
-			return notBundle
-		}
-		switch sub {
-		case openflow.ONFTBundleAddMessage:
-			return bundleAdd
-		case openflow.ONFTBundleControl:
-			ctrl = 16
-		}
-	}
-	if ctrl < 0 || len(b) < ctrl+6 {
-		return notBundle
-	}
-	switch binary.BigEndian.Uint16(b[ctrl+4:]) {
-	case openflow.BundleCommitRequest, openflow.BundleDiscardRequest:
-		return bundleEnd
-	}
-	return notBundle
-}

@@ -45,18 +45,15 @@ func (a *connActor) handleSend(ctx actor.Context, m *messages.Send) {
 		fail(i, "send: msgs[%d]: %v", i, err)
 		return
 	}
-	first, err := a.tx.alloc(to, n)
+	first, err := a.tx.alloc(to, n, m.Routing)
 	if err != nil {
 		fail(-1, "send: %v", err)
 		return
 	}
 	for i, off := range offs {
 		setXID(buf[off:], first+uint32(i))
-		if r := bundleRoleOf(buf[off:]); r != notBundle {
-			a.tx.lookup(first + uint32(i)).bundle = r
-		}
 	}
-	ctx.Send(to, &messages.Sent{Ref: m.Ref, Seq: a.seq, FirstXID: first, N: n, InFlight: a.tx.inFlight(to)})
+	ctx.Send(to, &messages.Sent{Ref: m.Ref, Seq: a.seq, FirstXID: first, N: n})
 	if n > 0 {
 		a.c.enqueue(batch{buf: buf, frames: n})
 	}
@@ -230,7 +227,7 @@ func (a *connActor) probe(ctx actor.Context) {
 		a.schedule(tickProbe, p-idle)
 		return
 	}
-	xid, err := a.tx.alloc(nil, 1)
+	xid, err := a.tx.alloc(nil, 1, nil)
 	if err != nil {
 		a.lost(ctx, fmt.Errorf("inactivity probe: %w", err))
 		return

@@ -187,7 +187,7 @@ func (a *negotiatorActor) flush(ctx actor.Context) {
 	if r := rd.Result; r != nil {
 		g := r.Geneve
 		ev := GeneveFieldAssigned{Seq: a.seq, Enabled: g.Enabled, Index: g.Index,
-			Class: g.Class, Type: g.Type, Len: g.Len}
+			Class: g.Class, Type: g.Type, Len: g.Len, Unmapped: g.Unmapped}
 		a.last = &ev
 		if a.cfg.Reconciler != nil {
 			e := ev

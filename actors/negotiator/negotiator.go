@@ -68,6 +68,12 @@ type Config struct {
 	// DefaultMaxRaces.
 	MaxRaces int
 
+	// ReadOnly negotiates without writing: an option the switch has not
+	// mapped is not mapped, and the result names the index it would take
+	// (Geneve.Unmapped). For looking at a switch without changing it
+	// (ofactor diff, check).
+	ReadOnly bool
+
 	// NextXID allocates the xid of each message the negotiator sends. Nil
 	// means a counter of the negotiator's own, starting at 1. Either way the
 	// connection may renumber a batch it sends: see Negotiator.Sent.
@@ -91,11 +97,17 @@ type Geneve struct {
 	Class   uint16
 	Type    uint8
 	Len     uint8
+	// Unmapped: a read-only negotiation found the option unmapped; Index
+	// is the one it would take.
+	Unmapped bool
 }
 
 func (g Geneve) String() string {
 	if !g.Enabled {
 		return fmt.Sprintf("geneve(0x%04x,0x%02x,%d) disabled", g.Class, g.Type, g.Len)
+	}
+	if g.Unmapped {
+		return fmt.Sprintf("geneve(0x%04x,0x%02x,%d) unmapped, would be tun_metadata%d", g.Class, g.Type, g.Len, g.Index)
 	}
 	return fmt.Sprintf("geneve(0x%04x,0x%02x,%d) = tun_metadata%d", g.Class, g.Type, g.Len, g.Index)
 }
@@ -281,7 +293,9 @@ func (n *Negotiator) runNew() {
 //
 //   - Otherwise, if an index below 64 is mapped to no option, take the
 //     lowest, send NXT_TLV_TABLE_MOD (ADD) and OFPT_BARRIER_REQUEST, and
-//     transition to S_TLV_TABLE_MOD_SENT.
+//     transition to S_TLV_TABLE_MOD_SENT. A read-only negotiator sends
+//     nothing: that index is the result, marked unmapped, and it
+//     transitions to S_CLEAR_FLOWS.
 //
 //   - Otherwise, log an error, disable Geneve, and transition to
 //     S_CLEAR_FLOWS.
@@ -337,6 +351,12 @@ func (n *Negotiator) processTLVTableReply(r *openflow.TLVTableReply) {
 		return
 	}
 	n.index = bits.TrailingZeros64(free)
+	if n.cfg.ReadOnly {
+		g := n.enabled(n.index)
+		g.Unmapped = true
+		n.finish(g)
+		return
+	}
 	n.xid = n.send(&openflow.TLVTableMod{
 		Header:  n.header(openflow.TypeExperimenter),
 		Command: openflow.TLVTableAdd,

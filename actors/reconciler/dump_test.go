@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
@@ -29,17 +30,29 @@ func statsOf(fm *openflow.FlowMod) openflow.FlowStats {
 func TestDumpFallsBackToTables(t *testing.T) {
 	a := parseFlowT(t, "table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,9)")
 	b := parseFlowT(t, "table=9,priority=50,ip,metadata=0x1,nw_dst=10.0.0.1 actions=drop")
-	d := newDump()
-	d.requests(openflow.Version13)
-	d.sent(10, 3)
-	if d.tooLarge([]uint32{11}) || !d.tooLarge([]uint32{10}) {
-		t.Fatal("tooLarge must name the flow request alone")
+	d := newDump(true, false)
+	d.requests(openflow.Version13, 1, 2)
+	d.sent(1, 10, 1)
+	d.sent(2, 11, 2)
+	if tables, err := d.failed([]uint32{11}, "x"); tables || err != "x" {
+		t.Fatal("a failed group dump must fail the dump, not go table by table")
 	}
-	msgs := d.tableRequests(openflow.Version13)
-	if len(msgs) != tableMax+1 {
-		t.Fatalf("%d table requests", len(msgs))
+	if tables, _ := d.failed([]uint32{10}, "limit"); !tables {
+		t.Fatal("a flow dump too large must go table by table")
 	}
-	d.sent(100, len(msgs))
+	msgs := d.tableRequests(openflow.Version13, 3)
+	if len(msgs) != lastFlowTable+1 {
+		t.Fatalf("%d table requests, want tables 0-253 (254 is OVS's)", len(msgs))
+	}
+	for i, m := range msgs {
+		if tbl := m.(*openflow.FlowStatsRequest).TableID; tbl != uint8(i) || tbl == 254 {
+			t.Fatalf("request %d asks for table %d", i, tbl)
+		}
+	}
+	d.sent(3, 100, len(msgs))
+	if _, err := d.failed([]uint32{105}, "limit"); err == "" {
+		t.Fatal("a table's own dump too large must fail the dump with a reason")
+	}
 	reply := func(xid uint32, m openflow.Message) (bool, string) {
 		return d.reply(&messages.Reply{XID: xid, Msg: m})
 	}
@@ -49,7 +62,7 @@ func TestDumpFallsBackToTables(t *testing.T) {
 	if done, err := reply(12, &openflow.MeterConfigReply{}); done || err != "" {
 		t.Fatal(done, err)
 	}
-	for tbl := 0; tbl <= tableMax; tbl++ {
+	for tbl := 0; tbl <= lastFlowTable; tbl++ {
 		var m openflow.Message = &openflow.FlowStatsReply{}
 		switch tbl {
 		case 8:
@@ -63,12 +76,11 @@ func TestDumpFallsBackToTables(t *testing.T) {
 		if err != "" {
 			t.Fatalf("table %d: %s", tbl, err)
 		}
-		if done != (tbl == tableMax) {
+		if done != (tbl == lastFlowTable) {
 			t.Fatalf("table %d: done %v", tbl, done)
 		}
 	}
-	ka, _, _ := FlowModKey(a)
-	kb, _, _ := FlowModKey(b)
+	ka, kb := key(t, a), key(t, b)
 	if len(d.flows) != 2 || d.flows[ka] == "" || d.flows[kb] == "" {
 		t.Fatalf("dumped %d flows", len(d.flows))
 	}
@@ -99,11 +111,11 @@ func TestDumpCanonicalize(t *testing.T) {
 	reordered := parseFlowT(t, "table=9,priority=50,reg14=0x2,metadata=0x1 actions=drop")
 	desired := map[string]string{}
 	for _, fm := range []*openflow.FlowMod{same, changed, reordered} {
-		k, v, err := FlowModKey(fm)
+		f, err := flowkey.Of(fm)
 		if err != nil {
 			t.Fatal(err)
 		}
-		desired[k] = v
+		desired[f.Key()] = f.Value()
 	}
 	// The switch holds changed with other actions, and reordered with its
 	// match fields the other way round (a valid but not canonical match).
@@ -111,9 +123,12 @@ func TestDumpCanonicalize(t *testing.T) {
 	backwards := parseFlowT(t, "table=9,priority=50,reg14=0x2,metadata=0x1 actions=drop")
 	slices.Reverse(backwards.Match.Fields)
 	dumped := map[string]string{}
-	stats := []openflow.FlowStats{rawStatsOf(t, same), rawStatsOf(t, onSwitch), rawStatsOf(t, backwards)}
-	if e := flowStatsInto(dumped, stats); e != "" {
-		t.Fatal(e)
+	for _, fs := range []openflow.FlowStats{rawStatsOf(t, same), rawStatsOf(t, onSwitch), rawStatsOf(t, backwards)} {
+		f, err := flowkey.FromStats(&fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dumped[f.Key()] = f.Value()
 	}
 	ks := newKeyspace()
 	ks.replace(desired)
@@ -121,20 +136,31 @@ func TestDumpCanonicalize(t *testing.T) {
 	normalized := 0
 	ks.canonicalize(func(k, v string) (string, string, bool) {
 		normalized++
-		return canonicalKeyVal(openflow.Version13, k, v)
+		f, ok := flowkey.Canonical(openflow.Version13, flowkey.FromStrings(k, v))
+		return f.Key(), f.Value(), ok
 	})
 	if normalized != 2 {
 		t.Fatalf("%d flows normalized, want 2 (the ones that differ)", normalized)
 	}
-	adds, mods, dels := ks.plan()
+	adds, mods, dels := ks.plan(true)
 	if len(adds)+len(dels) != 0 || len(mods) != 1 {
 		t.Fatalf("plan: %d adds, %d mods, %d dels; want 1 mod", len(adds), len(mods), len(dels))
 	}
-	if kc, _, _ := FlowModKey(changed); mods[0].Key != kc {
+	if mods[0].Key != key(t, changed) {
 		t.Fatal("the mod is not the changed flow")
 	}
-	ksame, _, _ := FlowModKey(same)
+	ksame := key(t, same)
 	if _, differs := ks.instDiff[ksame]; differs || ks.installedLen() != 3 {
 		t.Fatalf("installed: %d flows; the unchanged flow differs: %v", ks.installedLen(), differs)
 	}
+}
+
+// key is a flow's canonical key.
+func key(t *testing.T, fm *openflow.FlowMod) string {
+	t.Helper()
+	f, err := flowkey.Of(fm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Key()
 }

@@ -48,11 +48,21 @@ func (r *bridgeRunner) put(put any) (uint64, error) {
 	return acc.Version, nil
 }
 
-// sendPart hands the bridge a part of a desired state (PutDesired.More)
-// without waiting: the last part, sent with put, comes after it and is
-// answered with every part's errors.
-func (r *bridgeRunner) sendPart(p *messages.PutDesired) {
-	r.sys.Root.RequestFuture(r.bridge.PID, p, time.Minute)
+// loadParts reads the files, handing the bridge the flows in parts as they
+// are parsed (PutDesired.More, without waiting: the last part, sent with
+// put, comes after them and is answered with every part's errors). If a
+// file fails once parts went out, the put in parts is aborted: the bridge
+// keeps the desired state it had.
+func (r *bridgeRunner) loadParts(l *desired.Loader) (*messages.PutDesired, error) {
+	sent := false
+	last, err := l.LoadParts(func(p *messages.PutDesired) {
+		sent = true
+		r.sys.Root.RequestFuture(r.bridge.PID, p, time.Minute)
+	})
+	if err != nil && sent {
+		r.sys.Root.Send(r.bridge.PID, &messages.AbortPut{})
+	}
+	return last, err
 }
 
 // once installs put and waits for the switch to hold it: 0 when it does
@@ -199,28 +209,31 @@ func (r *bridgeRunner) watch(ctx context.Context, put *messages.PutDesired, load
 // reload reads the files again; a bad file keeps the last good state. When
 // only the flows file changed, the loader sends the flows that changed.
 func (r *bridgeRunner) reload(loader *desired.Loader, onlyFlows bool) {
-	m, err := loader.Reload(onlyFlows)
+	got, err := loader.Reload(onlyFlows)
 	if err != nil {
 		r.log.Error("files not applied; keeping the last good desired state", zap.Error(err))
 		return
 	}
-	if m == nil {
-		r.log.Info("files loaded; no flow changed")
-		return
-	}
-	v, err := r.put(m)
-	if err != nil {
-		r.log.Error("reload", zap.Error(err))
-		return
-	}
-	switch m := m.(type) {
-	case *messages.PutDesired:
+	switch m := got; {
+	case m.Put != nil:
+		v, err := r.put(m.Put)
+		if err != nil {
+			r.log.Error("reload", zap.Error(err))
+			return
+		}
 		defer debug.FreeOSMemory() // as after the first load
-		r.log.Info("files loaded", zap.Uint64("version", v), zap.Int("flows", len(m.Flows)+len(m.Canonical)+len(m.GeneveFlows)),
-			zap.Int("groups", len(m.Groups)), zap.Int("meters", len(m.Meters)))
-	case *messages.UpdateFlows:
-		r.log.Info("flows file loaded", zap.Uint64("version", v), zap.Int("flows_added", len(m.Add)+len(m.AddCanonical)),
-			zap.Int("flows_removed", len(m.Remove)+len(m.RemoveCanonical)))
+		r.log.Info("files loaded", zap.Uint64("version", v), zap.Int("flows", len(m.Put.Flows)+len(m.Put.Canonical)+len(m.Put.GeneveFlows)),
+			zap.Int("groups", len(m.Put.Groups)), zap.Int("meters", len(m.Put.Meters)))
+	case m.Update != nil:
+		v, err := r.put(m.Update)
+		if err != nil {
+			r.log.Error("reload", zap.Error(err))
+			return
+		}
+		r.log.Info("flows file loaded", zap.Uint64("version", v), zap.Int("flows_added", len(m.Update.AddCanonical)),
+			zap.Int("flows_removed", len(m.Update.RemoveCanonical)))
+	default:
+		r.log.Info("files loaded; no flow changed")
 	}
 }
 

@@ -266,7 +266,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// through the first while the last are parsed, and commits when
 		// the last is there.
 		loaders[i] = desired.NewLoader(b.files, !o.once)
-		if puts[i], err = loaders[i].LoadParts(d.bridges[i].sendPart); err != nil {
+		if puts[i], err = d.bridges[i].loadParts(loaders[i]); err != nil {
 			fmt.Fprintf(stderr, "ofactor: bridge %s: %v\n", b.name, err)
 			return 1
 		}

@@ -39,7 +39,7 @@ func BenchmarkReload100k(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		l.files.Flows = files[i%2]
 		m, err := l.Reload(true)
-		if err != nil || m == nil {
+		if err != nil || m.Update == nil {
 			b.Fatal(m, err)
 		}
 	}

@@ -116,7 +116,7 @@ func (s *splitter) progress(res []parsed, n int) {
 	if s.part == nil || n-s.sent < partLines {
 		return
 	}
-	p := &messages.PutDesired{Canonical: make([]flowkey.Flow, 0, n-s.sent), More: true}
+	p := &messages.PutDesired{Canonical: make([]flowkey.Flow, 0, n-s.sent), More: true, Continue: s.sent > 0}
 	for _, r := range res[s.sent:n] {
 		if r.err != nil {
 			s.part = nil
@@ -134,9 +134,11 @@ func (s *splitter) progress(res []parsed, n int) {
 	s.part(p)
 }
 
-// rest makes s.put the last part: the flows not handed over yet and every
-// flow naming the Geneve field.
+// rest makes s.put the last part (or the whole put, when no part went
+// out): the flows not handed over yet and every flow naming the Geneve
+// field.
 func (s *splitter) rest(ff *flowFile) {
+	s.put.Continue = s.sent > 0
 	for i, r := range ff.res {
 		if r.geneve {
 			s.put.GeneveFlows = append(s.put.GeneveFlows, ff.lines[i].text())

@@ -3,11 +3,10 @@ package desired
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/ofactor/ofactor/flowkey"
+	"github.com/ofactor/ofactor/internal/parallel"
 	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
@@ -67,50 +66,20 @@ type parsed struct {
 // read the first n results.
 func parseAll(lines []line, newCtx func() *ofctl.Context, progress func(res []parsed, n int)) []parsed {
 	out := make([]parsed, len(lines))
-	workers := runtime.GOMAXPROCS(0)
-	if len(lines) < 256 {
-		workers = 1
-	}
 	// Small chunks handed out in turn keep every core busy to the end even
-	// when one part of the file has longer lines than another.
+	// when one part of the file has longer lines than another. A Context
+	// is not safe for concurrent use: one per chunk (they are small).
 	const chunk = 512
-	var (
-		mu     sync.Mutex
-		next   int
-		done   = make([]bool, (len(lines)+chunk-1)/chunk)
-		prefix int // chunks all parsed from the start
-		wg     sync.WaitGroup
-	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := newCtx()
-			for {
-				mu.Lock()
-				lo := next
-				next += chunk
-				mu.Unlock()
-				if lo >= len(lines) {
-					return
-				}
-				for i := lo; i < min(lo+chunk, len(lines)); i++ {
-					out[i] = parseLine(lines[i], ctx)
-				}
-				mu.Lock()
-				done[lo/chunk] = true
-				was := prefix
-				for prefix < len(done) && done[prefix] {
-					prefix++
-				}
-				if progress != nil && prefix > was {
-					progress(out, min(prefix*chunk, len(lines)))
-				}
-				mu.Unlock()
-			}
-		}()
+	var done func(int)
+	if progress != nil {
+		done = func(n int) { progress(out, n) }
 	}
-	wg.Wait()
+	parallel.Ordered(len(lines), chunk, func(lo, hi int) {
+		ctx := newCtx()
+		for i := lo; i < hi; i++ {
+			out[i] = parseLine(lines[i], ctx)
+		}
+	}, done)
 	return out
 }
 

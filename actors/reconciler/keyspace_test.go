@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/ofactor/ofactor/flowkey"
+	"github.com/ofactor/ofactor/openflow"
 )
 
 func keys(cs []change) []string {
@@ -18,21 +21,21 @@ func TestKeyspacePlan(t *testing.T) {
 	s := newKeyspace()
 	s.setInstalled(map[string]string{"a": "1", "b": "2", "c": "3"})
 	s.replace(map[string]string{"a": "1", "b": "20", "d": "4"})
-	adds, mods, dels := s.plan()
+	adds, mods, dels := s.plan(true)
 	if got := fmt.Sprint(keys(adds), keys(mods), keys(dels)); got != "[d] [b] [c]" {
 		t.Fatalf("plan = %s, want [d] [b] [c]", got)
 	}
-	if mods[0].Old != "2" || mods[0].Val != "20" {
+	if mods[0].Old != holding("2") || mods[0].Val != "20" {
 		t.Errorf("mod = %+v", mods[0])
 	}
 	// Nothing is dirty until the round reports back.
-	if a, m, d := s.plan(); len(a)+len(m)+len(d) != 0 {
+	if a, m, d := s.plan(true); len(a)+len(m)+len(d) != 0 {
 		t.Fatalf("second plan not empty: %v %v %v", a, m, d)
 	}
-	s.installedAs("d", "4")
-	s.installedAs("b", "20")
-	s.installedAs("c", "")
-	if !s.synced() {
+	s.installedAs("d", holding("4"))
+	s.installedAs("b", holding("20"))
+	s.installedAs("c", nothing)
+	if !s.inSync() {
 		t.Fatal("not synced after the round")
 	}
 	if s.installedLen() != 3 {
@@ -44,20 +47,20 @@ func TestKeyspaceRejectedUntilChanged(t *testing.T) {
 	s := newKeyspace()
 	s.setInstalled(map[string]string{})
 	s.put("x", "bad")
-	adds, _, _ := s.plan()
+	adds, _, _ := s.plan(true)
 	if len(adds) != 1 {
 		t.Fatalf("adds = %v", adds)
 	}
-	s.rejectedAs("x", "bad", "OFPBAC_BAD_OUT_GROUP")
-	if a, m, d := s.plan(); len(a)+len(m)+len(d) != 0 {
+	s.rejectedAs("x", "bad", "OFPBAC_BAD_OUT_GROUP", 1)
+	if a, m, d := s.plan(true); len(a)+len(m)+len(d) != 0 {
 		t.Fatalf("a rejected flow is retried unchanged: %v %v %v", a, m, d)
 	}
 	s.put("x", "bad") // same value: still rejected
-	if a, _, _ := s.plan(); len(a) != 0 {
+	if a, _, _ := s.plan(true); len(a) != 0 {
 		t.Fatalf("same value retried: %v", a)
 	}
 	s.put("x", "good")
-	if a, _, _ := s.plan(); len(a) != 1 || a[0].Val != "good" {
+	if a, _, _ := s.plan(true); len(a) != 1 || a[0].Val != "good" {
 		t.Fatalf("changed value not retried: %v", a)
 	}
 }
@@ -66,11 +69,11 @@ func TestKeyspaceDesiredMovesDuringRound(t *testing.T) {
 	s := newKeyspace()
 	s.setInstalled(map[string]string{})
 	s.put("k", "v1")
-	s.plan()
+	s.plan(true)
 	s.put("k", "v2") // arrives while v1 is in flight
-	s.installedAs("k", "v1")
-	adds, mods, _ := s.plan()
-	if len(adds) != 0 || len(mods) != 1 || mods[0].Val != "v2" || mods[0].Old != "v1" {
+	s.installedAs("k", holding("v1"))
+	adds, mods, _ := s.plan(true)
+	if len(adds) != 0 || len(mods) != 1 || mods[0].Val != "v2" || mods[0].Old != holding("v1") {
 		t.Fatalf("coalesced change lost: adds %v mods %v", adds, mods)
 	}
 }
@@ -91,7 +94,7 @@ func TestKeyspaceDeltaTouchesOnlyChanges(t *testing.T) {
 	if len(s.dirty) != 2 || len(s.instDiff) != 2 {
 		t.Fatalf("dirty = %d, installed differences %d, want 2 and 2", len(s.dirty), len(s.instDiff))
 	}
-	_, mods, dels := s.plan()
+	_, mods, dels := s.plan(true)
 	if len(mods) != 1 || len(dels) != 1 {
 		t.Fatalf("mods %v dels %v", mods, dels)
 	}
@@ -101,21 +104,24 @@ func TestKeyspaceRetryAfterAbort(t *testing.T) {
 	s := newKeyspace()
 	s.setInstalled(map[string]string{})
 	s.put("a", "1")
-	adds, _, _ := s.plan()
+	adds, _, _ := s.plan(true)
 	s.retry(adds)
-	if again, _, _ := s.plan(); len(again) != 1 {
+	if again, _, _ := s.plan(true); len(again) != 1 {
 		t.Fatalf("aborted change not planned again: %v", again)
 	}
 }
 
-func TestSameButActions(t *testing.T) {
-	base := string(make([]byte, valFixed))
-	if !sameButActions(base+"A", base+"B") {
+func TestModCommand(t *testing.T) {
+	base := string(make([]byte, flowkey.ValFixed))
+	if modCommand(change{Val: base + "A", Old: holding(base + "B")}) != uint16(openflow.FlowModifyStrict) {
 		t.Error("instructions-only change should be MODIFY_STRICT")
 	}
 	cookie := "\x01" + base[1:]
-	if sameButActions(cookie+"A", base+"A") {
+	if modCommand(change{Val: cookie + "A", Old: holding(base + "A")}) != uint16(openflow.FlowAdd) {
 		t.Error("cookie change must be an ADD")
+	}
+	if modCommand(change{Val: base + "A", Old: held{state: heldUnknown}}) != uint16(openflow.FlowAdd) {
+		t.Error("a flow held with unknown contents must be ADDed")
 	}
 }
 
@@ -134,14 +140,14 @@ func TestReplaceSameDigest(t *testing.T) {
 	if !s.replaceSame(keys, vals, errs) || !s.digestOK {
 		t.Fatal("first full put: want taken, digest kept")
 	}
-	s.plan()
+	s.plan(true)
 	// The same put again: nothing to do.
 	if !s.replaceSame(keys, vals, errs) || len(s.dirty) != 0 {
 		t.Fatalf("same put: %d dirty", len(s.dirty))
 	}
 	// A delta since: the same put must put k2 back.
 	s.put("k2", "changed")
-	s.plan()
+	s.plan(true)
 	if s.digestOK {
 		t.Fatal("a delta must drop the digest")
 	}
@@ -166,12 +172,12 @@ func TestReplaceSameDigest(t *testing.T) {
 func TestKeyspaceDumpBeforeDesired(t *testing.T) {
 	s := newKeyspace()
 	s.setInstalled(map[string]string{"a": "1", "b": "2", "c": "3"})
-	if s.installedLen() != 3 || s.synced() {
-		t.Fatalf("installed %d, synced %v", s.installedLen(), s.synced())
+	if s.installedLen() != 3 || s.inSync() || s.check(func(string) bool { return false }) != nil {
+		t.Fatalf("installed %d, synced %v", s.installedLen(), s.inSync())
 	}
 	s.setInstalled(map[string]string{"a": "1", "b": "2", "c": "3"})
 	s.replace(map[string]string{"a": "1", "b": "20", "d": "4"})
-	adds, mods, dels := s.plan()
+	adds, mods, dels := s.plan(true)
 	if len(adds) != 1 || adds[0].Key != "d" || len(mods) != 1 || mods[0].Key != "b" || len(dels) != 1 || dels[0].Key != "c" {
 		t.Fatalf("plan: adds %v mods %v dels %v", adds, mods, dels)
 	}
