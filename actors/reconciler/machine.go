@@ -87,7 +87,7 @@ type MachineConfig struct {
 	// NoFlowMonitor turns the flow monitor off: drift between connects is
 	// then found by the audits alone (which read the flows every time).
 	NoFlowMonitor bool
-	Logger    *zap.Logger
+	Logger        *zap.Logger
 }
 
 // progressEvery bounds how often Progress is published during a round.
