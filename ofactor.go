@@ -237,6 +237,7 @@ func (b *bridge) start(ctx actor.Context) {
 	b.must(err)
 	_, err = ctx.SpawnNamed(mw(reconciler.Props(reconciler.Config{
 		Connection:  b.conn,
+		Negotiator:  b.negot,
 		State:       cfg.State,
 		Subscribers: subs,
 		GeneveLen:   cfg.Geneve.Len,

@@ -15,6 +15,9 @@ import (
 type Config struct {
 	// Connection is the connection actor the reconciler sends through.
 	Connection *actor.PID
+	// Negotiator is the negotiator actor, asked to negotiate again when an
+	// audit finds the TLV map changed; nil without one.
+	Negotiator *actor.PID
 	// State holds the desired tables. It outlives the actor: a restarted
 	// reconciler finds the desired state where its predecessor left it.
 	State *State
@@ -138,6 +141,9 @@ func (a *reconcilerActor) step(ctx actor.Context, in any) {
 	}
 	for _, k := range rd.Cancel {
 		a.stopTimer(k)
+	}
+	if rd.Renegotiate && a.cfg.Negotiator != nil {
+		ctx.Send(a.cfg.Negotiator, &messages.Renegotiate{Seq: a.m.seq})
 	}
 	if rd.Drained && a.drain != nil {
 		ctx.Send(a.drain, &Drained{})

@@ -29,7 +29,8 @@ type keyspace struct {
 	dirty      map[string]struct{}
 	allDirty   bool // every key of instDiff is dirty too (setInstalled)
 	rejected   map[string]rejection
-	sum        uint64 // of keyHash over the desired keys: see replaceSame
+	heldBack   map[string]struct{} // keys not planned for now (a conflict with another controller)
+	sum        uint64              // of keyHash over the desired keys: see replaceSame
 
 	digest   digest // of the last full put, while digestOK: see replaceSame
 	digestOK bool
@@ -278,7 +279,12 @@ func (s *keyspace) plan(deletes bool) (adds, mods, dels []change) {
 // planUnsorted is plan without the sorting, deletes included.
 func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 	s.markAllDirty()
+	var held []string
 	for k := range s.dirty {
+		if _, hb := s.heldBack[k]; hb {
+			held = append(held, k)
+			continue
+		}
 		d, hasD := s.desired[k]
 		h := s.installedOf(k)
 		switch {
@@ -293,7 +299,24 @@ func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 		}
 	}
 	s.clearDirty()
+	for _, k := range held {
+		s.dirty[k] = struct{}{}
+	}
 	return adds, mods, dels
+}
+
+// hold keeps key out of plans until release.
+func (s *keyspace) hold(key string) {
+	if s.heldBack == nil {
+		s.heldBack = map[string]struct{}{}
+	}
+	s.heldBack[key] = struct{}{}
+}
+
+// release lets key be planned again.
+func (s *keyspace) release(key string) {
+	delete(s.heldBack, key)
+	s.dirty[key] = struct{}{}
 }
 
 // markAllDirty makes the dirty set hold what allDirty stands for.

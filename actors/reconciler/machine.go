@@ -87,7 +87,7 @@ type MachineConfig struct {
 	// NoFlowMonitor turns the flow monitor off: drift between connects is
 	// then found by the audits alone (which read the flows every time).
 	NoFlowMonitor bool
-	Logger    *zap.Logger
+	Logger        *zap.Logger
 }
 
 // progressEvery bounds how often Progress is published during a round.
@@ -196,6 +196,9 @@ type Machine struct {
 	outWhy            string
 	newSince, healing bool
 
+	drift     drifting
+	conflicts map[string]*conflict // by kind and key
+
 	ready Ready
 }
 
@@ -220,7 +223,7 @@ func NewMachine(cfg MachineConfig, st *State) *Machine {
 	if st == nil {
 		st = NewState()
 	}
-	return &Machine{cfg: cfg, log: cfg.Logger, st: st}
+	return &Machine{cfg: cfg, log: cfg.Logger, st: st, conflicts: map[string]*conflict{}}
 }
 
 // Phase returns the current phase.
@@ -403,6 +406,7 @@ func (m *Machine) Status() *messages.Status {
 		InSync:           m.inSyncNow(),
 		InstalledKnown:   m.read && m.phase != PhaseDisconnected,
 		Monitor:          "off",
+		Conflicts:        m.held(),
 		Geneve:           st.geneve,
 		DesiredVersion:   st.version,
 		InstalledVersion: st.installedVersion,

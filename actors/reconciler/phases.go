@@ -51,6 +51,7 @@ func (m *Machine) giveUp() {
 		m.round = nil
 	}
 	m.dump, m.auditing = nil, false
+	m.drift.buffered = nil
 	m.cancelTimer(TimerRetry)
 	m.cancelTimer(TimerAudit)
 }
@@ -183,6 +184,7 @@ func (m *Machine) dumped() {
 	m.st.groups.setInstalled(d.groups)
 	m.st.meters.setInstalled(d.meters)
 	m.read = true
+	m.replayDrift()
 	if audit {
 		m.audited(d, drift)
 	} else {
@@ -201,6 +203,10 @@ func (m *Machine) timerDue(k TimerKind) {
 		m.retryDue()
 	case TimerAudit:
 		m.auditDue()
+	case TimerHeal:
+		m.healDue()
+	case TimerConflict:
+		m.conflictDue()
 	}
 }
 
