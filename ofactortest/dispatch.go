@@ -163,6 +163,11 @@ func errorMessage(request []byte, name string) []byte {
 	return b
 }
 
+// MessageName names a whole OpenFlow message as the switch counts it
+// (Counts): "OFPT_FLOW_MOD", "OFPST_FLOW request", "ONFT_BUNDLE_CONTROL",
+// or "OFPT_UNKNOWN(version=...,type=...)" for what it does not know.
+func MessageName(b []byte) string { return nameOf(b) }
+
 // nameOf is the name a message is counted under: its kind's, or a
 // description of what it is.
 func nameOf(b []byte) string {

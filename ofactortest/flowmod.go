@@ -83,7 +83,7 @@ func decodeFlowMod(st *state, raw []byte) (*flowOp, string) {
 		op.importance = be.Uint16(raw[46:])
 	}
 	if !portValid(outPort) {
-		return nil, "OFPBRC_BAD_PORT"
+		return nil, "OFPBAC_BAD_OUT_PORT"
 	}
 	op.outPort = outPort
 	if del {
@@ -136,7 +136,7 @@ func errName(err error, def string) string {
 }
 
 // portValid is ofputil_port_from_ofp11's check: a port number below
-// OFPP_MAX or one of the reserved ports.
+// OFPP_MAX or one of the reserved ports; others are OFPBAC_BAD_OUT_PORT.
 func portValid(p uint32) bool { return p < 0xff00 || p >= openflow.PortMax }
 
 // ctConsistent refuses conntrack original-direction addresses of the

@@ -76,7 +76,7 @@ func (c *conn) flowRequest(raw []byte) (criteria, string) {
 		cookieMask: be.Uint64(raw[40:]),
 	}
 	if !portValid(cr.outPort) {
-		return cr, "OFPBRC_BAD_PORT"
+		return cr, "OFPBAC_BAD_OUT_PORT"
 	}
 	n, e := checkMatch(raw[48:], &c.sw.st.tlv)
 	if e != "" {

@@ -3,6 +3,7 @@ package ofactortest
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
@@ -95,10 +96,18 @@ func (s *Switch) dump(table uint8) []string {
 			TableID: r.table, Priority: r.priority, IdleTimeout: r.idle, HardTimeout: r.hard,
 			Flags: r.flags, Importance: r.importance, Cookie: r.cookie, Match: r.match, Instructions: r.ins,
 		}
-		lines = append(lines, string(ofctl.AppendFlowStats(nil, &fs)))
+		lines = append(lines, ovsReasons(string(ofctl.AppendFlowStats(nil, &fs))))
 	}
 	sort.Strings(lines)
 	return lines
+}
+
+// ovsReasons writes the controller action's internal miss reasons as
+// ovs-ofctl does (ofputil_packet_in_reason_to_string gives "" for both);
+// the codec's printer names them (table 254's miss rule has one).
+func ovsReasons(line string) string {
+	line = strings.ReplaceAll(line, "reason=implicit_miss", "reason=")
+	return strings.ReplaceAll(line, "reason=explicit_miss", "reason=")
 }
 
 // FlowCount is the number of flows in every table but 254.

@@ -1,7 +1,6 @@
 package ofactortest
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/ofactor/ofactor/openflow"
@@ -70,16 +69,16 @@ func (s *Switch) AddFlow(text string) error {
 	return s.flowText("add-flow", text, openflow.FlowAdd, false)
 }
 
-// AddFlows applies each line as `ovs-ofctl add-flows` does with a file:
-// one flow_mod a line (add unless the line starts with modify, delete,
-// ...); every line is applied, and the errors of those that fail are
-// returned together.
+// AddFlows applies lines as `ovs-ofctl add-flows` does with a file: one
+// flow_mod a line (add unless the line starts with modify, delete, ...),
+// each confirmed before the next, stopping at the first refused.
 func (s *Switch) AddFlows(lines ...string) error {
-	var errs []error
 	for _, l := range lines {
-		errs = append(errs, s.flowText("add-flows", l, 0xff, false))
+		if err := s.flowText("add-flows", l, 0xff, false); err != nil {
+			return err
+		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // ModFlows is `ovs-ofctl mod-flows BRIDGE TEXT`: the actions of every flow
@@ -130,6 +129,17 @@ func (s *Switch) groupMod(cmdName, text string, gm *openflow.GroupMod) error {
 	return oobError(cmdName, text, e)
 }
 
+// AddGroups adds groups as `ovs-ofctl add-groups` does with a file, one a
+// line, stopping at the first refused.
+func (s *Switch) AddGroups(lines ...string) error {
+	for _, l := range lines {
+		if err := s.groupText("add-groups", l, openflow.GroupAdd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AddGroup is `ovs-ofctl add-group BRIDGE TEXT`.
 func (s *Switch) AddGroup(text string) error {
 	return s.groupText("add-group", text, openflow.GroupAdd)
@@ -148,12 +158,13 @@ func (s *Switch) DelGroups(ids ...uint32) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
 	for _, id := range ids {
 		gm := &openflow.GroupMod{Command: openflow.GroupDelete, GroupID: id}
-		errs = append(errs, s.groupMod("del-groups", fmt.Sprintf("group_id=%d", id), gm))
+		if err := s.groupMod("del-groups", fmt.Sprintf("group_id=%d", id), gm); err != nil {
+			return err
+		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // meterText applies one meter_mod given as ovs-ofctl text.
@@ -199,12 +210,13 @@ func (s *Switch) DelMeters(ids ...uint32) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var errs []error
 	for _, id := range ids {
 		mm := &openflow.MeterMod{Command: openflow.MeterDelete, MeterID: id}
-		errs = append(errs, s.meterMod1("del-meters", fmt.Sprintf("meter=%d", id), mm))
+		if err := s.meterMod1("del-meters", fmt.Sprintf("meter=%d", id), mm); err != nil {
+			return err
+		}
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // AddTLVMap is `ovs-ofctl add-tlv-map BRIDGE {class=,type=,len=}->tun_metadataN,...`.

@@ -211,6 +211,15 @@ func (s *Switch) Restart() {
 // For a controller it is the same as Restart.
 func (s *Switch) RecreateBridge() { s.Restart() }
 
+// SetBundleIdleTimeout changes the bundle idle timeout (see
+// WithBundleIdleTimeout), as setting other_config:bundle-idle-timeout
+// does on a running OVS.
+func (s *Switch) SetBundleIdleTimeout(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.bundleIdle = d
+}
+
 // Connections is the number of controller connections open now.
 func (s *Switch) Connections() int {
 	s.mu.Lock()
