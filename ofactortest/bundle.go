@@ -54,6 +54,7 @@ func (c *conn) handleBundleControl(r *request) string {
 			return "OFPBFC_BAD_ID"
 		}
 		c.bundles[m.BundleID] = &bundle{id: m.BundleID, flags: m.Flags, used: now, opener: r.raw}
+		s.startJanitor()
 	case openflow.BundleCloseRequest:
 		reply = openflow.BundleCloseReply
 		switch {
@@ -172,6 +173,7 @@ func (c *conn) handleBundleAdd(r *request) string {
 	case b == nil:
 		b = &bundle{id: id, flags: flags, opener: raw}
 		c.bundles[id] = b
+		c.sw.startJanitor()
 	case b.closed:
 		delete(c.bundles, id)
 		return "OFPBFC_BUNDLE_CLOSED"

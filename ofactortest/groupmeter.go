@@ -280,9 +280,21 @@ func (s *Switch) meterMod(op *meterOp) string {
 	return ""
 }
 
-// checkMeterSet is what the netdev datapath refuses (dpif_netdev_meter_set
-// as ofproto-dpif's meter_set maps its errors), then the test's refusals.
+// checkMeterSet is what the datapath refuses (lib/dpif.c dpif_meter_set,
+// then dpif_netdev_meter_set, as ofproto-dpif's meter_set maps their
+// errors), then the test's refusals.
 func (s *Switch) checkMeterSet(op *meterOp) string {
+	if op.flags&(openflow.MeterKBPS|openflow.MeterPKTPS) == 0 {
+		return "OFPMMFC_BAD_FLAGS" // no rate unit
+	}
+	if len(op.bands) == 0 {
+		return "OFPMMFC_OUT_OF_BANDS"
+	}
+	for _, b := range op.bands {
+		if b.Rate == 0 {
+			return "OFPMMFC_BAD_RATE"
+		}
+	}
 	if op.flags&^meterFlagsMask != 0 {
 		return "OFPMMFC_BAD_FLAGS"
 	}

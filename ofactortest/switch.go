@@ -30,8 +30,10 @@ type Switch struct {
 	fault      faults
 	// epoch counts restarts: a connection made before one is closed and
 	// must not touch the new state.
-	epoch  uint64
-	closed bool
+	epoch   uint64
+	closed  bool
+	done    chan struct{} // closed by Close
+	janitor bool          // the bundle expiry goroutine runs
 }
 
 // config is what Options set.
@@ -93,7 +95,7 @@ func New(opts ...Option) *Switch {
 			c.datapathID = c.datapathID<<8 | uint64(b)
 		}
 	}
-	s := &Switch{cfg: c, conns: map[*conn]bool{}, recv: Counts{}, unmodelled: Counts{}}
+	s := &Switch{cfg: c, conns: map[*conn]bool{}, recv: Counts{}, unmodelled: Counts{}, done: make(chan struct{})}
 	s.st = newState(c.now())
 	return s
 }
@@ -176,6 +178,7 @@ func (s *Switch) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	for _, l := range s.ls {
 		l.Close()
 	}
@@ -225,6 +228,45 @@ func (s *Switch) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.conns)
+}
+
+// janitorTick is how often idle bundles are looked for (OVS: every second).
+const janitorTick = 100 * time.Millisecond
+
+// startJanitor starts the goroutine that expires idle bundles, unless it
+// runs; it ends when no connection has a bundle. Call with s.mu held.
+func (s *Switch) startJanitor() {
+	if s.janitor || s.closed {
+		return
+	}
+	s.janitor = true
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(janitorTick)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+			case <-s.done:
+				return
+			}
+			s.mu.Lock()
+			now, open := s.cfg.now(), false
+			for c := range s.conns {
+				if c.epoch == s.epoch {
+					c.queue(c.expireBundles(now)...)
+					open = open || len(c.bundles) > 0
+				}
+			}
+			if !open {
+				s.janitor = false
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+		}
+	}()
 }
 
 // dropConn forgets a connection that has ended.

@@ -270,8 +270,23 @@ func (h *H) Want(what string, got []string, want ...string) {
 	}
 }
 
-// diff is a line diff of two lists, "" when they are equal.
+// diff is a line diff of two lists (longest common subsequence), "" when
+// they are equal.
 func diff(a, b []string) string {
+	// lcs[i][j] is the length of the LCS of a[i:] and b[j:].
+	lcs := make([][]int, len(a)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
 	var out strings.Builder
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
@@ -279,25 +294,13 @@ func diff(a, b []string) string {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
 			i++
 			j++
-		case j < len(b) && !contains(a[i:], b[j]):
+		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
 			fmt.Fprintf(&out, "+ %s\n", b[j])
 			j++
-		case i < len(a):
+		default:
 			fmt.Fprintf(&out, "- %s\n", a[i])
 			i++
-		default:
-			fmt.Fprintf(&out, "+ %s\n", b[j])
-			j++
 		}
 	}
 	return out.String()
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
