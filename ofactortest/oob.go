@@ -36,7 +36,14 @@ func (s *Switch) parseCtx() *ofctl.Context {
 func (s *Switch) flowText(cmdName, text string, cmd uint8, strict bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fm, err := ofctl.ParseFlow(text, s.parseCtx())
+	line := text
+	switch {
+	case cmd == openflow.FlowDelete && strict:
+		line = "delete_strict " + text
+	case cmd == openflow.FlowDelete:
+		line = "delete " + text
+	}
+	fm, err := ofctl.ParseFlow(line, s.parseCtx())
 	if err != nil {
 		return fmt.Errorf("ofactortest: %s %q: %w", cmdName, text, err)
 	}
