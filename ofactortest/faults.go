@@ -2,6 +2,7 @@ package ofactortest
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
@@ -104,7 +105,11 @@ func (s *Switch) RefuseFlow(text, errName string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fm, err := ofctl.ParseFlow(text, &ofctl.Context{OXM: *s.st.tunContext()})
+	line := text
+	if !strings.Contains(text, "actions=") {
+		line += " actions=drop" // the parser wants some; they are not looked at
+	}
+	fm, err := ofctl.ParseFlow(line, &ofctl.Context{OXM: *s.st.tunContext()})
 	if err != nil {
 		return fmt.Errorf("ofactortest: refuse flow: %w", err)
 	}

@@ -209,6 +209,17 @@ func (s *Switch) Restart() {
 	}
 }
 
+// Disconnect closes every controller connection, as a network that drops
+// them or a restart of the controllers would; the tables stay. What the
+// switch had queued for them is lost.
+func (s *Switch) Disconnect() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.close()
+	}
+}
+
 // RecreateBridge is `ovs-vsctl del-br` then `add-br` of the bridge: the
 // connections to its management socket close and it comes back empty.
 // For a controller it is the same as Restart.
