@@ -168,6 +168,7 @@ func (c *conn) handle(frame []byte) bool {
 		return false
 	}
 	now := s.cfg.now()
+	s.st.expire(now)
 	r := &request{raw: frame, xid: binary.BigEndian.Uint32(frame[4:])}
 	r.replies = c.expireBundles(now)
 	name := nameOf(frame)

@@ -209,7 +209,7 @@ func ruleKey(priority uint16, m *oxm.Match) string {
 
 // newRule makes a rule and the derived state the tables index it by.
 func newRule(table uint8, priority uint16, m oxm.Match, ins action.Instructions, now time.Time) *rule {
-	r := &rule{table: table, priority: priority, match: m, ins: ins, created: now}
+	r := &rule{table: table, priority: priority, match: m, ins: ins, created: now, modified: now, used: now}
 	r.matchBytes, _ = m.AppendOXM(nil)
 	r.key = ruleKey(priority, &m)
 	r.insBytes, _ = ins.AppendBinary(nil)

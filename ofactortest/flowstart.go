@@ -111,6 +111,7 @@ func (s *Switch) startFlowMod(op *flowOp, j *journal) string {
 			// A modify keeps what the rule was but its actions.
 			r := newRule(o.table, o.priority, o.match, op.ins, now)
 			r.cookie, r.idle, r.hard, r.importance, r.flags, r.created = o.cookie, o.idle, o.hard, o.importance, o.flags, o.created
+			r.used = o.used
 			if op.keepCounts {
 				r.packets, r.bytes = o.packets, o.bytes
 			}
@@ -160,6 +161,7 @@ func (s *Switch) addFlow(op *flowOp, j *journal) string {
 	if r.cookie == cookieNone {
 		r.cookie = old.cookie
 	}
+	r.used = old.used
 	if op.keepCounts {
 		r.packets, r.bytes = old.packets, old.bytes
 	}

@@ -89,6 +89,7 @@ func (s *Switch) DumpTable(table uint8) []string {
 func (s *Switch) dump(table uint8) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.st.expire(s.cfg.now())
 	rules := s.st.rules(table)
 	lines := make([]string, 0, len(rules))
 	for _, r := range rules {
@@ -114,6 +115,7 @@ func ovsReasons(line string) string {
 func (s *Switch) FlowCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.st.expire(s.cfg.now())
 	return s.st.nflows - len(s.st.tables[tableInternal])
 }
 

@@ -28,6 +28,7 @@ func oobError(cmd, arg, name string) error {
 
 // parseCtx is the text context of the current TLV map. Call with s.mu held.
 func (s *Switch) parseCtx() *ofctl.Context {
+	s.st.expire(s.cfg.now())
 	return &ofctl.Context{Version: openflow.Version13, OXM: *s.st.tunContext()}
 }
 

@@ -34,6 +34,8 @@ type rule struct {
 	ins        action.Instructions
 	insBytes   []byte
 	created    time.Time
+	modified   time.Time // the hard timeout runs from here (an add or modify resets it)
+	used       time.Time // and the idle one from here: a replacement keeps it
 	packets    uint64
 	bytes      uint64
 
@@ -77,6 +79,7 @@ type state struct {
 	groupRules map[uint32]map[*rule]struct{}
 	meterRules map[uint32]map[*rule]struct{}
 	fragDrop   uint16 // SET_CONFIG's fragment handling: normal or drop
+	timed      map[*rule]struct{} // rules with an idle or hard timeout
 }
 
 // journal records how to undo changes, newest last.
@@ -102,6 +105,7 @@ func newState(now time.Time) *state {
 		meters:     map[uint32]*meter{},
 		groupRules: map[uint32]map[*rule]struct{}{},
 		meterRules: map[uint32]map[*rule]struct{}{},
+		timed:      map[*rule]struct{}{},
 	}
 	for i := range st.tables {
 		st.tables[i] = map[string]*rule{}
@@ -137,6 +141,9 @@ func (st *state) insert(r *rule, j *journal) {
 			st.tlvRefs[i]++
 		}
 	}
+	if r.idle != 0 || r.hard != 0 {
+		st.timed[r] = struct{}{}
+	}
 	j.add(func() { st.remove(r, nil) })
 }
 
@@ -164,6 +171,7 @@ func (st *state) remove(r *rule, j *journal) {
 			st.tlvRefs[i]--
 		}
 	}
+	delete(st.timed, r)
 	j.add(func() { st.insert(r, nil) })
 }
 
@@ -171,6 +179,20 @@ func (st *state) remove(r *rule, j *journal) {
 func (st *state) replace(old, r *rule, j *journal) {
 	st.remove(old, j)
 	st.insert(r, j)
+}
+
+// expire removes the rules whose timeout has run out (ofproto-dpif's
+// rule_expire): a hard timeout counts from the last add or modify, an
+// idle one from the last packet, which without packets is when the rule
+// was first made (a replacement, by add or modify, inherits it).
+func (st *state) expire(now time.Time) {
+	for r := range st.timed {
+		hard := r.hard != 0 && now.Sub(r.modified) > time.Duration(r.hard)*time.Second
+		idle := r.idle != 0 && now.Sub(r.used) > time.Duration(r.idle)*time.Second
+		if hard || idle {
+			st.remove(r, nil)
+		}
+	}
 }
 
 // find returns the rule with r's table and key, or nil.

@@ -3,6 +3,7 @@ package conformance
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/ofactor/ofactor/openflow"
 )
@@ -354,5 +355,29 @@ func init() {
 			}
 		}
 		h.Note("parts %v of %d-byte entries", sizes, entry)
+	})
+}
+
+func init() {
+	register("flows/timeouts-expire", func(h *H) {
+		c := h.Dial("c")
+		c.Exchange(
+			flow("table=1,priority=1,hard_timeout=1 actions=drop"),
+			flow("table=1,priority=2,idle_timeout=1 actions=drop"),
+			flow("table=1,priority=3 actions=drop"))
+		// No packets: both timeouts run out about a second from now.
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			fs, err := h.B.DumpFlows(-1)
+			if err != nil {
+				h.Fatal(err)
+			}
+			if len(fs) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				h.Fatalf("flows with timeouts still there: %q", fs)
+			}
+		}
+		h.Want("flows", h.Flows(), " table=1, priority=3 actions=drop")
 	})
 }
