@@ -78,7 +78,7 @@ type state struct {
 	tlvRefs    [64]int // rules using each tun_metadata field
 	groupRules map[uint32]map[*rule]struct{}
 	meterRules map[uint32]map[*rule]struct{}
-	fragDrop   uint16 // SET_CONFIG's fragment handling: normal or drop
+	fragDrop   uint16             // SET_CONFIG's fragment handling: normal or drop
 	timed      map[*rule]struct{} // rules with an idle or hard timeout
 }
 
