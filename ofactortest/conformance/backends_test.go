@@ -65,6 +65,8 @@ func (m *memory) Ofctl(cmd string, args ...string) error {
 		return m.sw.AddTLVMap(maps...)
 	case "del-tlv-map":
 		return m.sw.DelTLVMap()
+	case "add-groups":
+		return m.sw.AddGroups(args...)
 	}
 	return fmt.Errorf("memory: no ovs-ofctl %s", cmd)
 }
@@ -72,6 +74,10 @@ func (m *memory) Ofctl(cmd string, args ...string) error {
 func (m *memory) SetBundleIdleTimeout(d time.Duration) error {
 	m.sw.SetBundleIdleTimeout(d)
 	return nil
+}
+
+func (m *memory) Traffic(flow string, packets int) error {
+	return m.sw.CountPackets(flow, uint64(packets), uint64(packets*len(trafficPacket)/2))
 }
 
 func (m *memory) RecreateBridge() error {
@@ -170,6 +176,19 @@ func (o *ovs) SetBundleIdleTimeout(d time.Duration) error {
 }
 
 func (o *ovs) RecreateBridge() error { return o.s.RecreateBridge() }
+
+func (o *ovs) Traffic(flow string, packets int) error {
+	args := []string{"netdev-dummy/receive", o.s.Bridge}
+	for range packets {
+		args = append(args, trafficPacket)
+	}
+	if _, err := o.s.Appctl(args...); err != nil {
+		return err
+	}
+	// Push the datapath's counts to the flows now.
+	_, err := o.s.Appctl("revalidator/purge")
+	return err
+}
 
 // newOVS starts the real switch, or returns nil when OVS is not installed
 // (after failing the test under CI=true).

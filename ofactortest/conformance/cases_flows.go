@@ -381,3 +381,33 @@ func init() {
 		h.Want("flows", h.Flows(), " table=1, priority=3 actions=drop")
 	})
 }
+
+func init() {
+	register("flows/counters-kept-or-reset", func(h *H) {
+		c := h.Dial("c")
+		c.Exchange(flow("table=0,priority=1 actions=drop"))
+		traffic := func(n int) {
+			if err := h.B.Traffic("table=0,priority=1", n); err != nil {
+				h.Fatal(err)
+			}
+		}
+		show := func() { c.Exchange(stats(0)) }
+		traffic(3)
+		show()
+		// An add of the same flow keeps the counters, unless reset_counts.
+		c.Exchange(flow("table=0,priority=1 actions=output:2"))
+		show()
+		c.Exchange(flowCmd(openflow.FlowModifyStrict, "table=0,priority=1 actions=output:3"))
+		show()
+		traffic(2)
+		c.Exchange(flowCmd(openflow.FlowModify, "reset_counts,table=0 actions=output:4"))
+		show()
+		traffic(1)
+		c.Exchange(flow("reset_counts,table=0,priority=1 actions=output:5"))
+		show()
+		agg := encode(stats(openflow.TableAll), c.XID())
+		agg[9] = byte(openflow.MultipartAggregate)
+		traffic(4)
+		c.ExchangeRaw(agg)
+	})
+}

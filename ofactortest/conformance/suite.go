@@ -50,7 +50,16 @@ type Backend interface {
 	SetBundleIdleTimeout(d time.Duration) error
 	// RecreateBridge deletes the bridge and makes it again, empty.
 	RecreateBridge() error
+	// Traffic sends packets 56-byte packets (an ICMP echo request from
+	// 10.0.0.1 to 10.0.0.2) in on the LOCAL port; flow is the one flow
+	// they hit (table, priority, match), which the case makes sure of.
+	// Their counts are in the flow stats when Traffic returns.
+	Traffic(flow string, packets int) error
 }
+
+// trafficPacket is what Traffic sends, Ethernet to ICMP, 56 bytes.
+const trafficPacket = "505400000002505400000001080045000028000000004001a6d00a0000010a0000020800000000000000" +
+	"0000000000000000000000000000"
 
 // Case is one test of the suite.
 type Case struct {
