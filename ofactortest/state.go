@@ -80,6 +80,7 @@ type state struct {
 	meterRules map[uint32]map[*rule]struct{}
 	fragDrop   uint16             // SET_CONFIG's fragment handling: normal or drop
 	timed      map[*rule]struct{} // rules with an idle or hard timeout
+	tunCtx     *oxm.Context       // of tlv; nil when it changed
 }
 
 // journal records how to undo changes, newest last.
@@ -280,15 +281,17 @@ func (st *state) rules(t uint8) []*rule {
 }
 
 // tunContext is the oxm.Context of the current TLV map, for decoding and
-// parsing tun_metadata fields.
+// parsing tun_metadata fields. Callers must not change it.
 func (st *state) tunContext() *oxm.Context {
-	ctx := oxm.NewContext()
-	for i, e := range st.tlv {
-		if e.valid {
-			ctx.TunMetadataLen[i] = e.len
+	if st.tunCtx == nil {
+		st.tunCtx = oxm.NewContext()
+		for i, e := range st.tlv {
+			if e.valid {
+				st.tunCtx.TunMetadataLen[i] = e.len
+			}
 		}
 	}
-	return ctx
+	return st.tunCtx
 }
 
 // internalRules are the rules OVS 3.1 keeps in table 254 of every bridge

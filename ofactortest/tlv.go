@@ -86,7 +86,7 @@ func (st *state) tlvMod(op *tlvOp) string {
 		}
 		next = [64]tlvEntry{}
 	}
-	st.tlv = next
+	st.tlv, st.tunCtx = next, nil
 	return ""
 }
 

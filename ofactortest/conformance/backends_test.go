@@ -47,6 +47,8 @@ func (m *memory) Ofctl(cmd string, args ...string) error {
 		return m.sw.ModFlows(arg)
 	case "del-flows":
 		return m.sw.DelFlows(arg)
+	case "del-flows-strict":
+		return m.sw.DelFlowsStrict(arg)
 	case "add-group":
 		return m.sw.AddGroup(arg)
 	case "mod-group":
@@ -150,6 +152,9 @@ func (o *ovs) Ofctl(cmd string, args ...string) error {
 			return err
 		}
 		args = []string{f}
+	case "del-flows-strict":
+		cmd = "--strict"
+		args = append([]string{"del-flows"}, args...)
 	case "add-groups":
 		f := filepath.Join(o.dir, "groups.txt")
 		if err := os.WriteFile(f, []byte(strings.Join(args, "\n")+"\n"), 0o644); err != nil {

@@ -211,3 +211,17 @@ func readAll(nc net.Conn) ([]byte, error) {
 	}
 	return b, nil
 }
+
+func init() {
+	register("oob/table-defaults", func(h *H) {
+		// mod-flows without table= is table 0; del-flows without it is
+		// every table, --strict too.
+		h.Ofctl("add-flows", "table=0,ip actions=drop", "table=4,ip actions=drop", "table=4,priority=5,ip actions=drop")
+		h.Ofctl("mod-flows", "ip actions=output:9")
+		h.Flows()
+		h.Want("del-flows", []string{h.Ofctl("del-flows-strict", "priority=5,ip")}, "")
+		h.Flows()
+		h.Want("del-flows", []string{h.Ofctl("del-flows-strict", "ip")}, "")
+		h.Want("flows", h.Flows())
+	})
+}

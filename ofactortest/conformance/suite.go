@@ -41,7 +41,8 @@ type Backend interface {
 	DumpTLVMap() ([]openflow.TLVMap, error)
 	// Ofctl makes an out-of-band change as `ovs-ofctl -O OpenFlow13 CMD
 	// BRIDGE ARGS...` would: add-flow, add-flows (one line an arg),
-	// mod-flows, del-flows, add-group, mod-group, del-groups, add-meter,
+	// mod-flows, del-flows, del-flows-strict (--strict del-flows),
+	// add-group, add-groups, mod-group, del-groups, add-meter,
 	// del-meters, add-tlv-map, del-tlv-map. A refusal is an error wrapping
 	// the *ofperr.Error OVS named.
 	Ofctl(cmd string, args ...string) error
