@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofperr"
 )
 
 // conn is one controller connection (OVS's struct ofconn on a service
@@ -21,10 +22,8 @@ type conn struct {
 	epoch   uint64
 	version uint8
 	bundles map[uint32]*bundle
-	config  struct {
-		flags       uint16
-		missSendLen uint16
-	}
+	// missSendLen is SET_CONFIG's miss_send_len: the connection's own.
+	missSendLen uint16
 
 	// The writer's queue: the switch never blocks on a slow reader.
 	mu      sync.Mutex
@@ -101,14 +100,15 @@ func (c *conn) handshake(br *bufio.Reader) bool {
 		if peerVersions != 0 {
 			v = uint8(31 - bits.LeadingZeros32(peerVersions))
 		}
+		if v > openflow.Version15 {
+			v = openflow.Version10 // OVS falls back to 1.0 for a version it does not know
+		}
+		// ofperr_encode_hello: xid 0, the text as data.
 		msg := fmt.Sprintf("We support %s, you support %s, no common versions.",
 			versionsText(ours), versionsText(peerVersions))
-		req := append([]byte{v, byte(openflow.TypeHello), 0, 8, 0, 0, 0, 0}, msg...)
-		e := errorMessage(req, "OFPHFC_INCOMPATIBLE")
-		// The error quotes the text, not a request (ofperr_encode_hello).
-		e = append(e[:12], msg...)
-		binary.BigEndian.PutUint16(e[2:], uint16(len(e)))
-		c.send(e)
+		e := openflow.NewError(openflow.Header{Version: v}, ofperr.NamedFor(v, "OFPHFC_INCOMPATIBLE"), []byte(msg))
+		b, _ := e.AppendBinary(nil)
+		c.send(b)
 		return false
 	}
 	c.version = uint8(31 - bits.LeadingZeros32(common))

@@ -144,7 +144,9 @@ func errorMessage(request []byte, name string) []byte {
 		v = openflow.Version10
 	}
 	e := ofperr.NamedFor(v, name)
-	if e == nil || e.Type == 0 && e.Code == 0 && e.Experimenter == 0 && name != "OFPHFC_INCOMPATIBLE" {
+	if e == nil || e.Type == 0 && e.Code == 0 && e.Experimenter == 0 {
+		// No code in this version (OFPHFC_INCOMPATIBLE, the one error
+		// that is 0/0, is never sent through here).
 		e = ofperr.NamedFor(v, "NXBRC_UNENCODABLE_ERROR")
 	}
 	h := openflow.Header{Version: v, XID: binary.BigEndian.Uint32(request[4:])}

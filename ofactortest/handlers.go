@@ -50,7 +50,7 @@ func (c *conn) handleFeatures(r *request) string {
 func (c *conn) handleGetConfig(r *request) string {
 	m := &openflow.GetConfigReply{Header: r.header()}
 	m.Flags = c.sw.st.fragDrop
-	m.MissSendLen = c.config.missSendLen
+	m.MissSendLen = c.missSendLen
 	r.reply(m)
 	return ""
 }
@@ -63,8 +63,7 @@ func (c *conn) handleSetConfig(r *request) string {
 	if frag := flags & 3; frag == openflow.ConfigFragNormal || frag == openflow.ConfigFragDrop {
 		c.sw.st.fragDrop = frag
 	}
-	c.config.flags = flags
-	c.config.missSendLen = binary.BigEndian.Uint16(r.raw[10:])
+	c.missSendLen = binary.BigEndian.Uint16(r.raw[10:])
 	return ""
 }
 
