@@ -144,6 +144,7 @@ func ExampleCounts() {
 	c, _ := ofactortest.NewClient(b)
 	defer c.Close()
 
+	c.Exchange() // a barrier: the switch has read our HELLO too
 	before := sw.Received()
 	fm, _ := ofctl.ParseFlow("table=1 actions=drop", nil)
 	c.Exchange(&openflow.BundleControl{BundleID: 1, Type: openflow.BundleOpenRequest},

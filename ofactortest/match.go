@@ -316,13 +316,15 @@ func (f *flowSoFar) set(i *oxm.Info, value, mask []byte, store string, cover uin
 	x := beUint(v)
 	bits := cover
 	if mask != nil {
+		if allBytes(mask, 0) {
+			return // a wildcarded field sets nothing
+		}
 		bits = beUint(mask)
-		switch i.Name {
-		case "vlan_vid":
+		if i.Name == "vlan_vid" {
 			bits &= 0x1fff
 		}
-		if bits == 0 {
-			return // a wildcarded field sets nothing
+		if bits == 0 || len(mask) > 8 {
+			bits = cover // a wide field: any bit of it covers it
 		}
 	}
 	if mask != nil && cover == 0xffffffff<<32 {

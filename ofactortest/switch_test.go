@@ -88,6 +88,7 @@ func TestServeConnOverPipe(t *testing.T) {
 func TestReceivedCounts(t *testing.T) {
 	sw := ofactortest.Start(t)
 	c := dial(t, sw)
+	exchange(t, c) // a barrier: the switch has counted our HELLO
 	before := sw.Received()
 	fm := mustFlow(t, "table=1 actions=drop")
 	exchange(t, c,

@@ -290,6 +290,17 @@ func init() {
 			withFields(0x80, 0, ethType, 3, 8, 0, 0),                                                 // a 3-byte eth_type
 			withFields(0x80, 0, ethType),                                                             // a truncated header
 			withFields(0x80, 0, ethType, 4, 8, 0),                                                    // a truncated value
+			// Fields that share storage.
+			withFields(0, 1, 0, 4, 0, 0, 0, 1, 0x80, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 2),       // reg0 and xreg0
+			withFields(0, 1, 2, 4, 0, 0, 0, 1, 0x80, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 2),       // reg1 and xreg0
+			withFields(0, 1, 4, 4, 0, 0, 0, 1, 0x80, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 2),       // reg2 and xreg0: fine
+			withFields(0x80, 0, vlanVID, 2, 0x10, 5, 0x80, 0, 0x0e, 1, 3),                   // vlan_vid and vlan_pcp: fine
+			withFields(0, 0, 8, 2, 0x10, 5, 0x80, 0, vlanVID, 2, 0x10, 5),                   // vlan_tci and vlan_vid
+			withFields(0, 0, 0, 2, 0, 1, 0x80, 0, 0, 4, 0, 0, 0, 1),                         // in_port (NXM) and in_port (OXM)
+			withFields(0x80, 0, ethType, 2, 8, 0, 0, 0, 0x0a, 1, 0x20, 0x80, 0, 0x10, 1, 8), // nw_tos and ip_dscp
+			withFields(0x80, 0, ethType, 2, 8, 0, 0, 0, 0x0a, 1, 0x20, 0x80, 0, 0x12, 1, 1), // nw_tos and ip_ecn: fine
+			withFields(0x80, 0, 0x34|masked, 0x20, 0x20, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), // ipv6_src/16 without ipv6
 		}
 		var got []string
 		for _, b := range cases {
@@ -304,7 +315,13 @@ func init() {
 			"@0 error OFPBMC_BAD_VALUE",
 			"@0 error OFPBMC_BAD_FIELD",
 			"@0 error OFPBMC_BAD_LEN",
-			"@0 error OFPBMC_BAD_LEN")
+			"@0 error OFPBMC_BAD_LEN",
+			"@0 error OFPBMC_DUP_FIELD",
+			"@0 error OFPBMC_DUP_FIELD",
+			"@0 error OFPBMC_DUP_FIELD",
+			"@0 error OFPBMC_DUP_FIELD",
+			"@0 error OFPBMC_DUP_FIELD",
+			"@0 error OFPBMC_BAD_PREREQ")
 		h.Flows()
 	})
 
