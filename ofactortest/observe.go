@@ -48,7 +48,9 @@ func (c Counts) Mods() int {
 }
 
 // Received returns a snapshot of the counts of messages received since
-// New (Restart does not reset them).
+// New (Restart does not reset them). A connection's HELLO counts once the
+// switch has read it, which may be after Dial returns: a snapshot that must
+// follow it follows an Exchange.
 func (s *Switch) Received() Counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
