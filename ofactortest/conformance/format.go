@@ -145,6 +145,15 @@ func describe(f []byte) []string {
 		return []string{fmt.Sprintf("hello v%#x versions=%#x", m.Version, m.VersionBitmap())}
 	case *openflow.MultipartReply:
 		return describeMultipart(name, m)
+	case *openflow.PortDescReply:
+		// The hardware address is left out: OVS gives the bridge's local
+		// port a random one.
+		lines := []string{fmt.Sprintf("%s flags=%#x (%d entries)", name, m.Flags, len(m.Ports))}
+		for _, p := range m.Ports {
+			lines = append(lines, fmt.Sprintf("port=%#x name=%q config=%#x state=%#x curr=%#x advertised=%#x supported=%#x peer=%#x speed=%d/%d",
+				p.PortNo, p.Name, p.Config, p.State, p.Curr, p.Advertised, p.Supported, p.Peer, p.CurrSpeed, p.MaxSpeed))
+		}
+		return lines
 	}
 	return []string{fmt.Sprintf("%s %x", name, f[openflow.HeaderLen:])}
 }
