@@ -47,7 +47,7 @@ const (
 type flowUpdate struct {
 	event  driftEvent
 	flow   flowkey.Flow // value without flags and importance: see value
-	reason string       // for a removal, OVS's OFPRR_ name
+	reason int          // for a removal, OVS's OFPRR_* (-1: none)
 }
 
 // drifting is the machine's account of drift since the last Drift event.
@@ -92,6 +92,19 @@ func (m *Machine) applyDrift(u flowUpdate) {
 			return // already known gone
 		}
 		s.installedAs(key, nothing)
+		switch u.reason {
+		case reasonIdleTimeout, reasonHardTimeout:
+			// The flow did what it said: a desired flow with a timeout is
+			// not put back when it expires (until it is desired anew).
+			if d, ok := s.desired[key]; ok && d == prev.val {
+				s.expiredAs(key, d)
+			}
+			return
+		case reasonGroupDelete, reasonMeterDelete:
+			// Someone deleted a group or meter this flow used: read them
+			// now rather than at the next audit, to restore them first.
+			m.auditSoon = true
+		}
 		m.drift.counts.Flows.Removed++
 	default:
 		val := u.flow.Value()
@@ -134,6 +147,11 @@ func (m *Machine) healDue() {
 		return
 	}
 	m.reportDrift("monitor")
+	if m.auditSoon && m.phase == PhaseIdle {
+		m.auditSoon = false
+		m.audit(false)
+		return
+	}
 	m.kick()
 }
 
@@ -164,8 +182,8 @@ func (m *Machine) replayDrift() {
 // is held back (see drift's comment).
 func (m *Machine) countConflict(k kind, key string) {
 	s := m.st.keyspace(k)
-	if _, desired := s.desired[key]; !desired && !s.installedOf(key).has() {
-		return // gone, as desired
+	if _, desired := s.desired[key]; !desired && !s.installedOf(key).has() || s.keepsUndesired(key) {
+		return // gone, as desired; or a flow of the switch's own (learned) that we leave be
 	}
 	ck := string(rune('0'+k)) + key
 	c := m.conflicts[ck]
