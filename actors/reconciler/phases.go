@@ -96,7 +96,7 @@ func (m *Machine) readTables(d *dump) {
 	fr, or := m.newRef(), m.newRef()
 	flows, others := d.requests(m.ofVersion, fr, or)
 	if len(flows) > 0 {
-		m.sendAs(fr, flows, nil)
+		m.sendAs(fr, flows, []messages.Routing{messages.RouteParts})
 	}
 	m.sendAs(or, others, nil)
 }
@@ -152,20 +152,13 @@ func (m *Machine) reply(ev *messages.Reply) {
 }
 
 // transactionsFailed: PhaseDumping only (anything else means Disconnected
-// follows, and the round is given up there). The one-request flow dump
-// broke the connection's reassembly limits: ask table by table. A
-// request that fails otherwise: PhaseDumpRetry.
+// follows, and the round is given up there). A request of the dump that
+// will get no reply: PhaseDumpRetry.
 func (m *Machine) transactionsFailed(ev *messages.TransactionsFailed) {
 	if m.phase != PhaseDumping {
 		return
 	}
-	tables, err := m.dump.failed(ev.XIDs, ev.Err)
-	switch {
-	case tables:
-		m.log.Info("flow dump too large for one reply: dumping table by table", zap.String("error", ev.Err))
-		ref := m.newRef()
-		m.sendAs(ref, m.dump.tableRequests(m.ofVersion, ref), nil)
-	case err != "":
+	if err := m.dump.failed(ev.XIDs, ev.Err); err != "" {
 		m.dumpFailed("dump: " + err)
 	}
 }
