@@ -15,6 +15,7 @@ import (
 	"github.com/ofactor/ofactor/actors/connection"
 	"github.com/ofactor/ofactor/internal/desired"
 	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/proto/fleetpb"
 )
 
@@ -195,7 +196,7 @@ func (g *grain) onEpoch(ctx actor.Context, m *epochTaken) {
 		Subscribers: []*actor.PID{ctx.Self()},
 		Logger:      g.m.cfg.Logger,
 		Role: func() (connection.RoleClaim, bool) {
-			return connection.RoleClaim{Role: connection.RoleMaster, GenerationID: epoch}, true
+			return connection.RoleClaim{Role: openflow.RoleMaster, GenerationID: epoch}, true
 		},
 	}
 	child, err := ctx.SpawnNamed(ofactor.Props(cfg), "bridge")
@@ -331,7 +332,7 @@ func (g *grain) statusTo(ctx actor.Context, sender *actor.PID) {
 // onRoleGranted: the switch answered our claim. MASTER under this epoch
 // for the first time is the activation's news: Activated.
 func (g *grain) onRoleGranted(ctx actor.Context, m *messages.RoleGranted) {
-	if m.Role != connection.RoleMaster {
+	if m.Role != openflow.RoleMaster {
 		g.demote(ctx, fmt.Sprintf("granted role %d, not MASTER", m.Role))
 		return
 	}

@@ -70,7 +70,14 @@ func Of(fm *openflow.FlowMod) (Flow, error) {
 // on every reconnect.
 func OfCanonical(fm *openflow.FlowMod) (Flow, error) { return ofMatch(fm, &fm.Match) }
 
+// ErrTable254 refuses a flow in table 254, Open vSwitch's own (its hidden
+// internal rules): OVS refuses every write to it (OFPBRC_EPERM).
+var ErrTable254 = fmt.Errorf("table 254 is Open vSwitch's internal table: ofactor never writes it")
+
 func ofMatch(fm *openflow.FlowMod, m *oxm.Match) (Flow, error) {
+	if fm.TableID == 254 {
+		return Flow{}, ErrTable254
+	}
 	k, v, err := KeyVal(fm.TableID, fm.Priority, m, fm.Cookie,
 		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
 	if err != nil {
@@ -174,6 +181,23 @@ func FromStats(fs *openflow.FlowStats) (Flow, error) {
 	b = append(b, fs.RawInstructions...)
 	kv := string(b)
 	return Flow{kv[:kl], kv[kl:]}, nil
+}
+
+// FromUpdate returns the Flow of a flow monitor's full update, laid out
+// from its bytes as FromStats does. Updates carry no flags or importance:
+// those are 0. A removal's Flow has its key only.
+func FromUpdate(u *openflow.FlowUpdate) (Flow, error) {
+	fs := openflow.FlowStats{TableID: u.TableID, Priority: u.Priority, IdleTimeout: u.IdleTimeout,
+		HardTimeout: u.HardTimeout, Cookie: u.Cookie, Match: u.Match, Instructions: u.Instructions,
+		RawMatch: u.RawMatch, RawInstructions: u.RawInstructions}
+	if fs.RawMatch != nil && fs.RawInstructions == nil {
+		fs.RawInstructions = []byte{}
+	}
+	f, err := FromStats(&fs)
+	if err == nil && u.Event == openflow.FlowUpdateRemoved {
+		f.val = ""
+	}
+	return f, err
 }
 
 // Canonical returns f (bytes as some switch wrote them) normalized: decoded,

@@ -62,8 +62,19 @@ func DecodeGroup(version uint8, key, val string) (*openflow.GroupMod, error) {
 	return gm, gm.UnmarshalBinary(b)
 }
 
-// MeterValue returns the canonical value of a meter.
+// MeterValue returns the canonical value of a meter. A meter without
+// OFPMF_BURST has no burst size: OVS reports each band's rate there
+// (burst_size = rate), a file or a builder says 0; both are 0 here, so
+// that a switch holding the meter compares equal.
 func MeterValue(flags uint16, bands []openflow.MeterBand) (string, error) {
+	if flags&openflow.MeterBurst == 0 {
+		nb := make([]openflow.MeterBand, len(bands))
+		for i, band := range bands {
+			band.BurstSize = 0
+			nb[i] = band
+		}
+		bands = nb
+	}
 	b, err := openflow.AppendMeterBands(binary.BigEndian.AppendUint16(nil, flags), bands)
 	if err != nil {
 		return "", err

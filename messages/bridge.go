@@ -1,6 +1,8 @@
 package messages
 
 import (
+	"time"
+
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/openflow"
 )
@@ -148,6 +150,58 @@ type GeneveFieldAssigned struct {
 // GetStatus asks the reconciler for a Status.
 type GetStatus struct{}
 
+// InSync is published every time the switch is known to hold the desired
+// state again, after having been out of it: Cause "install" (a new desired
+// version installed), "restore" (after a (re)connect: the dump compared
+// and any repair barrier-confirmed), or "heal" (drift repaired).
+type InSync struct {
+	Version uint64
+	Cause   string
+}
+
+// OutOfSync is published when the switch stops being known to hold the
+// desired state: Reason "disconnected", "desired" (a new desired state to
+// install), "drift" (out-of-band changes seen), "resync" (the switch's
+// tables are being read again).
+type OutOfSync struct {
+	Reason string
+}
+
+// Drift is published when out-of-band changes are seen on the switch (by
+// the flow monitor, or by an audit): how many objects another party added,
+// removed or modified since the last Drift. Each is put right by the next
+// round.
+type Drift struct {
+	Flows, Groups, Meters DriftCounts
+	By                    string // "monitor" or "audit"
+}
+
+// DriftCounts counts out-of-band changes of one kind of object.
+type DriftCounts struct {
+	Added, Removed, Modified int
+}
+
+// Conflict is published when ofactor stops setting an object back for a
+// while because it was changed out of band more than a few times in a
+// short window (another controller fighting): Count changes seen, the
+// object (Kind, Text in ovs-ofctl syntax) held back for Backoff. Once the
+// other party stops, the desired state wins again.
+type Conflict struct {
+	Kind    string
+	Text    string
+	Count   int
+	Backoff time.Duration
+}
+
+// Audited is published after each audit of the switch (what no monitor
+// reports: groups, meters, the TLV map; every Nth time, or always with the
+// monitor off, the flows too): Differences objects were found wrong, and
+// are put right by the next round.
+type Audited struct {
+	Flows       bool // the flows were read too
+	Differences int
+}
+
 // GetInstalled asks the reconciler how far the switch is: answered with
 // Installed. A caller waiting for a version subscribes first, then asks,
 // then waits for VersionInstalled.
@@ -182,9 +236,23 @@ type Tables struct {
 
 // Status is a snapshot of a reconciler.
 type Status struct {
-	Connected        bool
-	Seq              uint64
-	Phase            string // the reconciler's phase: disconnected, negotiating, dumping, idle, round, ...
+	Connected bool
+	Seq       uint64
+	Phase     string // the reconciler's phase: disconnected, negotiating, dumping, idle, round, ...
+	// InSync says the switch is known to hold the desired state, apart
+	// from what it refused: connected, its tables read (and watched), no
+	// round to run. Never true while disconnected or while a change is on
+	// its way.
+	InSync bool
+	// InstalledKnown says the Installed counts mean something: connected
+	// and the switch's tables read. Otherwise they are the last known.
+	InstalledKnown bool
+	// Monitor is the flow monitor's state: "off", "starting", "active",
+	// "paused" (the switch dropped updates: a dump follows its resume).
+	Monitor string
+	// Conflicts is how many objects are held back because another
+	// controller keeps setting them otherwise (see messages.Conflict).
+	Conflicts        int
 	Geneve           GeneveFieldAssigned
 	DesiredVersion   uint64
 	InstalledVersion uint64

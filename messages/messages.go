@@ -68,6 +68,10 @@ const (
 	// answered, every RouteUntilRelease message of the holder sent before
 	// it ends too (a bundle COMMIT or DISCARD).
 	RouteRelease
+	// RouteParts: as RouteDefault, and a multipart reply is handed over
+	// part by part as it arrives (Reply.More), not reassembled: a reply of
+	// any size (a flow dump of a million flows) costs one part at a time.
+	RouteParts
 )
 
 // Sent acknowledges a Send: Msgs[i] went out with xid FirstXID+i.
@@ -99,6 +103,8 @@ type Reply struct {
 	Seq uint64
 	XID uint32
 	Msg openflow.Message
+	// More says more parts of this multipart reply follow (RouteParts).
+	More bool
 }
 
 // TransactionsFailed tells a holder that its transactions with these xids
@@ -115,6 +121,19 @@ type Unsolicited struct {
 	Seq uint64
 	Msg openflow.Message
 }
+
+// Drop asks the connection actor to drop connection Seq for the reason
+// Err (Disconnected carries it) and to reconnect with its backoff, as for
+// a lost connection: a peer that does not answer what it must (the
+// negotiator's TLV request, say).
+type Drop struct {
+	Seq uint64
+	Err string
+}
+
+// Renegotiate asks the negotiator to negotiate the Geneve option again on
+// connection Seq (the switch's TLV map lost it).
+type Renegotiate struct{ Seq uint64 }
 
 // Subscribe asks an actor to deliver its events (and, for the connection
 // actor, Unsolicited messages) to PID. Unsubscribe undoes it.

@@ -144,6 +144,10 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Stopped:
 	case *messages.Send:
 		a.handleSend(ctx, m)
+	case *messages.Drop:
+		if m.Seq == a.seq && a.c != nil {
+			a.lost(ctx, errors.New(m.Err))
+		}
 	case *messages.Subscribe:
 		a.sh.subscribe(m.PID)
 		if a.state == stateConnected {

@@ -2,9 +2,6 @@ package connection
 
 import (
 	"encoding/binary"
-	"encoding/hex"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,24 +11,21 @@ import (
 )
 
 func claimMaster(gen uint64) func() (RoleClaim, bool) {
-	return func() (RoleClaim, bool) { return RoleClaim{Role: RoleMaster, GenerationID: gen}, true }
+	return func() (RoleClaim, bool) { return RoleClaim{Role: openflow.RoleMaster, GenerationID: gen}, true }
 }
 
-// readRoleRequest reads the actor's next frame and checks that it is a role
-// request for claim; it returns the request's xid.
+// readRoleRequest reads the actor's next message and checks that it is a
+// role request for claim; it returns the request's xid.
 func (c *swConn) readRoleRequest(claim RoleClaim) uint32 {
 	c.t.Helper()
-	b := c.readFrame()
-	if b == nil {
-		c.t.Fatal("fake switch: closed before the role request")
+	m, ok := c.read().(*openflow.RoleRequest)
+	if !ok {
+		c.t.Fatalf("fake switch: got %T, want a role request", m)
 	}
-	if openflow.Type(b[1]) != openflow.TypeRoleRequest || len(b) != roleMsgLen {
-		c.t.Fatalf("fake switch: got type %d, %d bytes, want a role request", b[1], len(b))
+	if m.Role != claim.Role || m.GenerationID != claim.GenerationID {
+		c.t.Fatalf("role request role %d generation %d, want %+v", m.Role, m.GenerationID, claim)
 	}
-	if r, g := binary.BigEndian.Uint32(b[8:]), binary.BigEndian.Uint64(b[16:]); r != claim.Role || g != claim.GenerationID {
-		c.t.Fatalf("role request role %d generation %d, want %+v", r, g, claim)
-	}
-	return xidOf(b)
+	return m.XID
 }
 
 func (c *swConn) writeRaw(b []byte) {
@@ -42,9 +36,7 @@ func (c *swConn) writeRaw(b []byte) {
 }
 
 func roleReplyFrame(xid, role uint32, gen uint64) []byte {
-	b := roleRequest(openflow.Version13, RoleClaim{Role: role, GenerationID: gen})
-	b[1] = byte(openflow.TypeRoleReply)
-	setXID(b, xid)
+	b, _ := (&openflow.RoleReply{Header: openflow.Header{Version: openflow.Version13, XID: xid}, Role: role, GenerationID: gen}).AppendBinary(nil)
 	return b
 }
 
@@ -58,15 +50,9 @@ func errorFrame(xid uint32, typ, code uint16) []byte {
 	return b
 }
 
-// onfRoleStatus is ONFT_ROLE_STATUS: header | ONF | 1911 | role | reason | pad | generation.
+// onfRoleStatus is OpenFlow 1.3's ONFT_ROLE_STATUS.
 func onfRoleStatus(role uint32, gen uint64) []byte {
-	b := make([]byte, 32)
-	b[0], b[1] = openflow.Version13, byte(openflow.TypeExperimenter)
-	binary.BigEndian.PutUint16(b[2:], 32)
-	binary.BigEndian.PutUint32(b[8:], openflow.ExperimenterONF)
-	binary.BigEndian.PutUint32(b[12:], onftRoleStatus)
-	binary.BigEndian.PutUint32(b[16:], role)
-	binary.BigEndian.PutUint64(b[24:], gen)
+	b, _ := (&openflow.RoleStatus{Header: openflow.Header{Version: openflow.Version13}, Role: role, GenerationID: gen}).AppendBinary(nil)
 	return b
 }
 
@@ -75,7 +61,7 @@ func onfRoleStatus(role uint32, gen uint64) []byte {
 func TestRoleRequestBeforeConnected(t *testing.T) {
 	sw := newFakeSwitch(t)
 	sys := newSystem()
-	claim := RoleClaim{Role: RoleMaster, GenerationID: 7}
+	claim := RoleClaim{Role: openflow.RoleMaster, GenerationID: 7}
 	pid, sink, _ := start(t, sys, Config{Target: sw.target(), Role: claimMaster(7)})
 	c := sw.accept()
 	c.handshake(openflow.Version13)
@@ -85,8 +71,8 @@ func TestRoleRequestBeforeConnected(t *testing.T) {
 	if f := expect[*messages.SendFailed](t, sink); f.Ref != 1 {
 		t.Fatalf("SendFailed %+v", f)
 	}
-	c.writeRaw(roleReplyFrame(xid, RoleMaster, 7))
-	if g := expect[*messages.RoleGranted](t, sink); g.Role != RoleMaster || g.GenerationID != 7 || g.Seq != 1 {
+	c.writeRaw(roleReplyFrame(xid, openflow.RoleMaster, 7))
+	if g := expect[*messages.RoleGranted](t, sink); g.Role != openflow.RoleMaster || g.GenerationID != 7 || g.Seq != 1 {
 		t.Errorf("RoleGranted %+v", g)
 	}
 	if got := expect[*messages.Connected](t, sink); got.Seq != 1 {
@@ -100,12 +86,12 @@ func TestRoleAskedOnEveryConnection(t *testing.T) {
 	sys := newSystem()
 	gen := uint64(10)
 	_, sink, _ := start(t, sys, Config{Target: sw.target(), Backoff: constBackoff(10 * time.Millisecond),
-		Role: func() (RoleClaim, bool) { gen++; return RoleClaim{Role: RoleMaster, GenerationID: gen}, true }})
+		Role: func() (RoleClaim, bool) { gen++; return RoleClaim{Role: openflow.RoleMaster, GenerationID: gen}, true }})
 	for want := uint64(11); want <= 12; want++ {
 		c := sw.accept()
 		c.handshake(openflow.Version13)
-		xid := c.readRoleRequest(RoleClaim{Role: RoleMaster, GenerationID: want})
-		c.writeRaw(roleReplyFrame(xid, RoleMaster, want))
+		xid := c.readRoleRequest(RoleClaim{Role: openflow.RoleMaster, GenerationID: want})
+		c.writeRaw(roleReplyFrame(xid, openflow.RoleMaster, want))
 		expect[*messages.RoleGranted](t, sink)
 		expect[*messages.Connected](t, sink)
 		c.nc.Close()
@@ -132,9 +118,9 @@ func TestRoleDemoted(t *testing.T) {
 		frame     func(roleXID uint32) []byte
 		connected bool
 	}{
-		{"stale", "OFPRRFC_STALE", func(x uint32) []byte { return errorFrame(x, ofpetRoleFailed, 0) }, false},
-		{"unsupported", "OFPRRFC_UNSUP", func(x uint32) []byte { return errorFrame(x, ofpetRoleFailed, 1) }, false},
-		{"role status", "role_status", func(uint32) []byte { return onfRoleStatus(RoleSlave, 9) }, true},
+		{"stale", "OFPRRFC_STALE", func(x uint32) []byte { return errorFrame(x, 11, 0) }, false},
+		{"unsupported", "OFPRRFC_UNSUP", func(x uint32) []byte { return errorFrame(x, 11, 1) }, false},
+		{"role status", "role_status", func(uint32) []byte { return onfRoleStatus(openflow.RoleSlave, 9) }, true},
 		{"is secondary", "OFPBRC_IS_SECONDARY", func(uint32) []byte { return errorFrame(77, ofpetBadRequest, ofpbrcIsSecondary) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,9 +129,9 @@ func TestRoleDemoted(t *testing.T) {
 			_, sink, _ := start(t, sys, Config{Target: sw.target(), Role: claimMaster(5), Backoff: constBackoff(10 * time.Millisecond)})
 			c := sw.accept()
 			c.handshake(openflow.Version13)
-			xid := c.readRoleRequest(RoleClaim{Role: RoleMaster, GenerationID: 5})
+			xid := c.readRoleRequest(RoleClaim{Role: openflow.RoleMaster, GenerationID: 5})
 			if tc.connected {
-				c.writeRaw(roleReplyFrame(xid, RoleMaster, 5))
+				c.writeRaw(roleReplyFrame(xid, openflow.RoleMaster, 5))
 				expect[*messages.RoleGranted](t, sink)
 				expect[*messages.Connected](t, sink)
 			}
@@ -179,11 +165,11 @@ func TestRoleStatusMasterIsNoDemotion(t *testing.T) {
 	_, sink, _ := start(t, sys, Config{Target: sw.target(), Role: claimMaster(5)})
 	c := sw.accept()
 	c.handshake(openflow.Version13)
-	xid := c.readRoleRequest(RoleClaim{Role: RoleMaster, GenerationID: 5})
-	c.writeRaw(roleReplyFrame(xid, RoleMaster, 5))
+	xid := c.readRoleRequest(RoleClaim{Role: openflow.RoleMaster, GenerationID: 5})
+	c.writeRaw(roleReplyFrame(xid, openflow.RoleMaster, 5))
 	expect[*messages.RoleGranted](t, sink)
 	expect[*messages.Connected](t, sink)
-	c.writeRaw(onfRoleStatus(RoleMaster, 5))
+	c.writeRaw(onfRoleStatus(openflow.RoleMaster, 5))
 	if u := expect[*messages.Unsolicited](t, sink); u.Seq != 1 {
 		t.Errorf("Unsolicited %+v", u)
 	}
@@ -198,13 +184,13 @@ func TestRoleRequestTimeout(t *testing.T) {
 		Backoff: constBackoff(10 * time.Millisecond)})
 	c := sw.accept()
 	c.handshake(openflow.Version13)
-	c.readRoleRequest(RoleClaim{Role: RoleMaster, GenerationID: 1})
+	c.readRoleRequest(RoleClaim{Role: openflow.RoleMaster, GenerationID: 1})
 	if c.readFrame() != nil {
 		t.Fatal("connection not closed after the role request timed out")
 	}
 	c2 := sw.accept()
 	c2.handshake(openflow.Version13)
-	c2.readRoleRequest(RoleClaim{Role: RoleMaster, GenerationID: 1})
+	c2.readRoleRequest(RoleClaim{Role: openflow.RoleMaster, GenerationID: 1})
 	sink.quiet(t, 20*time.Millisecond)
 }
 
@@ -215,13 +201,13 @@ func TestRoleAgainstOVS(t *testing.T) {
 	sw := ovstest.Start(t)
 	sys := newSystem()
 	_, first, _ := start(t, sys, Config{Target: sw.Target(), Role: claimMaster(10)})
-	if g := expect[*messages.RoleGranted](t, first); g.Role != RoleMaster || g.GenerationID != 10 {
+	if g := expect[*messages.RoleGranted](t, first); g.Role != openflow.RoleMaster || g.GenerationID != 10 {
 		t.Fatalf("first: RoleGranted %+v", g)
 	}
 	expect[*messages.Connected](t, first)
 
 	_, second, _ := start(t, sys, Config{Target: sw.Target(), Role: claimMaster(11)})
-	if g := expect[*messages.RoleGranted](t, second); g.Role != RoleMaster || g.GenerationID != 11 {
+	if g := expect[*messages.RoleGranted](t, second); g.Role != openflow.RoleMaster || g.GenerationID != 11 {
 		t.Fatalf("second: RoleGranted %+v", g)
 	}
 	expect[*messages.Connected](t, second)
@@ -235,67 +221,4 @@ func TestRoleAgainstOVS(t *testing.T) {
 		t.Errorf("third: Demoted %+v, want OFPRRFC_STALE", d)
 	}
 	second.quiet(t, 100*time.Millisecond) // the stale claim changed nothing for the master
-}
-
-// The role frames this package writes and reads, checked against OVS's
-// own printer: the request it sends, the reply and the OpenFlow 1.3 and
-// 1.4 role status it reads.
-func TestRoleFramesGolden(t *testing.T) {
-	ofctl := ovstest.OfctlPath(t)
-	req := roleRequest(openflow.Version13, RoleClaim{Role: RoleMaster, GenerationID: 5})
-	setXID(req, 1)
-	reply := roleReplyFrame(2, RoleSlave, 9)
-	status13 := onfRoleStatus(RoleSlave, 7)
-	setXID(status13, 3)
-	// OpenFlow 1.4's OFPT_ROLE_STATUS: the same body after a plain header.
-	status14 := append([]byte{openflow.Version14, ofptRoleStatus, 0, 0, 0, 0, 0, 4}, status13[16:]...)
-	binary.BigEndian.PutUint16(status14[2:], uint16(len(status14)))
-	for _, tc := range []struct {
-		name  string
-		frame []byte
-		want  string
-	}{
-		{"request", req, "OFPT_ROLE_REQUEST (OF1.3) (xid=0x1): role=primary generation_id=5"},
-		{"reply", reply, "OFPT_ROLE_REPLY (OF1.3) (xid=0x2): role=secondary generation_id=9"},
-		{"status 1.3", status13, "ONFT_ROLE_STATUS (OF1.3) (xid=0x3): role=secondary generation_id=7 reason=primary_request"},
-		{"status 1.4", status14, "OFPT_ROLE_STATUS (OF1.4) (xid=0x4): role=secondary generation_id=7 reason=primary_request"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out, err := exec.Command(ofctl, "ofp-print", hex.EncodeToString(tc.frame)).CombinedOutput()
-			if err != nil {
-				t.Fatalf("ovs-ofctl ofp-print: %v\n%s", err, out)
-			}
-			if got := strings.TrimSpace(string(out)); got != tc.want {
-				t.Errorf("ovs-ofctl prints\n%s\nwant\n%s", got, tc.want)
-			}
-		})
-	}
-	if role, gen, err := roleReply(reply); err != nil || role != RoleSlave || gen != 9 {
-		t.Errorf("roleReply: %d %d %v", role, gen, err)
-	}
-	for _, f := range [][]byte{status13, status14} {
-		if role, gen, ok, err := roleStatus(f); !ok || err != nil || role != RoleSlave || gen != 7 {
-			t.Errorf("roleStatus %x: %d %d %v %v", f, role, gen, ok, err)
-		}
-	}
-}
-
-// Every truncation of a role reply and status is an error, never a read
-// past the frame.
-func TestRoleFramesTruncated(t *testing.T) {
-	reply := roleReplyFrame(2, RoleMaster, 9)
-	for n := openflow.HeaderLen; n < len(reply); n++ {
-		if _, _, err := roleReply(reply[:n]); err == nil {
-			t.Errorf("role reply of %d bytes read", n)
-		}
-	}
-	status := onfRoleStatus(RoleSlave, 7)
-	for n := 16; n < len(status); n++ {
-		if _, _, ok, err := roleStatus(status[:n]); !ok || err == nil {
-			t.Errorf("role status of %d bytes: ok %v err %v", n, ok, err)
-		}
-	}
-	if _, _, ok, _ := roleStatus(errorFrame(1, 1, 1)); ok {
-		t.Error("an error read as a role status")
-	}
 }

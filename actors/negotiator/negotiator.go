@@ -233,6 +233,26 @@ func (n *Negotiator) Step(m openflow.Message) bool {
 	}
 }
 
+// Expired tells the negotiator that its timeout since Start (or the last
+// race) has passed. If it still waits for the switch — S_TLV_TABLE_REQUESTED
+// or S_TLV_TABLE_MOD_SENT — it gives this connection up and returns why:
+// the caller drops the connection (a switch that does not answer is
+// broken) and the next one starts over. Otherwise it returns "".
+func (n *Negotiator) Expired() string {
+	var why string
+	switch n.state {
+	case STLVTableRequested:
+		why = "negotiation: no answer to NXT_TLV_TABLE_REQUEST"
+	case STLVTableModSent:
+		why = "negotiation: no answer to NXT_TLV_TABLE_MOD"
+	default:
+		return ""
+	}
+	n.log.Error("Geneve negotiation timed out: dropping the connection", zap.String("error", why))
+	n.Disconnected()
+	return why
+}
+
 // Abort gives Geneve up on this connection when what the negotiator asked
 // for could not be sent. It does nothing once negotiation has ended.
 func (n *Negotiator) Abort(reason string) {
@@ -271,6 +291,10 @@ func (n *Negotiator) send(m openflow.Message) uint32 {
 // to another controller.
 //
 // Sends NXT_TLV_TABLE_REQUEST and transitions to S_TLV_TABLE_REQUESTED.
+//
+// In S_TLV_TABLE_REQUESTED and S_TLV_TABLE_MOD_SENT, if the timeout passes
+// with no answer (Expired): give the connection up (the caller drops it and
+// reconnects) and transition to S_NEW.
 func (n *Negotiator) runNew() {
 	n.xid = n.send(&openflow.TLVTableRequest{Header: n.header(openflow.TypeExperimenter)})
 	n.xid2, n.index = 0, -1

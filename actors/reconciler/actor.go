@@ -15,6 +15,9 @@ import (
 type Config struct {
 	// Connection is the connection actor the reconciler sends through.
 	Connection *actor.PID
+	// Negotiator is the negotiator actor, asked to negotiate again when an
+	// audit finds the TLV map changed; nil without one.
+	Negotiator *actor.PID
 	// State holds the desired tables. It outlives the actor: a restarted
 	// reconciler finds the desired state where its predecessor left it.
 	State *State
@@ -29,7 +32,9 @@ type Config struct {
 	GeneveOff bool
 	// Mode is ModeApply unless the reconciler only looks (ModeDiff,
 	// ModeCheck).
-	Mode   Mode
+	Mode Mode
+	// Audit configures the audits and the flow monitor.
+	Audit  AuditConfig
 	Logger *zap.Logger
 }
 
@@ -48,8 +53,17 @@ func Props(cfg Config) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &reconcilerActor{cfg: cfg, log: log, subs: subs, m: NewMachine(MachineConfig{
 			Mode: cfg.Mode, RetryAfter: cfg.RetryAfter, GeneveLen: cfg.GeneveLen, GeneveOff: cfg.GeneveOff,
+			AuditInterval: cfg.Audit.Interval, AuditFlowsEvery: cfg.Audit.FlowsEvery, NoFlowMonitor: cfg.Audit.NoFlowMonitor,
 			Logger: log}, cfg.State)}
 	})
+}
+
+// AuditConfig is MachineConfig's AuditInterval, AuditFlowsEvery and
+// NoFlowMonitor.
+type AuditConfig struct {
+	Interval      time.Duration
+	FlowsEvery    int
+	NoFlowMonitor bool
 }
 
 // subscribers is the reconciler's subscriber list, shared by its
@@ -60,21 +74,22 @@ type subscribers struct{ pids []*actor.PID }
 // machine and the connection, the senders of desired states and the
 // subscribers, and keeps the retry timer.
 type reconcilerActor struct {
-	cfg   Config
-	log   *zap.Logger
-	m     *Machine
-	subs  *subscribers
-	timer scheduler.CancelFunc
-	drain *actor.PID // who asked for Drain, answered with Drained
+	cfg    Config
+	log    *zap.Logger
+	m      *Machine
+	subs   *subscribers
+	timers [numTimers]scheduler.CancelFunc
+	drain  *actor.PID // who asked for Drain, answered with Drained
 }
 
 // Drained answers Drain once the reconciler has drained.
 type Drained struct{}
 
-// retry is the timer's self-message; owner is the incarnation that set it.
-type retry struct {
+// timerFired is a timer's self-message; owner is the incarnation that set
+// it.
+type timerFired struct {
 	owner *reconcilerActor
-	due   RetryDue
+	due   TimerDue
 }
 
 func (a *reconcilerActor) Receive(ctx actor.Context) {
@@ -88,26 +103,24 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 	case *actor.Restarting, *actor.Stopping:
 		// The desired tables live in State; the rest is re-learned from
 		// the switch after the next connect.
-		a.stopTimer()
+		a.stopTimers()
 	case *actor.Stopped:
 	case *messages.Subscribe:
 		a.subs.pids = append(removePID(a.subs.pids, msg.PID), msg.PID)
 	case *messages.Unsubscribe:
 		a.subs.pids = removePID(a.subs.pids, msg.PID)
-	case *retry:
+	case *timerFired:
 		if msg.owner == a {
-			a.timer = nil
+			a.timers[msg.due.Kind] = nil
 			a.step(ctx, &msg.due)
 		}
-	case *messages.Unsolicited:
-		// For other subscribers of the connection.
 	case *Drain:
 		a.drain = ctx.Sender()
 		a.step(ctx, msg)
 	case *messages.Connected, *messages.Disconnected, *messages.GeneveFieldAssigned,
 		*messages.PutDesired, *messages.AbortPut, *messages.UpdateFlows, *messages.UpdateInstalled,
 		*messages.GetStatus, *messages.GetInstalled, *messages.GetTables, *messages.Sent, *messages.SendFailed, *messages.Reply,
-		*messages.TransactionsFailed:
+		*messages.TransactionsFailed, *messages.Unsolicited:
 		a.step(ctx, msg)
 	default:
 		a.log.Debug("unknown message", zap.String("type", fmt.Sprintf("%T", msg)))
@@ -135,23 +148,34 @@ func (a *reconcilerActor) step(ctx actor.Context, in any) {
 			ctx.Send(pid, ev)
 		}
 	}
-	if rd.CancelRetry || rd.Retry != nil {
-		a.stopTimer()
+	for _, k := range rd.Cancel {
+		a.stopTimer(k)
+	}
+	if rd.Renegotiate && a.cfg.Negotiator != nil {
+		ctx.Send(a.cfg.Negotiator, &messages.Renegotiate{Seq: a.m.seq})
 	}
 	if rd.Drained && a.drain != nil {
 		ctx.Send(a.drain, &Drained{})
 		a.drain = nil
 	}
-	if r := rd.Retry; r != nil {
-		a.timer = scheduler.NewTimerScheduler(ctx).SendOnce(r.Delay, ctx.Self(), &retry{owner: a, due: RetryDue{Gen: r.Gen}})
+	for _, t := range rd.Timers {
+		a.stopTimer(t.Kind)
+		a.timers[t.Kind] = scheduler.NewTimerScheduler(ctx).SendOnce(t.Delay, ctx.Self(),
+			&timerFired{owner: a, due: TimerDue{Kind: t.Kind, Gen: t.Gen}})
 	}
 	a.m.Advance()
 }
 
-func (a *reconcilerActor) stopTimer() {
-	if a.timer != nil {
-		a.timer()
-		a.timer = nil
+func (a *reconcilerActor) stopTimer(k TimerKind) {
+	if a.timers[k] != nil {
+		a.timers[k]()
+		a.timers[k] = nil
+	}
+}
+
+func (a *reconcilerActor) stopTimers() {
+	for k := range a.timers {
+		a.stopTimer(TimerKind(k))
 	}
 }
 

@@ -39,17 +39,19 @@ import (
 //	                              lines are groups, meter=... meters, lines
 //	                              naming geneve GeneveFlows, others flows
 //	update                        UpdateFlows: +flow adds, -flow removes
+//	monitor                       flow monitor updates: +flow, ~flow, -flow [reason=idle|hard|group],
+//	                              abbrev, paused, resumed
 //	abort                         AbortPut
 //	drain                         Drain (a graceful stop)
 //	installed                     UpdateInstalled: +flow added, -flow removed
-//	dump                          the switch answers the dump requests with
-//	                              the input lines as its tables
-//	dump-too-large                the one-request flow dump fails as too large
+//	dump [parts=N]                the switch answers the dump requests with
+//	                              the input lines as its tables (tlv C,T,L->I
+//	                              lines: its TLV map)
 //	barrier [all]                 the switch answers the oldest barrier (or all)
 //	error NAME (flow|group|meter|commit|open) [TEXT]
 //	                              the switch refuses a message: the last sent
 //	                              for that object, or the bundle's COMMIT/OPEN
-//	retry                         the retry asked for falls due
+//	retry|heal|audit|conflict     that timer falls due (the clock moves on by its delay)
 //	status                        print the status
 //	advance D                     the clock moves on by D
 //
@@ -66,7 +68,7 @@ func TestMachine(t *testing.T) {
 // The pure machine's files import no actor runtime and read no clock.
 func TestMachineIsPure(t *testing.T) {
 	pure := []string{"machine.go", "phases.go", "round.go", "windows.go", "dump.go", "state.go",
-		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go"}
+		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go", "drift.go", "monitor.go"}
 	fset := token.NewFileSet()
 	for _, name := range pure {
 		src, err := os.ReadFile(name)
@@ -111,7 +113,7 @@ type harness struct {
 	version uint8
 	xid     uint32
 	sent    []sentMsg
-	retry   *Retry
+	timers  map[TimerKind]Timer
 	// outstanding requests, in order
 	barriers []uint32
 	dumpReqs []sentMsg
@@ -120,7 +122,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	core, logs := observer.New(zap.DebugLevel)
 	m := NewMachine(MachineConfig{Logger: zap.New(core)}, nil)
-	return &harness{m: m, logs: logs, now: time.Unix(1e9, 0), version: openflow.Version13, xid: 100}
+	return &harness{m: m, logs: logs, now: time.Unix(1e9, 0), version: openflow.Version13, xid: 100, timers: map[TimerKind]Timer{}}
 }
 
 func (h *harness) ctx() *ofctl.Context {
@@ -177,15 +179,66 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		} else {
 			in = &messages.UpdateInstalled{Added: add, Removed: rem}
 		}
+	case "monitor":
+		// What the flow monitor reports (xid 0): +flow added, ~flow
+		// modified, -flow removed (reason=idle|hard|delete|group after
+		// it), abbrev (our own change), paused, resumed.
+		var ups []openflow.FlowUpdate
+		for _, l := range lines(d.Input) {
+			switch l {
+			case "paused", "resumed":
+				if h.version < openflow.Version14 {
+					var msg openflow.Message = &openflow.FlowMonitorPaused{Header: openflow.Header{Version: h.version}}
+					if l == "resumed" {
+						msg = &openflow.FlowMonitorResumed{Header: openflow.Header{Version: h.version}}
+					}
+					h.unsolicited(t, &out, msg)
+					continue
+				}
+				ev := openflow.FlowUpdatePaused
+				if l == "resumed" {
+					ev = openflow.FlowUpdateResumed
+				}
+				ups = append(ups, openflow.FlowUpdate{Event: ev})
+				continue
+			case "abbrev":
+				ups = append(ups, openflow.FlowUpdate{Event: openflow.FlowUpdateAbbrev, XID: 1})
+				continue
+			}
+			reason := uint16(2) // OFPRR_DELETE
+			text := l[1:]
+			if i := strings.Index(text, " reason="); i >= 0 {
+				reason = map[string]uint16{"idle": 0, "hard": 1, "delete": 2, "group": 3, "meter": 4}[text[i+8:]]
+				text = text[:i]
+			}
+			fm := h.flow(t, text)
+			u := openflow.FlowUpdate{TableID: fm.TableID, Priority: fm.Priority, IdleTimeout: fm.IdleTimeout,
+				HardTimeout: fm.HardTimeout, Cookie: fm.Cookie, Match: fm.Match, Instructions: fm.Instructions}
+			switch l[0] {
+			case '+':
+				u.Event = openflow.FlowUpdateAdded
+			case '~':
+				u.Event = openflow.FlowUpdateModified
+			default:
+				u.Event, u.Reason, u.Instructions = openflow.FlowUpdateRemoved, reason, nil
+			}
+			ups = append(ups, u)
+		}
+		if len(ups) > 0 {
+			h.unsolicited(t, &out, &openflow.FlowMonitorReply{Header: openflow.Header{Version: h.version}, Updates: ups})
+		}
+		return h.finish(t, &out)
 	case "abort":
 		in = &messages.AbortPut{}
 	case "drain":
 		in = &Drain{}
 	case "dump":
-		h.answerDump(t, &out, d.Input)
+		parts := 1
+		if d.HasArg("parts") {
+			d.ScanArgs(t, "parts", &parts)
+		}
+		h.answerDump(t, &out, d.Input, parts)
 		return h.finish(t, &out)
-	case "dump-too-large":
-		in = &messages.TransactionsFailed{Seq: h.seq, XIDs: []uint32{h.dumpReqs[0].xid}, Err: "multipart reply over 64 MiB limit"}
 	case "barrier":
 		n := 1
 		if d.HasArg("all") {
@@ -201,17 +254,23 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		return h.finish(t, &out)
 	case "error":
 		in = h.errorFor(t, d)
-	case "retry":
-		if h.retry == nil {
-			t.Fatalf("%s: no retry pending", d.Pos)
+	case "retry", "heal", "audit", "conflict":
+		k := map[string]TimerKind{"retry": TimerRetry, "heal": TimerHeal, "audit": TimerAudit, "conflict": TimerConflict}[d.Cmd]
+		tm, ok := h.timers[k]
+		if !ok {
+			t.Fatalf("%s: no %s timer pending", d.Pos, k)
 		}
-		in = &RetryDue{Gen: h.retry.Gen}
-		h.retry = nil
+		delete(h.timers, k)
+		h.now = h.now.Add(tm.Delay)
+		in = &TimerDue{Kind: k, Gen: tm.Gen}
 	case "status":
 		s := h.m.Status()
-		fmt.Fprintf(&out, "phase=%s desired=v%d installed=v%d flows=%d/%d groups=%d/%d meters=%d/%d rejected=%d\n",
-			s.Phase, s.DesiredVersion, s.InstalledVersion, s.InstalledFlows, s.DesiredFlows,
+		fmt.Fprintf(&out, "phase=%s in_sync=%v desired=v%d installed=v%d flows=%d/%d groups=%d/%d meters=%d/%d rejected=%d\n",
+			s.Phase, s.InSync, s.DesiredVersion, s.InstalledVersion, s.InstalledFlows, s.DesiredFlows,
 			s.InstalledGroups, s.DesiredGroups, s.InstalledMeters, s.DesiredMeters, s.Rejected)
+		if !s.InstalledKnown {
+			out.WriteString("installed: not known\n")
+		}
 		if s.LastError != "" {
 			fmt.Fprintf(&out, "last_error: %s\n", s.LastError)
 		}
@@ -226,7 +285,7 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		// The actor restarted (a panic): a new machine on the same State.
 		core, logs := observer.New(zap.DebugLevel)
 		h.m, h.logs = NewMachine(MachineConfig{Logger: zap.New(core)}, h.m.st), logs
-		h.barriers, h.dumpReqs, h.retry = nil, nil, nil
+		h.barriers, h.dumpReqs, h.timers = nil, nil, map[TimerKind]Timer{}
 		return "ok\n"
 	case "advance":
 		var s string
@@ -274,16 +333,19 @@ func (h *harness) step(t *testing.T, out *strings.Builder, in any) {
 	if rd.Answer != nil {
 		fmt.Fprintf(out, "answer: %s\n", describeEvent(rd.Answer))
 	}
+	if rd.Renegotiate {
+		fmt.Fprintf(out, "renegotiate\n")
+	}
 	if rd.Drained {
 		fmt.Fprintf(out, "drained\n")
 	}
-	if rd.CancelRetry {
-		h.retry = nil
-		fmt.Fprintf(out, "retry cancelled\n")
+	for _, k := range rd.Cancel {
+		delete(h.timers, k)
+		fmt.Fprintf(out, "%s timer cancelled\n", k)
 	}
-	if rd.Retry != nil {
-		h.retry = rd.Retry
-		fmt.Fprintf(out, "retry in %v\n", rd.Retry.Delay)
+	for _, tm := range rd.Timers {
+		h.timers[tm.Kind] = tm
+		fmt.Fprintf(out, "%s in %v\n", tm.Kind, tm.Delay)
 	}
 	var acks []*messages.Sent
 	for _, s := range rd.Sends {
@@ -297,13 +359,10 @@ func (h *harness) step(t *testing.T, out *strings.Builder, in any) {
 			sm := h.record(t, h.xid, msg)
 			route := ""
 			if len(s.Routing) > 0 && s.Routing[i] != messages.RouteDefault {
-				route = [...]string{"", " [kept until released]", " [releases]"}[s.Routing[i]]
+				route = [...]string{"", " [kept until released]", " [releases]", " [in parts]"}[s.Routing[i]]
 			}
 			texts = append(texts, sm.text+route)
 			h.xid++
-		}
-		if n := len(texts); n > 8 && strings.HasPrefix(texts[0], "flow_stats_request table=") {
-			texts = []string{texts[0], fmt.Sprintf("... (%d requests, one per table)", n), texts[n-1]}
 		}
 		for _, text := range texts {
 			fmt.Fprintf(out, "  %s\n", text)
@@ -363,8 +422,20 @@ func (h *harness) record(t *testing.T, xid uint32, msg openflow.Message) sentMsg
 	case *openflow.MeterConfigRequest:
 		sm.kind, sm.text = "meter_config", "meter_config_request"
 		h.dumpReqs = append(h.dumpReqs, sm)
+	case *openflow.TLVTableRequest:
+		sm.kind, sm.text = "tlv", "tlv_table_request"
+		h.dumpReqs = append(h.dumpReqs, sm)
+	case *openflow.FlowMonitorRequest:
+		fm := m.Monitors[0]
+		sm.kind = "monitor"
+		sm.text = fmt.Sprintf("flow_monitor_request id=%d flags=%#x table=%#x", fm.ID, fm.Flags, fm.TableID)
+		h.dumpReqs = append(h.dumpReqs, sm)
 	default:
 		sm.kind, sm.text = "other", fmt.Sprintf("%T", inner)
+	}
+	if i := len(h.dumpReqs) - 1; i >= 0 && h.dumpReqs[i].xid == xid {
+		// A request asked for again supersedes the one not answered.
+		h.dumpReqs = append(slices.DeleteFunc(h.dumpReqs[:i], func(o sentMsg) bool { return o.kind == sm.kind }), sm)
 	}
 	h.sent = append(h.sent, sm)
 	return sm
@@ -380,12 +451,22 @@ func addWord(add bool) string {
 
 // answerDump answers the outstanding dump requests with the switch's
 // tables: the input's lines (flows, group_id=..., meter=...).
-func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
+func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string, parts int) {
 	var stats []openflow.FlowStats
 	var groups []openflow.GroupDesc
 	var meters []openflow.MeterConfig
+	var tlv []openflow.TLVMap
 	for _, l := range lines(input) {
 		switch {
+		case strings.HasPrefix(l, "tlv "):
+			// tlv CLASS,TYPE,LEN->INDEX
+			var m openflow.TLVMap
+			var class, typ, ln, idx int
+			if _, err := fmt.Sscanf(l, "tlv %v,%v,%v->%v", &class, &typ, &ln, &idx); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			m.OptionClass, m.OptionType, m.OptionLen, m.Index = uint16(class), uint8(typ), uint8(ln), uint16(idx)
+			tlv = append(tlv, m)
 		case strings.HasPrefix(l, "group_id="):
 			gm, err := ofctl.ParseGroup(l, h.ctx())
 			if err != nil {
@@ -411,18 +492,23 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 		var msg openflow.Message
 		switch r.kind {
 		case "flow_stats":
-			tbl := r.msg.(*openflow.FlowStatsRequest).TableID
-			var mine []openflow.FlowStats
-			for _, s := range stats {
-				if tbl == openflow.TableAll || s.TableID == tbl {
-					mine = append(mine, s)
-				}
+			// Part by part, as the connection hands over a RouteParts
+			// reply; the last part without More.
+			n := (len(stats) + parts - 1) / max(parts, 1)
+			for p := 0; p < parts-1 && n > 0; p++ {
+				h.flowPart(t, out, r.xid, stats[:min(n, len(stats))], true)
+				stats = stats[min(n, len(stats)):]
 			}
-			msg = &openflow.FlowStatsReply{Stats: mine}
+			h.flowPart(t, out, r.xid, stats, false)
+			continue
 		case "group_desc":
 			msg = &openflow.GroupDescReply{Groups: groups}
 		case "meter_config":
 			msg = &openflow.MeterConfigReply{Meters: meters}
+		case "tlv":
+			msg = &openflow.TLVTableReply{Header: openflow.Header{Type: openflow.TypeExperimenter}, MaxOptionSpace: 256, MaxFields: 64, Mappings: tlv}
+		case "monitor":
+			msg = &openflow.FlowMonitorReply{Header: openflow.Header{Version: h.version}} // no INITIAL: empty
 		}
 		// As the connection hands it on: decoded from the wire, shallow.
 		b, err := msg.AppendBinary(nil)
@@ -437,6 +523,36 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 		}
 		h.step(t, out, &messages.Reply{Seq: h.seq, XID: r.xid, Msg: dec})
 	}
+}
+
+// unsolicited hands the machine msg as the connection does what the switch
+// sends on its own: decoded from the wire, shallow.
+func (h *harness) unsolicited(t *testing.T, out *strings.Builder, msg openflow.Message) {
+	b, err := msg.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := openflow.DecodeShallow(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.step(t, out, &messages.Unsolicited{Seq: h.seq, Msg: dec})
+}
+
+// flowPart hands the machine one part of a flow stats reply.
+func (h *harness) flowPart(t *testing.T, out *strings.Builder, xid uint32, stats []openflow.FlowStats, more bool) {
+	msg := &openflow.FlowStatsReply{Stats: stats}
+	b, err := msg.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[0] = h.version
+	binary.BigEndian.PutUint32(b[4:], xid)
+	dec, err := openflow.DecodeShallow(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.step(t, out, &messages.Reply{Seq: h.seq, XID: xid, Msg: dec, More: more})
 }
 
 // errorFor makes the switch's error for the last message sent for an
@@ -558,6 +674,16 @@ func describeEvent(ev any) string {
 			s += "\n  unchecked: " + u
 		}
 		return s
+	case *messages.InSync:
+		return fmt.Sprintf("InSync version=%d cause=%s", e.Version, e.Cause)
+	case *messages.OutOfSync:
+		return "OutOfSync reason=" + e.Reason
+	case *messages.Drift:
+		return fmt.Sprintf("Drift by=%s flows=%+v groups=%+v meters=%+v", e.By, e.Flows, e.Groups, e.Meters)
+	case *messages.Conflict:
+		return fmt.Sprintf("Conflict %s count=%d backoff=%v: %s", e.Kind, e.Count, e.Backoff, e.Text)
+	case *messages.Audited:
+		return fmt.Sprintf("Audited flows=%v differences=%d", e.Flows, e.Differences)
 	case *messages.Checked:
 		return fmt.Sprintf("Checked version=%d rejected=%d", e.Version, e.Rejected)
 	case *messages.RoundFinished:

@@ -22,6 +22,8 @@ func (m *Machine) connected(ev *messages.Connected) {
 		return // told twice: configured subscriber and Subscribe
 	}
 	m.giveUp()
+	m.read = false
+	m.monitor, m.monitorXID, m.monitorRefused, m.resyncDue = monOff, 0, false, false
 	m.seq, m.ofVersion = ev.Seq, ev.Version
 	m.become(PhaseNegotiating)
 	if m.cfg.GeneveOff {
@@ -38,6 +40,8 @@ func (m *Machine) connected(ev *messages.Connected) {
 // PhaseDisconnected.
 func (m *Machine) disconnected(ev *messages.Disconnected) {
 	m.giveUp()
+	m.monitor = monOff
+	m.outOfSync("disconnected")
 	m.fail("disconnected: " + ev.Err)
 	m.become(PhaseDisconnected)
 }
@@ -48,14 +52,20 @@ func (m *Machine) giveUp() {
 		m.round.abort(m.st)
 		m.round = nil
 	}
-	m.dump = nil
-	m.cancelRetry()
+	m.dump, m.auditing = nil, false
+	m.drift.buffered = nil
+	m.cancelTimer(TimerRetry)
+	m.cancelTimer(TimerAudit)
 }
 
 // geneveAssigned: PhaseNegotiating ends; the flows that name the Geneve
 // field can be rendered and the switch's tables read: PhaseDumping. In
 // PhaseDumpRetry the retry will read them. In a later phase (the field
 // changed on this connection) the changed flows go in the next round.
+// errInvalidTLVField is OVS's refusal of a flow using an unmapped
+// tun_metadata field.
+const errInvalidTLVField = "NXFMFC_INVALID_TLV_FIELD"
+
 func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 	m.st.setGeneve(*ev, m.log)
 	switch m.phase {
@@ -63,6 +73,9 @@ func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 		m.startDump()
 	case PhaseDumping, PhaseDumpRetry:
 	default:
+		// Negotiated again on this connection (the TLV map changed): what
+		// the switch refused for want of the mapping may be taken now.
+		m.st.requeueRejected(func(kind, err string) bool { return kind == "flow" && err == errInvalidTLVField })
 		m.kick()
 	}
 }
@@ -70,11 +83,21 @@ func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 // startDump asks the switch for its flows, groups and meters:
 // PhaseDumping.
 func (m *Machine) startDump() {
-	m.dump = newDump()
+	m.outOfSync("resync")
+	m.resyncDue = false
+	m.startMonitor()
+	m.readTables(newDump(true, false))
+}
+
+// readTables sends the requests of a dump: PhaseDumping.
+func (m *Machine) readTables(d *dump) {
+	m.dump = d
 	m.become(PhaseDumping)
 	fr, or := m.newRef(), m.newRef()
-	flows, others := m.dump.requests(m.ofVersion, fr, or)
-	m.sendAs(fr, flows, nil)
+	flows, others := d.requests(m.ofVersion, fr, or)
+	if len(flows) > 0 {
+		m.sendAs(fr, flows, []messages.Routing{messages.RouteParts})
+	}
 	m.sendAs(or, others, nil)
 }
 
@@ -82,6 +105,8 @@ func (m *Machine) startDump() {
 // are the dump's; in PhaseRound and PhaseStreaming a window's.
 func (m *Machine) sent(ev *messages.Sent) {
 	switch {
+	case ev.Ref == m.monitorRef && m.monitorRef != 0:
+		m.monitorXID = ev.FirstXID
 	case m.dump != nil && m.dump.sent(ev.Ref, ev.FirstXID, ev.N):
 	case m.round != nil:
 		m.round.sentWindow(ev.Ref, ev.FirstXID)
@@ -127,20 +152,13 @@ func (m *Machine) reply(ev *messages.Reply) {
 }
 
 // transactionsFailed: PhaseDumping only (anything else means Disconnected
-// follows, and the round is given up there). The one-request flow dump
-// broke the connection's reassembly limits: ask table by table. A
-// request that fails otherwise: PhaseDumpRetry.
+// follows, and the round is given up there). A request of the dump that
+// will get no reply: PhaseDumpRetry.
 func (m *Machine) transactionsFailed(ev *messages.TransactionsFailed) {
 	if m.phase != PhaseDumping {
 		return
 	}
-	tables, err := m.dump.failed(ev.XIDs, ev.Err)
-	switch {
-	case tables:
-		m.log.Info("flow dump too large for one reply: dumping table by table", zap.String("error", ev.Err))
-		ref := m.newRef()
-		m.sendAs(ref, m.dump.tableRequests(m.ofVersion, ref), nil)
-	case err != "":
+	if err := m.dump.failed(ev.XIDs, ev.Err); err != "" {
 		m.dumpFailed("dump: " + err)
 	}
 }
@@ -159,14 +177,43 @@ func (m *Machine) dumpFailed(why string) {
 func (m *Machine) dumped() {
 	d := m.dump
 	m.dump = nil
-	m.st.flows.setInstalled(d.flows)
-	m.st.flowsRaw = true
+	audit := m.auditing
+	m.auditing = false
+	var drift messages.Drift
+	if audit {
+		drift = m.auditDrift(d)
+	}
+	if d.flows != nil {
+		m.st.flows.setInstalled(d.flows)
+		m.st.flowsRaw = true
+	}
 	m.st.groups.setInstalled(d.groups)
 	m.st.meters.setInstalled(d.meters)
-	m.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),
-		zap.Int("meters", len(d.meters)))
+	m.read = true
+	m.replayDrift()
+	if audit {
+		m.audited(d, drift)
+	} else {
+		m.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),
+			zap.Int("meters", len(d.meters)))
+		m.armAudit()
+	}
 	m.become(PhaseIdle)
 	m.kick()
+}
+
+// timerDue: a timer fell due.
+func (m *Machine) timerDue(k TimerKind) {
+	switch k {
+	case TimerRetry:
+		m.retryDue()
+	case TimerAudit:
+		m.auditDue()
+	case TimerHeal:
+		m.healDue()
+	case TimerConflict:
+		m.conflictDue()
+	}
 }
 
 // retryDue: PhaseDumpRetry reads the tables again (PhaseDumping);
@@ -306,6 +353,7 @@ func (m *Machine) kick() {
 		return
 	}
 	m.round = r
+	r.retryOnly = m.st.onlyRetries(r)
 	m.started, m.lastProgress = m.now, m.now
 	m.log.Debug("round", zap.Uint64("version", r.version), zap.Int("pre", r.nPre),
 		zap.Int("bundle", r.nBundle), zap.Int("post", len(r.all)-r.nPre-r.nBundle))
@@ -359,13 +407,32 @@ func (m *Machine) windowDone() {
 func (m *Machine) endRound() {
 	r := m.round
 	m.round = nil
+	if r.failed == "" && !r.discard && !r.check && r.changedGroupsOrMeters() {
+		// A flow refused earlier for naming a group or meter that did not
+		// exist may be taken now (this round's refusals come after).
+		m.st.requeueRejected(usesGroupOrMeter)
+	}
 	refused, stale := r.finish(m.st)
 	for _, it := range refused {
 		m.reject(r.version, it)
+		if _, rendered := m.st.rendered[it.c.Key]; rendered && it.err == errInvalidTLVField && !r.check {
+			// The switch lost the Geneve mapping the flow needs: map it
+			// again, then the flow is tried again (geneveAssigned).
+			m.ready.Renegotiate = true
+		}
 	}
 	m.finished(r, refused)
 	if m.draining {
 		m.ready.Drained = true
+	}
+	if m.resyncDue && !r.check {
+		// The monitor resumed while the round ran: read the flows again.
+		if r.failed == "" && !r.discard {
+			m.retryIn = 0
+			m.installed(r.version)
+		}
+		m.startDump()
+		return
 	}
 	switch {
 	case r.check:
@@ -397,6 +464,7 @@ func (m *Machine) installed(version uint64) {
 		return
 	}
 	m.st.installedVersion = version
+	m.newSince = true
 	ev := &messages.VersionInstalled{
 		Version:  version,
 		Flows:    m.st.flows.installedLen(),

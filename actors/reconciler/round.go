@@ -137,6 +137,7 @@ type round struct {
 	discardWhy        string // and why, for RoundFinished
 	check             bool   // a check (ModeCheck): discarded once the switch judged it
 	refusedBefore     int    // a check's refusals found before sending (missingRef)
+	retryOnly         bool   // every item tries a refused object again
 
 	sent, confirmed int    // items handed to the connection / barrier-confirmed
 	failed          string // the bundle as a whole failed: why
