@@ -17,6 +17,8 @@ import (
 	"github.com/ofactor/ofactor/internal/etcdtest"
 	"github.com/ofactor/ofactor/internal/fleetproc"
 	"github.com/ofactor/ofactor/internal/ovstest"
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
 // Member processes are this test binary again (fleetproc.Start).
@@ -268,4 +270,17 @@ func mostLoaded(pl placement) (*fleetproc.Proc, []string) {
 	}
 	slices.Sort(by[best])
 	return best, by[best]
+}
+
+func parseFlows(t testing.TB, lines []string) []*openflow.FlowMod {
+	t.Helper()
+	var out []*openflow.FlowMod
+	for _, l := range lines {
+		fm, err := ofctl.ParseFlow(l, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fm)
+	}
+	return out
 }

@@ -18,6 +18,7 @@ const (
 	Forward   Verdict = iota // pass it on
 	CutBefore                // drop it and cut the connection
 	CutAfter                 // pass it on, then cut the connection
+	Drop                     // drop it and carry on, as if it was never sent
 )
 
 // Hook sees every frame from the controller to the switch (toSwitch) and
@@ -111,6 +112,9 @@ func (p *Proxy) pipe(src, dst net.Conn, toSwitch bool, cut func()) {
 		}
 		if v == CutBefore {
 			return
+		}
+		if v == Drop {
+			continue
 		}
 		if _, err := dst.Write(f); err != nil {
 			return
