@@ -100,6 +100,7 @@ func (g *grain) Receive(ctx actor.Context) {
 			Kind: m.Kind, Text: m.Text, Error: m.Error})
 	case *messages.Disconnected:
 		g.master = false
+		g.m.metrics.owned.WithLabelValues(g.name).Set(0)
 		g.m.update(g.name, g.self, func(a *activation) { a.master = false })
 	case *messages.RoundFinished:
 		g.m.update(g.name, g.self, func(a *activation) {
