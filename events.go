@@ -7,11 +7,12 @@ import (
 )
 
 // IsEvent reports whether m is one of the events a bridge publishes to its
-// subscribers: messages.Connected, Disconnected, GeneveFieldAssigned,
-// VersionInstalled, Rejected, Progress or RoundFinished.
+// subscribers: messages.Connected, ConnectFailed, Disconnected,
+// GeneveFieldAssigned, VersionInstalled, Rejected, Progress or
+// RoundFinished.
 func IsEvent(m any) bool {
 	switch m.(type) {
-	case *messages.Connected, *messages.Disconnected, *messages.GeneveFieldAssigned,
+	case *messages.Connected, *messages.ConnectFailed, *messages.Disconnected, *messages.GeneveFieldAssigned,
 		*messages.VersionInstalled, *messages.Rejected, *messages.Progress,
 		*messages.RoundFinished:
 		return true

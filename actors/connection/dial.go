@@ -6,9 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/zap"
+
+	"github.com/ofactor/ofactor/messages"
 )
 
 // errNoTLS is an ssl: target without Config.TLS: retrying cannot help, but
@@ -38,12 +46,46 @@ func (s *shared) dialTarget(ctx context.Context, target string) (net.Conn, error
 	return nc, nil
 }
 
-// logLevel picks how loud a failed connection attempt is: a switch that is
-// not up yet is routine (Info), a TLS failure (wrong CA, certificate
-// refused) is a configuration error that retrying will not fix (Warn).
-func (a *connActor) logLevel(err error) func(string, ...zap.Field) {
-	if err != nil && (errors.Is(err, errNoTLS) || strings.Contains(err.Error(), "tls: ")) {
-		return a.log.Warn
+// connectFailed reports a failed attempt to connect: logged at Warn,
+// rate-limited (a switch that is down fails every attempt), and published
+// as messages.ConnectFailed.
+func (a *connActor) connectFailed(ctx actor.Context, err error) {
+	n := int(a.sh.failures.Add(1))
+	msg := DialError(a.sh.cfg.Target, err)
+	if ok, suppressed := a.logDial.allow(time.Now()); ok {
+		a.log.Warn("connect failed", zap.String("error", msg), zap.Int("attempt", n),
+			zap.Int("suppressed", suppressed))
 	}
-	return a.log.Info
+	a.publish(ctx, &messages.ConnectFailed{Target: a.sh.cfg.Target, Err: msg, Attempt: n})
+}
+
+// DialError words a failed attempt to connect to target as ovs-ofctl does
+// (ovs-ofctl.c open_vconn_socket): "unix:/x/br-int.mgmt: failed to connect
+// to socket (No such file or directory)", a system error as C's strerror
+// spells it.
+func DialError(target string, err error) string {
+	return fmt.Sprintf("%s: failed to connect to socket (%s)", target, reason(target, err))
+}
+
+func reason(target string, err error) string {
+	var errno syscall.Errno
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &errno):
+		return strerror(errno)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return strerror(syscall.ETIMEDOUT)
+	case errors.As(err, &dns):
+		return dns.Err
+	}
+	// Our own errors (TLS, HELLO) may name the target already.
+	return strings.TrimPrefix(err.Error(), target+": ")
+}
+
+// strerror is glibc's wording of errno: Go's is the same but for the
+// capital letter ("no such file or directory").
+func strerror(errno syscall.Errno) string {
+	s := errno.Error()
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }

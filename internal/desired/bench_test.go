@@ -31,7 +31,7 @@ func BenchmarkReload100k(b *testing.B) {
 	if err := flowgen.WriteFile(changed, flowgen.Changed(100_000, 100, 1000)); err != nil {
 		b.Fatal(err)
 	}
-	l := NewLoader(Files{Flows: base}, true)
+	l := NewLoader(Files{Flows: base}, Options{Remember: true})
 	if _, err := l.Load(); err != nil {
 		b.Fatal(err)
 	}

@@ -40,6 +40,9 @@ func (b *Bridge) Observe(ev any) {
 		b.connects++
 		m.connected.WithLabelValues(n).Set(1)
 		m.connects.WithLabelValues(n).Inc()
+	case *messages.ConnectFailed:
+		m.connectFailures.WithLabelValues(n).Inc()
+		b.setError(e.Err)
 	case *messages.Disconnected:
 		if e.Seq != b.seq {
 			return
@@ -158,7 +161,8 @@ type Progress struct {
 	Total     int    `json:"total"`
 }
 
-// LastError is the last refusal, failed round or lost connection.
+// LastError is the last refusal, failed round, failed attempt to connect
+// or lost connection.
 type LastError struct {
 	Message string    `json:"message"`
 	Time    time.Time `json:"time"`

@@ -33,6 +33,7 @@ type Metrics struct {
 
 	connected       *prometheus.GaugeVec
 	connects        *prometheus.CounterVec
+	connectFailures *prometheus.CounterVec
 	disconnects     *prometheus.CounterVec
 	installedVer    *prometheus.GaugeVec
 	rejectedErrors  *prometheus.CounterVec
@@ -63,6 +64,8 @@ func New() *Metrics {
 			Help: "1 while the OpenFlow connection to the switch is up (HELLO exchanged)."}, b),
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_connects_total",
 			Help: "OpenFlow connections established."}, b),
+		connectFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_connect_failures_total",
+			Help: "Attempts to connect that failed (no such socket, refused, TLS or HELLO failure)."}, b),
 		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_disconnects_total",
 			Help: "OpenFlow connections lost; each is followed by a reconnect with backoff."}, b),
 		installedVer: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ofactor_installed_version",
@@ -90,7 +93,7 @@ func New() *Metrics {
 		bridges: map[string]*Bridge{},
 	}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.connected, m.connects, m.disconnects, m.installedVer,
+		m.connected, m.connects, m.connectFailures, m.disconnects, m.installedVer,
 		m.rejectedErrors, m.modsSent, m.rounds, m.commitLatency, m.roundDuration, m.lastErrorTime,
 		m.progressSent, m.progressConfirm, &statusCollector{m: m})
 	return m
@@ -105,6 +108,7 @@ func (m *Metrics) AddBridge(name, target string, status StatusFunc) *Bridge {
 	b := &Bridge{m: m, name: name, target: target, statusFn: status}
 	m.connected.WithLabelValues(name).Set(0)
 	m.connects.WithLabelValues(name)
+	m.connectFailures.WithLabelValues(name)
 	m.disconnects.WithLabelValues(name)
 	// Series that exist from the start, so that rate() and absent() work
 	// before the first round.
@@ -120,6 +124,20 @@ func (m *Metrics) AddBridge(name, target string, status StatusFunc) *Bridge {
 	m.bridges[name] = b
 	m.mu.Unlock()
 	return b
+}
+
+// RemoveBridge stops reporting on a bridge and drops its series.
+func (m *Metrics) RemoveBridge(name string) {
+	m.mu.Lock()
+	delete(m.bridges, name)
+	m.mu.Unlock()
+	labels := prometheus.Labels{"bridge": name}
+	for _, v := range []interface {
+		DeletePartialMatch(prometheus.Labels) int
+	}{m.connected, m.connects, m.connectFailures, m.disconnects, m.installedVer, m.rejectedErrors,
+		m.modsSent, m.rounds, m.commitLatency, m.roundDuration, m.lastErrorTime, m.progressSent, m.progressConfirm} {
+		v.DeletePartialMatch(labels)
+	}
 }
 
 // Bridges returns the bridges in name order.
