@@ -20,16 +20,16 @@ import (
 // line. Two different lines with one hash (odds about 2^-100 for a 1M-line
 // file) would make a changed line look unchanged.
 type Loader struct {
-	files    Files
-	opts     Options
-	seed     [2]maphash.Seed    // of the line hashes
-	lines    map[lineHash]int32 // distinct lines, into ents; nil until a Load succeeds
-	ents     []entry
-	free     []int32 // unused ents
-	order    []int32 // the file's lines in order, into ents
-	geneve   bool    // some line names the Geneve field
-	dups     bool    // two distinct lines have the same key
-	gen      uint32  // marks the entries seen by a Reload
+	files  Files
+	opts   Options
+	seed   [2]maphash.Seed    // of the line hashes
+	lines  map[lineHash]int32 // distinct lines, into ents; nil until a Load succeeds
+	ents   []entry
+	free   []int32 // unused ents
+	order  []int32 // the file's lines in order, into ents
+	geneve bool    // some line names the Geneve field
+	dups   bool    // two distinct lines have the same key
+	gen    uint32  // marks the entries seen by a Reload
 
 	lastDups []Duplicate // found by the last Load or Reload that succeeded
 	where    *Index      // of the last Load, with Options.Index
