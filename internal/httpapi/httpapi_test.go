@@ -1,14 +1,18 @@
 package httpapi
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/ofactor/ofactor/internal/metrics"
 	"github.com/ofactor/ofactor/messages"
@@ -76,5 +80,98 @@ func TestEndpoints(t *testing.T) {
 		if !strings.Contains(body, "\n"+line+"\n") {
 			t.Errorf("/metrics lacks %s", line)
 		}
+	}
+}
+
+// Only GET and HEAD are answered.
+func TestMethods(t *testing.T) {
+	m := metrics.New()
+	srv, err := listen("127.0.0.1:0", m, zap.NewNop(), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	url := "http://" + srv.Addr() + "/healthz"
+	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+		req, _ := http.NewRequest(method, url, strings.NewReader("x"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s: %d, Allow %q; want 405, GET, HEAD", method, res.StatusCode, res.Header.Get("Allow"))
+		}
+	}
+	for _, method := range []string{"GET", "HEAD"} {
+		req, _ := http.NewRequest(method, url, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d", method, res.StatusCode)
+		}
+	}
+	s := srv.srv
+	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 {
+		t.Errorf("timeouts: read header %v, read %v, write %v, idle %v", s.ReadHeaderTimeout, s.ReadTimeout,
+			s.WriteTimeout, s.IdleTimeout)
+	}
+}
+
+// Hundreds of idle keep-alive connections never hold more than the cap,
+// and /healthz still answers at once: the idlest connection makes room.
+func TestIdleConnectionsCapped(t *testing.T) {
+	const limit, clients = 16, 300
+	m := metrics.New()
+	srv, err := listen("127.0.0.1:0", m, zap.NewNop(), limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range clients {
+		c, err := net.Dial("tcp", srv.Addr())
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		conns = append(conns, c)
+		c.SetDeadline(time.Now().Add(10 * time.Second)) // a failure, not a hang
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Close {
+			t.Fatalf("client %d: %d, close %v", i, res.StatusCode, res.Close)
+		}
+		// Kept alive and idle now.
+		if n := srv.ln.open(); n > limit {
+			t.Fatalf("after %d clients the server holds %d connections, cap %d", i+1, n, limit)
+		}
+	}
+	res, err := http.Get("http://" + srv.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("/healthz: %d", res.StatusCode)
+	}
+	// The clients first in are the ones cut off.
+	conns[0].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conns[0].Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("the first idle client: %v, want EOF (closed to make room)", err)
 	}
 }
