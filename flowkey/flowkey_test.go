@@ -78,3 +78,22 @@ func TestOfTooLong(t *testing.T) {
 		t.Fatalf("4500 outputs: %v, want ErrTooLong", err)
 	}
 }
+
+// A meter without OFPMF_BURST compares equal whether its bands say burst 0
+// (a file) or burst = rate (what OVS reports); with the flag, the burst
+// size counts.
+func TestMeterValueBurst(t *testing.T) {
+	band := func(rate, burst uint32) []openflow.MeterBand {
+		return []openflow.MeterBand{{Type: openflow.MeterBandDrop, Rate: rate, BurstSize: burst}}
+	}
+	a, _ := flowkey.MeterValue(openflow.MeterPKTPS, band(10, 0))
+	b, _ := flowkey.MeterValue(openflow.MeterPKTPS, band(10, 10))
+	if a != b {
+		t.Error("without burst: burst_size 0 and burst_size = rate differ")
+	}
+	c, _ := flowkey.MeterValue(openflow.MeterPKTPS|openflow.MeterBurst, band(10, 0))
+	d, _ := flowkey.MeterValue(openflow.MeterPKTPS|openflow.MeterBurst, band(10, 10))
+	if c == d {
+		t.Error("with burst: the burst size does not count")
+	}
+}

@@ -62,8 +62,19 @@ func DecodeGroup(version uint8, key, val string) (*openflow.GroupMod, error) {
 	return gm, gm.UnmarshalBinary(b)
 }
 
-// MeterValue returns the canonical value of a meter.
+// MeterValue returns the canonical value of a meter. A meter without
+// OFPMF_BURST has no burst size: OVS reports each band's rate there
+// (burst_size = rate), a file or a builder says 0; both are 0 here, so
+// that a switch holding the meter compares equal.
 func MeterValue(flags uint16, bands []openflow.MeterBand) (string, error) {
+	if flags&openflow.MeterBurst == 0 {
+		nb := make([]openflow.MeterBand, len(bands))
+		for i, band := range bands {
+			band.BurstSize = 0
+			nb[i] = band
+		}
+		bands = nb
+	}
 	b, err := openflow.AppendMeterBands(binary.BigEndian.AppendUint16(nil, flags), bands)
 	if err != nil {
 		return "", err
@@ -91,4 +102,40 @@ func DecodeMeter(version uint8, key, val string) (*openflow.MeterMod, error) {
 	}
 	mm := &openflow.MeterMod{}
 	return mm, mm.UnmarshalBinary(b)
+}
+
+// Group is a group in canonical form: its id and the value GroupValue
+// makes.
+type Group struct {
+	ID  uint32
+	val string
+}
+
+// GroupOf makes a Group of a key and a value as GroupValue returns it.
+func GroupOf(key, val string) Group { return Group{KeyID(key), val} }
+
+// Value returns the group's canonical value.
+func (g Group) Value() string { return g.val }
+
+// GroupMod returns the group as a group_mod ADD of version.
+func (g Group) GroupMod(version uint8) (*openflow.GroupMod, error) {
+	return DecodeGroup(version, IDKey(g.ID), g.val)
+}
+
+// Meter is a meter in canonical form: its id and the value MeterValue
+// makes.
+type Meter struct {
+	ID  uint32
+	val string
+}
+
+// MeterOf makes a Meter of a key and a value as MeterValue returns it.
+func MeterOf(key, val string) Meter { return Meter{KeyID(key), val} }
+
+// Value returns the meter's canonical value.
+func (m Meter) Value() string { return m.val }
+
+// MeterMod returns the meter as a meter_mod ADD of version.
+func (m Meter) MeterMod(version uint8) (*openflow.MeterMod, error) {
+	return DecodeMeter(version, IDKey(m.ID), m.val)
 }

@@ -128,6 +128,19 @@ type Unsolicited struct {
 	Msg openflow.Message
 }
 
+// Drop asks the connection actor to drop connection Seq for the reason
+// Err (Disconnected carries it) and to reconnect with its backoff, as for
+// a lost connection: a peer that does not answer what it must (the
+// negotiator's TLV request, say).
+type Drop struct {
+	Seq uint64
+	Err string
+}
+
+// Renegotiate asks the negotiator to negotiate the Geneve option again on
+// connection Seq (the switch's TLV map lost it).
+type Renegotiate struct{ Seq uint64 }
+
 // Subscribe asks an actor to deliver its events (and, for the connection
 // actor, Unsolicited messages) to PID. Unsubscribe undoes it.
 type Subscribe struct{ PID *actor.PID }

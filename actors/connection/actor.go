@@ -120,15 +120,22 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.self, a.system = ctx.Self(), ctx.ActorSystem()
 		a.log.Info("connection actor started")
-		if a.sh.released.Load() {
+		if a.sh.closed.Load() {
+			a.become(stateIdle)
+		} else if a.sh.released.Load() {
 			a.startDial()
 		} else {
 			a.become(statePaused)
 		}
 	case *Start:
-		if a.sh.released.CompareAndSwap(false, true) && a.state == statePaused {
+		if a.sh.released.CompareAndSwap(false, true) && a.state == statePaused && !a.sh.closed.Load() {
 			a.startDial()
 		}
+	case *Close:
+		a.sh.closed.Store(true)
+		a.shutdown(ctx, "connection closed")
+		a.become(stateIdle)
+		ctx.Respond(&Closed{})
 	case *actor.Restarting:
 		a.shutdown(ctx, "connection actor restarting")
 	case *actor.Stopping:
@@ -136,6 +143,10 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Stopped:
 	case *messages.Send:
 		a.handleSend(ctx, m)
+	case *messages.Drop:
+		if m.Seq == a.seq && a.c != nil {
+			a.lost(ctx, errors.New(m.Err))
+		}
 	case *messages.Subscribe:
 		a.sh.subscribe(m.PID)
 		if a.state == stateConnected {
@@ -154,7 +165,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *dialed:
 		a.handleDialed(ctx, m)
 	case *redial:
-		if m.owner == a && a.state == stateBackoff {
+		if m.owner == a && a.state == stateBackoff && !a.sh.closed.Load() {
 			a.startDial()
 		}
 	case *tick:

@@ -15,6 +15,9 @@ import (
 type Config struct {
 	// Connection is the connection actor the reconciler sends through.
 	Connection *actor.PID
+	// Negotiator is the negotiator actor, asked to negotiate again when an
+	// audit finds the TLV map changed; nil without one.
+	Negotiator *actor.PID
 	// State holds the desired tables. It outlives the actor: a restarted
 	// reconciler finds the desired state where its predecessor left it.
 	State *State
@@ -25,7 +28,12 @@ type Config struct {
 	RetryAfter time.Duration
 	// GeneveLen is the Geneve option's length (default 4, OVN's).
 	GeneveLen uint8
-	Logger    *zap.Logger
+	// GeneveOff: no negotiator runs; every connection has Geneve disabled.
+	GeneveOff bool
+	// Mode is ModeApply unless the reconciler only looks (ModeDiff,
+	// ModeCheck).
+	Mode   Mode
+	Logger *zap.Logger
 }
 
 // Props returns the props of a reconciler actor.
@@ -37,33 +45,45 @@ func Props(cfg Config) *actor.Props {
 		cfg.Logger = zap.NewNop()
 	}
 	log := cfg.Logger.With(zap.String("actor", "reconciler"))
+	// The subscribers outlive an incarnation, as the State does: one that
+	// subscribed stays subscribed across a restart.
+	subs := &subscribers{pids: append([]*actor.PID(nil), cfg.Subscribers...)}
 	return actor.PropsFromProducer(func() actor.Actor {
-		return &reconcilerActor{cfg: cfg, log: log, m: NewMachine(MachineConfig{
-			RetryAfter: cfg.RetryAfter, GeneveLen: cfg.GeneveLen, Logger: log}, cfg.State)}
+		return &reconcilerActor{cfg: cfg, log: log, subs: subs, m: NewMachine(MachineConfig{
+			Mode: cfg.Mode, RetryAfter: cfg.RetryAfter, GeneveLen: cfg.GeneveLen, GeneveOff: cfg.GeneveOff,
+			Logger: log}, cfg.State)}
 	})
 }
+
+// subscribers is the reconciler's subscriber list, shared by its
+// incarnations (only the live one touches it).
+type subscribers struct{ pids []*actor.PID }
 
 // reconcilerActor is the machine's shell: it moves messages between the
 // machine and the connection, the senders of desired states and the
 // subscribers, and keeps the retry timer.
 type reconcilerActor struct {
-	cfg   Config
-	log   *zap.Logger
-	m     *Machine
-	subs  []*actor.PID
-	timer scheduler.CancelFunc
+	cfg    Config
+	log    *zap.Logger
+	m      *Machine
+	subs   *subscribers
+	timers [numTimers]scheduler.CancelFunc
+	drain  *actor.PID // who asked for Drain, answered with Drained
 }
 
-// retry is the timer's self-message; owner is the incarnation that set it.
-type retry struct {
+// Drained answers Drain once the reconciler has drained.
+type Drained struct{}
+
+// timerFired is a timer's self-message; owner is the incarnation that set
+// it.
+type timerFired struct {
 	owner *reconcilerActor
-	due   RetryDue
+	due   TimerDue
 }
 
 func (a *reconcilerActor) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
-		a.subs = append(a.subs, a.cfg.Subscribers...)
 		a.log.Debug("started", zap.Uint64("desired_version", a.cfg.State.version))
 		// A restarted reconciler would otherwise wait for a Connected that
 		// the surviving connection never sends again: subscribing makes
@@ -72,22 +92,25 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 	case *actor.Restarting, *actor.Stopping:
 		// The desired tables live in State; the rest is re-learned from
 		// the switch after the next connect.
-		a.stopTimer()
+		a.stopTimers()
 	case *actor.Stopped:
 	case *messages.Subscribe:
-		a.subs = append(a.subs, msg.PID)
+		a.subs.pids = append(removePID(a.subs.pids, msg.PID), msg.PID)
 	case *messages.Unsubscribe:
-		a.subs = removePID(a.subs, msg.PID)
-	case *retry:
+		a.subs.pids = removePID(a.subs.pids, msg.PID)
+	case *timerFired:
 		if msg.owner == a {
-			a.timer = nil
+			a.timers[msg.due.Kind] = nil
 			a.step(ctx, &msg.due)
 		}
 	case *messages.Unsolicited:
 		// For other subscribers of the connection.
+	case *Drain:
+		a.drain = ctx.Sender()
+		a.step(ctx, msg)
 	case *messages.Connected, *messages.Disconnected, *messages.GeneveFieldAssigned,
 		*messages.PutDesired, *messages.AbortPut, *messages.UpdateFlows, *messages.UpdateInstalled,
-		*messages.GetStatus, *messages.Sent, *messages.SendFailed, *messages.Reply,
+		*messages.GetStatus, *messages.GetInstalled, *messages.GetTables, *messages.Sent, *messages.SendFailed, *messages.Reply,
 		*messages.TransactionsFailed:
 		a.step(ctx, msg)
 	default:
@@ -112,23 +135,38 @@ func (a *reconcilerActor) step(ctx actor.Context, in any) {
 		ctx.Respond(rd.Answer)
 	}
 	for _, ev := range rd.Events {
-		for _, pid := range a.subs {
+		for _, pid := range a.subs.pids {
 			ctx.Send(pid, ev)
 		}
 	}
-	if rd.CancelRetry || rd.Retry != nil {
-		a.stopTimer()
+	for _, k := range rd.Cancel {
+		a.stopTimer(k)
 	}
-	if r := rd.Retry; r != nil {
-		a.timer = scheduler.NewTimerScheduler(ctx).SendOnce(r.Delay, ctx.Self(), &retry{owner: a, due: RetryDue{Gen: r.Gen}})
+	if rd.Renegotiate && a.cfg.Negotiator != nil {
+		ctx.Send(a.cfg.Negotiator, &messages.Renegotiate{Seq: a.m.seq})
+	}
+	if rd.Drained && a.drain != nil {
+		ctx.Send(a.drain, &Drained{})
+		a.drain = nil
+	}
+	for _, t := range rd.Timers {
+		a.stopTimer(t.Kind)
+		a.timers[t.Kind] = scheduler.NewTimerScheduler(ctx).SendOnce(t.Delay, ctx.Self(),
+			&timerFired{owner: a, due: TimerDue{Kind: t.Kind, Gen: t.Gen}})
 	}
 	a.m.Advance()
 }
 
-func (a *reconcilerActor) stopTimer() {
-	if a.timer != nil {
-		a.timer()
-		a.timer = nil
+func (a *reconcilerActor) stopTimer(k TimerKind) {
+	if a.timers[k] != nil {
+		a.timers[k]()
+		a.timers[k] = nil
+	}
+}
+
+func (a *reconcilerActor) stopTimers() {
+	for k := range a.timers {
+		a.stopTimer(TimerKind(k))
 	}
 }
 

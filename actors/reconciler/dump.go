@@ -19,30 +19,53 @@ import (
 // tables 0 to 253: table 254 is Open vSwitch's own (its hidden internal
 // rules), never ofactor's to read or write, and a dump of all tables leaves
 // it out too. It is pure data: the machine sends what it asks for.
+//
+// An audit is a dump too: of the groups and meters (which no monitor
+// reports) and the TLV map, the flows only every so often.
 type dump struct {
 	flowRef, otherRef  uint64 // the Sends of the flow requests, and of the group and meter ones
 	flowFirst          uint32 // xid of the first flow stats request
 	flowN              int    // flow stats requests: 1, or one per table
 	groupXID, meterXID uint32
-	flows              map[string]string
+	tlvXID             uint32 // audit: the TLV table request
+	withFlows, withTLV bool
+	flows              map[string]string // nil: not read (an audit without flows)
 	groups, meters     map[string]string
-	flowsLeft, pending int // flow replies awaited; tables awaited (flows, groups, meters)
+	tlv                *openflow.TLVTableReply
+	flowsLeft, pending int // flow replies awaited; replies awaited (flows, groups, meters, TLV)
 }
 
 // lastFlowTable is the last table ofactor reads or writes: 254 is OVS's.
 const lastFlowTable = 253
 
-func newDump() *dump { return &dump{pending: 3} }
+// newDump makes a dump of groups and meters, and of the flows (withFlows)
+// and the TLV map (withTLV) as asked.
+func newDump(withFlows, withTLV bool) *dump {
+	d := &dump{withFlows: withFlows, withTLV: withTLV, pending: 2}
+	if withFlows {
+		d.pending++
+	}
+	if withTLV {
+		d.pending++
+	}
+	return d
+}
 
-// requests asks for everything; the flows in one request of their own
-// Send (ref), the groups and meters in another (ref2).
+// requests asks for what the dump reads; the flows in one request of their
+// own Send (ref), the rest in another (ref2).
 func (d *dump) requests(version uint8, ref, ref2 uint64) (flows, others []openflow.Message) {
 	d.flowRef, d.otherRef = ref, ref2
-	return []openflow.Message{openflow.NewFlowStatsRequest(version)},
-		[]openflow.Message{
-			&openflow.GroupDescRequest{Header: openflow.Header{Version: version}},
-			&openflow.MeterConfigRequest{Header: openflow.Header{Version: version}, MeterID: openflow.MeterAll},
-		}
+	if d.withFlows {
+		flows = []openflow.Message{openflow.NewFlowStatsRequest(version)}
+	}
+	others = []openflow.Message{
+		&openflow.GroupDescRequest{Header: openflow.Header{Version: version}},
+		&openflow.MeterConfigRequest{Header: openflow.Header{Version: version}, MeterID: openflow.MeterAll},
+	}
+	if d.withTLV {
+		others = append(others, &openflow.TLVTableRequest{Header: openflow.Header{Version: version, Type: openflow.TypeExperimenter}})
+	}
+	return flows, others
 }
 
 // tableRequests asks for each table's flows on its own.
@@ -65,6 +88,9 @@ func (d *dump) sent(ref uint64, first uint32, n int) bool {
 		d.flowFirst, d.flowN, d.flowsLeft = first, n, n
 	case d.otherRef:
 		d.groupXID, d.meterXID = first, first+1
+		if d.withTLV {
+			d.tlvXID = first + 2
+		}
 	default:
 		return false
 	}
@@ -84,7 +110,7 @@ func (d *dump) failed(xids []uint32, why string) (tables bool, err string) {
 			return true, ""
 		case d.isFlow(x):
 			return false, fmt.Sprintf("flow table %d: %s", x-d.flowFirst, why)
-		case x == d.groupXID || x == d.meterXID:
+		case x == d.groupXID || x == d.meterXID || x == d.tlvXID && d.withTLV:
 			return false, why
 		}
 	}
@@ -136,6 +162,11 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 			}
 			d.meters[flowkey.IDKey(mc.MeterID)] = v
 		}
+	case *openflow.TLVTableReply:
+		if !d.withTLV || m.XID != d.tlvXID || d.tlv != nil {
+			return false, ""
+		}
+		d.tlv = msg
 	case *openflow.Error:
 		switch {
 		case d.isFlow(m.XID) && d.flowN > 1:
@@ -151,6 +182,9 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 		case m.XID == d.meterXID:
 			// A switch without meters: nothing installed.
 			d.meters = map[string]string{}
+		case d.withTLV && m.XID == d.tlvXID:
+			// A switch without a TLV table: nothing mapped.
+			d.tlv = &openflow.TLVTableReply{}
 		default:
 			return false, ""
 		}

@@ -30,7 +30,7 @@ func statsOf(fm *openflow.FlowMod) openflow.FlowStats {
 func TestDumpFallsBackToTables(t *testing.T) {
 	a := parseFlowT(t, "table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,9)")
 	b := parseFlowT(t, "table=9,priority=50,ip,metadata=0x1,nw_dst=10.0.0.1 actions=drop")
-	d := newDump()
+	d := newDump(true, false)
 	d.requests(openflow.Version13, 1, 2)
 	d.sent(1, 10, 1)
 	d.sent(2, 11, 2)

@@ -67,8 +67,12 @@ func (h held) is(val string) bool { return h.state == heldValue && h.val == val 
 // rejection remembers that the switch refused val for a key, so that the
 // same value is not sent again until the desired state changes.
 type rejection struct {
-	val string
-	err string
+	val     string
+	err     string
+	version uint64 // of the round that sent it
+	// retry: planned again (an audit, or a group or meter it may need
+	// changed); still counted as refused until the switch says otherwise.
+	retry bool
 }
 
 func newKeyspace() *keyspace {
@@ -279,7 +283,7 @@ func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 		h := s.installedOf(k)
 		switch {
 		case hasD && h.is(d):
-		case hasD && s.refused(k, d):
+		case hasD && s.refused(k, d) && !s.rejected[k].retry:
 		case hasD && !h.has():
 			adds = append(adds, change{Key: k, Val: d, Old: h})
 		case hasD:
@@ -326,6 +330,9 @@ func (s *keyspace) clearDirty() {
 
 // installedAs records that the switch now holds h for key.
 func (s *keyspace) installedAs(key string, h held) {
+	if r, ok := s.rejected[key]; ok && h.is(r.val) {
+		delete(s.rejected, key) // taken after all
+	}
 	if had := s.installedOf(key).has(); had != h.has() {
 		if had {
 			s.nInstalled--
@@ -339,9 +346,10 @@ func (s *keyspace) installedAs(key string, h held) {
 	}
 }
 
-// rejectedAs records that the switch refused val for key.
-func (s *keyspace) rejectedAs(key, val, err string) {
-	s.rejected[key] = rejection{val: val, err: err}
+// rejectedAs records that the switch refused val for key, sent by the
+// round of version.
+func (s *keyspace) rejectedAs(key, val, err string, version uint64) {
+	s.rejected[key] = rejection{val: val, err: err, version: version}
 	if d := s.desired[key]; d != val {
 		s.dirty[key] = struct{}{}
 	}

@@ -51,7 +51,7 @@ func TestKeyspaceRejectedUntilChanged(t *testing.T) {
 	if len(adds) != 1 {
 		t.Fatalf("adds = %v", adds)
 	}
-	s.rejectedAs("x", "bad", "OFPBAC_BAD_OUT_GROUP")
+	s.rejectedAs("x", "bad", "OFPBAC_BAD_OUT_GROUP", 1)
 	if a, m, d := s.plan(true); len(a)+len(m)+len(d) != 0 {
 		t.Fatalf("a rejected flow is retried unchanged: %v %v %v", a, m, d)
 	}

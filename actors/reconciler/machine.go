@@ -13,6 +13,7 @@ package reconciler
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -47,8 +48,26 @@ func (p Phase) String() string {
 	return fmt.Sprintf("Phase(%d)", p)
 }
 
+// Mode is what a machine does with what it plans.
+type Mode uint8
+
+const (
+	// ModeApply installs the desired state and keeps it installed.
+	ModeApply Mode = iota
+	// ModeDiff plans the round that would install a desired version,
+	// publishes it (messages.Planned) and sends nothing.
+	ModeDiff
+	// ModeCheck publishes the plan as ModeDiff does, then has the switch
+	// judge it in a bundle that is opened, filled and discarded (never
+	// committed): each refusal is a messages.Rejected, then
+	// messages.Checked. Meters, which OVS cannot bundle, are not sent.
+	ModeCheck
+)
+
 // MachineConfig configures a Machine.
 type MachineConfig struct {
+	// Mode is ModeApply unless a caller only looks (diff, check).
+	Mode Mode
 	// RetryAfter is the delay before a round that failed as a whole (a
 	// refused bundle), or a dump that failed, is tried again; it doubles
 	// up to 32 times itself. Default 500ms.
@@ -56,15 +75,46 @@ type MachineConfig struct {
 	// GeneveLen is the Geneve option's length in bytes: flows naming the
 	// field symbolically are parsed with it. Default 4 (OVN's).
 	GeneveLen uint8
-	Logger    *zap.Logger
+	// GeneveOff says no negotiator runs: each connection has Geneve
+	// disabled from the start, and its tables are read at once.
+	GeneveOff bool
+	// AuditInterval is how often the switch is audited (audit.go): 0 means
+	// DefaultAuditInterval, a negative value no audits.
+	AuditInterval time.Duration
+	// AuditFlowsEvery: every how many audits the flows are read too
+	// (default DefaultAuditFlowsEvery; always when the monitor is off).
+	AuditFlowsEvery int
+	// NoFlowMonitor turns the flow monitor off: drift between connects is
+	// then found by the audits alone (which read the flows every time).
+	NoFlowMonitor bool
+	Logger        *zap.Logger
 }
 
 // progressEvery bounds how often Progress is published during a round.
 const progressEvery = 200 * time.Millisecond
 
-// RetryDue is the input that a retry Ready asked for has fallen due. Gen
-// is the Ready's: a retry superseded since is ignored.
-type RetryDue struct{ Gen uint64 }
+// TimerKind names one of the machine's timers: each kind has at most one
+// pending.
+type TimerKind uint8
+
+const (
+	TimerRetry    TimerKind = iota // a failed dump or round is tried again
+	TimerHeal                      // drift seen: the heal round starts once it is quiet
+	TimerAudit                     // the periodic audit of what no monitor reports
+	TimerConflict                  // an object held back from another controller is due again
+	numTimers
+)
+
+var timerNames = [...]string{"retry", "heal", "audit", "conflict"}
+
+func (k TimerKind) String() string { return timerNames[k] }
+
+// TimerDue is the input that a timer Ready asked for has fallen due. Gen
+// is the Ready's: a timer superseded or cancelled since is ignored.
+type TimerDue struct {
+	Kind TimerKind
+	Gen  uint64
+}
 
 // AbortPut is re-exported for the machine's inputs.
 type AbortPut = messages.AbortPut
@@ -79,11 +129,22 @@ type Ready struct {
 	// Answer answers the input just stepped (a desired state, a status
 	// request), when it wants one.
 	Answer any
-	// Retry, when not nil, asks for RetryDue{Gen} after Delay, replacing
-	// any retry asked for before; CancelRetry cancels that one.
-	Retry       *Retry
-	CancelRetry bool
+	// Timers asks for TimerDue{Kind, Gen} after each Delay, replacing the
+	// timer of that kind asked for before; Cancel cancels timers by kind.
+	Timers []Timer
+	Cancel []TimerKind
+	// Drained says a Drain asked for has come about: no round is in flight
+	// and none will start.
+	Drained bool
+	// Renegotiate asks the negotiator to negotiate the Geneve option again
+	// on this connection (an audit found the switch's TLV map lost it).
+	Renegotiate bool
 }
+
+// Drain asks the machine to stop working: a round in flight whose bundle
+// is not committed yet is discarded, one that is committing finishes, and
+// no round starts after it (Ready.Drained says when). For a graceful stop.
+type Drain struct{}
 
 // Send is one messages.Send without the addressing.
 type Send struct {
@@ -93,8 +154,9 @@ type Send struct {
 	Routing []messages.Routing
 }
 
-// Retry is a retry to schedule.
-type Retry struct {
+// Timer is a timer to set.
+type Timer struct {
+	Kind  TimerKind
 	Gen   uint64
 	Delay time.Duration
 }
@@ -113,14 +175,28 @@ type Machine struct {
 	dump      *dump
 	refs      uint64 // the last Send ref
 
-	retryGen uint64        // of the retry pending, 0 if none
-	retryIn  time.Duration // the last retry delay; 0 after a success
+	timers  [numTimers]uint64 // gen of each kind's timer pending, 0 if none
+	gens    uint64            // the last timer gen handed out
+	retryIn time.Duration     // the last retry delay; 0 after a success
 
 	started, commitAt, lastProgress time.Time // of the round in flight
 	now                             time.Time // of the Step under way
 
 	lastError string
-	ready     Ready
+	planned   uint64 // ModeDiff, ModeCheck: the last version planned
+	draining  bool   // Drain: no new round
+	read      bool   // the switch's tables were read on this connection
+	audits    int    // audits so far
+	auditing  bool   // the dump under way is an audit
+
+	// inSync is what the last InSync/OutOfSync said; outWhy why it left
+	// sync; sinceSync what happened since (installed a new version,
+	// repaired drift), for the next InSync's cause.
+	inSync            bool
+	outWhy            string
+	newSince, healing bool
+
+	ready Ready
 }
 
 // NewMachine returns a machine, disconnected, keeping its desired state in
@@ -131,6 +207,12 @@ func NewMachine(cfg MachineConfig, st *State) *Machine {
 	}
 	if cfg.GeneveLen == 0 {
 		cfg.GeneveLen = 4
+	}
+	if cfg.AuditInterval == 0 {
+		cfg.AuditInterval = DefaultAuditInterval
+	}
+	if cfg.AuditFlowsEvery == 0 {
+		cfg.AuditFlowsEvery = DefaultAuditFlowsEvery
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
@@ -147,7 +229,8 @@ func (m *Machine) Phase() Phase { return m.phase }
 // HasReady says whether Ready holds anything.
 func (m *Machine) HasReady() bool {
 	r := &m.ready
-	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || r.Retry != nil || r.CancelRetry
+	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || len(r.Timers) > 0 || len(r.Cancel) > 0 ||
+		r.Drained || r.Renegotiate
 }
 
 // Ready returns what to do. It stays the same until Advance.
@@ -158,8 +241,8 @@ func (m *Machine) Advance() { m.ready = Ready{} }
 
 // Step takes one input at time now: *messages.Connected, Disconnected,
 // GeneveFieldAssigned, PutDesired, AbortPut, UpdateFlows,
-// UpdateInstalled, GetStatus, Sent, SendFailed, Reply, TransactionsFailed,
-// or RetryDue. Inputs of other connections than the current one are
+// UpdateInstalled, GetStatus, GetInstalled, GetTables, Sent, SendFailed,
+// Reply, TransactionsFailed, TimerDue or Drain. Inputs of other connections than the current one are
 // ignored. It returns an error for an input it does not know.
 func (m *Machine) Step(now time.Time, in any) error {
 	m.now = now
@@ -186,6 +269,10 @@ func (m *Machine) Step(now time.Time, in any) error {
 		m.kick()
 	case *messages.GetStatus:
 		m.ready.Answer = m.Status()
+	case *messages.GetInstalled:
+		m.ready.Answer = m.installedInfo()
+	case *messages.GetTables:
+		m.ready.Answer = m.tables(ev.Installed)
 	case *messages.Sent:
 		if ev.Seq == m.seq {
 			m.sent(ev)
@@ -202,15 +289,61 @@ func (m *Machine) Step(now time.Time, in any) error {
 		if ev.Seq == m.seq {
 			m.transactionsFailed(ev)
 		}
-	case *RetryDue:
-		if ev.Gen == m.retryGen && m.retryGen != 0 {
-			m.retryGen = 0
-			m.retryDue()
+	case *Drain:
+		m.drain()
+	case *TimerDue:
+		if ev.Kind < numTimers && ev.Gen == m.timers[ev.Kind] && ev.Gen != 0 {
+			m.timers[ev.Kind] = 0
+			m.timerDue(ev.Kind)
 		}
 	default:
 		return fmt.Errorf("reconciler: unknown input %T", in)
 	}
+	m.syncCheck()
 	return nil
+}
+
+// inSyncNow says whether the switch is known to hold the desired state:
+// its tables read on this connection, nothing to send, no repair waiting.
+func (m *Machine) inSyncNow() bool {
+	// An audit reads, it changes nothing; a round that only tries refused
+	// objects again changes nothing the status counts.
+	idle := m.phase == PhaseIdle || m.phase == PhaseDumping && m.auditing ||
+		m.phase == PhaseRound && m.round.retryOnly
+	return idle && m.read && m.st.version > 0 && m.st.inSync() && m.cfg.Mode == ModeApply
+}
+
+// syncCheck publishes InSync or OutOfSync when the answer of inSyncNow
+// changed.
+func (m *Machine) syncCheck() {
+	now := m.inSyncNow()
+	switch {
+	case now && !m.inSync:
+		cause := "restore"
+		switch {
+		case m.newSince:
+			cause = "install"
+		case m.healing:
+			cause = "heal"
+		}
+		m.newSince, m.healing = false, false
+		m.publish(&messages.InSync{Version: m.st.version, Cause: cause})
+	case !now && m.inSync:
+		why := m.outWhy
+		if why == "" {
+			why = "desired"
+		}
+		m.publish(&messages.OutOfSync{Reason: why})
+	}
+	m.inSync, m.outWhy = now, ""
+}
+
+// outOfSync notes why the switch may no longer hold the desired state,
+// for the OutOfSync that follows (the first reason wins).
+func (m *Machine) outOfSync(why string) {
+	if m.outWhy == "" {
+		m.outWhy = why
+	}
 }
 
 // become moves to phase p, logging the change.
@@ -223,7 +356,25 @@ func (m *Machine) become(p Phase) {
 
 func (m *Machine) publish(ev any) { m.ready.Events = append(m.ready.Events, ev) }
 
-// scheduleRetry asks for a RetryDue after a backoff that doubles from
+// setTimer asks for TimerDue{k} after d, replacing k's timer pending.
+func (m *Machine) setTimer(k TimerKind, d time.Duration) {
+	m.gens++
+	m.timers[k] = m.gens
+	m.ready.Timers = slices.DeleteFunc(m.ready.Timers, func(t Timer) bool { return t.Kind == k })
+	m.ready.Timers = append(m.ready.Timers, Timer{Kind: k, Gen: m.gens, Delay: d})
+}
+
+// cancelTimer drops k's timer pending, if any.
+func (m *Machine) cancelTimer(k TimerKind) {
+	if m.timers[k] == 0 {
+		return
+	}
+	m.timers[k] = 0
+	m.ready.Timers = slices.DeleteFunc(m.ready.Timers, func(t Timer) bool { return t.Kind == k })
+	m.ready.Cancel = append(m.ready.Cancel, k)
+}
+
+// scheduleRetry asks for TimerRetry after a backoff that doubles from
 // RetryAfter up to 32 times it.
 func (m *Machine) scheduleRetry() {
 	if m.retryIn == 0 {
@@ -231,20 +382,7 @@ func (m *Machine) scheduleRetry() {
 	} else if m.retryIn < 32*m.cfg.RetryAfter {
 		m.retryIn *= 2
 	}
-	m.retryGen++
-	if m.retryGen == 0 {
-		m.retryGen = 1
-	}
-	m.ready.Retry = &Retry{Gen: m.retryGen, Delay: m.retryIn}
-}
-
-// cancelRetry drops a retry pending.
-func (m *Machine) cancelRetry() {
-	if m.retryGen != 0 {
-		m.retryGen++
-		m.ready.Retry, m.ready.CancelRetry = nil, true
-		m.retryGen = 0
-	}
+	m.setTimer(TimerRetry, m.retryIn)
 }
 
 func (m *Machine) fail(why string) {
@@ -262,6 +400,9 @@ func (m *Machine) Status() *messages.Status {
 		Connected:        m.phase != PhaseDisconnected,
 		Seq:              m.seq,
 		Phase:            m.phase.String(),
+		InSync:           m.inSyncNow(),
+		InstalledKnown:   m.read && m.phase != PhaseDisconnected,
+		Monitor:          "off",
 		Geneve:           st.geneve,
 		DesiredVersion:   st.version,
 		InstalledVersion: st.installedVersion,
@@ -296,7 +437,7 @@ func (m *Machine) Check() error {
 		return fmt.Errorf("phase %s with dump %v", m.phase, m.dump != nil)
 	case m.phase == PhaseStreaming && (m.round == nil || !m.round.open):
 		return fmt.Errorf("streaming without an open round")
-	case (m.phase == PhaseRoundRetry || m.phase == PhaseDumpRetry) && m.retryGen == 0:
+	case (m.phase == PhaseRoundRetry || m.phase == PhaseDumpRetry) && m.timers[TimerRetry] == 0:
 		return fmt.Errorf("phase %s with no retry pending", m.phase)
 	}
 	return nil

@@ -31,23 +31,26 @@ import (
 //
 //	connect [seq=N] [version=N]   Connected (a new connection, or seq=N the same)
 //	restart                       a new machine on the same State (the actor restarted)
+//	mode apply|diff|check         start over with a machine in that mode
 //	disconnect                    Disconnected
-//	geneve [index=N|off]          GeneveFieldAssigned for the connection
+//	geneve [index=N [unmapped]|off]   GeneveFieldAssigned for the connection
 //	put [more] [continue] [keep=groups,meters,flows]
 //	                              PutDesired of the input lines: group_id=...
 //	                              lines are groups, meter=... meters, lines
 //	                              naming geneve GeneveFlows, others flows
 //	update                        UpdateFlows: +flow adds, -flow removes
 //	abort                         AbortPut
+//	drain                         Drain (a graceful stop)
 //	installed                     UpdateInstalled: +flow added, -flow removed
 //	dump                          the switch answers the dump requests with
-//	                              the input lines as its tables
+//	                              the input lines as its tables (tlv C,T,L->I
+//	                              lines: its TLV map)
 //	dump-too-large                the one-request flow dump fails as too large
 //	barrier [all]                 the switch answers the oldest barrier (or all)
 //	error NAME (flow|group|meter|commit|open) [TEXT]
 //	                              the switch refuses a message: the last sent
 //	                              for that object, or the bundle's COMMIT/OPEN
-//	retry                         the retry asked for falls due
+//	retry|heal|audit|conflict     that timer falls due (the clock moves on by its delay)
 //	status                        print the status
 //	advance D                     the clock moves on by D
 //
@@ -64,7 +67,7 @@ func TestMachine(t *testing.T) {
 // The pure machine's files import no actor runtime and read no clock.
 func TestMachineIsPure(t *testing.T) {
 	pure := []string{"machine.go", "phases.go", "round.go", "windows.go", "dump.go", "state.go",
-		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go"}
+		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go"}
 	fset := token.NewFileSet()
 	for _, name := range pure {
 		src, err := os.ReadFile(name)
@@ -109,7 +112,7 @@ type harness struct {
 	version uint8
 	xid     uint32
 	sent    []sentMsg
-	retry   *Retry
+	timers  map[TimerKind]Timer
 	// outstanding requests, in order
 	barriers []uint32
 	dumpReqs []sentMsg
@@ -118,7 +121,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	core, logs := observer.New(zap.DebugLevel)
 	m := NewMachine(MachineConfig{Logger: zap.New(core)}, nil)
-	return &harness{m: m, logs: logs, now: time.Unix(1e9, 0), version: openflow.Version13, xid: 100}
+	return &harness{m: m, logs: logs, now: time.Unix(1e9, 0), version: openflow.Version13, xid: 100, timers: map[TimerKind]Timer{}}
 }
 
 func (h *harness) ctx() *ofctl.Context {
@@ -156,6 +159,7 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 			d.ScanArgs(t, "index", &g.Index)
 			g.Enabled = true
 		}
+		g.Unmapped = d.HasArg("unmapped")
 		in = g
 	case "put":
 		in = h.put(t, d)
@@ -176,6 +180,8 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		}
 	case "abort":
 		in = &messages.AbortPut{}
+	case "drain":
+		in = &Drain{}
 	case "dump":
 		h.answerDump(t, &out, d.Input)
 		return h.finish(t, &out)
@@ -196,26 +202,38 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		return h.finish(t, &out)
 	case "error":
 		in = h.errorFor(t, d)
-	case "retry":
-		if h.retry == nil {
-			t.Fatalf("%s: no retry pending", d.Pos)
+	case "retry", "heal", "audit", "conflict":
+		k := map[string]TimerKind{"retry": TimerRetry, "heal": TimerHeal, "audit": TimerAudit, "conflict": TimerConflict}[d.Cmd]
+		tm, ok := h.timers[k]
+		if !ok {
+			t.Fatalf("%s: no %s timer pending", d.Pos, k)
 		}
-		in = &RetryDue{Gen: h.retry.Gen}
-		h.retry = nil
+		delete(h.timers, k)
+		h.now = h.now.Add(tm.Delay)
+		in = &TimerDue{Kind: k, Gen: tm.Gen}
 	case "status":
 		s := h.m.Status()
-		fmt.Fprintf(&out, "phase=%s desired=v%d installed=v%d flows=%d/%d groups=%d/%d meters=%d/%d rejected=%d\n",
-			s.Phase, s.DesiredVersion, s.InstalledVersion, s.InstalledFlows, s.DesiredFlows,
+		fmt.Fprintf(&out, "phase=%s in_sync=%v desired=v%d installed=v%d flows=%d/%d groups=%d/%d meters=%d/%d rejected=%d\n",
+			s.Phase, s.InSync, s.DesiredVersion, s.InstalledVersion, s.InstalledFlows, s.DesiredFlows,
 			s.InstalledGroups, s.DesiredGroups, s.InstalledMeters, s.DesiredMeters, s.Rejected)
+		if !s.InstalledKnown {
+			out.WriteString("installed: not known\n")
+		}
 		if s.LastError != "" {
 			fmt.Fprintf(&out, "last_error: %s\n", s.LastError)
 		}
 		return out.String()
+	case "mode":
+		// A machine that only looks: before anything else.
+		mode := map[string]Mode{"apply": ModeApply, "diff": ModeDiff, "check": ModeCheck}[d.CmdArgs[0].Key]
+		core, logs := observer.New(zap.DebugLevel)
+		h.m, h.logs = NewMachine(MachineConfig{Mode: mode, Logger: zap.New(core)}, nil), logs
+		return "ok\n"
 	case "restart":
 		// The actor restarted (a panic): a new machine on the same State.
 		core, logs := observer.New(zap.DebugLevel)
 		h.m, h.logs = NewMachine(MachineConfig{Logger: zap.New(core)}, h.m.st), logs
-		h.barriers, h.dumpReqs, h.retry = nil, nil, nil
+		h.barriers, h.dumpReqs, h.timers = nil, nil, map[TimerKind]Timer{}
 		return "ok\n"
 	case "advance":
 		var s string
@@ -263,13 +281,19 @@ func (h *harness) step(t *testing.T, out *strings.Builder, in any) {
 	if rd.Answer != nil {
 		fmt.Fprintf(out, "answer: %s\n", describeEvent(rd.Answer))
 	}
-	if rd.CancelRetry {
-		h.retry = nil
-		fmt.Fprintf(out, "retry cancelled\n")
+	if rd.Renegotiate {
+		fmt.Fprintf(out, "renegotiate\n")
 	}
-	if rd.Retry != nil {
-		h.retry = rd.Retry
-		fmt.Fprintf(out, "retry in %v\n", rd.Retry.Delay)
+	if rd.Drained {
+		fmt.Fprintf(out, "drained\n")
+	}
+	for _, k := range rd.Cancel {
+		delete(h.timers, k)
+		fmt.Fprintf(out, "%s timer cancelled\n", k)
+	}
+	for _, tm := range rd.Timers {
+		h.timers[tm.Kind] = tm
+		fmt.Fprintf(out, "%s in %v\n", tm.Kind, tm.Delay)
 	}
 	var acks []*messages.Sent
 	for _, s := range rd.Sends {
@@ -349,6 +373,9 @@ func (h *harness) record(t *testing.T, xid uint32, msg openflow.Message) sentMsg
 	case *openflow.MeterConfigRequest:
 		sm.kind, sm.text = "meter_config", "meter_config_request"
 		h.dumpReqs = append(h.dumpReqs, sm)
+	case *openflow.TLVTableRequest:
+		sm.kind, sm.text = "tlv", "tlv_table_request"
+		h.dumpReqs = append(h.dumpReqs, sm)
 	default:
 		sm.kind, sm.text = "other", fmt.Sprintf("%T", inner)
 	}
@@ -370,8 +397,18 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 	var stats []openflow.FlowStats
 	var groups []openflow.GroupDesc
 	var meters []openflow.MeterConfig
+	var tlv []openflow.TLVMap
 	for _, l := range lines(input) {
 		switch {
+		case strings.HasPrefix(l, "tlv "):
+			// tlv CLASS,TYPE,LEN->INDEX
+			var m openflow.TLVMap
+			var class, typ, ln, idx int
+			if _, err := fmt.Sscanf(l, "tlv %v,%v,%v->%v", &class, &typ, &ln, &idx); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			m.OptionClass, m.OptionType, m.OptionLen, m.Index = uint16(class), uint8(typ), uint8(ln), uint16(idx)
+			tlv = append(tlv, m)
 		case strings.HasPrefix(l, "group_id="):
 			gm, err := ofctl.ParseGroup(l, h.ctx())
 			if err != nil {
@@ -409,6 +446,8 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 			msg = &openflow.GroupDescReply{Groups: groups}
 		case "meter_config":
 			msg = &openflow.MeterConfigReply{Meters: meters}
+		case "tlv":
+			msg = &openflow.TLVTableReply{Header: openflow.Header{Type: openflow.TypeExperimenter}, MaxOptionSpace: 256, MaxFields: 64, Mappings: tlv}
 		}
 		// As the connection hands it on: decoded from the wire, shallow.
 		b, err := msg.AppendBinary(nil)
@@ -526,9 +565,36 @@ func describeEvent(ev any) string {
 		return fmt.Sprintf("VersionInstalled version=%d flows=%d groups=%d meters=%d rejected=%d",
 			e.Version, e.Flows, e.Groups, e.Meters, e.Rejected)
 	case *messages.Rejected:
-		return fmt.Sprintf("Rejected %s %s: %s", e.Kind, e.Error, e.Text)
+		return fmt.Sprintf("Rejected version=%d %s %s: %s", e.Version, e.Kind, e.Error, e.Text)
 	case *messages.Progress:
 		return fmt.Sprintf("Progress version=%d sent=%d confirmed=%d total=%d", e.Version, e.Sent, e.Confirmed, e.Total)
+	case *messages.Planned:
+		s := fmt.Sprintf("Planned version=%d changes=%d", e.Version, len(e.Changes))
+		for _, c := range e.Changes {
+			s += fmt.Sprintf("\n  %s %s", c.Op, c.Kind)
+			if c.Old != "" {
+				s += "\n    - " + c.Old
+			}
+			if c.New != "" {
+				s += "\n    + " + c.New
+			}
+		}
+		for _, u := range e.Unchecked {
+			s += "\n  unchecked: " + u
+		}
+		return s
+	case *messages.InSync:
+		return fmt.Sprintf("InSync version=%d cause=%s", e.Version, e.Cause)
+	case *messages.OutOfSync:
+		return "OutOfSync reason=" + e.Reason
+	case *messages.Drift:
+		return fmt.Sprintf("Drift by=%s flows=%+v groups=%+v meters=%+v", e.By, e.Flows, e.Groups, e.Meters)
+	case *messages.Conflict:
+		return fmt.Sprintf("Conflict %s count=%d backoff=%v: %s", e.Kind, e.Count, e.Backoff, e.Text)
+	case *messages.Audited:
+		return fmt.Sprintf("Audited flows=%v differences=%d", e.Flows, e.Differences)
+	case *messages.Checked:
+		return fmt.Sprintf("Checked version=%d rejected=%d", e.Version, e.Rejected)
 	case *messages.RoundFinished:
 		s := fmt.Sprintf("RoundFinished version=%d flow_adds=%d flow_modifies=%d flow_deletes=%d group_mods=%d meter_mods=%d refused=%d",
 			e.Version, e.FlowAdds, e.FlowModifies, e.FlowDeletes, e.GroupMods, e.MeterMods, e.Refused)

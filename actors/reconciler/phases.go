@@ -15,15 +15,19 @@ import (
 // dump of an older one is given up (Disconnected normally came first).
 // Sends nothing. If the negotiator already announced this connection's
 // Geneve field (the reconciler restarted after it did: it will not say it
-// again), reads the switch's tables at once: PhaseDumping. Otherwise
-// waits for it: PhaseNegotiating.
+// again), or no negotiator runs (GeneveOff), reads the switch's tables at
+// once: PhaseDumping. Otherwise waits for it: PhaseNegotiating.
 func (m *Machine) connected(ev *messages.Connected) {
 	if ev.Seq == m.seq && m.phase != PhaseDisconnected {
 		return // told twice: configured subscriber and Subscribe
 	}
 	m.giveUp()
+	m.read = false
 	m.seq, m.ofVersion = ev.Seq, ev.Version
 	m.become(PhaseNegotiating)
+	if m.cfg.GeneveOff {
+		m.st.setGeneve(messages.GeneveFieldAssigned{Seq: ev.Seq, Index: -1}, m.log)
+	}
 	if m.st.geneve.Seq == ev.Seq {
 		m.startDump()
 	}
@@ -35,6 +39,7 @@ func (m *Machine) connected(ev *messages.Connected) {
 // PhaseDisconnected.
 func (m *Machine) disconnected(ev *messages.Disconnected) {
 	m.giveUp()
+	m.outOfSync("disconnected")
 	m.fail("disconnected: " + ev.Err)
 	m.become(PhaseDisconnected)
 }
@@ -45,8 +50,9 @@ func (m *Machine) giveUp() {
 		m.round.abort(m.st)
 		m.round = nil
 	}
-	m.dump = nil
-	m.cancelRetry()
+	m.dump, m.auditing = nil, false
+	m.cancelTimer(TimerRetry)
+	m.cancelTimer(TimerAudit)
 }
 
 // geneveAssigned: PhaseNegotiating ends; the flows that name the Geneve
@@ -67,11 +73,19 @@ func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 // startDump asks the switch for its flows, groups and meters:
 // PhaseDumping.
 func (m *Machine) startDump() {
-	m.dump = newDump()
+	m.outOfSync("resync")
+	m.readTables(newDump(true, false))
+}
+
+// readTables sends the requests of a dump: PhaseDumping.
+func (m *Machine) readTables(d *dump) {
+	m.dump = d
 	m.become(PhaseDumping)
 	fr, or := m.newRef(), m.newRef()
-	flows, others := m.dump.requests(m.ofVersion, fr, or)
-	m.sendAs(fr, flows, nil)
+	flows, others := d.requests(m.ofVersion, fr, or)
+	if len(flows) > 0 {
+		m.sendAs(fr, flows, nil)
+	}
 	m.sendAs(or, others, nil)
 }
 
@@ -156,14 +170,38 @@ func (m *Machine) dumpFailed(why string) {
 func (m *Machine) dumped() {
 	d := m.dump
 	m.dump = nil
-	m.st.flows.setInstalled(d.flows)
-	m.st.flowsRaw = true
+	audit := m.auditing
+	m.auditing = false
+	var drift messages.Drift
+	if audit {
+		drift = m.auditDrift(d)
+	}
+	if d.flows != nil {
+		m.st.flows.setInstalled(d.flows)
+		m.st.flowsRaw = true
+	}
 	m.st.groups.setInstalled(d.groups)
 	m.st.meters.setInstalled(d.meters)
-	m.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),
-		zap.Int("meters", len(d.meters)))
+	m.read = true
+	if audit {
+		m.audited(d, drift)
+	} else {
+		m.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),
+			zap.Int("meters", len(d.meters)))
+		m.armAudit()
+	}
 	m.become(PhaseIdle)
 	m.kick()
+}
+
+// timerDue: a timer fell due.
+func (m *Machine) timerDue(k TimerKind) {
+	switch k {
+	case TimerRetry:
+		m.retryDue()
+	case TimerAudit:
+		m.auditDue()
+	}
 }
 
 // retryDue: PhaseDumpRetry reads the tables again (PhaseDumping);
@@ -215,7 +253,7 @@ func (m *Machine) putDesired(ev *messages.PutDesired) {
 
 // putPart applies a part, streaming it when a round can.
 func (m *Machine) putPart(ev *messages.PutDesired) {
-	if m.phase != PhaseIdle && m.phase != PhaseStreaming {
+	if m.phase != PhaseIdle && m.phase != PhaseStreaming || m.cfg.Mode != ModeApply {
 		m.ready.Answer, _ = m.st.putPart(ev, false)
 		return
 	}
@@ -262,6 +300,7 @@ func (m *Machine) abortPut() {
 	}
 	if aborted && m.phase == PhaseStreaming {
 		m.round.open, m.round.discard = false, true
+		m.round.discardWhy = "discarded: the put in parts was given up"
 		m.become(PhaseRound)
 		m.fill()
 	}
@@ -276,18 +315,24 @@ func (m *Machine) abortPut() {
 // other phases changes wait, dirty, for the round after the one in flight
 // or the retry: they coalesce.
 func (m *Machine) kick() {
-	if m.phase != PhaseIdle {
+	if m.phase != PhaseIdle || m.draining {
 		return
 	}
 	m.st.canonicalizeFlows(m.ofVersion)
 	if m.st.pending != nil {
-		m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
-		m.started, m.lastProgress = m.now, m.now
-		m.become(PhaseStreaming)
-		m.fill()
+		if m.cfg.Mode == ModeApply {
+			m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
+			m.started, m.lastProgress = m.now, m.now
+			m.become(PhaseStreaming)
+			m.fill()
+		}
 		return
 	}
 	if m.st.version == 0 {
+		return
+	}
+	if m.cfg.Mode != ModeApply {
+		m.look()
 		return
 	}
 	r := newRound(m.ofVersion, m.st.version, planAll(m.st, true), false)
@@ -296,6 +341,7 @@ func (m *Machine) kick() {
 		return
 	}
 	m.round = r
+	r.retryOnly = m.st.onlyRetries(r)
 	m.started, m.lastProgress = m.now, m.now
 	m.log.Debug("round", zap.Uint64("version", r.version), zap.Int("pre", r.nPre),
 		zap.Int("bundle", r.nBundle), zap.Int("post", len(r.all)-r.nPre-r.nBundle))
@@ -349,12 +395,23 @@ func (m *Machine) windowDone() {
 func (m *Machine) endRound() {
 	r := m.round
 	m.round = nil
+	if r.failed == "" && !r.discard && !r.check && r.changedGroupsOrMeters() {
+		// A flow refused earlier for naming a group or meter that did not
+		// exist may be taken now (this round's refusals come after).
+		m.st.requeueRejected(usesGroupOrMeter)
+	}
 	refused, stale := r.finish(m.st)
 	for _, it := range refused {
-		m.reject(it)
+		m.reject(r.version, it)
 	}
 	m.finished(r, refused)
+	if m.draining {
+		m.ready.Drained = true
+	}
 	switch {
+	case r.check:
+		m.publish(&messages.Checked{Version: r.version, Rejected: r.refusedBefore + len(refused)})
+		m.become(PhaseIdle)
 	case r.discard, r.failed == "" && stale:
 		m.become(PhaseIdle)
 		m.kick()
@@ -381,6 +438,7 @@ func (m *Machine) installed(version uint64) {
 		return
 	}
 	m.st.installedVersion = version
+	m.newSince = true
 	ev := &messages.VersionInstalled{
 		Version:  version,
 		Flows:    m.st.flows.installedLen(),
@@ -394,8 +452,8 @@ func (m *Machine) installed(version uint64) {
 }
 
 // reject publishes what the switch refused.
-func (m *Machine) reject(it *item) {
-	ev := &messages.Rejected{Kind: it.kind.String(), Text: describe(m.ofVersion, it.kind, it.c), Error: it.err}
+func (m *Machine) reject(version uint64, it *item) {
+	ev := &messages.Rejected{Version: version, Kind: it.kind.String(), Text: describe(m.ofVersion, it.kind, it.c), Error: it.err}
 	m.lastError = it.err + ": " + ev.Text
 	m.log.Warn("switch refused "+ev.Kind, zap.String("error", it.err), zap.String(ev.Kind, ev.Text))
 	m.publish(ev)
@@ -412,7 +470,7 @@ func (m *Machine) finished(r *round, refused []*item) {
 	ev.Refused = len(refused)
 	ev.Failed = r.failed
 	if r.discard && ev.Failed == "" {
-		ev.Failed = "discarded: the put in parts was given up"
+		ev.Failed = r.discardWhy
 	}
 	for _, it := range refused {
 		ev.ErrorNames = append(ev.ErrorNames, it.err)
@@ -425,4 +483,25 @@ func (m *Machine) newRef() uint64 { m.refs++; return m.refs }
 
 func (m *Machine) sendAs(ref uint64, msgs []openflow.Message, routing []messages.Routing) {
 	m.ready.Sends = append(m.ready.Sends, Send{Ref: ref, Seq: m.seq, Msgs: msgs, Routing: routing})
+}
+
+// drain: in PhaseRound or PhaseStreaming, a bundle not committed yet is
+// discarded (the round ends as a discarded one, its changes planned again
+// by whoever runs next); a commit under way finishes. In any other phase
+// it is drained at once. No round starts after it.
+func (m *Machine) drain() {
+	m.draining = true
+	r := m.round
+	if r == nil {
+		m.ready.Drained = true
+		return
+	}
+	if r.phase == phaseAdd && !r.discard {
+		r.open, r.discard = false, true
+		r.discardWhy = "discarded: the bridge is stopping"
+		if m.phase == PhaseStreaming {
+			m.become(PhaseRound)
+		}
+		m.fill()
+	}
 }

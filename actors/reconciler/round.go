@@ -132,8 +132,12 @@ type round struct {
 	cursor            int // next item of the add phase to send
 	windowSize        int
 	windows           []*window
-	opened, committed bool // OPEN / COMMIT sent
-	discard           bool // the bundle is to be discarded, not committed
+	opened, committed bool   // OPEN / COMMIT sent
+	discard           bool   // the bundle is to be discarded, not committed
+	discardWhy        string // and why, for RoundFinished
+	check             bool   // a check (ModeCheck): discarded once the switch judged it
+	refusedBefore     int    // a check's refusals found before sending (missingRef)
+	retryOnly         bool   // every item tries a refused object again
 
 	sent, confirmed int    // items handed to the connection / barrier-confirmed
 	failed          string // the bundle as a whole failed: why

@@ -49,3 +49,14 @@ func (r *round) deletedGroupsOrMeters() bool {
 	}
 	return false
 }
+
+// changedGroupsOrMeters reports whether the round installed a group or a
+// meter.
+func (r *round) changedGroupsOrMeters() bool {
+	for _, it := range r.all {
+		if it.kind != kindFlow && it.c.Val != "" && it.err == "" {
+			return true
+		}
+	}
+	return false
+}

@@ -133,7 +133,7 @@ func (r *round) endPhase(ref uint64) *outgoing {
 	r.phase = phaseCommit
 	o := &outgoing{w: &window{ref: ref}}
 	switch {
-	case r.bundleLive() && !r.discard:
+	case r.bundleLive() && !r.discard && !r.check:
 		r.committed = true
 		o.add(bundleControl(r.ofVersion, r.bundleID, openflow.BundleCommitRequest), messages.RouteRelease, slotCommit)
 	case r.opened:
@@ -141,7 +141,7 @@ func (r *round) endPhase(ref uint64) *outgoing {
 		// commit, and an open bundle would linger on the switch.
 		o.add(bundleControl(r.ofVersion, r.bundleID, openflow.BundleDiscardRequest), messages.RouteRelease, slotCommit)
 	}
-	if !r.discard && r.failed == "" {
+	if !r.discard && !r.check && r.failed == "" {
 		for i := r.nPre + r.nBundle; i < len(r.all); i++ {
 			o.add(r.all[i].message(r.ofVersion), messages.RouteDefault, int32(i))
 		}
@@ -205,7 +205,7 @@ func bundleControl(version uint8, id uint32, typ uint16) openflow.Message {
 // said our view of the switch was stale (the round then did not bring its
 // version in, though nothing was refused: the next round will).
 func (r *round) finish(st *State) (refused []*item, stale bool) {
-	committed := r.failed == "" && !r.discard && r.phase == phaseCommit
+	committed := r.failed == "" && !r.discard && !r.check && r.phase == phaseCommit
 	for i, it := range r.all {
 		done := it.xid != 0 // sent: unbundled items take effect at once
 		switch {
@@ -235,7 +235,7 @@ func (r *round) finish(st *State) (refused []*item, stale bool) {
 func (r *round) settle(s *keyspace, it *item, done bool) bool {
 	switch {
 	case it.err != "":
-		s.rejectedAs(it.c.Key, it.c.Val, it.err)
+		s.rejectedAs(it.c.Key, it.c.Val, it.err, r.version)
 		return true
 	case done && it.c.Val == "":
 		s.installedAs(it.c.Key, nothing)
