@@ -85,7 +85,7 @@ func (d *daemon) spawnBridge(bo bridgeOptions) (*bridgeRunner, error) {
 		target = connection.DefaultTarget(bo.name)
 	}
 	r.mb = d.metrics.AddBridge(bo.name, target, r.status)
-	r.sink = d.sys.Root.Spawn(ofactor.EventFunc(func(ev any) {
+	r.sink = d.sys.Root.Spawn(eventSink(func(ev any) {
 		r.mb.Observe(ev)
 		r.events.push(ev)
 	}))
@@ -102,10 +102,28 @@ func (d *daemon) spawnBridge(bo bridgeOptions) (*bridgeRunner, error) {
 	return r, nil
 }
 
-// stopBridge stops a bridge whose watch has ended: its subtree, its event
-// sink and its metrics.
+// eventSink returns the props of a subscriber that hands f every event a
+// bridge publishes, but for what the switch sends on its own
+// (Unsolicited: packet-ins, port status), which the command has no use
+// for.
+func eventSink(f func(ev any)) *actor.Props {
+	return actor.PropsFromFunc(func(c actor.Context) {
+		switch c.Message().(type) {
+		case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting, *messages.Unsolicited:
+			return
+		}
+		f(c.Message())
+	})
+}
+
+// stopBridge stops a bridge whose watch has ended: its subtree (a round
+// not committed yet is discarded), its event sink and its metrics.
 func (d *daemon) stopBridge(r *bridgeRunner) {
-	d.sys.Root.PoisonFuture(r.bridge.PID).Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.bridge.Stop(ctx); err != nil {
+		r.log.Info("bridge stopped", zap.Error(err))
+	}
 	d.sys.Root.StopFuture(r.sink).Wait()
 	d.metrics.RemoveBridge(r.o.name)
 }

@@ -3,14 +3,12 @@ package main
 import (
 	"flag"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/zap"
-	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ofactor/ofactor"
@@ -166,8 +164,5 @@ func parseLevel(s string) (zapcore.Level, error) {
 // newActorSystem returns an actor system whose own logging (slog) goes to
 // the same zap core as ofactor's.
 func newActorSystem(log *zap.Logger) *actor.ActorSystem {
-	core := log.Named("protoactor").Core()
-	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(zapslog.NewHandler(core))
-	}))
+	return actor.NewActorSystem(ofactor.WithZap(log))
 }

@@ -93,6 +93,7 @@ func (d *daemon) reload(ctx context.Context) {
 			// It starts with no desired state: nothing is sent until the
 			// files parse.
 			r.log.Error("files not applied; nothing is desired until they parse", zap.Error(err))
+			r.mb.FileError(err)
 			put = nil
 		}
 		d.startWatch(ctx, r, put)

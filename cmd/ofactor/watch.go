@@ -152,6 +152,7 @@ func (r *bridgeRunner) reload(st *watcher, onlyFlows, settled bool) {
 	got, err := r.loader.Reload(onlyFlows && !st.held)
 	if err != nil {
 		r.log.Error("files not applied; keeping the last good desired state", zap.Error(err))
+		r.mb.FileError(err)
 		return
 	}
 	r.warnDuplicates()

@@ -23,13 +23,26 @@ import (
 func TestEndpoints(t *testing.T) {
 	m := metrics.New()
 	a := m.AddBridge("br-a", "unix:/a.mgmt", func(time.Duration) (*messages.Status, error) {
-		return &messages.Status{Connected: true, Seq: 1,
+		return &messages.Status{Connected: true, Seq: 1, InSync: true, InstalledKnown: true,
 			Geneve:         messages.GeneveFieldAssigned{Seq: 1, Enabled: true, Index: 2, Class: 0x102, Type: 0x80, Len: 4},
 			DesiredVersion: 3, InstalledVersion: 3, DesiredFlows: 10, InstalledFlows: 9, Rejected: 1}, nil
 	})
 	m.AddBridge("br-b", "unix:/b.mgmt", func(time.Duration) (*messages.Status, error) {
 		return nil, errors.New("future: timeout")
 	})
+	// Connected, its tables not read yet: not in sync although the
+	// versions agree, and no installed counts.
+	m.AddBridge("br-c", "unix:/c.mgmt", func(time.Duration) (*messages.Status, error) {
+		return &messages.Status{Connected: true, Seq: 4, Geneve: messages.GeneveFieldAssigned{Seq: 4},
+			DesiredVersion: 2, InstalledVersion: 2, InstalledFlows: 7}, nil
+	})
+	c := m.Bridge("br-c")
+	c.Observe(&messages.ConnectFailed{Target: "unix:/c.mgmt", Err: "unix:/c.mgmt: failed to connect to socket (Connection refused)", Attempt: 1})
+	c.Observe(&messages.Drift{Flows: messages.DriftCounts{Added: 2, Removed: 1}, By: "monitor"})
+	c.Observe(&messages.InSync{Version: 2, Cause: "heal"})
+	c.Observe(&messages.Audited{Differences: 0})
+	c.Observe(&messages.Conflict{Kind: "flow", Text: "priority=1 actions=drop", Count: 4, Backoff: time.Second})
+	c.FileError(errors.New("flows.txt:3:7: unknown field frobnicate"))
 	a.Observe(&messages.Connected{Seq: 1, Version: 4})
 	a.Observe(&messages.Rejected{Kind: "flow", Text: "actions=group:9", Error: "OFPBAC_BAD_OUT_GROUP"})
 	a.Observe(&messages.Progress{Version: 3, Sent: 5, Confirmed: 2, Total: 10})
@@ -54,13 +67,18 @@ func TestEndpoints(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &st); code != 200 || err != nil {
 		t.Fatalf("/status/br-a: %d %v %s", code, err, body)
 	}
-	if st.State != "in_sync" || st.Geneve.Field != "tun_metadata2" || st.Installed.Flows != 9 ||
+	if st.State != "in_sync" || st.Geneve.Field != "tun_metadata2" || st.Installed == nil || st.Installed.Flows != 9 ||
 		st.Rejected != 1 || st.LastError == nil || !strings.Contains(st.LastError.Message, "OFPBAC_BAD_OUT_GROUP") ||
 		st.Progress != nil || st.Connection.Version != "OpenFlow13" {
 		t.Errorf("br-a status: %s", body)
 	}
 	if code, body := get("/status/br-b"); code != 200 || !strings.Contains(body, `"state": "unresponsive"`) {
 		t.Errorf("/status/br-b: %d %s", code, body)
+	}
+	code, body = get("/status/br-c")
+	if code != 200 || !strings.Contains(body, `"state": "syncing"`) || !strings.Contains(body, `"installed": null`) ||
+		!strings.Contains(body, "flows.txt:3:7: unknown field frobnicate") {
+		t.Errorf("/status/br-c: %d %s", code, body)
 	}
 	if code, body := get("/healthz"); code != 503 || !strings.Contains(body, "br-b") {
 		t.Errorf("/healthz: %d %q", code, body)
@@ -76,11 +94,43 @@ func TestEndpoints(t *testing.T) {
 		`ofactor_negotiation_state{bridge="br-a",state="enabled"} 1`,
 		`ofactor_installed{bridge="br-a",kind="flow"} 9`,
 		`ofactor_round_sent{bridge="br-a"} 0`,
+		`ofactor_in_sync{bridge="br-a"} 1`,
+		`ofactor_in_sync{bridge="br-c"} 0`,
+		`ofactor_connect_failures_total{bridge="br-c"} 1`,
+		`ofactor_drift_total{bridge="br-c",change="added",kind="flow"} 2`,
+		`ofactor_drift_total{bridge="br-c",change="removed",kind="flow"} 1`,
+		`ofactor_drift_total{bridge="br-c",change="modified",kind="group"} 0`,
+		`ofactor_heal_rounds_total{bridge="br-c"} 1`,
+		`ofactor_audits_total{bridge="br-c",result="clean"} 1`,
+		`ofactor_conflicts_total{bridge="br-c"} 1`,
+		`ofactor_file_errors_total{bridge="br-c"} 1`,
 	} {
 		if !strings.Contains(body, "\n"+line+"\n") {
 			t.Errorf("/metrics lacks %s", line)
 		}
 	}
+	if strings.Contains(body, `ofactor_installed{bridge="br-c"`) {
+		t.Errorf("/metrics has installed counts for br-c, whose tables are not known")
+	}
+
+	// A bridge removed (SIGHUP) leaves no series behind.
+	m.RemoveBridge("br-c")
+	if _, body = get("/metrics"); strings.Contains(body, `bridge="br-c"`) {
+		t.Errorf("/metrics after RemoveBridge still has br-c:\n%s", grepLines(body, "br-c"))
+	}
+	if code, _ := get("/status/br-c"); code != 404 {
+		t.Errorf("/status/br-c after RemoveBridge: %d", code)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // Only GET and HEAD are answered.
