@@ -122,7 +122,9 @@ func TestDaemonEndpoints(t *testing.T) {
 		"--flows", flows, "--groups", corpusFile(t, "ovn-sample", "groups.txt"),
 		"--meters", corpusFile(t, "ovn-sample", "meters.txt"))
 
-	st := waitStatus(t, addr, "br-int", log, func(s metrics.Status) bool { return s.State == "in_sync" && s.Installed != nil && s.Installed.Version > 0 })
+	st := waitStatus(t, addr, "br-int", log, func(s metrics.Status) bool {
+		return s.State == "in_sync" && s.Installed != nil && s.Installed.Version > 0
+	})
 	nflows := countLines(t, flows)
 	if st.Target != sw.Target() || !st.Connection.Connected || st.Connection.Version != "OpenFlow13" {
 		t.Errorf("status: target %q connection %+v", st.Target, st.Connection)
@@ -232,7 +234,9 @@ bridges:
 `, addr, sw.Target(), dir))
 	log := startDaemon(t, "--config", filepath.Join(dir, "ofactor.yaml"))
 
-	st := waitStatus(t, addr, "br-int", log, func(s metrics.Status) bool { return s.State == "in_sync" && s.Installed != nil && s.Installed.Version > 0 })
+	st := waitStatus(t, addr, "br-int", log, func(s metrics.Status) bool {
+		return s.State == "in_sync" && s.Installed != nil && s.Installed.Version > 0
+	})
 	if st.Rejected != 1 || st.Installed.Flows != 1 || st.LastError == nil {
 		t.Errorf("br-int: %+v", st)
 	}
