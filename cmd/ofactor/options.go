@@ -116,8 +116,11 @@ func configBridges(f *config.File, defaults bridgeOptions) ([]bridgeOptions, err
 	return out, nil
 }
 
-// parseGeneve reads "CLASS,TYPE,LEN" (numbers in C syntax).
+// parseGeneve reads "CLASS,TYPE,LEN" (numbers in C syntax), or "off".
 func parseGeneve(s string) (ofactor.GeneveOption, error) {
+	if s == "off" {
+		return ofactor.GeneveOff, nil
+	}
 	parts := strings.Split(s, ",")
 	if len(parts) != 3 {
 		return ofactor.GeneveOption{}, fmt.Errorf("--geneve %q: want CLASS,TYPE,LEN", s)
