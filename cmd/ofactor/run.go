@@ -24,7 +24,8 @@ const runUsage = `usage: ofactor run [OPTIONS]
 
 Keep a bridge's OpenFlow tables equal to flows, groups and meters files in
 ovs-ofctl syntax. Without --once, watch the files and apply every change;
-a file that does not parse is reported and the last good state kept.
+a file that does not parse is reported and the last good state kept;
+SIGHUP reads the config file and every file again.
 
 Bridge options (or a --config file listing several bridges):
   --switch TARGET     unix:PATH, tcp:HOST[:PORT] or ssl:HOST[:PORT]
@@ -33,26 +34,40 @@ Bridge options (or a --config file listing several bridges):
   --flows FILE        flows, as ovs-ofctl add-flows takes them
   --groups FILE       groups, as ovs-ofctl add-groups takes them
   --meters FILE       meters, as ovs-ofctl add-meter takes them
-  --geneve C,T,L      Geneve option class,type,len to map (default 0x0102,0x80,4)
+  --geneve C,T,L      Geneve option class,type,len to map (default
+                      0x0102,0x80,4), or "off": no TLV map is read or written
   --probe DURATION    inactivity probe interval (default 0: off)
 
-SSL options:
+SSL options (ssl: targets only):
   --private-key FILE  our private key (PEM)
   --certificate FILE  our certificate (PEM)
   --ca-cert FILE      the CA certificate the switch's must chain to
+
+File options:
+  --strict            two lines for one flow (same table, priority and match),
+                      group or meter are an error, not a warning (the later
+                      line wins, as in ovs-ofctl add-flows)
+  --max-shrink F      a reload that would remove more than this fraction of
+                      what the switch holds (or all of it) waits until the
+                      files are unchanged for --settle (default 0.5)
+  --settle DURATION   that wait (default 2s; 0: apply every reload at once)
 
 Daemon options:
   --config FILE       YAML file listing bridges (see docs/operations.md)
   --metrics-addr ADDR serve /metrics, /status, /healthz on ADDR
                       (default 127.0.0.1:9810 without --once, off with it;
                       "off" disables)
-  --once              exit when the switch holds the desired state (0), or
-                      after installing the rest when anything was refused (1),
-                      or on timeout (2); draws a progress bar on a terminal
+  --once              install, then exit: 0 when the switch holds the desired
+                      state, 1 when it refused something (the rest installed)
+                      or a file does not parse, 2 when the switch cannot be
+                      reached (at once), on timeout or on a usage error.
+                      Quiet but for one summary line; a progress bar on a
+                      terminal
   --timeout DURATION  with --once: give up after this long (default 5m)
 
 Logging options:
-  --log-level LEVEL   debug, info, warn or error (default info)
+  --log-level LEVEL   debug, info, warn or error (default info; error with
+                      --once)
   --log-format FMT    console or json (default console)
 `
 
