@@ -44,3 +44,21 @@ func BenchmarkReload100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFlowDups100k is what finding duplicates adds to a load of 100k
+// lines (hashing every key once into the index).
+func BenchmarkFlowDups100k(b *testing.B) {
+	name := filepath.Join(b.TempDir(), "flows.txt")
+	if err := flowgen.WriteFile(name, flowgen.Flows(100_000)); err != nil {
+		b.Fatal(err)
+	}
+	ff, err := readFlows(name, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if dups, _, _ := flowDups(name, ff); len(dups) != 0 {
+			b.Fatal(dups)
+		}
+	}
+}
