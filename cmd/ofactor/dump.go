@@ -93,7 +93,8 @@ func dumpText(t *ofactor.Tables, g messages.GeneveFieldAssigned) (flows, groups,
 	var fs []flow
 	var field *regexp.Regexp
 	if g.Enabled && !g.Unmapped {
-		field = regexp.MustCompile(`(^|[^A-Za-z0-9_])tun_metadata` + strconv.Itoa(g.Index) + `([^A-Za-z0-9_]|$)`)
+		n := strconv.Itoa(g.Index)
+		field = regexp.MustCompile(`(^|[^A-Za-z0-9_])(?:tun_metadata` + n + `|NXM_NX_TUN_METADATA` + n + `)([^A-Za-z0-9_]|$)`)
 	}
 	for _, f := range t.Flows {
 		fm, err := flowkey.Decode(t.OFVersion, f.Key(), f.Value())
