@@ -176,6 +176,23 @@ func FromStats(fs *openflow.FlowStats) (Flow, error) {
 	return Flow{kv[:kl], kv[kl:]}, nil
 }
 
+// FromUpdate returns the Flow of a flow monitor's full update, laid out
+// from its bytes as FromStats does. Updates carry no flags or importance:
+// those are 0. A removal's Flow has its key only.
+func FromUpdate(u *openflow.FlowUpdate) (Flow, error) {
+	fs := openflow.FlowStats{TableID: u.TableID, Priority: u.Priority, IdleTimeout: u.IdleTimeout,
+		HardTimeout: u.HardTimeout, Cookie: u.Cookie, Match: u.Match, Instructions: u.Instructions,
+		RawMatch: u.RawMatch, RawInstructions: u.RawInstructions}
+	if fs.RawMatch != nil && fs.RawInstructions == nil {
+		fs.RawInstructions = []byte{}
+	}
+	f, err := FromStats(&fs)
+	if err == nil && u.Event == openflow.FlowUpdateRemoved {
+		f.val = ""
+	}
+	return f, err
+}
+
 // Canonical returns f (bytes as some switch wrote them) normalized: decoded,
 // its match put in canonical form, encoded again. ok is false when the
 // bytes do not decode; f is then best kept as it is (deleting it by those

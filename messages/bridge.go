@@ -252,7 +252,7 @@ type Status struct {
 	Monitor string
 	// Conflicts is how many objects are held back because another
 	// controller keeps setting them otherwise (see messages.Conflict).
-	Conflicts int
+	Conflicts        int
 	Geneve           GeneveFieldAssigned
 	DesiredVersion   uint64
 	InstalledVersion uint64

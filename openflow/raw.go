@@ -13,7 +13,8 @@ import "fmt"
 // RawFlowMod is OFPT_FLOW_MOD with its match (ofp_match, padding included)
 // and instructions as bytes. BufferID, OutPort and OutGroup are always
 // NoBuffer, PortAny and GroupAny, and cookie_mask 0: what a strict command
-// on one flow needs.
+// on one flow needs. Importance is written and read as FlowMod does: in
+// OpenFlow 1.4+, for an ADD.
 type RawFlowMod struct {
 	Header
 	Command      uint8
@@ -42,7 +43,7 @@ func (m *RawFlowMod) AppendBinary(b []byte) ([]byte, error) {
 	b = be.AppendUint32(b, GroupAny)
 	b = be.AppendUint16(b, m.Flags)
 	imp := m.Importance
-	if b[start] < Version14 {
+	if b[start] < Version14 || m.Command != FlowAdd {
 		imp = 0
 	}
 	b = be.AppendUint16(b, imp)
@@ -68,7 +69,8 @@ func (m *RawFlowMod) UnmarshalBinary(b []byte) error {
 	m.IdleTimeout, m.HardTimeout = be.Uint16(b[26:]), be.Uint16(b[28:])
 	m.Priority = be.Uint16(b[30:])
 	m.Flags = be.Uint16(b[44:])
-	if m.Version >= Version14 {
+	m.Importance = 0
+	if m.Version >= Version14 && m.Command == FlowAdd {
 		m.Importance = be.Uint16(b[46:])
 	}
 	n, err := matchLen(b[flowModLen:])
@@ -81,51 +83,112 @@ func (m *RawFlowMod) UnmarshalBinary(b []byte) error {
 }
 
 // RawGroupMod is OFPT_GROUP_MOD with its buckets as bytes, in the layout
-// of Header.Version (AppendBuckets writes them).
+// of Header.Version (AppendGroupBuckets writes them): GroupMod's layout.
+// CommandBucketID and Properties (the group properties, raw: the selection
+// method AppendGroupProperties writes, say) are OpenFlow 1.5's and, as in
+// GroupMod, not on the wire before; CommandBucketID is written for
+// INSERT_BUCKET and REMOVE_BUCKET, OFPG15_BUCKET_ALL for every other
+// command.
 type RawGroupMod struct {
 	Header
-	Command uint16
-	Type    uint8
-	GroupID uint32
-	Buckets string
+	Command         uint16
+	Type            uint8
+	GroupID         uint32
+	Buckets         string
+	CommandBucketID uint32
+	Properties      string
 }
 
 // AppendBinary writes the group_mod in GroupMod's layout.
 func (m *RawGroupMod) AppendBinary(b []byte) ([]byte, error) {
-	if m.Version >= Version15 {
-		return b, fmt.Errorf("raw group_mod: OpenFlow 1.5 framing not supported")
+	if m.Version != 0 && m.Version < Version11 {
+		return b, fmt.Errorf("raw group_mod: version %#x not supported", m.Version)
 	}
 	b, start := appendHeader(b, &m.Header, TypeGroupMod)
 	b = be.AppendUint16(b, m.Command)
 	b = append(b, m.Type, 0)
 	b = be.AppendUint32(b, m.GroupID)
+	if b[start] >= Version15 {
+		if len(m.Buckets) > 0xffff {
+			return b[:start], fmt.Errorf("raw group_mod: buckets: %w", ErrTooLong)
+		}
+		cbid := BucketAll
+		if m.Command == GroupInsertBucket || m.Command == GroupRemoveBucket {
+			cbid = m.CommandBucketID
+		}
+		b = be.AppendUint16(b, uint16(len(m.Buckets)))
+		b = append(b, 0, 0)
+		b = be.AppendUint32(b, cbid)
+		b = append(b, m.Buckets...)
+		b = append(b, m.Properties...)
+		return finish(b, start)
+	}
 	b = append(b, m.Buckets...)
 	return finish(b, start)
 }
 
-// UnmarshalBinary is GroupMod's decoder, keeping the buckets as bytes.
+// UnmarshalBinary is GroupMod's decoder, keeping the buckets (and in 1.5
+// the properties) as bytes.
 func (m *RawGroupMod) UnmarshalBinary(b []byte) error {
 	const name = "group_mod"
 	if err := checkHeader(&m.Header, b, TypeGroupMod, name); err != nil {
 		return err
 	}
-	if m.Version >= Version15 || m.Version < Version11 {
+	if m.Version < Version11 {
 		return fmt.Errorf("%s: version %#x not supported", name, m.Version)
 	}
-	if len(b) < groupModLen {
-		return errTruncated(name, b, HeaderLen, groupModLen-HeaderLen)
+	fixed := groupModLen
+	if m.Version >= Version15 {
+		fixed = groupMod15Len
+	}
+	if len(b) < fixed {
+		return errTruncated(name, b, HeaderLen, fixed-HeaderLen)
 	}
 	m.Command, m.Type, m.GroupID = be.Uint16(b[8:]), b[10], be.Uint32(b[12:])
-	m.Buckets = string(b[groupModLen:])
+	m.CommandBucketID, m.Properties = 0, ""
+	if m.Version < Version15 {
+		m.Buckets = string(b[groupModLen:])
+		return nil
+	}
+	if m.Command == GroupInsertBucket || m.Command == GroupRemoveBucket {
+		m.CommandBucketID = be.Uint32(b[20:])
+	} else if cbid := be.Uint32(b[20:]); cbid != BucketAll {
+		return fmt.Errorf("%s: command %d with command_bucket_id %#x (OVS takes only OFPG15_BUCKET_ALL)", name, m.Command, cbid)
+	}
+	n := int(be.Uint16(b[16:]))
+	if n > len(b)-groupMod15Len {
+		return fmt.Errorf("%s: bucket_array_len %d, %d bytes left", name, n, len(b)-groupMod15Len)
+	}
+	m.Buckets = string(b[groupMod15Len : groupMod15Len+n])
+	m.Properties = string(b[groupMod15Len+n:])
 	return nil
 }
 
-// AppendBuckets writes buckets as a group_mod of version carries them.
+// AppendBuckets writes buckets as a group_mod of version carries them,
+// for OpenFlow 1.1-1.4, whose buckets do not depend on the group's type.
+// AppendGroupBuckets writes them for every version.
 func AppendBuckets(b []byte, version uint8, bs []Bucket) ([]byte, error) {
 	if version >= Version15 {
-		return b, fmt.Errorf("buckets: OpenFlow 1.5 framing not supported")
+		return b, fmt.Errorf("buckets: OpenFlow 1.5's depend on the group type: use AppendGroupBuckets")
 	}
 	return appendBuckets(b, bs)
+}
+
+// AppendGroupBuckets writes the buckets of a group of type typ as a
+// group_mod of version carries them: ofp_bucket before 1.5, ofp15_bucket
+// with bucket ids and properties in 1.5 (see GroupMod; a select group's
+// buckets carry their weight whatever it is).
+func AppendGroupBuckets(b []byte, version, typ uint8, bs []Bucket) ([]byte, error) {
+	if version >= Version15 {
+		return appendBuckets15(b, typ, bs)
+	}
+	return appendBuckets(b, bs)
+}
+
+// AppendGroupProperties writes OpenFlow 1.5 group properties: OVS's
+// selection method, when sel is not nil, then raw.
+func AppendGroupProperties(b []byte, sel *GroupSelection, raw []byte) ([]byte, error) {
+	return appendGroupProps(b, sel, raw)
 }
 
 // RawMeterMod is OFPT_METER_MOD with its bands as bytes (AppendMeterBands

@@ -180,7 +180,7 @@ func mpReply(xid uint32, more bool, body string) openflow.Message {
 		flags = openflow.MultipartMore
 	}
 	return &openflow.MultipartReply{Header: openflow.Header{Version: openflow.Version13, XID: xid},
-		MPType: openflow.MultipartPortDesc, Flags: flags, Body: []byte(body)}
+		MPType: openflow.MultipartTable, Flags: flags, Body: []byte(body)}
 }
 
 // Replies go to the holder of their xid, Sent first: a barrier reply, an
@@ -195,7 +195,7 @@ func TestRepliesRoutedByXID(t *testing.T) {
 	seq := expect[*messages.Connected](t, subs).Seq
 	a, b := newSink(t, sys), newSink(t, sys)
 
-	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartPortDesc}
+	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartTable}
 	sys.Root.Send(pid, &messages.Send{Ref: 1, Msgs: []openflow.Message{bulk(8), bulk(8), mp}, ReplyTo: a.pid})
 	tlvReq := &openflow.TLVTableRequest{Header: openflow.Header{Version: openflow.Version13}}
 	sys.Root.Send(pid, &messages.Send{Ref: 2, Msgs: []openflow.Message{tlvReq}, ReplyTo: b.pid})
@@ -305,7 +305,7 @@ func TestMultipartReassemblyBounded(t *testing.T) {
 	c.handshake(openflow.Version13)
 	expect[*messages.Connected](t, subs)
 	h := newSink(t, sys)
-	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartPortDesc}
+	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartTable}
 	sys.Root.Send(pid, &messages.Send{Msgs: []openflow.Message{mp}, ReplyTo: h.pid})
 	xid := expect[*messages.Sent](t, h).FirstXID
 	c.read()

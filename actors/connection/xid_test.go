@@ -69,7 +69,7 @@ func TestSetXIDBundleAdd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		setXID(b, 0x1234)
+		openflow.SetFrameXID(b, 0x1234)
 		m, err := openflow.Decode(b)
 		if err != nil {
 			t.Fatal(err)

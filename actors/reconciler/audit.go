@@ -44,7 +44,12 @@ func (m *Machine) auditDue() {
 		return
 	}
 	m.audits++
-	withFlows := m.cfg.NoFlowMonitor || m.cfg.AuditFlowsEvery <= 1 || m.audits%m.cfg.AuditFlowsEvery == 0
+	m.audit(m.cfg.NoFlowMonitor || m.monitorRefused || m.cfg.AuditFlowsEvery <= 1 || m.audits%m.cfg.AuditFlowsEvery == 0)
+}
+
+// audit reads the groups, meters and TLV map (and the flows, withFlows):
+// PhaseDumping, marked as an audit.
+func (m *Machine) audit(withFlows bool) {
 	g := m.st.geneve
 	m.auditing = true
 	m.readTables(newDump(withFlows, g.Enabled && !g.Unmapped && !m.cfg.GeneveOff))
@@ -139,7 +144,7 @@ func (s *State) requeueRejected(retry func(kind, err string) bool) {
 	for _, k := range kinds {
 		ks := s.keyspace(k)
 		for key, r := range ks.rejected {
-			if !r.retry && retry(k.String(), r.err) {
+			if !r.retry && !r.expired && retry(k.String(), r.err) {
 				r.retry = true
 				ks.rejected[key] = r
 				ks.dirty[key] = struct{}{}

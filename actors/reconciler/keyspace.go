@@ -29,7 +29,12 @@ type keyspace struct {
 	dirty      map[string]struct{}
 	allDirty   bool // every key of instDiff is dirty too (setInstalled)
 	rejected   map[string]rejection
-	sum        uint64 // of keyHash over the desired keys: see replaceSame
+	heldBack   map[string]struct{} // keys not planned for now (a conflict with another controller)
+	// keepTimed: undesired installed flows with a timeout are left alone:
+	// they expire by themselves, and the switch makes such flows itself
+	// (learn actions). Only the flow keyspace has it.
+	keepTimed bool
+	sum        uint64              // of keyHash over the desired keys: see replaceSame
 
 	digest   digest // of the last full put, while digestOK: see replaceSame
 	digestOK bool
@@ -73,6 +78,9 @@ type rejection struct {
 	// retry: planned again (an audit, or a group or meter it may need
 	// changed); still counted as refused until the switch says otherwise.
 	retry bool
+	// expired: not refused: a flow whose timeout ran out on the switch,
+	// not put back until it is desired anew.
+	expired bool
 }
 
 func newKeyspace() *keyspace {
@@ -278,7 +286,12 @@ func (s *keyspace) plan(deletes bool) (adds, mods, dels []change) {
 // planUnsorted is plan without the sorting, deletes included.
 func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 	s.markAllDirty()
+	var held []string
 	for k := range s.dirty {
+		if _, hb := s.heldBack[k]; hb {
+			held = append(held, k)
+			continue
+		}
 		d, hasD := s.desired[k]
 		h := s.installedOf(k)
 		switch {
@@ -288,12 +301,48 @@ func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 			adds = append(adds, change{Key: k, Val: d, Old: h})
 		case hasD:
 			mods = append(mods, change{Key: k, Val: d, Old: h})
-		case h.has():
+		case h.has() && !s.keepsUndesired(k):
 			dels = append(dels, change{Key: k, Old: h})
 		}
 	}
 	s.clearDirty()
+	for _, k := range held {
+		s.dirty[k] = struct{}{}
+	}
 	return adds, mods, dels
+}
+
+// keepsUndesired reports whether key is an undesired installed flow with a
+// timeout, which is left alone (see keepTimed).
+func (s *keyspace) keepsUndesired(key string) bool {
+	if !s.keepTimed {
+		return false
+	}
+	if _, desired := s.desired[key]; desired {
+		return false
+	}
+	h := s.installedOf(key)
+	return h.state == heldValue && len(h.val) >= 12 && (h.val[8] != 0 || h.val[9] != 0 || h.val[10] != 0 || h.val[11] != 0)
+}
+
+// expiredAs records that the desired flow val of key expired on the
+// switch: not put back until it is desired anew.
+func (s *keyspace) expiredAs(key, val string) {
+	s.rejected[key] = rejection{val: val, err: "expired", expired: true}
+}
+
+// hold keeps key out of plans until release.
+func (s *keyspace) hold(key string) {
+	if s.heldBack == nil {
+		s.heldBack = map[string]struct{}{}
+	}
+	s.heldBack[key] = struct{}{}
+}
+
+// release lets key be planned again.
+func (s *keyspace) release(key string) {
+	delete(s.heldBack, key)
+	s.dirty[key] = struct{}{}
 }
 
 // markAllDirty makes the dirty set hold what allDirty stands for.
@@ -367,7 +416,7 @@ func (s *keyspace) retry(cs []change) {
 func (s *keyspace) inSync() bool {
 	for k, h := range s.instDiff {
 		d, hasD := s.desired[k]
-		if !(hasD && !h.has() && s.refused(k, d)) {
+		if !(hasD && !h.has() && s.refused(k, d)) && !s.keepsUndesired(k) {
 			return false
 		}
 	}
@@ -389,7 +438,7 @@ func (s *keyspace) check(inRound func(key string) bool) error {
 			n++
 		}
 		_, dirty := s.dirty[k]
-		if !dirty && !s.allDirty && !(hasD && s.refused(k, d)) && !inRound(k) {
+		if !dirty && !s.allDirty && !(hasD && s.refused(k, d)) && !inRound(k) && !s.keepsUndesired(k) {
 			return fmt.Errorf("%q differs from its desired side and is not dirty", k)
 		}
 	}

@@ -196,6 +196,16 @@ type Machine struct {
 	outWhy            string
 	newSince, healing bool
 
+	drift     drifting
+	conflicts map[string]*conflict // by kind and key
+	auditSoon bool                 // drift said a group or meter was deleted: audit before healing
+
+	monitor        monitorState
+	monitorRef     uint64 // the Send of the monitor request
+	monitorXID     uint32
+	monitorRefused bool // the switch refused it: the audits read the flows
+	resyncDue      bool // the monitor resumed during a round: dump after it
+
 	ready Ready
 }
 
@@ -220,7 +230,7 @@ func NewMachine(cfg MachineConfig, st *State) *Machine {
 	if st == nil {
 		st = NewState()
 	}
-	return &Machine{cfg: cfg, log: cfg.Logger, st: st}
+	return &Machine{cfg: cfg, log: cfg.Logger, st: st, conflicts: map[string]*conflict{}}
 }
 
 // Phase returns the current phase.
@@ -282,9 +292,11 @@ func (m *Machine) Step(now time.Time, in any) error {
 		// connection starts over with a dump.
 		m.fail("send failed: " + ev.Err)
 	case *messages.Reply:
-		if ev.Seq == m.seq {
+		if ev.Seq == m.seq && !m.monitorReply(ev) {
 			m.reply(ev)
 		}
+	case *messages.Unsolicited:
+		m.unsolicited(ev)
 	case *messages.TransactionsFailed:
 		if ev.Seq == m.seq {
 			m.transactionsFailed(ev)
@@ -310,7 +322,7 @@ func (m *Machine) inSyncNow() bool {
 	// objects again changes nothing the status counts.
 	idle := m.phase == PhaseIdle || m.phase == PhaseDumping && m.auditing ||
 		m.phase == PhaseRound && m.round.retryOnly
-	return idle && m.read && m.st.version > 0 && m.st.inSync() && m.cfg.Mode == ModeApply
+	return idle && m.read && m.monitor != monPaused && m.drift.first.IsZero() && m.st.version > 0 && m.st.inSync() && m.cfg.Mode == ModeApply
 }
 
 // syncCheck publishes InSync or OutOfSync when the answer of inSyncNow
@@ -402,7 +414,8 @@ func (m *Machine) Status() *messages.Status {
 		Phase:            m.phase.String(),
 		InSync:           m.inSyncNow(),
 		InstalledKnown:   m.read && m.phase != PhaseDisconnected,
-		Monitor:          "off",
+		Monitor:          monitorNames[m.monitor],
+		Conflicts:        m.held(),
 		Geneve:           st.geneve,
 		DesiredVersion:   st.version,
 		InstalledVersion: st.installedVersion,

@@ -39,6 +39,8 @@ import (
 //	                              lines are groups, meter=... meters, lines
 //	                              naming geneve GeneveFlows, others flows
 //	update                        UpdateFlows: +flow adds, -flow removes
+//	monitor                       flow monitor updates: +flow, ~flow, -flow [reason=idle|hard|group],
+//	                              abbrev, paused, resumed
 //	abort                         AbortPut
 //	drain                         Drain (a graceful stop)
 //	installed                     UpdateInstalled: +flow added, -flow removed
@@ -67,7 +69,7 @@ func TestMachine(t *testing.T) {
 // The pure machine's files import no actor runtime and read no clock.
 func TestMachineIsPure(t *testing.T) {
 	pure := []string{"machine.go", "phases.go", "round.go", "windows.go", "dump.go", "state.go",
-		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go"}
+		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go", "drift.go", "monitor.go"}
 	fset := token.NewFileSet()
 	for _, name := range pure {
 		src, err := os.ReadFile(name)
@@ -178,6 +180,55 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		} else {
 			in = &messages.UpdateInstalled{Added: add, Removed: rem}
 		}
+	case "monitor":
+		// What the flow monitor reports (xid 0): +flow added, ~flow
+		// modified, -flow removed (reason=idle|hard|delete|group after
+		// it), abbrev (our own change), paused, resumed.
+		var ups []openflow.FlowUpdate
+		for _, l := range lines(d.Input) {
+			switch l {
+			case "paused", "resumed":
+				if h.version < openflow.Version14 {
+					var msg openflow.Message = &openflow.FlowMonitorPaused{Header: openflow.Header{Version: h.version}}
+					if l == "resumed" {
+						msg = &openflow.FlowMonitorResumed{Header: openflow.Header{Version: h.version}}
+					}
+					h.unsolicited(t, &out, msg)
+					continue
+				}
+				ev := openflow.FlowUpdatePaused
+				if l == "resumed" {
+					ev = openflow.FlowUpdateResumed
+				}
+				ups = append(ups, openflow.FlowUpdate{Event: ev})
+				continue
+			case "abbrev":
+				ups = append(ups, openflow.FlowUpdate{Event: openflow.FlowUpdateAbbrev, XID: 1})
+				continue
+			}
+			reason := uint16(2) // OFPRR_DELETE
+			text := l[1:]
+			if i := strings.Index(text, " reason="); i >= 0 {
+				reason = map[string]uint16{"idle": 0, "hard": 1, "delete": 2, "group": 3, "meter": 4}[text[i+8:]]
+				text = text[:i]
+			}
+			fm := h.flow(t, text)
+			u := openflow.FlowUpdate{TableID: fm.TableID, Priority: fm.Priority, IdleTimeout: fm.IdleTimeout,
+				HardTimeout: fm.HardTimeout, Cookie: fm.Cookie, Match: fm.Match, Instructions: fm.Instructions}
+			switch l[0] {
+			case '+':
+				u.Event = openflow.FlowUpdateAdded
+			case '~':
+				u.Event = openflow.FlowUpdateModified
+			default:
+				u.Event, u.Reason, u.Instructions = openflow.FlowUpdateRemoved, reason, nil
+			}
+			ups = append(ups, u)
+		}
+		if len(ups) > 0 {
+			h.unsolicited(t, &out, &openflow.FlowMonitorReply{Header: openflow.Header{Version: h.version}, Updates: ups})
+		}
+		return h.finish(t, &out)
 	case "abort":
 		in = &messages.AbortPut{}
 	case "drain":
@@ -186,7 +237,12 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		h.answerDump(t, &out, d.Input)
 		return h.finish(t, &out)
 	case "dump-too-large":
-		in = &messages.TransactionsFailed{Seq: h.seq, XIDs: []uint32{h.dumpReqs[0].xid}, Err: "multipart reply over 64 MiB limit"}
+		for _, r := range h.dumpReqs {
+			if r.kind == "flow_stats" {
+				in = &messages.TransactionsFailed{Seq: h.seq, XIDs: []uint32{r.xid}, Err: "multipart reply over 64 MiB limit"}
+				break
+			}
+		}
 	case "barrier":
 		n := 1
 		if d.HasArg("all") {
@@ -376,6 +432,11 @@ func (h *harness) record(t *testing.T, xid uint32, msg openflow.Message) sentMsg
 	case *openflow.TLVTableRequest:
 		sm.kind, sm.text = "tlv", "tlv_table_request"
 		h.dumpReqs = append(h.dumpReqs, sm)
+	case *openflow.FlowMonitorRequest:
+		fm := m.Monitors[0]
+		sm.kind = "monitor"
+		sm.text = fmt.Sprintf("flow_monitor_request id=%d flags=%#x table=%#x", fm.ID, fm.Flags, fm.TableID)
+		h.dumpReqs = append(h.dumpReqs, sm)
 	default:
 		sm.kind, sm.text = "other", fmt.Sprintf("%T", inner)
 	}
@@ -448,6 +509,8 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 			msg = &openflow.MeterConfigReply{Meters: meters}
 		case "tlv":
 			msg = &openflow.TLVTableReply{Header: openflow.Header{Type: openflow.TypeExperimenter}, MaxOptionSpace: 256, MaxFields: 64, Mappings: tlv}
+		case "monitor":
+			msg = &openflow.FlowMonitorReply{Header: openflow.Header{Version: h.version}} // no INITIAL: empty
 		}
 		// As the connection hands it on: decoded from the wire, shallow.
 		b, err := msg.AppendBinary(nil)
@@ -462,6 +525,20 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 		}
 		h.step(t, out, &messages.Reply{Seq: h.seq, XID: r.xid, Msg: dec})
 	}
+}
+
+// unsolicited hands the machine msg as the connection does what the switch
+// sends on its own: decoded from the wire, shallow.
+func (h *harness) unsolicited(t *testing.T, out *strings.Builder, msg openflow.Message) {
+	b, err := msg.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := openflow.DecodeShallow(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.step(t, out, &messages.Unsolicited{Seq: h.seq, Msg: dec})
 }
 
 // errorFor makes the switch's error for the last message sent for an

@@ -23,6 +23,7 @@ func (m *Machine) connected(ev *messages.Connected) {
 	}
 	m.giveUp()
 	m.read = false
+	m.monitor, m.monitorXID, m.monitorRefused, m.resyncDue = monOff, 0, false, false
 	m.seq, m.ofVersion = ev.Seq, ev.Version
 	m.become(PhaseNegotiating)
 	if m.cfg.GeneveOff {
@@ -39,6 +40,7 @@ func (m *Machine) connected(ev *messages.Connected) {
 // PhaseDisconnected.
 func (m *Machine) disconnected(ev *messages.Disconnected) {
 	m.giveUp()
+	m.monitor = monOff
 	m.outOfSync("disconnected")
 	m.fail("disconnected: " + ev.Err)
 	m.become(PhaseDisconnected)
@@ -51,6 +53,7 @@ func (m *Machine) giveUp() {
 		m.round = nil
 	}
 	m.dump, m.auditing = nil, false
+	m.drift.buffered = nil
 	m.cancelTimer(TimerRetry)
 	m.cancelTimer(TimerAudit)
 }
@@ -74,6 +77,8 @@ func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 // PhaseDumping.
 func (m *Machine) startDump() {
 	m.outOfSync("resync")
+	m.resyncDue = false
+	m.startMonitor()
 	m.readTables(newDump(true, false))
 }
 
@@ -93,6 +98,8 @@ func (m *Machine) readTables(d *dump) {
 // are the dump's; in PhaseRound and PhaseStreaming a window's.
 func (m *Machine) sent(ev *messages.Sent) {
 	switch {
+	case ev.Ref == m.monitorRef && m.monitorRef != 0:
+		m.monitorXID = ev.FirstXID
 	case m.dump != nil && m.dump.sent(ev.Ref, ev.FirstXID, ev.N):
 	case m.round != nil:
 		m.round.sentWindow(ev.Ref, ev.FirstXID)
@@ -183,6 +190,7 @@ func (m *Machine) dumped() {
 	m.st.groups.setInstalled(d.groups)
 	m.st.meters.setInstalled(d.meters)
 	m.read = true
+	m.replayDrift()
 	if audit {
 		m.audited(d, drift)
 	} else {
@@ -201,6 +209,10 @@ func (m *Machine) timerDue(k TimerKind) {
 		m.retryDue()
 	case TimerAudit:
 		m.auditDue()
+	case TimerHeal:
+		m.healDue()
+	case TimerConflict:
+		m.conflictDue()
 	}
 }
 
@@ -407,6 +419,15 @@ func (m *Machine) endRound() {
 	m.finished(r, refused)
 	if m.draining {
 		m.ready.Drained = true
+	}
+	if m.resyncDue && !r.check {
+		// The monitor resumed while the round ran: read the flows again.
+		if r.failed == "" && !r.discard {
+			m.retryIn = 0
+			m.installed(r.version)
+		}
+		m.startDump()
+		return
 	}
 	switch {
 	case r.check:

@@ -36,8 +36,10 @@ type State struct {
 
 // NewState returns an empty desired state.
 func NewState() *State {
+	flows := newKeyspace()
+	flows.keepTimed = true
 	return &State{
-		flows:    newKeyspace(),
+		flows:    flows,
 		groups:   newKeyspace(),
 		meters:   newKeyspace(),
 		geneve:   messages.GeneveFieldAssigned{Index: -1},
@@ -260,7 +262,15 @@ func (s *State) inSync() bool {
 
 // rejectedLen is how many desired objects the switch refuses.
 func (s *State) rejectedLen() int {
-	return len(s.flows.rejected) + len(s.groups.rejected) + len(s.meters.rejected)
+	n := 0
+	for _, k := range kinds {
+		for _, r := range s.keyspace(k).rejected {
+			if !r.expired {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // describe renders a change the way ovs-ofctl prints it, for people.

@@ -68,7 +68,7 @@ func (s *State) rejections(version uint8) []messages.Rejected {
 		ks := s.keyspace(k)
 		keys := make([]string, 0, len(ks.rejected))
 		for key, r := range ks.rejected {
-			if d, ok := ks.desired[key]; ok && d == r.val {
+			if d, ok := ks.desired[key]; ok && d == r.val && !r.expired {
 				keys = append(keys, key)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ofactor/ofactor/internal/ovstest"
+	"github.com/ofactor/ofactor/ofactortest"
 )
 
 // want is what the quickstart leaves on the switch, as it prints it and as
@@ -35,10 +36,7 @@ func TestQuickstartOVS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range flows {
-		flows[i] = strings.TrimSpace(flows[i])
-	}
-	if !slices.Equal(flows, want) {
+	if flows = trimmed(flows); !slices.Equal(flows, want) {
 		t.Errorf("switch holds %q, want %q", flows, want)
 	}
 	if m, err := sw.DumpTLVMap(); err != nil || len(m) != 0 {
@@ -77,4 +75,28 @@ func TestReadmeShowsQuickstart(t *testing.T) {
 	if !strings.Contains(string(src), strings.Join(snippet, "\n")) {
 		t.Errorf("README's embedding snippet is not examples/quickstart/main.go's code:\n%s", strings.Join(snippet, "\n"))
 	}
+}
+
+// The same program against ofactortest's in-memory switch: what an
+// embedder's own unit tests do, with no Open vSwitch.
+func TestQuickstartTestSwitch(t *testing.T) {
+	sw := ofactortest.Start(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), sw.Target(), &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if got := strings.Split(strings.TrimSpace(out.String()), "\n"); !slices.Equal(got, want) {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+	if flows := trimmed(sw.DumpFlows()); !slices.Equal(flows, want) {
+		t.Errorf("switch holds %q, want %q", flows, want)
+	}
+}
+
+func trimmed(ls []string) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = strings.TrimSpace(l)
+	}
+	return out
 }
