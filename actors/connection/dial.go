@@ -43,7 +43,52 @@ func (s *shared) dialTarget(ctx context.Context, target string) (net.Conn, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: tls: %w", target, err)
 	}
-	return nc, nil
+	return verdict(ctx, target, nc.(*tls.Conn))
+}
+
+// verdictWait bounds the wait for the switch's first record after a TLS
+// 1.3 handshake.
+const verdictWait = 2 * time.Second
+
+// verdict waits for the switch's first record after the handshake. In TLS
+// 1.3 our side of the handshake is done before the switch has judged our
+// certificate: a switch that refuses it says so (an alert) as the first
+// thing it sends, and our HELLO would otherwise fail with a bare "Broken
+// pipe". OVS sends its own HELLO at once; a switch that sends nothing
+// within verdictWait is taken as it is.
+func verdict(ctx context.Context, target string, tc *tls.Conn) (net.Conn, error) {
+	if tc.ConnectionState().Version < tls.VersionTLS13 {
+		return tc, nil
+	}
+	deadline := time.Now().Add(verdictWait)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	tc.SetReadDeadline(deadline)
+	var b [1]byte
+	n, err := tc.Read(b[:])
+	tc.SetReadDeadline(time.Time{})
+	var ne net.Error
+	if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
+		tc.Close()
+		return nil, fmt.Errorf("%s: tls: %w", target, err)
+	}
+	return &firstByteConn{Conn: tc, first: b[:n]}, nil
+}
+
+// firstByteConn gives back what verdict read before the rest.
+type firstByteConn struct {
+	net.Conn
+	first []byte
+}
+
+func (c *firstByteConn) Read(p []byte) (int, error) {
+	if len(c.first) > 0 && len(p) > 0 {
+		n := copy(p, c.first)
+		c.first = c.first[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
 }
 
 // connectFailed reports a failed attempt to connect: logged at Warn,
