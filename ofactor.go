@@ -65,6 +65,16 @@ type Config struct {
 	// ReceiverMiddleware wraps the Receive of each of the bridge's three
 	// actors (tracing, metrics; the tests inject panics with it).
 	ReceiverMiddleware []actor.ReceiverMiddleware
+	// AuditInterval is how often the switch is audited for what no flow
+	// monitor reports (groups, meters, the TLV map; the flows every
+	// AuditFlowsEvery-th time): 0 means 60 s, a negative value never.
+	AuditInterval time.Duration
+	// AuditFlowsEvery: the flows are read every this many audits (0: 10);
+	// every audit when the flow monitor is off.
+	AuditFlowsEvery int
+	// NoFlowMonitor turns the flow monitor off: out-of-band changes are then
+	// found by the audits alone.
+	NoFlowMonitor bool
 	// Mode is ModeApply (the zero value): install and keep installed.
 	// ModeDiff and ModeCheck only look (ofactor diff, check): see Mode.
 	Mode Mode
@@ -322,6 +332,7 @@ func (b *bridge) start(ctx actor.Context) {
 		GeneveLen:   cfg.Geneve.Len,
 		GeneveOff:   cfg.Geneve.Off,
 		Mode:        cfg.Mode,
+		Audit:       reconciler.AuditConfig{Interval: cfg.AuditInterval, FlowsEvery: cfg.AuditFlowsEvery, NoFlowMonitor: cfg.NoFlowMonitor},
 		Logger:      cfg.Logger,
 	})), "reconciler")
 	b.must(err)

@@ -70,7 +70,14 @@ func Of(fm *openflow.FlowMod) (Flow, error) {
 // on every reconnect.
 func OfCanonical(fm *openflow.FlowMod) (Flow, error) { return ofMatch(fm, &fm.Match) }
 
+// ErrTable254 refuses a flow in table 254, Open vSwitch's own (its hidden
+// internal rules): OVS refuses every write to it (OFPBRC_EPERM).
+var ErrTable254 = fmt.Errorf("table 254 is Open vSwitch's internal table: ofactor never writes it")
+
 func ofMatch(fm *openflow.FlowMod, m *oxm.Match) (Flow, error) {
+	if fm.TableID == 254 {
+		return Flow{}, ErrTable254
+	}
 	k, v, err := KeyVal(fm.TableID, fm.Priority, m, fm.Cookie,
 		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
 	if err != nil {

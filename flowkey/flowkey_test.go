@@ -97,3 +97,16 @@ func TestMeterValueBurst(t *testing.T) {
 		t.Error("with burst: the burst size does not count")
 	}
 }
+
+// A flow for table 254 is refused: the table is OVS's.
+func TestTable254Refused(t *testing.T) {
+	fm := openflow.NewFlowMod(openflow.Version13, openflow.FlowAdd)
+	fm.TableID = 254
+	if _, err := flowkey.Of(fm); !errors.Is(err, flowkey.ErrTable254) {
+		t.Fatalf("table 254: %v", err)
+	}
+	fm.TableID = 253
+	if _, err := flowkey.Of(fm); err != nil {
+		t.Fatalf("table 253: %v", err)
+	}
+}

@@ -80,6 +80,10 @@ const (
 	// answered, every RouteUntilRelease message of the holder sent before
 	// it ends too (a bundle COMMIT or DISCARD).
 	RouteRelease
+	// RouteParts: as RouteDefault, and a multipart reply is handed over
+	// part by part as it arrives (Reply.More), not reassembled: a reply of
+	// any size (a flow dump of a million flows) costs one part at a time.
+	RouteParts
 )
 
 // Sent acknowledges a Send: Msgs[i] went out with xid FirstXID+i.
@@ -111,6 +115,8 @@ type Reply struct {
 	Seq uint64
 	XID uint32
 	Msg openflow.Message
+	// More says more parts of this multipart reply follow (RouteParts).
+	More bool
 }
 
 // TransactionsFailed tells a holder that its transactions with these xids

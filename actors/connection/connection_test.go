@@ -324,3 +324,36 @@ func TestMultipartReassemblyBounded(t *testing.T) {
 	c.write(mpReply(xid, false, "late"))
 	h.quiet(t, 50*time.Millisecond)
 }
+
+// A request sent RouteParts gets its multipart reply part by part, each
+// with More but the last, however many parts (no reassembly bound), and
+// the last part ends the transaction.
+func TestMultipartRouteParts(t *testing.T) {
+	sys := newSystem()
+	sw := newFakeSwitch(t)
+	pid, subs, _ := start(t, sys, Config{Target: sw.target()})
+	c := sw.accept()
+	c.handshake(openflow.Version13)
+	expect[*messages.Connected](t, subs)
+	h := newSink(t, sys)
+	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartTable}
+	sys.Root.Send(pid, &messages.Send{Msgs: []openflow.Message{mp}, Routing: []messages.Routing{messages.RouteParts}, ReplyTo: h.pid})
+	xid := expect[*messages.Sent](t, h).FirstXID
+	c.read()
+	const n = openflow.DefaultMaxParts + 10 // more parts than a reassembly takes
+	var stream []byte
+	for i := 0; i < n; i++ {
+		stream, _ = mpReply(xid, i < n-1, "x").AppendBinary(stream)
+	}
+	if _, err := c.nc.Write(stream); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		r := expect[*messages.Reply](t, h)
+		if r.XID != xid || r.More != (i < n-1) {
+			t.Fatalf("part %d: %+v", i, r)
+		}
+	}
+	c.write(mpReply(xid, false, "late"))
+	h.quiet(t, 50*time.Millisecond)
+}

@@ -140,16 +140,18 @@ func (a *connActor) reply(ctx actor.Context, tx *txn, in *inbound) {
 		a.tx.complete(tx)
 		return
 	}
-	msg := in.msg
-	switch t {
-	case openflow.TypeMultipartReply:
+	msg, more := in.msg, false
+	switch {
+	case t == openflow.TypeMultipartReply && tx.routing == messages.RouteParts:
+		more = openflow.FrameMultipartMore(in.frame)
+	case t == openflow.TypeMultipartReply:
 		if msg = a.reassemble(ctx, tx, in); msg == nil {
 			return
 		}
-	case openflow.TypeError:
+	case t == openflow.TypeError:
 		a.mp.Forget(tx.xid)
 	}
-	ctx.Send(tx.holder.pid, &messages.Reply{Seq: a.seq, XID: tx.xid, Msg: msg})
+	ctx.Send(tx.holder.pid, &messages.Reply{Seq: a.seq, XID: tx.xid, Msg: msg, More: more})
 	switch {
 	case t == openflow.TypeBarrierReply:
 		a.tx.barrier(tx)

@@ -32,7 +32,9 @@ type Config struct {
 	GeneveOff bool
 	// Mode is ModeApply unless the reconciler only looks (ModeDiff,
 	// ModeCheck).
-	Mode   Mode
+	Mode Mode
+	// Audit configures the audits and the flow monitor.
+	Audit  AuditConfig
 	Logger *zap.Logger
 }
 
@@ -51,8 +53,17 @@ func Props(cfg Config) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor {
 		return &reconcilerActor{cfg: cfg, log: log, subs: subs, m: NewMachine(MachineConfig{
 			Mode: cfg.Mode, RetryAfter: cfg.RetryAfter, GeneveLen: cfg.GeneveLen, GeneveOff: cfg.GeneveOff,
+			AuditInterval: cfg.Audit.Interval, AuditFlowsEvery: cfg.Audit.FlowsEvery, NoFlowMonitor: cfg.Audit.NoFlowMonitor,
 			Logger: log}, cfg.State)}
 	})
+}
+
+// AuditConfig is MachineConfig's AuditInterval, AuditFlowsEvery and
+// NoFlowMonitor.
+type AuditConfig struct {
+	Interval      time.Duration
+	FlowsEvery    int
+	NoFlowMonitor bool
 }
 
 // subscribers is the reconciler's subscriber list, shared by its
@@ -103,15 +114,13 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 			a.timers[msg.due.Kind] = nil
 			a.step(ctx, &msg.due)
 		}
-	case *messages.Unsolicited:
-		// For other subscribers of the connection.
 	case *Drain:
 		a.drain = ctx.Sender()
 		a.step(ctx, msg)
 	case *messages.Connected, *messages.Disconnected, *messages.GeneveFieldAssigned,
 		*messages.PutDesired, *messages.AbortPut, *messages.UpdateFlows, *messages.UpdateInstalled,
 		*messages.GetStatus, *messages.GetInstalled, *messages.GetTables, *messages.Sent, *messages.SendFailed, *messages.Reply,
-		*messages.TransactionsFailed:
+		*messages.TransactionsFailed, *messages.Unsolicited:
 		a.step(ctx, msg)
 	default:
 		a.log.Debug("unknown message", zap.String("type", fmt.Sprintf("%T", msg)))

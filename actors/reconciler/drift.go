@@ -129,7 +129,7 @@ func (m *Machine) applyDrift(u flowUpdate) {
 	m.drift.last = m.now
 	m.outOfSync("drift")
 	m.healing = true
-	if m.timers[TimerHeal] == 0 {
+	if m.timers[TimerHeal] == 0 && m.monitor != monPaused {
 		m.setTimer(TimerHeal, healQuiet)
 	}
 }

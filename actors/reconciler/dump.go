@@ -13,30 +13,27 @@ import (
 // that already holds the desired state is left alone, and one that holds
 // part of it loses no traffic while the rest is put right.
 //
-// Flows are asked for in one request. A reply too large for the
-// connection's reassembly limits (a million flows is over 64 MiB) fails
-// that transaction alone; the flows are then asked for table by table,
-// tables 0 to 253: table 254 is Open vSwitch's own (its hidden internal
-// rules), never ofactor's to read or write, and a dump of all tables leaves
-// it out too. It is pure data: the machine sends what it asks for.
+// Flows are asked for in one request, and its reply is taken part by part
+// as it arrives (the connection does not reassemble it: RouteParts), so a
+// dump of any size costs one part at a time (a million flows is some
+// 100 MiB of reply). A dump of all tables leaves table 254 out: it is
+// Open vSwitch's own (its hidden internal rules), never ofactor's to read
+// or write. It is pure data: the machine sends what it asks for.
 //
 // An audit is a dump too: of the groups and meters (which no monitor
 // reports) and the TLV map, the flows only every so often.
 type dump struct {
-	flowRef, otherRef  uint64 // the Sends of the flow requests, and of the group and meter ones
-	flowFirst          uint32 // xid of the first flow stats request
-	flowN              int    // flow stats requests: 1, or one per table
+	flowRef, otherRef  uint64 // the Sends of the flow request, and of the group and meter ones
+	flowXID            uint32
 	groupXID, meterXID uint32
 	tlvXID             uint32 // audit: the TLV table request
 	withFlows, withTLV bool
 	flows              map[string]string // nil: not read (an audit without flows)
 	groups, meters     map[string]string
 	tlv                *openflow.TLVTableReply
-	flowsLeft, pending int // flow replies awaited; replies awaited (flows, groups, meters, TLV)
+	flowsDone          bool
+	pending            int // replies awaited (flows, groups, meters, TLV)
 }
-
-// lastFlowTable is the last table ofactor reads or writes: 254 is OVS's.
-const lastFlowTable = 253
 
 // newDump makes a dump of groups and meters, and of the flows (withFlows)
 // and the TLV map (withTLV) as asked.
@@ -52,7 +49,7 @@ func newDump(withFlows, withTLV bool) *dump {
 }
 
 // requests asks for what the dump reads; the flows in one request of their
-// own Send (ref), the rest in another (ref2).
+// own Send (ref, routed RouteParts), the rest in another (ref2).
 func (d *dump) requests(version uint8, ref, ref2 uint64) (flows, others []openflow.Message) {
 	d.flowRef, d.otherRef = ref, ref2
 	if d.withFlows {
@@ -68,24 +65,12 @@ func (d *dump) requests(version uint8, ref, ref2 uint64) (flows, others []openfl
 	return flows, others
 }
 
-// tableRequests asks for each table's flows on its own.
-func (d *dump) tableRequests(version uint8, ref uint64) []openflow.Message {
-	d.flowRef, d.flowN, d.flows = ref, 0, nil
-	msgs := make([]openflow.Message, 0, lastFlowTable+1)
-	for t := 0; t <= lastFlowTable; t++ {
-		req := openflow.NewFlowStatsRequest(version)
-		req.TableID = uint8(t)
-		msgs = append(msgs, req)
-	}
-	return msgs
-}
-
 // sent takes the xids of one of the dump's Sends; it reports whether ref
 // was the dump's.
 func (d *dump) sent(ref uint64, first uint32, n int) bool {
 	switch ref {
 	case d.flowRef:
-		d.flowFirst, d.flowN, d.flowsLeft = first, n, n
+		d.flowXID = first
 	case d.otherRef:
 		d.groupXID, d.meterXID = first, first+1
 		if d.withTLV {
@@ -97,32 +82,27 @@ func (d *dump) sent(ref uint64, first uint32, n int) bool {
 	return true
 }
 
-// isFlow reports whether xid is one of the flow stats requests.
-func (d *dump) isFlow(xid uint32) bool { return d.flowN > 0 && xid-d.flowFirst < uint32(d.flowN) }
+// isFlow reports whether xid is the flow stats request's.
+func (d *dump) isFlow(xid uint32) bool { return d.withFlows && d.flowXID != 0 && xid == d.flowXID }
 
-// failed takes a TransactionsFailed: the one-request flow dump over the
-// reassembly limits (then go table by table: tables is true), or, for a
-// table's own request, a dump that cannot be read (err).
-func (d *dump) failed(xids []uint32, why string) (tables bool, err string) {
+// failed takes a TransactionsFailed for one of the dump's requests: the
+// dump cannot be read.
+func (d *dump) failed(xids []uint32, why string) string {
 	for _, x := range xids {
-		switch {
-		case d.isFlow(x) && d.flowN == 1:
-			return true, ""
-		case d.isFlow(x):
-			return false, fmt.Sprintf("flow table %d: %s", x-d.flowFirst, why)
-		case x == d.groupXID || x == d.meterXID || x == d.tlvXID && d.withTLV:
-			return false, why
+		if d.isFlow(x) || x == d.groupXID || x == d.meterXID || x == d.tlvXID && d.withTLV {
+			return why
 		}
 	}
-	return false, ""
+	return ""
 }
 
-// reply takes one (reassembled) reply. It returns done when all three
-// tables are read, or a reason when the dump cannot go on.
+// reply takes one reply (for the flows, one part of it). It returns done
+// when everything asked for is read, or a reason when the dump cannot go
+// on.
 func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 	switch msg := m.Msg.(type) {
 	case *openflow.FlowStatsReply:
-		if !d.isFlow(m.XID) || d.flowsLeft == 0 {
+		if !d.isFlow(m.XID) || d.flowsDone {
 			return false, ""
 		}
 		if d.flows == nil {
@@ -131,13 +111,14 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 		for i := range msg.Stats {
 			f, e := flowkey.FromStats(&msg.Stats[i])
 			if e != nil {
-				return false, fmt.Sprintf("flow %d: %v", i, e)
+				return false, fmt.Sprintf("flow %d: %v", len(d.flows), e)
 			}
 			d.flows[f.Key()] = f.Value()
 		}
-		if d.flowsLeft--; d.flowsLeft > 0 {
+		if m.More {
 			return false, ""
 		}
+		d.flowsDone = true
 	case *openflow.GroupDescReply:
 		if m.XID != d.groupXID || d.groups != nil {
 			return false, ""
@@ -169,14 +150,6 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 		d.tlv = msg
 	case *openflow.Error:
 		switch {
-		case d.isFlow(m.XID) && d.flowN > 1:
-			// A table the switch does not have: nothing in it.
-			if d.flowsLeft--; d.flowsLeft > 0 {
-				return false, ""
-			}
-			if d.flows == nil {
-				d.flows = map[string]string{}
-			}
 		case d.isFlow(m.XID), m.XID == d.groupXID:
 			return false, msg.Err().Name
 		case m.XID == d.meterXID:

@@ -34,7 +34,7 @@ type keyspace struct {
 	// they expire by themselves, and the switch makes such flows itself
 	// (learn actions). Only the flow keyspace has it.
 	keepTimed bool
-	sum        uint64              // of keyHash over the desired keys: see replaceSame
+	sum       uint64 // of keyHash over the desired keys: see replaceSame
 
 	digest   digest // of the last full put, while digestOK: see replaceSame
 	digestOK bool

@@ -44,10 +44,9 @@ import (
 //	abort                         AbortPut
 //	drain                         Drain (a graceful stop)
 //	installed                     UpdateInstalled: +flow added, -flow removed
-//	dump                          the switch answers the dump requests with
+//	dump [parts=N]                the switch answers the dump requests with
 //	                              the input lines as its tables (tlv C,T,L->I
 //	                              lines: its TLV map)
-//	dump-too-large                the one-request flow dump fails as too large
 //	barrier [all]                 the switch answers the oldest barrier (or all)
 //	error NAME (flow|group|meter|commit|open) [TEXT]
 //	                              the switch refuses a message: the last sent
@@ -234,15 +233,12 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 	case "drain":
 		in = &Drain{}
 	case "dump":
-		h.answerDump(t, &out, d.Input)
-		return h.finish(t, &out)
-	case "dump-too-large":
-		for _, r := range h.dumpReqs {
-			if r.kind == "flow_stats" {
-				in = &messages.TransactionsFailed{Seq: h.seq, XIDs: []uint32{r.xid}, Err: "multipart reply over 64 MiB limit"}
-				break
-			}
+		parts := 1
+		if d.HasArg("parts") {
+			d.ScanArgs(t, "parts", &parts)
 		}
+		h.answerDump(t, &out, d.Input, parts)
+		return h.finish(t, &out)
 	case "barrier":
 		n := 1
 		if d.HasArg("all") {
@@ -363,13 +359,10 @@ func (h *harness) step(t *testing.T, out *strings.Builder, in any) {
 			sm := h.record(t, h.xid, msg)
 			route := ""
 			if len(s.Routing) > 0 && s.Routing[i] != messages.RouteDefault {
-				route = [...]string{"", " [kept until released]", " [releases]"}[s.Routing[i]]
+				route = [...]string{"", " [kept until released]", " [releases]", " [in parts]"}[s.Routing[i]]
 			}
 			texts = append(texts, sm.text+route)
 			h.xid++
-		}
-		if n := len(texts); n > 8 && strings.HasPrefix(texts[0], "flow_stats_request table=") {
-			texts = []string{texts[0], fmt.Sprintf("... (%d requests, one per table)", n), texts[n-1]}
 		}
 		for _, text := range texts {
 			fmt.Fprintf(out, "  %s\n", text)
@@ -440,6 +433,10 @@ func (h *harness) record(t *testing.T, xid uint32, msg openflow.Message) sentMsg
 	default:
 		sm.kind, sm.text = "other", fmt.Sprintf("%T", inner)
 	}
+	if i := len(h.dumpReqs) - 1; i >= 0 && h.dumpReqs[i].xid == xid {
+		// A request asked for again supersedes the one not answered.
+		h.dumpReqs = append(slices.DeleteFunc(h.dumpReqs[:i], func(o sentMsg) bool { return o.kind == sm.kind }), sm)
+	}
 	h.sent = append(h.sent, sm)
 	return sm
 }
@@ -454,7 +451,7 @@ func addWord(add bool) string {
 
 // answerDump answers the outstanding dump requests with the switch's
 // tables: the input's lines (flows, group_id=..., meter=...).
-func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
+func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string, parts int) {
 	var stats []openflow.FlowStats
 	var groups []openflow.GroupDesc
 	var meters []openflow.MeterConfig
@@ -495,14 +492,15 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string) {
 		var msg openflow.Message
 		switch r.kind {
 		case "flow_stats":
-			tbl := r.msg.(*openflow.FlowStatsRequest).TableID
-			var mine []openflow.FlowStats
-			for _, s := range stats {
-				if tbl == openflow.TableAll || s.TableID == tbl {
-					mine = append(mine, s)
-				}
+			// Part by part, as the connection hands over a RouteParts
+			// reply; the last part without More.
+			n := (len(stats) + parts - 1) / max(parts, 1)
+			for p := 0; p < parts-1 && n > 0; p++ {
+				h.flowPart(t, out, r.xid, stats[:min(n, len(stats))], true)
+				stats = stats[min(n, len(stats)):]
 			}
-			msg = &openflow.FlowStatsReply{Stats: mine}
+			h.flowPart(t, out, r.xid, stats, false)
+			continue
 		case "group_desc":
 			msg = &openflow.GroupDescReply{Groups: groups}
 		case "meter_config":
@@ -539,6 +537,22 @@ func (h *harness) unsolicited(t *testing.T, out *strings.Builder, msg openflow.M
 		t.Fatal(err)
 	}
 	h.step(t, out, &messages.Unsolicited{Seq: h.seq, Msg: dec})
+}
+
+// flowPart hands the machine one part of a flow stats reply.
+func (h *harness) flowPart(t *testing.T, out *strings.Builder, xid uint32, stats []openflow.FlowStats, more bool) {
+	msg := &openflow.FlowStatsReply{Stats: stats}
+	b, err := msg.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[0] = h.version
+	binary.BigEndian.PutUint32(b[4:], xid)
+	dec, err := openflow.DecodeShallow(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.step(t, out, &messages.Reply{Seq: h.seq, XID: xid, Msg: dec, More: more})
 }
 
 // errorFor makes the switch's error for the last message sent for an

@@ -134,6 +134,8 @@ func (m *Machine) monitorPaused() {
 	}
 	m.monitor = monPaused
 	m.outOfSync("resync")
+	// The dump after the resume puts everything right: no heal before it.
+	m.cancelTimer(TimerHeal)
 	m.log.Warn("flow monitor paused by the switch: reading its flows again once it resumes")
 }
 
@@ -144,6 +146,7 @@ func (m *Machine) monitorResumed() {
 		return
 	}
 	m.monitor = monActive
+	m.reportDrift("monitor")
 	if m.phase == PhaseIdle {
 		m.startDump()
 		return

@@ -62,6 +62,10 @@ func (m *Machine) giveUp() {
 // field can be rendered and the switch's tables read: PhaseDumping. In
 // PhaseDumpRetry the retry will read them. In a later phase (the field
 // changed on this connection) the changed flows go in the next round.
+// errInvalidTLVField is OVS's refusal of a flow using an unmapped
+// tun_metadata field.
+const errInvalidTLVField = "NXFMFC_INVALID_TLV_FIELD"
+
 func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 	m.st.setGeneve(*ev, m.log)
 	switch m.phase {
@@ -69,6 +73,9 @@ func (m *Machine) geneveAssigned(ev *messages.GeneveFieldAssigned) {
 		m.startDump()
 	case PhaseDumping, PhaseDumpRetry:
 	default:
+		// Negotiated again on this connection (the TLV map changed): what
+		// the switch refused for want of the mapping may be taken now.
+		m.st.requeueRejected(func(kind, err string) bool { return kind == "flow" && err == errInvalidTLVField })
 		m.kick()
 	}
 }
@@ -89,7 +96,7 @@ func (m *Machine) readTables(d *dump) {
 	fr, or := m.newRef(), m.newRef()
 	flows, others := d.requests(m.ofVersion, fr, or)
 	if len(flows) > 0 {
-		m.sendAs(fr, flows, nil)
+		m.sendAs(fr, flows, []messages.Routing{messages.RouteParts})
 	}
 	m.sendAs(or, others, nil)
 }
@@ -145,20 +152,13 @@ func (m *Machine) reply(ev *messages.Reply) {
 }
 
 // transactionsFailed: PhaseDumping only (anything else means Disconnected
-// follows, and the round is given up there). The one-request flow dump
-// broke the connection's reassembly limits: ask table by table. A
-// request that fails otherwise: PhaseDumpRetry.
+// follows, and the round is given up there). A request of the dump that
+// will get no reply: PhaseDumpRetry.
 func (m *Machine) transactionsFailed(ev *messages.TransactionsFailed) {
 	if m.phase != PhaseDumping {
 		return
 	}
-	tables, err := m.dump.failed(ev.XIDs, ev.Err)
-	switch {
-	case tables:
-		m.log.Info("flow dump too large for one reply: dumping table by table", zap.String("error", ev.Err))
-		ref := m.newRef()
-		m.sendAs(ref, m.dump.tableRequests(m.ofVersion, ref), nil)
-	case err != "":
+	if err := m.dump.failed(ev.XIDs, ev.Err); err != "" {
 		m.dumpFailed("dump: " + err)
 	}
 }
@@ -415,6 +415,11 @@ func (m *Machine) endRound() {
 	refused, stale := r.finish(m.st)
 	for _, it := range refused {
 		m.reject(r.version, it)
+		if _, rendered := m.st.rendered[it.c.Key]; rendered && it.err == errInvalidTLVField && !r.check {
+			// The switch lost the Geneve mapping the flow needs: map it
+			// again, then the flow is tried again (geneveAssigned).
+			m.ready.Renegotiate = true
+		}
 	}
 	m.finished(r, refused)
 	if m.draining {
