@@ -57,7 +57,7 @@ func TestSpawnValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sys.Root.PoisonFuture(b.PID).Wait()
+	defer func() { sys.Root.PoisonFuture(b.PID).Wait() }() // not PoisonFuture(...) now
 	if _, err := Spawn(sys.Root, cfg); err == nil || !strings.Contains(err.Error(), "bridge br-twice: a bridge of this name is already running") {
 		t.Errorf("second bridge of one name: %v", err)
 	}
