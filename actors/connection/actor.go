@@ -94,7 +94,7 @@ type connActor struct {
 	retry     *time.Timer
 	probeSent time.Time // zero: no probe echo outstanding
 
-	logUnsolicited, logUnknownXID, logErrors *limiter
+	logUnsolicited, logUnknownXID, logErrors, logDial *limiter
 }
 
 func newConnActor(sh *shared) *connActor {
@@ -107,6 +107,9 @@ func newConnActor(sh *shared) *connActor {
 		logUnsolicited: newLimiter(1, 5),
 		logUnknownXID:  newLimiter(1, 5),
 		logErrors:      newLimiter(5, 20),
+		// A switch that is down is tried every 8 s at most: say so three
+		// times, then once a minute.
+		logDial: newLimiter(1.0/60, 3),
 	}
 }
 
@@ -227,7 +230,7 @@ func (a *connActor) handleDialed(ctx actor.Context, m *dialed) {
 	}
 	a.dial = nil
 	if err != nil {
-		a.logLevel(err)("connect failed", zap.Error(err))
+		a.connectFailed(ctx, err)
 		a.scheduleRetry()
 		return
 	}
@@ -262,6 +265,7 @@ func (a *connActor) handleHello(ctx actor.Context, in *inbound) {
 	}
 	a.version = uint8(31 - bits.LeadingZeros32(common))
 	a.seq = a.sh.seq.Add(1)
+	a.sh.failures.Store(0)
 	a.stopTimer(tickHandshake)
 	a.become(stateConnected)
 	a.log.Info("connected", zap.Uint64("seq", a.seq), zap.Uint8("version", a.version))
@@ -282,7 +286,13 @@ func (a *connActor) publish(ctx actor.Context, msg any) {
 // its holder, then subscribers learn Disconnected, then a reconnect is
 // scheduled.
 func (a *connActor) lost(ctx actor.Context, err error) {
+	inHello := a.seq == 0 && a.state == stateHello
 	a.teardown(ctx, err)
+	if inHello {
+		// The switch accepted the socket but no OpenFlow connection came
+		// of it: to ovs-ofctl that is still a failure to connect.
+		a.connectFailed(ctx, err)
+	}
 	a.scheduleRetry()
 }
 
@@ -299,7 +309,7 @@ func (a *connActor) teardown(ctx actor.Context, err error) {
 	a.probeSent = time.Time{}
 	if a.seq == 0 {
 		if a.state == stateHello {
-			a.logLevel(err)("connection lost during hello", zap.Error(err))
+			a.log.Debug("connection lost during hello", zap.Error(err))
 		}
 		return
 	}
