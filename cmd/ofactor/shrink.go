@@ -20,7 +20,9 @@ const (
 // for 300 ms, an editor may truncate it first): applied at once, the part
 // not written yet would be deleted from the switch and added back a moment
 // later. A writer that pauses longer than settle, or a file that really is
-// that much smaller, is applied after the wait, with a warning.
+// that much smaller, is applied after the wait, with a warning. A file
+// written in place (not renamed over) that removes anything at all waits
+// the same way: it may be read half written.
 type shrinkGuard struct {
 	// max is the fraction of the installed objects a reload may remove
 	// at once; emptying a table that is not empty always waits.

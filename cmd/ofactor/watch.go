@@ -52,6 +52,7 @@ type watcher struct {
 	lastChange time.Time        // of a watched file
 	settle     *time.Timer      // a held-back reload waits for it
 	held       bool             // a reload was held back: the loader is ahead of the bridge
+	inPlace    bool             // a file was written in place since the last reload
 }
 
 // watch installs put (nil: nothing yet, the files did not parse), then
@@ -112,6 +113,12 @@ func (r *bridgeRunner) watch(ctx context.Context, put *messages.PutDesired) int 
 			st.quiet, st.lastWait = time.After(wait), wait
 			st.onlyFlows = st.onlyFlows && abs == flowsFile
 			st.lastChange = time.Now()
+			switch {
+			case ev.Op.Has(fsnotify.Create):
+				st.inPlace = false // replaced whole: what was written in place is gone
+			case ev.Op.Has(fsnotify.Write):
+				st.inPlace = true
+			}
 			if st.settle != nil {
 				// Changed again: the quiet reload looks anew.
 				st.settle.Stop()
@@ -164,7 +171,9 @@ func (r *bridgeRunner) reload(st *watcher, onlyFlows, settled bool) {
 	if g := r.o.guard; g.settle > 0 {
 		if status, err := r.status(5 * time.Second); err == nil {
 			s := shrinkOf(status, got, len(r.loader.Duplicates()))
-			if g.holds(s.removed, s.base, s.after) {
+			// A file written in place may be read half written: what it
+			// removes waits until it has settled, however little.
+			if g.holds(s.removed, s.base, s.after) || st.inPlace && s.removed > 0 {
 				fields := []zap.Field{zap.Strings("files", r.o.files.Paths()), zap.Int("removes", s.removed),
 					zap.Int("of", s.base), zap.Int("leaves", s.after)}
 				if !settled {
@@ -182,7 +191,7 @@ func (r *bridgeRunner) reload(st *watcher, onlyFlows, settled bool) {
 			}
 		}
 	}
-	st.held = false
+	st.held, st.inPlace = false, false
 	switch m := got; {
 	case m.Put != nil:
 		v, err := r.put(m.Put)
