@@ -25,11 +25,18 @@ type bridgeOptions struct {
 	tls          ofactor.TLSFiles
 	strict       bool
 	guard        shrinkGuard
+	audit        time.Duration // 0: none
+	monitor      bool          // the flow monitor
 }
 
 // ofactorConfig is the library's configuration of the bridge.
 func (b bridgeOptions) ofactorConfig() ofactor.Config {
-	return ofactor.Config{Bridge: b.name, Target: b.target, Geneve: b.geneve, Probe: b.probe, TLS: b.tls}
+	audit := b.audit
+	if audit == 0 {
+		audit = -1 // the library's 0 is its default; the command's 0 is off
+	}
+	return ofactor.Config{Bridge: b.name, Target: b.target, Geneve: b.geneve, Probe: b.probe, TLS: b.tls,
+		AuditInterval: audit, NoFlowMonitor: !b.monitor}
 }
 
 // bridgeFlags are the options naming one bridge, its switch and its files,
@@ -73,7 +80,13 @@ func (f *bridgeFlags) options() (bridgeOptions, error) {
 // configBridges returns the bridges of a configuration file; defaults are
 // the options given on the command line that every bridge shares.
 func configBridges(f *config.File, defaults bridgeOptions) ([]bridgeOptions, error) {
-	guard, strict := defaults.guard, defaults.strict
+	guard, strict, audit, monitor := defaults.guard, defaults.strict, defaults.audit, defaults.monitor
+	if f.AuditInterval != nil {
+		audit = time.Duration(*f.AuditInterval)
+	}
+	if f.FlowMonitor != nil {
+		monitor = *f.FlowMonitor
+	}
 	if f.MaxShrink != nil {
 		guard.max = *f.MaxShrink
 	}
@@ -97,7 +110,13 @@ func configBridges(f *config.File, defaults bridgeOptions) ([]bridgeOptions, err
 			files:  desired.Files{Flows: b.Flows, Groups: b.Groups, Meters: b.Meters},
 			geneve: g, probe: time.Duration(b.Probe),
 			tls:    ofactor.TLSFiles{PrivateKey: b.PrivateKey, Certificate: b.Certificate, CACert: b.CACert},
-			strict: strict, guard: guard,
+			strict: strict, guard: guard, audit: audit, monitor: monitor,
+		}
+		if b.AuditInterval != nil {
+			bo.audit = time.Duration(*b.AuditInterval)
+		}
+		if b.FlowMonitor != nil {
+			bo.monitor = *b.FlowMonitor
 		}
 		if b.MaxShrink != nil {
 			bo.guard.max = *b.MaxShrink

@@ -37,6 +37,11 @@ Bridge options (or a --config file listing several bridges):
   --geneve C,T,L      Geneve option class,type,len to map (default
                       0x0102,0x80,4), or "off": no TLV map is read or written
   --probe DURATION    inactivity probe interval (default 0: off)
+  --flow-monitor=BOOL watch the switch's flows for out-of-band changes and put
+                      them right at once (default true)
+  --audit-interval D  read the groups, meters and TLV map every D (and every
+                      10th time, or every time without the monitor, the flows)
+                      and put right what differs (default 60s; 0: off)
 
 SSL options (ssl: targets only):
   --private-key FILE  our private key (PEM)
@@ -95,6 +100,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs.BoolVar(&o.defaults.strict, "strict", false, "")
 	fs.Float64Var(&o.defaults.guard.max, "max-shrink", defaultMaxShrink, "")
 	fs.DurationVar(&o.defaults.guard.settle, "settle", defaultSettle, "")
+	fs.DurationVar(&o.defaults.audit, "audit-interval", defaultAudit, "")
+	fs.BoolVar(&o.defaults.monitor, "flow-monitor", true, "")
 	fs.StringVar(&o.config, "config", "", "")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "")
 	fs.BoolVar(&o.once, "once", false, "")
@@ -134,6 +141,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 			return nil, err
 		}
 		b.strict, b.guard = o.defaults.strict, o.defaults.guard
+		b.audit, b.monitor = o.defaults.audit, o.defaults.monitor
 		o.bridges = []bridgeOptions{b}
 	}
 	if !o.set["metrics-addr"] && o.metricsAddr == "" && !o.once {
@@ -166,6 +174,12 @@ func (o *runOptions) loadConfig() error {
 		}
 		if o.set["settle"] {
 			b.guard.settle = o.defaults.guard.settle
+		}
+		if o.set["audit-interval"] {
+			b.audit = o.defaults.audit
+		}
+		if o.set["flow-monitor"] {
+			b.monitor = o.defaults.monitor
 		}
 	}
 	o.metricsAddr = "" // parseRunFlags sets the default

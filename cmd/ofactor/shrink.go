@@ -7,10 +7,11 @@ import (
 	"github.com/ofactor/ofactor/messages"
 )
 
-// Defaults of --max-shrink and --settle.
+// Defaults of --max-shrink, --settle and --audit-interval.
 const (
 	defaultMaxShrink = 0.5
 	defaultSettle    = 2 * time.Second
+	defaultAudit     = 60 * time.Second
 )
 
 // shrinkGuard holds back a reload that would remove much of what the

@@ -45,7 +45,11 @@ type File struct {
 	MaxShrink *float64  `yaml:"max_shrink"`
 	Settle    *Duration `yaml:"settle"`
 	Strict    *bool     `yaml:"strict"`
-	Bridges   []Bridge  `yaml:"bridges"`
+	// AuditInterval and FlowMonitor likewise (--audit-interval,
+	// --flow-monitor).
+	AuditInterval *Duration `yaml:"audit_interval"`
+	FlowMonitor   *bool     `yaml:"flow_monitor"`
+	Bridges       []Bridge  `yaml:"bridges"`
 }
 
 // Bridge is one bridge: the options of `ofactor run` for it.
@@ -63,6 +67,9 @@ type Bridge struct {
 	MaxShrink   *float64  `yaml:"max_shrink"`
 	Settle      *Duration `yaml:"settle"`
 	Strict      *bool     `yaml:"strict"`
+	// AuditInterval: 0s turns audits off.
+	AuditInterval *Duration `yaml:"audit_interval"`
+	FlowMonitor   *bool     `yaml:"flow_monitor"`
 }
 
 // Duration is a time.Duration written as Go writes it ("5s", "1m30s").
