@@ -2,7 +2,11 @@ package ofactor
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -141,16 +145,85 @@ type Bridge struct {
 	watcher *watcher
 }
 
-// Props returns the props of a bridge subtree's supervisor. TLS files that
-// do not load are logged and the ssl: target never connects; Spawn returns
-// that error instead.
+// Props returns the props of a bridge subtree's supervisor. A
+// configuration that Validate refuses (a malformed target, TLS files that
+// do not load) is logged and the bridge never connects; Spawn returns that
+// error instead.
 func Props(cfg Config) *actor.Props {
 	cfg = cfg.withDefaults()
-	tc, err := cfg.TLS.tlsConfig(cfg.Target)
+	tc, err := cfg.check()
 	if err != nil {
-		cfg.Logger.Error("cannot load TLS files", zap.Error(err))
+		cfg.Logger.Error("bad bridge configuration", zap.Error(err))
 	}
 	return props(cfg, tc)
+}
+
+// Validate checks a configuration as Spawn does, without spawning
+// anything: the bridge name, the target's kind and address, TLS files only
+// with an ssl: target and loading, the Geneve option.
+func (c Config) Validate() error {
+	_, err := c.withDefaults().check()
+	return err
+}
+
+// check validates a configuration with its defaults and loads its TLS
+// files.
+func (c Config) check() (*tls.Config, error) {
+	if strings.ContainsAny(c.Bridge, "/ \t\n") {
+		return nil, fmt.Errorf("bridge %q: a name has no '/' and no white space", c.Bridge)
+	}
+	if err := checkTarget(c.Target); err != nil {
+		return nil, fmt.Errorf("bridge %s: %w", c.Bridge, err)
+	}
+	if g := c.Geneve; !g.Off && (g.Len == 0 || g.Len%4 != 0 || g.Len > 124) {
+		return nil, fmt.Errorf("bridge %s: Geneve option length %d: want a multiple of 4 from 4 to 124", c.Bridge, g.Len)
+	}
+	tc, err := c.TLS.tlsConfig(c.Target)
+	if err != nil {
+		return nil, fmt.Errorf("bridge %s: %w", c.Bridge, err)
+	}
+	return tc, nil
+}
+
+// checkTarget refuses a target that could never be dialled: an unknown
+// kind, an empty path, a host or port OVS would refuse ("bad port number").
+func checkTarget(target string) error {
+	network, addr, err := connection.ParseTarget(target)
+	if err != nil {
+		return err
+	}
+	if network == "unix" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("target %q: %w", target, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("target %q: bad port number %q", target, port)
+	}
+	if host == "" {
+		return fmt.Errorf("target %q: no host", target)
+	}
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	// Not an address: a host name, which cannot be all digits and dots
+	// ("1.2.3.4.5") nor hold anything but letters, digits, '-' and '.'.
+	digits := true
+	for _, r := range host {
+		switch {
+		case r >= '0' && r <= '9', r == '.':
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '-', r == '_':
+			digits = false
+		default:
+			return fmt.Errorf("target %q: bad host %q", target, host)
+		}
+	}
+	if digits {
+		return fmt.Errorf("target %q: bad IP address %q", target, host)
+	}
+	return nil
 }
 
 func props(cfg Config, tc *tls.Config) *actor.Props {
@@ -161,10 +234,13 @@ func props(cfg Config, tc *tls.Config) *actor.Props {
 		})))
 }
 
-// Spawn starts a bridge subtree under parent, named after the bridge.
+// Spawn starts a bridge subtree under parent, named after the bridge. The
+// configuration is checked first (Validate): a bad target or TLS files
+// that do not load are an error at once, not a bridge that never
+// connects. A second bridge of the same name under one parent is refused.
 func Spawn(parent actor.SpawnerContext, cfg Config) (*Bridge, error) {
 	cfg = cfg.withDefaults()
-	tc, err := cfg.TLS.tlsConfig(cfg.Target)
+	tc, err := cfg.check()
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +251,9 @@ func Spawn(parent actor.SpawnerContext, cfg Config) (*Bridge, error) {
 	pid, err := parent.SpawnNamed(props(cfg, tc), "bridge-"+cfg.Bridge)
 	if err != nil {
 		b.sys.Root.Stop(b.watcher.pid)
+		if errors.Is(err, actor.ErrNameExists) {
+			return nil, fmt.Errorf("bridge %s: a bridge of this name is already running", cfg.Bridge)
+		}
 		return nil, fmt.Errorf("bridge %s: %w", cfg.Bridge, err)
 	}
 	b.PID = pid

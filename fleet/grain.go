@@ -108,7 +108,8 @@ func (g *grain) Receive(ctx actor.Context) {
 			a.groupMods += m.GroupMods
 			a.meterMods += m.MeterMods
 		})
-	case *messages.Connected, *messages.GeneveFieldAssigned, *messages.Progress,
+	case *messages.Connected, *messages.ConnectFailed, *messages.GeneveFieldAssigned, *messages.Progress,
+		*messages.InSync, *messages.OutOfSync, *messages.Drift, *messages.Conflict, *messages.Audited,
 		*messages.Unsolicited, *messages.DesiredAccepted, *messages.Planned, *messages.Checked:
 	case *actor.Terminated:
 		if m.Who.Equal(g.child) && !g.stopping {

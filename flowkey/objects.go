@@ -8,10 +8,12 @@ import (
 )
 
 // Groups and meters are kept as a key, their id in 4 bytes, and a value,
-// the canonical bytes of the rest of what defines them:
+// the canonical bytes of the rest of what defines them, in the encoding of
+// one OpenFlow version:
 //
-//	group: type | pad | buckets...   (buckets as a group_mod carries them)
-//	meter: flags | bands...          (bands as a meter_mod carries them)
+//	group:      type | 0 | buckets...          (as a group_mod carries them)
+//	group, 1.5: type | 1 | buckets length u16 | buckets... | properties...
+//	meter:      flags | bands...               (as a meter_mod carries them)
 //
 // The bytes come from the codec's own encoders, so that a group dumped from
 // the switch and one parsed from a file compare byte for byte.
@@ -26,27 +28,54 @@ func IDKey(id uint32) string {
 // KeyID returns the id of a group or meter key.
 func KeyID(key string) uint32 { return binary.BigEndian.Uint32([]byte(key)) }
 
-// GroupValue returns the canonical value of a group of version.
-func GroupValue(version uint8, typ uint8, buckets []openflow.Bucket) (string, error) {
-	b, err := openflow.AppendBuckets([]byte{typ, 0}, version, buckets)
+// GroupValue returns the canonical value of a group in version's
+// encoding. The selection method and other properties are OpenFlow 1.5's
+// (before 1.5 OVS drops them, and so are they here).
+func GroupValue(version uint8, typ uint8, buckets []openflow.Bucket, sel *openflow.GroupSelection, props []byte) (string, error) {
+	var b []byte
+	var err error
+	if version >= openflow.Version15 {
+		b = []byte{typ, 1, 0, 0}
+		if b, err = openflow.AppendGroupBuckets(b, version, typ, buckets); err == nil {
+			binary.BigEndian.PutUint16(b[2:], uint16(len(b)-4))
+			b, err = openflow.AppendGroupProperties(b, sel, props)
+		}
+	} else {
+		b, err = openflow.AppendGroupBuckets([]byte{typ, 0}, version, typ, buckets)
+	}
 	if err != nil {
 		return "", err
 	}
-	if n := 16 + len(b) - 2; n > MaxInner {
+	if n := 24 + len(b); n > MaxInner {
 		return "", fmt.Errorf("group_mod of %d bytes: %w", n, openflow.ErrTooLong)
 	}
 	return string(b), nil
 }
 
+// groupParts splits a group's value into its type, buckets and (1.5)
+// properties.
+func groupParts(val string) (typ uint8, buckets, props string) {
+	if len(val) < 2 {
+		return 0, "", ""
+	}
+	if val[1] == 1 && len(val) >= 4 {
+		n := int(binary.BigEndian.Uint16([]byte(val[2:4])))
+		if 4+n <= len(val) {
+			return val[0], val[4 : 4+n], val[4+n:]
+		}
+	}
+	return val[0], val[2:], ""
+}
+
 // GroupMessage returns the group_mod of a group's key and value (a DELETE
 // carries no buckets).
 func GroupMessage(version uint8, command uint16, key, val string) openflow.Message {
-	m := &openflow.RawGroupMod{Header: openflow.Header{Version: version}, Command: command, GroupID: KeyID(key)}
-	if len(val) >= 2 {
-		m.Type = val[0]
-		if command != openflow.GroupDelete {
-			m.Buckets = val[2:]
-		}
+	m := &openflow.RawGroupMod{Header: openflow.Header{Version: version}, Command: command, GroupID: KeyID(key),
+		CommandBucketID: openflow.BucketAll}
+	typ, buckets, props := groupParts(val)
+	m.Type = typ
+	if command != openflow.GroupDelete {
+		m.Buckets, m.Properties = buckets, props
 	}
 	return m
 }

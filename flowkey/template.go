@@ -26,7 +26,11 @@ type Template struct {
 	Text     string // the flow's text, for messages to people
 	keyLen   int
 	valueLen int
+	optLen   uint8
 }
+
+// OptLen returns the Geneve option length the template was made for.
+func (t Template) OptLen() uint8 { return t.optLen }
 
 // tunMetadataField is the NXM field number of tun_metadata0 (class
 // NXM_NX, 0x0001); tun_metadataN is 40+N.
@@ -35,8 +39,8 @@ const tunMetadataField = 40
 // NewTemplate makes the template of a flow given encoded twice, with the
 // Geneve field at index a and at index b (a != b; two indexes the flow's
 // text does not name itself).
-func NewTemplate(text string, fa, fb Flow, a, b int) (Template, error) {
-	t := Template{flow: fa, a: a, Text: text, keyLen: len(fa.key), valueLen: len(fa.val)}
+func NewTemplate(text string, fa, fb Flow, a, b int, optLen uint8) (Template, error) {
+	t := Template{flow: fa, a: a, Text: text, keyLen: len(fa.key), valueLen: len(fa.val), optLen: optLen}
 	if a == b || len(fa.key) != len(fb.key) || len(fa.val) != len(fb.val) {
 		return Template{}, fmt.Errorf("template %q: the two encodings differ in length", text)
 	}

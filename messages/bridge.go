@@ -41,6 +41,11 @@ type PutDesired struct {
 	GeneveFlows []string
 	More        bool // more parts follow
 	Continue    bool // a part after the first of a put in parts
+	// Version is the OpenFlow version the put's flows, groups (and
+	// Canonical) are encoded in; 0 means their headers' (OpenFlow 1.3 when
+	// they say none). The bridge re-encodes what is not in its
+	// connection's version.
+	Version uint8
 }
 
 // AbortPut gives up the put in parts under way, if any: the desired state

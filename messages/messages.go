@@ -29,6 +29,18 @@ type Disconnected struct {
 	Err string
 }
 
+// ConnectFailed is published by the connection actor for each attempt to
+// connect that fails before HELLO completes: the target does not exist,
+// refuses the connection, or the TLS handshake or HELLO fails. Err words it
+// as ovs-ofctl does: "unix:/x/br-int.mgmt: failed to connect to socket (No
+// such file or directory)". The actor tries again after its backoff;
+// Attempt counts the failures since the last connection (1 for the first).
+type ConnectFailed struct {
+	Target  string
+	Err     string
+	Attempt int
+}
+
 // Send asks the connection actor to write Msgs, in order. The connection
 // gives every message a fresh xid (consecutive: FirstXID, FirstXID+1, ...;
 // a bundle ADD_MESSAGE's inner message shares its xid) and routes every

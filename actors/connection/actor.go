@@ -98,7 +98,7 @@ type connActor struct {
 	roleXID uint32    // the role request's xid, in stateRole
 	claim   RoleClaim // what this connection claimed; zero without Config.Role
 
-	logUnsolicited, logUnknownXID, logErrors *limiter
+	logUnsolicited, logUnknownXID, logErrors, logDial *limiter
 }
 
 func newConnActor(sh *shared) *connActor {
@@ -111,6 +111,9 @@ func newConnActor(sh *shared) *connActor {
 		logUnsolicited: newLimiter(1, 5),
 		logUnknownXID:  newLimiter(1, 5),
 		logErrors:      newLimiter(5, 20),
+		// A switch that is down is tried every 8 s at most: say so three
+		// times, then once a minute.
+		logDial: newLimiter(1.0/60, 3),
 	}
 }
 
@@ -231,7 +234,7 @@ func (a *connActor) handleDialed(ctx actor.Context, m *dialed) {
 	}
 	a.dial = nil
 	if err != nil {
-		a.logLevel(err)("connect failed", zap.Error(err))
+		a.connectFailed(ctx, err)
 		a.scheduleRetry()
 		return
 	}
@@ -279,6 +282,7 @@ func (a *connActor) handleHello(ctx actor.Context, in *inbound) {
 // one was claimed (granted, published just before Connected).
 func (a *connActor) connected(ctx actor.Context, granted *messages.RoleGranted) {
 	a.seq = a.sh.seq.Add(1)
+	a.sh.failures.Store(0)
 	a.stopTimer(tickHandshake)
 	a.become(stateConnected)
 	a.log.Info("connected", zap.Uint64("seq", a.seq), zap.Uint8("version", a.version))
@@ -303,7 +307,13 @@ func (a *connActor) publish(ctx actor.Context, msg any) {
 // its holder, then subscribers learn Disconnected, then a reconnect is
 // scheduled.
 func (a *connActor) lost(ctx actor.Context, err error) {
+	inHello := a.seq == 0 && a.state == stateHello
 	a.teardown(ctx, err)
+	if inHello {
+		// The switch accepted the socket but no OpenFlow connection came
+		// of it: to ovs-ofctl that is still a failure to connect.
+		a.connectFailed(ctx, err)
+	}
 	a.scheduleRetry()
 }
 
@@ -320,7 +330,7 @@ func (a *connActor) teardown(ctx actor.Context, err error) {
 	a.probeSent = time.Time{}
 	if a.seq == 0 {
 		if a.state == stateHello || a.state == stateRole {
-			a.logLevel(err)("connection lost during "+a.state, zap.Error(err))
+			a.log.Debug("connection lost during "+a.state, zap.Error(err))
 		}
 		return
 	}

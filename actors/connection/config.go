@@ -147,6 +147,8 @@ type shared struct {
 	released atomic.Bool // not Paused, or Start received
 	closed   atomic.Bool // Close received: never dial again
 
+	failures atomic.Int64 // failed attempts to connect since the last connection
+
 	mu   sync.Mutex
 	subs []*actor.PID // dynamic subscribers (Subscribe), in order
 	bo   backoff.BackOff

@@ -72,6 +72,11 @@ func TestHelloIncompatible(t *testing.T) {
 	if b := c.readFrame(); b != nil {
 		t.Errorf("connection not closed after HELLO_FAILED: got %x", b)
 	}
+	// To ovs-ofctl that is a failure to connect.
+	if f := expect[*messages.ConnectFailed](t, sink); f.Attempt != 1 ||
+		!strings.HasSuffix(f.Err, ": failed to connect to socket (hello: no common version: we offer 0x10, peer 0x2 (header version 0x1))") {
+		t.Errorf("ConnectFailed %+v", f)
+	}
 	// It tries again; a compatible peer then gets Connected with Seq 1:
 	// the failed attempt was no connection.
 	c2 := sw.accept()
@@ -79,7 +84,7 @@ func TestHelloIncompatible(t *testing.T) {
 	if got := expect[*messages.Connected](t, sink); got.Seq != 1 {
 		t.Errorf("Connected %+v, want seq 1", got)
 	}
-	if logs.FilterMessage("connection lost during hello").Len() == 0 {
+	if logs.FilterMessage("connect failed").Len() == 0 {
 		t.Error("hello failure not logged")
 	}
 }

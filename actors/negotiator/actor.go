@@ -137,8 +137,8 @@ func (a *negotiatorActor) Receive(ctx actor.Context) {
 		}
 	case *SendFailed:
 		a.onSendFailed(ctx, m)
-	case *TransactionsFailed, *Unsolicited, *RoleGranted, *Demoted:
-		// Disconnected follows the one; the others are not ours.
+	case *TransactionsFailed, *Unsolicited, *ConnectFailed, *RoleGranted, *Demoted:
+		// Disconnected follows the first; the others are not ours.
 	case *Subscribe:
 		a.onSubscribe(ctx, m)
 	case *Unsubscribe:

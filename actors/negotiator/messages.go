@@ -17,6 +17,7 @@ type (
 	Unsolicited        = messages.Unsolicited        // for other subscribers; ignored
 	RoleGranted        = messages.RoleGranted        // for other subscribers (a fleet member); ignored
 	Demoted            = messages.Demoted            // for other subscribers; Disconnected follows
+	ConnectFailed      = messages.ConnectFailed      // for other subscribers; ignored
 )
 
 // To the connection actor:

@@ -56,7 +56,7 @@ func (d *dump) requests(version uint8, ref, ref2 uint64) (flows, others []openfl
 		flows = []openflow.Message{openflow.NewFlowStatsRequest(version)}
 	}
 	others = []openflow.Message{
-		&openflow.GroupDescRequest{Header: openflow.Header{Version: version}},
+		openflow.NewGroupDescRequest(version),
 		&openflow.MeterConfigRequest{Header: openflow.Header{Version: version}, MeterID: openflow.MeterAll},
 	}
 	if d.withTLV {
@@ -125,7 +125,7 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 		}
 		d.groups = make(map[string]string, len(msg.Groups))
 		for _, g := range msg.Groups {
-			v, e := flowkey.GroupValue(msg.Version, g.Type, g.Buckets)
+			v, e := flowkey.GroupValue(msg.Version, g.Type, g.Buckets, g.Selection, g.Properties)
 			if e != nil {
 				return false, fmt.Sprintf("group %d: %v", g.GroupID, e)
 			}

@@ -26,7 +26,7 @@ import (
 func (s *State) setTemplates(texts []string, optLen uint8, acc *messages.DesiredAccepted) {
 	s.templates = s.templates[:0]
 	for _, text := range texts {
-		t, err := geneveTemplate(text, optLen)
+		t, err := geneveTemplate(text, optLen, s.encoding)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("%q: %v", text, err))
 			continue
@@ -37,7 +37,10 @@ func (s *State) setTemplates(texts []string, optLen uint8, acc *messages.Desired
 
 // geneveTemplate parses a flow's text twice, the Geneve field at two
 // indexes the text does not name, and makes its template.
-func geneveTemplate(text string, optLen uint8) (flowkey.Template, error) {
+func geneveTemplate(text string, optLen, version uint8) (flowkey.Template, error) {
+	if version == 0 {
+		version = openflow.Version13
+	}
 	var idx []int
 	lower := strings.ToLower(text)
 	for i := 63; i >= 0 && len(idx) < 2; i-- {
@@ -47,7 +50,7 @@ func geneveTemplate(text string, optLen uint8) (flowkey.Template, error) {
 	}
 	var fs [2]flowkey.Flow
 	for j, i := range idx {
-		ctx := &ofctl.Context{Version: openflow.Version13}
+		ctx := &ofctl.Context{Version: version}
 		ctx.OXM.Geneve = i
 		ctx.OXM.TunMetadataLen[i] = optLen
 		fm, err := ofctl.ParseFlow(text, ctx)
@@ -58,7 +61,7 @@ func geneveTemplate(text string, optLen uint8) (flowkey.Template, error) {
 			return flowkey.Template{}, err
 		}
 	}
-	return flowkey.NewTemplate(text, fs[0], fs[1], idx[0], idx[1])
+	return flowkey.NewTemplate(text, fs[0], fs[1], idx[0], idx[1], optLen)
 }
 
 // namesIndex reports whether a lower-case flow text names tun_metadata<i>

@@ -49,6 +49,7 @@ type priorVal struct {
 // and meters replace those tables.
 func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAccepted, []change) {
 	acc := &messages.DesiredAccepted{Version: s.version}
+	from := s.putEncoding(m)
 	p := s.pending
 	if p == nil {
 		p = &pendingPut{fromEmpty: len(s.flows.desired) == 0}
@@ -57,7 +58,7 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 		}
 		if m.Groups != nil {
 			p.groups = s.groups.snapshot()
-			s.groups.replace(groupTable(m.Groups, acc))
+			s.groups.replace(s.groupTable(m.Groups, from, acc))
 		}
 		if m.Meters != nil {
 			p.meters = s.meters.snapshot()
@@ -77,6 +78,7 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 		s.flows.markAllDirty()
 	}
 	e := flowEntries(m, s.flows.desired)
+	e.transcode(from, s.encoding)
 	e.report(acc, p.n)
 	p.n += len(e.keys)
 	var carried []change
@@ -110,7 +112,7 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 // Geneve ones) as any part, then the removal of every flow the put left
 // out, and the new version. The answer lists every part's errors.
 func (s *State) completePut(m *messages.PutDesired, geneveLen uint8, log *zap.Logger) *messages.DesiredAccepted {
-	s.putPart(&messages.PutDesired{Flows: m.Flows, Canonical: m.Canonical, Groups: m.Groups, Meters: m.Meters}, false)
+	s.putPart(&messages.PutDesired{Flows: m.Flows, Canonical: m.Canonical, Groups: m.Groups, Meters: m.Meters, Version: m.Version}, false)
 	p := s.pending
 	s.pending = nil
 	acc := &messages.DesiredAccepted{Errors: p.errors}

@@ -25,6 +25,15 @@ func (m *Machine) connected(ev *messages.Connected) {
 	m.read = false
 	m.monitor, m.monitorXID, m.monitorRefused, m.resyncDue = monOff, 0, false, false
 	m.seq, m.ofVersion = ev.Seq, ev.Version
+	if m.st.encoding == 0 {
+		m.st.encoding = ev.Version // puts to come are encoded for it
+	} else if m.st.encoding != ev.Version {
+		if m.st.pending != nil {
+			m.log.Warn("a put in parts under way is given up: the connection speaks another OpenFlow version")
+			m.abortPut()
+		}
+		m.st.transcode(ev.Version, m.log)
+	}
 	m.become(PhaseNegotiating)
 	if m.cfg.GeneveOff {
 		m.st.setGeneve(messages.GeneveFieldAssigned{Seq: ev.Seq, Index: -1}, m.log)

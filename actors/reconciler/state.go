@@ -21,6 +21,9 @@ type State struct {
 
 	version          uint64 // desired version: bumped by every accepted change
 	installedVersion uint64 // the last version the switch was known to hold
+	// encoding is the OpenFlow version the tables' bytes are in (0 until
+	// the first put or connection): see transcode.go.
+	encoding uint8
 
 	geneve    messages.GeneveFieldAssigned
 	templates []flowkey.Template  // flows naming the Geneve field
@@ -131,13 +134,15 @@ func (e entries) report(acc *messages.DesiredAccepted, first int) {
 // meters with one id, the later wins.
 func (s *State) put(m *messages.PutDesired, geneveLen uint8, log *zap.Logger) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{}
+	from := s.putEncoding(m)
 	if m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil {
 		e := flowEntries(m, s.flows.desired)
+		e.transcode(from, s.encoding)
 		e.report(acc, 0)
 		s.putFlows(e, m.GeneveFlows, geneveLen, acc, log)
 	}
 	if m.Groups != nil {
-		s.groups.replace(groupTable(m.Groups, acc))
+		s.groups.replace(s.groupTable(m.Groups, from, acc))
 	}
 	if m.Meters != nil {
 		s.meters.replace(meterTable(m.Meters, acc))
@@ -164,11 +169,38 @@ func (s *State) putFlows(e entries, geneve []string, geneveLen uint8, acc *messa
 	s.flows.replace(next)
 }
 
-// groupTable returns groups as a table of canonical values by id.
-func groupTable(gms []*openflow.GroupMod, acc *messages.DesiredAccepted) map[string]string {
+// putEncoding returns the version a put is encoded in, and makes it the
+// State's when the State has none yet.
+func (s *State) putEncoding(m *messages.PutDesired) uint8 {
+	v := putVersion(m.Version, m.Flows, m.Groups)
+	if s.encoding == 0 {
+		s.encoding = v
+	}
+	return v
+}
+
+// transcode re-encodes entries made in version from for version to.
+func (e entries) transcode(from, to uint8) {
+	if from == to {
+		return
+	}
+	parallel.For(len(e.keys), func(i int) {
+		if e.errs[i] == nil {
+			e.keys[i], e.vals[i], e.errs[i] = transcodeFlow(from, to, e.keys[i], e.vals[i])
+		}
+	})
+}
+
+// groupTable returns groups as a table of canonical values by id, in the
+// State's encoding (the groups say theirs: from).
+func (s *State) groupTable(gms []*openflow.GroupMod, from uint8, acc *messages.DesiredAccepted) map[string]string {
+	to := s.encoding
 	return idTable(gms, "group", acc, func(gm *openflow.GroupMod) (uint32, string, error) {
-		v, err := flowkey.GroupValue(openflow.Version13, gm.Type, gm.Buckets)
-		return gm.GroupID, v, err
+		val, err := flowkey.GroupValue(from, gm.Type, gm.Buckets, gm.Selection, gm.Properties)
+		if err == nil && from != to {
+			val, err = transcodeGroup(from, to, flowkey.IDKey(gm.GroupID), val)
+		}
+		return gm.GroupID, val, err
 	})
 }
 

@@ -187,7 +187,7 @@ func texts(t *testing.T, fs []flowkey.Flow) []string {
 
 func TestReloadDelta(t *testing.T) {
 	ls := manyFlows(2000)
-	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
 	put, err := l.Load()
 	if err != nil || len(put.Canonical) != 2000 {
 		t.Fatalf("load: %v", err)
@@ -230,7 +230,7 @@ func TestReloadDelta(t *testing.T) {
 
 func TestReloadDuplicatesLaterWins(t *testing.T) {
 	ls := manyFlows(10)
-	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
 	if _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestReloadDuplicatesLaterWins(t *testing.T) {
 	}
 
 	// A later duplicate added by a delta replaces the flow.
-	l = NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	l = NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
 	if _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestReloadDuplicatesLaterWins(t *testing.T) {
 
 func TestReloadFallsBackAndKeepsLastGood(t *testing.T) {
 	ls := manyFlows(10)
-	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
 	if _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestLoadParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var parts []*messages.PutDesired
-	last, err := NewLoader(files, true).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) })
+	last, err := NewLoader(files, Options{Remember: true}).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +331,7 @@ func TestLoadParts(t *testing.T) {
 	ls[bad] = "table=1 actions=bogus"
 	files.Flows = writeFile(t, dir, ls)
 	parts = nil
-	if _, err := NewLoader(files, true).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) }); err == nil {
+	if _, err := NewLoader(files, Options{Remember: true}).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) }); err == nil {
 		t.Fatal("bad line: no error")
 	}
 	n := 0

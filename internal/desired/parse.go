@@ -51,8 +51,8 @@ func splitLines(data string) []line {
 
 // parsed is the result of parsing one line: the flow in the reconciler's
 // form (the FlowMod is dropped at once, so that a large file never has
-// all its FlowMods alive together), or, for a line naming the Geneve
-// field, nothing but that fact (the reconciler renders its text).
+// all its FlowMods alive together), and whether it names the Geneve field
+// (the reconciler then renders its text; the flow is its stand-in).
 type parsed struct {
 	flow   flowkey.Flow
 	geneve bool
@@ -90,14 +90,13 @@ func parseLine(l line, ctx *ofctl.Context) parsed {
 	if err != nil {
 		return parsed{err: err}
 	}
-	if UsesGeneve(l.raw) {
-		return parsed{geneve: true}
-	}
+	// A flow naming the Geneve field is parsed with a stand-in mapping:
+	// its key serves to find duplicates, the reconciler renders its text.
 	f, err := flowkey.OfCanonical(fm)
 	if err != nil {
 		return parsed{err: err}
 	}
-	return parsed{flow: f}
+	return parsed{flow: f, geneve: UsesGeneve(l.raw)}
 }
 
 // lineErrors collects the errors of a file's lines in line order, each
