@@ -91,6 +91,9 @@ type Bridge struct {
 	Geneve ofactor.GeneveOption
 	Probe  time.Duration
 	TLS    ofactor.TLSFiles
+	// AuditInterval and NoFlowMonitor are ofactor.Config's.
+	AuditInterval time.Duration
+	NoFlowMonitor bool
 }
 
 // Pushed says whether the bridge's desired state comes from clients.

@@ -190,13 +190,15 @@ func (g *grain) onEpoch(ctx actor.Context, m *epochTaken) {
 	}
 	epoch := g.epoch
 	cfg := ofactor.Config{
-		Bridge:      g.name,
-		Target:      g.br.Target,
-		Geneve:      g.br.Geneve,
-		Probe:       g.br.Probe,
-		TLS:         g.br.TLS,
-		Subscribers: []*actor.PID{ctx.Self()},
-		Logger:      g.m.cfg.Logger,
+		Bridge:        g.name,
+		Target:        g.br.Target,
+		Geneve:        g.br.Geneve,
+		Probe:         g.br.Probe,
+		TLS:           g.br.TLS,
+		AuditInterval: g.br.AuditInterval,
+		NoFlowMonitor: g.br.NoFlowMonitor,
+		Subscribers:   []*actor.PID{ctx.Self()},
+		Logger:        g.m.cfg.Logger,
 		Role: func() (connection.RoleClaim, bool) {
 			return connection.RoleClaim{Role: openflow.RoleMaster, GenerationID: epoch}, true
 		},
