@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -214,18 +215,26 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return c, nil
 }
 
-func pingEtcd(ecfg clientv3.Config, name string) error {
-	cli, err := clientv3.New(ecfg)
-	if err != nil {
-		return fmt.Errorf("fleet: etcd %v: %w", ecfg.Endpoints, err)
+// pingEtcd checks that some etcd endpoint accepts connections, without a
+// gRPC client: protoactor's remote sets grpc's global logger when it
+// starts, a data race with a gRPC client's goroutines still finishing (see
+// lazyProvider). protoactor's provider would wait for an absent etcd for
+// ever; this says so as an error instead.
+func pingEtcd(ecfg clientv3.Config, _ string) error {
+	var errs []error
+	for _, ep := range ecfg.Endpoints {
+		hostport := ep
+		if u, err := url.Parse(ep); err == nil && u.Host != "" {
+			hostport = u.Host
+		}
+		c, err := net.DialTimeout("tcp", hostport, etcdDialTimeout)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		errs = append(errs, err)
 	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), etcdDialTimeout)
-	defer cancel()
-	if _, err := cli.Get(ctx, providerPrefix+"/"+name, clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil {
-		return fmt.Errorf("fleet: etcd %v: %w", ecfg.Endpoints, err)
-	}
-	return nil
+	return fmt.Errorf("fleet: etcd %v: %w", ecfg.Endpoints, errors.Join(errs...))
 }
 
 // Close leaves the cluster. (cluster.Shutdown assumes a member: it sets

@@ -221,8 +221,16 @@ func (e *Etcd) LogTail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// freePorts asks the kernel for n free loopback ports. Another process could take one before
-// etcd binds it; on a test machine that is rare enough.
+// given are the ports freePorts returned before in this process: the kernel may offer a port
+// again once its listener is closed, and two daemons told the same port would collide.
+var (
+	givenMu sync.Mutex
+	given   = map[int]bool{}
+)
+
+// freePorts asks the kernel for n free loopback ports, none given before in this process.
+// Another process could take one before its user binds it; on a test machine that is rare
+// enough.
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -230,14 +238,19 @@ func freePorts(n int) ([]int, error) {
 			l.Close()
 		}
 	}()
+	givenMu.Lock()
+	defer givenMu.Unlock()
 	var ports []int
-	for range n {
+	for len(ports) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		ls = append(ls, l) // held open: the next Listen gets another port
+		if p := l.Addr().(*net.TCPAddr).Port; !given[p] {
+			given[p] = true
+			ports = append(ports, p)
+		}
 	}
 	return ports, nil
 }
