@@ -153,15 +153,35 @@ func decodeOutput(ctx Context, b []byte) (Action, error) {
 // ofp_action_set_field: type=25 | len | OXM TLV | pad to 8), and also
 // Nicira's NXAST_REG_LOAD2, which carries the same TLV after the Nicira
 // header and which OVS prints the same way. A Mask (OpenFlow 1.5, or
-// REG_LOAD2) sets only some bits.
+// REG_LOAD2) sets only some bits. An experimenter field (class 0xffff:
+// NSH, ERSPAN) has its Experimenter between header and value.
 type SetField struct {
-	Field oxm.Header // without the mask bit
-	Value []byte
-	Mask  []byte // nil: the whole field
-	Load2 bool   // written as NXAST_REG_LOAD2
+	Field        oxm.Header // without the mask bit, length as for an exact value
+	Experimenter uint32     // for class 0xffff
+	Value        []byte
+	Mask         []byte // nil: the whole field
+	Load2        bool   // written as NXAST_REG_LOAD2
 	// FromLoad: parsed from load: in OpenFlow 1.5, where OVS writes a
 	// set_field but still prints load: (ofpact raw NXAST_RAW_REG_LOAD).
 	FromLoad bool
+}
+
+// NewSetField is set_field:VALUE[/MASK]->FIELD for field info as OVS
+// writes it in protocol version (its header for that version, the
+// experimenter ID for class 0xffff): OFPAT_SET_FIELD, with a mask only in
+// OpenFlow 1.5. value (and mask, nil for all ones) have the field's width.
+func NewSetField(info *oxm.Info, version uint8, value, mask []byte) *SetField {
+	h, exp := info.HeaderFor(version)
+	return &SetField{Field: exactHeader(h, len(value)), Experimenter: exp, Value: value, Mask: mask}
+}
+
+// exactHeader is h with the length of an exact value of n bytes (and the
+// experimenter ID for class 0xffff).
+func exactHeader(h oxm.Header, n int) oxm.Header {
+	if h.Class() == 0xffff {
+		n += 4
+	}
+	return h&^0x1ff | oxm.Header(n&0xff)
 }
 
 func (a *SetField) appendTLV(b []byte) []byte {
@@ -171,7 +191,12 @@ func (a *SetField) appendTLV(b []byte) []byte {
 		h |= 0x100
 		n *= 2
 	}
-	b = be.AppendUint32(b, uint32(h)|uint32(n&0xff))
+	if h.Class() == 0xffff {
+		b = be.AppendUint32(b, uint32(h)|uint32((n+4)&0xff))
+		b = be.AppendUint32(b, a.Experimenter)
+	} else {
+		b = be.AppendUint32(b, uint32(h)|uint32(n&0xff))
+	}
 	return append(append(b, a.Value...), a.Mask...)
 }
 
@@ -188,15 +213,25 @@ func (a *SetField) AppendBinary(b []byte) ([]byte, error) {
 	return finishAction(a.appendTLV(b), start)
 }
 
+// info is the field set, nil if unknown.
+func (a *SetField) info() *oxm.Info { return lookupFieldExp(a.Field, a.Experimenter) }
+
 // AppendText writes set_field:VALUE[/MASK]->FIELD, the value as the field
 // is written in a match.
 func (a *SetField) AppendText(b []byte) ([]byte, error) {
-	info := oxm.ByHeader(a.Field)
+	info := a.info()
 	if info == nil {
 		return nil, fmt.Errorf("set_field: unknown field 0x%08x", uint32(a.Field))
 	}
-	if a.FromLoad && a.Mask != nil {
-		return setFieldFor(Context{Version: 4}, a.Field, a.Value, a.Mask, true).AppendText(b)
+	if a.FromLoad {
+		mask := a.Mask
+		if mask == nil {
+			mask = make([]byte, len(a.Value))
+			for k := range mask {
+				mask[k] = 0xff
+			}
+		}
+		return setFieldFor(Context{Version: 4}, info, a.Value, mask, true).AppendText(b)
 	}
 	mask := a.Mask
 	if allOnes(mask) {
@@ -224,29 +259,37 @@ func decodeSetFieldTLV(ctx Context, tlv []byte, maskOK, load2 bool) (Action, err
 		return nil, fmt.Errorf("set_field: %w", err)
 	}
 	h := oxm.Header(be.Uint32(tlv))
-	info := fieldOfAnyLength(h)
-	if info == nil || h.Class() == 0xffff {
+	hdr, exp := 4, uint32(0)
+	if h.Class() == 0xffff {
+		if len(tlv) < 8 || h.Length() < 4 {
+			return nil, fmt.Errorf("set_field: experimenter field: %w", ofpErr("OFPBAC_BAD_SET_LEN"))
+		}
+		hdr, exp = 8, be.Uint32(tlv[4:])
+	}
+	info := fieldOfAnyLength(h, exp)
+	if info == nil {
 		return nil, nil
 	}
-	n := int(h.Length())
+	n := int(h.Length()) - (hdr - 4)
 	if h.HasMask() {
 		n /= 2
 	}
-	if !info.VarLen && n != info.Bytes || h.HasMask() && h.Length()%2 != 0 {
+	if !info.VarLen && n != info.Bytes || h.HasMask() && (int(h.Length())-(hdr-4))%2 != 0 {
 		return nil, fmt.Errorf("set_field: %s of %d bytes: %w", info.Name, n, ofpErr("OFPBAC_BAD_SET_LEN"))
 	}
 	if h.HasMask() && !maskOK {
 		return nil, fmt.Errorf("set_field: masked %s: %w", info.Name, ofpErr("OFPBAC_BAD_SET_MASK"))
 	}
-	if 4+int(h.Length()) > len(tlv) {
+	end := 4 + int(h.Length())
+	if end > len(tlv) {
 		return nil, fmt.Errorf("set_field: %s runs past the action: %w", info.Name, ofpErr("OFPBAC_BAD_SET_LEN"))
 	}
-	if !allZero(tlv[4+h.Length():]) {
+	if !allZero(tlv[end:]) {
 		return nil, fmt.Errorf("set_field: nonzero padding: %w", ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
 	}
-	a := &SetField{Field: h&^0x1ff | oxm.Header(n), Value: append([]byte(nil), tlv[4:4+n]...), Load2: load2}
+	a := &SetField{Field: exactHeader(h, n), Experimenter: exp, Value: append([]byte(nil), tlv[hdr:hdr+n]...), Load2: load2}
 	if h.HasMask() {
-		a.Mask = append([]byte(nil), tlv[4+n:4+2*n]...)
+		a.Mask = append([]byte(nil), tlv[hdr+n:hdr+2*n]...)
 	}
 	return a, nil
 }
@@ -270,20 +313,18 @@ func setFieldRawError(tlv []byte) error {
 // fieldOfAnyLength finds the field of h's class and field number whatever
 // h's length says (oxm.ByHeader insists on the right one), so that a wrong
 // length can be reported as such.
-func fieldOfAnyLength(h oxm.Header) *oxm.Info {
-	h &^= 0x1ff
-	for n := 1; n < 256; n++ {
-		if info := oxm.ByHeader(h | oxm.Header(n)); info != nil {
-			return info
-		}
+func fieldOfAnyLength(h oxm.Header, exp uint32) *oxm.Info {
+	info := oxm.ByHeaderAnyLen(h)
+	if info == nil || h.Class() == 0xffff && lookupFieldExp(exactHeader(h, info.Bytes), exp) != info {
+		return nil
 	}
-	return nil
+	return info
 }
 
 // validate is the rest of decode_ofpat_set_field: OXM_OF_IN_PORT and
 // read-only fields cannot be set, and vlan_vid needs OFPVID_PRESENT.
 func (a *SetField) validate(ctx Context) error {
-	info := lookupField(a.Field)
+	info := a.info()
 	switch {
 	case info == nil:
 		return fmt.Errorf("set_field: unknown field 0x%08x: %w", uint32(a.Field), ofpErr("OFPBAC_BAD_SET_TYPE"))

@@ -265,41 +265,45 @@ func parsePort(s string) (uint16, error) {
 func parseSubfield(s string) (Subfield, error) { return parseSubfieldCtx(Context{}, s) }
 
 // parseSubfieldCtx is parseSubfield knowing the switch's tun_metadata
-// lengths and its "geneve" field (ctx.OXM).
+// lengths and its "geneve" field (ctx.OXM). The header is the one OVS
+// writes for the field in a subfield (nx_put_mff_header with version 0);
+// a tun_metadata field is as long as the TLV map says, or, with none, as
+// long as it can be (124 bytes), as ovs-ofctl writes it.
 func parseSubfieldCtx(ctx Context, s string) (Subfield, error) {
-	name, rest, hasBits := strings.Cut(s, "[")
-	info, err := ctx.OXM.Resolve(name)
+	osf, rest, err := ctx.OXM.ParseSubfield(s)
+	if err == nil && rest != "" {
+		err = fmt.Errorf("%s: trailing garbage %q", s, rest)
+	}
 	if err != nil {
-		return Subfield{}, &SyntaxError{Token: name, Msg: "unknown field"}
+		return Subfield{}, &SyntaxError{Token: s, Msg: err.Error()}
 	}
-	sf := Subfield{Header: nxmHeader(info.Header), Bits: info.Bits}
+	return subfieldFor(ctx, osf, 0), nil
+}
+
+// subfieldFor is the Subfield of osf with the header OVS writes for its
+// field in protocol version (0 for the Nicira actions' subfields).
+func subfieldFor(ctx Context, osf oxm.Subfield, version uint8) Subfield {
+	h, exp := osf.Info.HeaderFor(version)
+	if osf.Info.VarLen {
+		h = h&^0xff | oxm.Header(osf.Info.FieldBits(ctx.OXM)/8)
+	}
+	return Subfield{Header: h, Experimenter: exp, Ofs: osf.Ofs, Bits: osf.Bits}
+}
+
+// withVersion is sf with the header OVS writes for its field in protocol
+// version (copy_field in OpenFlow 1.5 writes OXM_OF_ETH_SRC where the
+// Nicira actions write NXM_OF_ETH_SRC).
+func (sf Subfield) withVersion(version uint8) Subfield {
+	info := sf.info()
+	if info == nil {
+		return sf
+	}
+	h, exp := info.HeaderFor(version)
 	if info.VarLen {
-		n := info.ValueLen(ctx.OXM)
-		sf.Header = sf.Header&^0xff | oxm.Header(n)
-		sf.Bits = 8 * n
+		h = h&^0xff | oxm.Header(sf.Header.Length())
 	}
-	if !hasBits {
-		return sf, nil
-	}
-	bits, ok := strings.CutSuffix(rest, "]")
-	if !ok {
-		return Subfield{}, &SyntaxError{Offset: len(name), Token: "[" + rest, Msg: "missing ]"}
-	}
-	if bits != "" {
-		lo, hi, isRange := strings.Cut(bits, "..")
-		a, err1 := strconv.Atoi(lo)
-		b := a
-		var err2 error
-		if isRange {
-			b, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil || a < 0 || b < a || b >= sf.Bits {
-			return Subfield{}, &SyntaxError{Offset: len(name), Token: "[" + rest,
-				Msg: fmt.Sprintf("bad bit range for %d-bit field", sf.Bits)}
-		}
-		sf.Ofs, sf.Bits = a, b-a+1
-	}
-	return sf, nil
+	sf.Header, sf.Experimenter = h, exp
+	return sf
 }
 
 // parseHexDots reads bytes written as note: and userdata= are: hex pairs,

@@ -71,7 +71,7 @@ func TestParseMatchErrors(t *testing.T) {
 	}{
 		{"ip,foo=1", 3},
 		{"ip,nw_dst=1.2.3", 10},
-		{"reg0", 0},
+		{"reg0[40]=1", 0},
 		{"ct_state=+trk-bogus", 9},
 		{"in_port=0x1/0x1", 8},
 		{"geneve=1", 0},

@@ -84,6 +84,12 @@ type Info struct {
 	Format       Format
 	VarLen       bool // tun_metadata: length depends on the TLV map
 
+	// vhdr is the header (and experimenter) hdrFor gives for each
+	// protocol version up to maxVersion, made once.
+	vhdr [maxVersion + 1]struct {
+		h   Header
+		exp uint32
+	}
 	// hdrs are the field's code points in the order OVS keeps them (the
 	// OXM rows, then the NXM rows, stably sorted by version), so that the
 	// header for a version is the last one not newer than it
@@ -148,6 +154,9 @@ func init() {
 		if d := i.hdrFor(0); d != nil {
 			i.NXMName = d.name
 		}
+		for v := range i.vhdr {
+			i.vhdr[v].h, i.vhdr[v].exp = i.HeaderFor(uint8(v))
+		}
 		byName[i.Name] = i
 		if i.ExtraName != "" {
 			byName[i.ExtraName] = i
@@ -161,9 +170,13 @@ func init() {
 	initSlots(all)
 }
 
-// openflowVersion13 is OpenFlow 1.3's version number, the one Info.Header
-// is for.
-const openflowVersion13 = 0x04
+// Protocol versions: OpenFlow 1.3's, the one Info.Header is for; 1.5's,
+// where OVS writes registers as xregs; the newest one known.
+const (
+	openflowVersion13 = 0x04
+	version15         = 0x06
+	maxVersion        = 0x06
+)
 
 // ByName finds a field by its canonical name, its extra name or any of its
 // NXM_*/OXM_* header names. It returns nil for an unknown name.
