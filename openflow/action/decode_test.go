@@ -57,7 +57,9 @@ var golden = []struct {
 	{4, "set_field:0x1/0x101->reg0", "ffff00180000232000070000000100040000000000000001ffff00180000232000070200000100040000000000000000", "load:0x1->NXM_NX_REG0[0],load:0->NXM_NX_REG0[8]"},
 	{4, "set_field:0x0/0xffffffffffffffffff->xxreg1", "ffff0018000023200007003f0001e0100000000000000000ffff001800002320000710070001e0100000000000000000", "load:0->NXM_NX_XXREG1[0..63],load:0->NXM_NX_XXREG1[64..71]"},
 	{4, "load:1->NXM_NX_XXREG1[0..99]", "ffff0018000023200007003f0001e0100000000000000001ffff001800002320000710230001e0100000000000000000", "load:0x1->NXM_NX_XXREG1[0..63],load:0->NXM_NX_XXREG1[64..99]"},
-	{4, "mod_tp_src:80", "0019001080001a020050000000000000", "set_field:80->tcp_src"},
+	// Without a flow to say the protocol (a bucket), OVS writes OpenFlow
+	// 1.1's set_tp_src in every version.
+	{4, "mod_tp_src:80", "0009000800500000", ""},
 	{4, "output(port=1,max_len=100)", "ffff0010000023200027000100000064", ""},
 	{4, "controller(userdata=01.02,pause)", "ffff002000002320002500000000000000030006010200000004000400000000", ""},
 	{4, "controller(id=3)", "ffff0010000023200014ffff00030100", ""},
@@ -207,9 +209,9 @@ func TestParseErrors(t *testing.T) {
 func TestInstructions(t *testing.T) {
 	for _, tc := range []struct{ in, out string }{
 		{"meter:1,resubmit(,14),set_field:0x3->reg11,clear_actions,write_actions(output:2),write_metadata:0x10/0xff,goto_table:3", ""},
-		{"goto_table:3,output:1", "output:1,goto_table:3"},
+		{"output:1,goto_table:3", ""},
 		{"drop", ""},
-		{"apply_actions(output:1),clear_actions", "output:1,clear_actions"},
+		{"output:1,output:2,clear_actions", ""},
 	} {
 		ctx := Context{Version: 4}
 		is, err := ParseInstructions(ctx, tc.in)
@@ -229,6 +231,27 @@ func TestInstructions(t *testing.T) {
 		}
 		if err != nil || d.String() != want {
 			t.Errorf("%q: got %q (%v), want %q", tc.in, d.String(), err, want)
+		}
+	}
+}
+
+// TestInstructionsRefused are instruction lists ovs-ofctl refuses: out of
+// order, repeated, apply_actions spelled out.
+func TestInstructionsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		in, msg string
+		off     int
+	}{
+		{"goto_table:3,output:1", "apply_actions must appear before goto_table", 13},
+		{"apply_actions(output:1),clear_actions", "apply_actions is the default instruction", 0},
+		{"output:1,clear_actions,output:2", "apply_actions must appear before clear_actions", 23},
+		{"write_actions(output:1),clear_actions", "clear_actions must appear before write_actions", 24},
+		{"goto_table:1,goto_table:2", "duplicate goto_table instruction", 13},
+	} {
+		_, err := ParseInstructions(Context{Version: 4}, tc.in)
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Offset != tc.off || !strings.Contains(se.Msg, tc.msg) {
+			t.Errorf("%q: got %v, want %q at %d", tc.in, err, tc.msg, tc.off)
 		}
 	}
 }

@@ -405,6 +405,11 @@ func parseStd(t uint16) parseFunc {
 		if err != nil {
 			return nil, fmt.Errorf("%s: bad argument %q", kw, s)
 		}
+		if (t == 9 || t == 10) && ctx.Version >= 3 {
+			// The field it sets depends on the flow's protocol: settled
+			// by the check (l4Port).
+			return &l4Port{Std{Type: t, Arg: v}}, nil
+		}
 		if _, isField := stdFields[t]; ctx.Version >= spec.minV && (ctx.Version == 2 || !isField) {
 			if ctx.Version == 2 && (kw == "mod_vlan_vid" || kw == "mod_vlan_pcp") {
 				return &pushIfNeeded{&Std{Type: t, Arg: v}}, nil

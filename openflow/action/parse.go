@@ -116,12 +116,17 @@ func ParseList(ctx Context, s string) (List, error) {
 	if err != nil {
 		return nil, err
 	}
+	resolveL4Ports(ctx, l)
 	return resolveVLANPushes(ctx, l), nil
 }
 
 // parseListRaw is ParseList leaving pushIfNeeded in the list, for a caller
 // that joins several lists into one before resolving them.
-func parseListRaw(ctx Context, s string) (List, error) {
+func parseListRaw(ctx Context, s string) (List, error) { return parseListOffs(ctx, s, 0, nil) }
+
+// parseListOffs is parseListRaw that, with offs, appends where each action
+// came from (its item's offset in s, plus base).
+func parseListOffs(ctx Context, s string, base int, offs *[]int) (List, error) {
 	l := List{}
 	drop := false
 	for it, i, ok := nextItem(s, 0); ok; it, i, ok = nextItem(s, i) {
@@ -138,6 +143,9 @@ func parseListRaw(ctx Context, s string) (List, error) {
 		} else {
 			l = append(l, a)
 		}
+		for offs != nil && len(*offs) < len(l) {
+			*offs = append(*offs, base+it.off)
+		}
 	}
 	if drop && len(l) > 0 {
 		return nil, &SyntaxError{Offset: 0, Token: "drop", Msg: "drop must not be combined with other actions"}
@@ -150,8 +158,10 @@ func parseItem(ctx Context, it item) (Action, error) {
 	kw := strings.ToLower(it.key)
 	f := parsers[kw]
 	if f == nil {
-		if p, err := parsePort(it.key); err == nil && !it.hasVal {
+		if p, err := parsePort(ctx, it.key); err == nil && !it.hasVal {
 			return &Output{Port: port32(p), MaxLen: 0}, nil
+		} else if pe := (*oxm.PortNameError)(nil); errors.As(err, &pe) && !it.hasVal {
+			return nil, &SyntaxError{Offset: it.off, Token: it.key, Msg: "unknown action, or " + err.Error()}
 		}
 		return nil, &SyntaxError{Offset: it.off, Token: it.key, Msg: "unknown action"}
 	}
@@ -233,32 +243,10 @@ func parseNum(s string, bits int) (uint64, error) {
 }
 
 // parsePort reads a port as ofputil_port_from_string: a reserved port's
-// name (any case; NONE for ANY) or a number, in OVS's 16-bit numbering.
-func parsePort(s string) (uint16, error) {
-	u := strings.ToUpper(s)
-	if u == "NONE" {
-		return portNone, nil
-	}
-	for p, name := range portNames {
-		if name == u {
-			return p, nil
-		}
-	}
-	v, err := strconv.ParseUint(s, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a port", s)
-	}
-	// As ofputil_port_from_string: any 16-bit number (those from 0xff00 on
-	// are OpenFlow 1.0's reserved ports, which OVS takes with a warning),
-	// and OpenFlow 1.1's 0xffffff00 and up, which are the same ports.
-	switch {
-	case v <= 0xffff:
-		return uint16(v), nil
-	case v >= 0xffffff00:
-		return uint16(v - 0xffff0000), nil
-	}
-	return 0, fmt.Errorf("port %d is outside the supported range 0 through ffff or 0xffffff00 through 0xffffffff", v)
-}
+// name (any case; NONE for ANY), a number in OVS's 16-bit numbering (or
+// OpenFlow 1.1's 0xffffff00 and up, the same ports), or a name in the
+// switch's port map (ctx.OXM.Ports).
+func parsePort(ctx Context, s string) (uint16, error) { return ctx.OXM.ParsePort(s) }
 
 // parseSubfield reads FIELD[], FIELD[n], FIELD[a..b] or FIELD (the whole
 // field), FIELD being any name oxm knows (NXM_NX_REG0, reg0, OXM_OF_...).

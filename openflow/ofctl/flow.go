@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ofactor/ofactor/openflow"
@@ -14,6 +15,10 @@ import (
 // DefaultPriority is OFP_DEFAULT_PRIORITY, the priority of a flow that
 // names none; dump-flows leaves it out.
 const DefaultPriority = 0x8000
+
+// tableInternal is TBL_INTERNAL, where Open vSwitch keeps its own hidden
+// flows; a dump that names it shows them, but no flow_mod may touch it.
+const tableInternal = 254
 
 // Context is what parsing depends on.
 type Context struct {
@@ -34,13 +39,30 @@ func (c *Context) actions(table uint8) action.Context {
 	return action.Context{Version: c.version(), Table: table, OXM: &c.OXM}
 }
 
-// Line is one flow of a flows file: the flow_mod, where its line starts and
-// its text without the comment.
+// Line is one flow of a flows file: the flow_mod, where its line starts,
+// its text without the comment, and what ParseFlowLine found out about it.
 type Line struct {
 	Mod  *openflow.FlowMod
 	Pos  Pos
 	Text string
+	// Warnings are what the line does that ovs-ofctl does silently: a
+	// match field it leaves out for want of its prerequisite ("tcp_dst=80"
+	// without tcp), as ovs-ofctl does.
+	Warnings []Warning
+	// PortNames are the port names the line uses (in_port=vm1, output:vm1),
+	// each once, in the order first used; nil if none. The flow's bytes
+	// depend on the switch's port numbering: parse it again when that
+	// changes.
+	PortNames []string
 }
+
+// Warning is something a line does that ovs-ofctl does without a word.
+type Warning struct {
+	Pos Pos
+	Msg string
+}
+
+func (w Warning) String() string { return fmt.Sprintf("%v: %s", w.Pos, w.Msg) }
 
 // flowCommands are the words a line of `ovs-ofctl add-flows` may start
 // with (parse_ofp_str with command -2); none means add.
@@ -90,9 +112,50 @@ var flowFlags = []struct {
 // no buffer and out_port/out_group any unless the text says otherwise.
 // Errors are *ParseError, their column counted in s.
 func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
+	l, err := ParseFlowLine(s, ctx)
+	return l.Mod, err
+}
+
+// ParseFlowLine is ParseFlow that also returns what it found out about
+// the flow: its warnings (their column counted in s) and the port names
+// it used. Pos and Text are left to the caller.
+func ParseFlowLine(s string, ctx *Context) (Line, error) {
 	if ctx == nil {
 		ctx = &defaultContext
 	}
+	var line Line
+	pctx := ctx
+	if ctx.OXM.Ports != nil {
+		// Note the names the flow uses, on a copy of the context.
+		c := *ctx
+		c.OXM.Ports = &portRecorder{m: ctx.OXM.Ports, names: &line.PortNames}
+		pctx = &c
+	}
+	fm, err := parseFlow(s, pctx, &line)
+	if err != nil {
+		return Line{}, err
+	}
+	line.Mod = fm
+	return line, nil
+}
+
+// portRecorder is a port map that notes the names looked up in it.
+type portRecorder struct {
+	m     oxm.PortMap
+	names *[]string
+}
+
+func (r *portRecorder) PortNumber(name string) (uint32, bool) {
+	p, ok := r.m.PortNumber(name)
+	if ok && !slices.Contains(*r.names, name) {
+		*r.names = append(*r.names, name)
+	}
+	return p, ok
+}
+
+func (r *portRecorder) PortName(port uint32) (string, bool) { return r.m.PortName(port) }
+
+func parseFlow(s string, ctx *Context, line *Line) (*openflow.FlowMod, error) {
 	pos := 0
 	cmd := openflow.FlowAdd
 	if t, ok := nextKey(s, 0); ok && t.delim == 0 { // a bare word: its end is known
@@ -134,15 +197,34 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 			toks = append(toks, t)
 		}
 	}
+	var facts oxm.Facts
 	if len(toks) > 0 {
-		m, err := ParseMatch(matchString(s, toks), &ctx.OXM)
-		if err != nil {
-			// Where each piece came from, wanted only now.
-			var at pieces
+		var notes []matchNote
+		text := matchString(s, toks)
+		m, err := parseMatch(text, &ctx.OXM, ctx.version(), &notes, &facts)
+		var at pieces // where each piece of text came from, wanted only now
+		if err != nil || len(notes) > 0 {
 			matchText(&at, s, toks)
+		}
+		if err != nil {
 			return nil, matchError(s, relocate(err, &at))
 		}
+		for _, n := range notes {
+			col := at.at(n.off) + 1
+			need := n.Info.Prereq.Describe()
+			if n.key == "tp_src" || n.key == "tp_dst" {
+				need = "tcp, udp or sctp"
+			}
+			msg := fmt.Sprintf("%s needs %s", n.key, need)
+			if !n.Dropped {
+				return nil, &ParseError{Pos: Pos{Column: col}, Token: n.key,
+					Msg: msg + ": Open vSwitch refuses the flow (OFPBMC_BAD_PREREQ)"}
+			}
+			line.Warnings = append(line.Warnings, Warning{Pos: Pos{Column: col}, Msg: msg + ": dropped, as ovs-ofctl does"})
+		}
 		fm.Match = m
+	} else {
+		facts = oxm.Facts{}
 	}
 	if fields&fActions == 0 {
 		return fm, nil
@@ -154,6 +236,7 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 	text := strings.TrimRight(s[actions:], separators)
 	actx := ctx.actions(fm.TableID)
 	actx.FlowHasVLAN = matchHasVLAN(&fm.Match)
+	actx.Flow = &facts
 	is, err := action.ParseInstructions(actx, text)
 	if err != nil {
 		acts := pieces{spans: []span{{0, actions}}}
@@ -238,8 +321,11 @@ func flowField(fm *openflow.FlowMod, fields int, s string, t token) (bool, error
 	switch t.key {
 	case "table":
 		if v, err = numValue(s, t, 8); err == nil {
-			if v == uint64(openflow.TableAll) && fields&fOutPort == 0 {
-				err = errToken(s, t, "table 255 means all tables, which only a delete takes (expected 0 to 254)")
+			switch {
+			case v == uint64(openflow.TableAll) && fields&fOutPort == 0:
+				err = errToken(s, t, "table 255 means all tables, which only a delete takes (expected 0 to 253)")
+			case v == tableInternal:
+				err = errToken(s, t, "table 254 is Open vSwitch's internal table: it refuses any change to it (OFPBRC_EPERM)")
 			}
 			fm.TableID = uint8(v)
 		}

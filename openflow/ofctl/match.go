@@ -71,7 +71,7 @@ func printedOnly(key string) string {
 // Fields may be separated by commas or spaces. ctx gives tun_metadata
 // lengths, the "geneve" name and the switch's port names; it may be nil.
 func ParseMatch(s string, ctx *oxm.Context) (oxm.Match, error) {
-	return parseMatch(s, ctx, openflow.Version13, nil)
+	return parseMatch(s, ctx, openflow.Version13, nil, nil)
 }
 
 // matchNote is a field of a match that OVS does not install as given:
@@ -85,7 +85,7 @@ type matchNote struct {
 // parseMatch is ParseMatch for protocol version; with notes not nil it
 // reports the fields OVS drops or the switch refuses for want of a
 // prerequisite (oxm.Problem).
-func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote) (oxm.Match, error) {
+func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote, facts *oxm.Facts) (oxm.Match, error) {
 	var b oxm.Builder
 	var offs []int // of each setting, with notes
 	var keys []string
@@ -175,7 +175,7 @@ func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote) (
 	if notes != nil {
 		pp = &problems
 	}
-	m := b.Finish(version, pp)
+	m := b.FinishFacts(version, pp, facts)
 	for _, p := range problems {
 		*notes = append(*notes, matchNote{off: offs[p.Index], key: keys[p.Index], Problem: p})
 	}

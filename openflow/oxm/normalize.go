@@ -344,7 +344,17 @@ func (b *Builder) Keep() { b.view().keepAdded = true }
 // problems not nil (and Keep called), it appends the settings OVS would not
 // install as given.
 func (b *Builder) Finish(version uint8, problems *[]Problem) Match {
+	return b.FinishFacts(version, problems, nil)
+}
+
+// FinishFacts is Finish that also, with facts not nil, says what the
+// match as given (before OVS leaves out fields for want of their
+// prerequisites) says of the packet, for checking the flow's actions.
+func (b *Builder) FinishFacts(version uint8, problems *[]Problem, facts *Facts) Match {
 	fv := b.view()
+	if facts != nil {
+		*facts = fv.facts()
+	}
 	fv.prune()
 	m := Match{Fields: fv.emitFor(version, 0)}
 	if problems != nil && fv.keepAdded {
@@ -357,13 +367,9 @@ func (b *Builder) Finish(version uint8, problems *[]Problem) Match {
 // problems lists the settings emit left out for want of a prerequisite and
 // those it wrote whose prerequisite is not met.
 func (fv *flowView) problems(out []Problem) []Problem {
-	x := fv.layers()
+	facts := fv.facts()
 	for k, a := range fv.added {
-		if !a.any || a.info.Prereq == PrereqNone {
-			continue
-		}
-		ok := fv.prereqOK(a.info.Prereq, x)
-		if ok {
+		if !a.any || a.info.Prereq == PrereqNone || facts.PrereqOK(a.info.Prereq) {
 			continue
 		}
 		id, kind, _ := a.info.fold()
@@ -375,6 +381,11 @@ func (fv *flowView) problems(out []Problem) []Problem {
 			written = true
 		default:
 			written = fv.wasEmitted(fv.storageOf(id, kind))
+		}
+		if written && kind != kindPlain {
+			// Written under the header of the layer the match has
+			// (tp_src as udp_src, icmp_type as icmpv6_type): fine.
+			continue
 		}
 		out = append(out, Problem{Index: k, Info: a.info, Dropped: !written})
 	}
@@ -406,55 +417,6 @@ func (fv *flowView) storageOf(id slotID, kind fieldKind) slotID {
 	return id
 }
 
-// prereqOK is mf_are_prereqs_ok for a match (flow and mask), as the
-// switch checks a match it is sent.
-func (fv *flowView) prereqOK(p Prereq, x l3) bool {
-	tpSrc := fv.u(slotTpSrc)
-	later := fv.u(slotIPFrag)&2 != 0 // FLOW_NW_FRAG_LATER
-	switch p {
-	case PrereqNone:
-		return true
-	case PrereqEthernet:
-		v, _ := fv.get(slotPacketType)
-		return v == nil || beUint(v) == 0
-	case PrereqARP:
-		return x.arp
-	case PrereqIPv4:
-		return x.ip4
-	case PrereqIPv6:
-		return x.ip6
-	case PrereqIPAny:
-		return x.ip4 || x.ip6
-	case PrereqVLANVID:
-		v, _ := fv.get(slotTCI)
-		return v != nil && v[0]&0x10 != 0
-	case PrereqMPLS:
-		return x.mpls
-	case PrereqNSH:
-		return x.nsh
-	case PrereqCT:
-		v, m := fv.get(slotCTState)
-		st, ms := beUint(v), beUint(m)
-		return st&0xcf != 0 || st&0x20 != 0 && ms&0x10 != 0 && st&0x10 == 0
-	case PrereqTCP:
-		return (x.ip4 || x.ip6) && x.proto == 6 && !later
-	case PrereqUDP:
-		return (x.ip4 || x.ip6) && x.proto == 17 && !later
-	case PrereqSCTP:
-		return (x.ip4 || x.ip6) && x.proto == 132 && !later
-	case PrereqICMPv4:
-		return x.ip4 && x.proto == 1
-	case PrereqICMPv6:
-		return x.ip6 && x.proto == 58
-	case PrereqND:
-		return x.nd
-	case PrereqNDSolicit:
-		return x.nd && tpSrc == 135
-	case PrereqNDAdvert:
-		return x.nd && tpSrc == 136
-	}
-	return false
-}
 
 // Release resets b without building.
 func (b *Builder) Release() {
