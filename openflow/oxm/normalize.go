@@ -417,7 +417,6 @@ func (fv *flowView) storageOf(id slotID, kind fieldKind) slotID {
 	return id
 }
 
-
 // Release resets b without building.
 func (b *Builder) Release() {
 	if b.fv != nil {
