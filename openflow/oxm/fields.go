@@ -101,7 +101,13 @@ type Info struct {
 	slot  slotID
 	kind  fieldKind
 	index int // N of xregN, xxregN
+	id    int // place in meta-flow.h (enum mf_field_id)
 }
+
+// ID is the field's place among OVS's fields (enum mf_field_id), the order
+// in which OVS lists fields it keeps in a bitmap (a select group's hashed
+// fields).
+func (i *Info) ID() int { return i.id }
 
 // TunMetadata returns the tun_metadata index of i, or -1.
 func (i *Info) TunMetadata() int {
@@ -148,6 +154,7 @@ func init() {
 	for k := range all {
 		i := &all[k]
 		i.VarLen = strings.HasPrefix(i.Name, "tun_metadata")
+		i.id = k
 		if d := i.hdrFor(openflowVersion13); d != nil {
 			i.Header, i.Experimenter = d.header(), d.exp
 		}
