@@ -189,7 +189,7 @@ func parseFlow(s string, ctx *Context, line *Line) (*openflow.FlowMod, error) {
 		}
 		tokenValue(s, &t)
 		pos = t.end
-		isField, err := flowField(fm, fields, s, t)
+		isField, err := flowField(fm, fields, s, t, &ctx.OXM)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +315,7 @@ func matchError(s string, err error) error {
 
 // flowField sets what token t says about the flow_mod itself, when it says
 // anything; false means t belongs to the match.
-func flowField(fm *openflow.FlowMod, fields int, s string, t token) (bool, error) {
+func flowField(fm *openflow.FlowMod, fields int, s string, t token, oxmCtx *oxm.Context) (bool, error) {
 	var err error
 	var v uint64
 	switch t.key {
@@ -338,7 +338,7 @@ func flowField(fm *openflow.FlowMod, fields int, s string, t token) (bool, error
 			return true, errToken(s, t, "%s applies only to a delete", t.key)
 		}
 		if t.key == "out_port" {
-			fm.OutPort, err = portValue(s, t)
+			fm.OutPort, err = portValue(s, t, oxmCtx)
 		} else {
 			fm.OutGroup, err = groupValue(s, t)
 		}

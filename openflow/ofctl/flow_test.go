@@ -112,7 +112,7 @@ func TestParseFlowErrors(t *testing.T) {
 		{"delete send_flow_rem", 8, "send_flow_rem", "does not apply"},
 		{"modify importance=3 actions=drop", 8, "importance=3", "does not apply"},
 		{"out_port=1 actions=drop", 1, "out_port=1", "only to a delete"},
-		{"delete out_port=bogus", 8, "out_port=bogus", "expected a port"},
+		{"delete out_port=bogus", 8, "out_port=bogus", "a port name needs the switch's ports"},
 		{"delete out_group=0xffffff01", 8, "out_group=0xffffff01", "expected a group"},
 	} {
 		_, err := ParseFlow(tc.in, nil)

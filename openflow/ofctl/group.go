@@ -552,29 +552,6 @@ func appendPort(b []byte, p uint32) []byte {
 	return strconv.AppendUint(b, uint64(p), 10)
 }
 
-// portValue reads a port: a number, a reserved port's name in any case
-// (NONE is ANY), or a reserved port in OpenFlow 1.0's 16-bit numbering.
-func portValue(s string, t token) (uint32, error) {
-	for p, name := range portNames {
-		if strings.EqualFold(t.val, name) {
-			return p, nil
-		}
-	}
-	if strings.EqualFold(t.val, "NONE") {
-		return openflow.PortAny, nil
-	}
-	v, ok := parseNum(t.val, 32)
-	switch {
-	case !ok:
-		return 0, errToken(s, t, "%s: expected a port number or a name such as LOCAL, CONTROLLER or ANY", t.key)
-	case v >= 0xff00 && v <= 0xffff:
-		return 0xffff0000 | uint32(v), nil
-	case v >= uint64(openflow.PortMax) && v < uint64(openflow.PortInPort):
-		return 0, errToken(s, t, "%s: %d is not a valid port", t.key, v)
-	}
-	return uint32(v), nil
-}
-
 // groupValue reads a group number, or all or any.
 func groupValue(s string, t token) (uint32, error) {
 	switch strings.ToLower(t.val) {

@@ -71,11 +71,13 @@ func (c *Context) ParsePort(s string) (uint16, error) {
 		return 0, &PortNameError{Name: name, NoMap: true}
 	}
 	p, ok := c.Ports.PortNumber(name)
-	if !ok {
+	switch {
+	case !ok:
 		return 0, &PortNameError{Name: name}
-	}
-	if p >= 0xff00 {
-		return 0, fmt.Errorf("port %q is number %d, not a physical port", name, p)
+	case p >= 0xffffff00: // a reserved port: the bridge's own is LOCAL
+		return uint16(p), nil
+	case p > 0xffff:
+		return 0, fmt.Errorf("port %q is number %d, outside OpenFlow's port numbers", name, p)
 	}
 	return uint16(p), nil
 }
