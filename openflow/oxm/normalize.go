@@ -562,6 +562,26 @@ func (m *Match) View() View {
 	return View{fv}
 }
 
+// DLType is the Ethernet type of the packets the match matches, as OVS
+// reads it (get_dl_type): the eth_type of an Ethernet match, the type of
+// a packet_type (1,TYPE); false when the match says none.
+func (v View) DLType() (uint16, bool) {
+	if v.fv == nil {
+		return 0, false
+	}
+	return v.fv.dlType()
+}
+
+// VarMasked says whether tun_metadata slot name is matched with a mask
+// (a masked zero-length one matches on the option's presence).
+func (v View) VarMasked(name string) bool {
+	if v.fv == nil {
+		return false
+	}
+	k := v.fv.find(slotByName[name])
+	return k >= 0 && v.fv.slots[k].masked
+}
+
 // HasTunMetadata says whether any tun_metadataN is matched.
 func (v View) HasTunMetadata() bool { return v.fv != nil && v.fv.hasTunMetadata() }
 
