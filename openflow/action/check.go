@@ -102,6 +102,10 @@ func (c *checker) checkOne(a Action) error {
 			return inconsistent("dec_ttl needs ip or ipv6")
 		}
 	case *SetField:
+		if a.legacy != 0 {
+			// mod_nw_src and the like: checked as the action they are.
+			return c.checkStd(&Std{Type: a.legacy})
+		}
 		info := a.info()
 		if info == nil {
 			return nil

@@ -164,6 +164,10 @@ type SetField struct {
 	// FromLoad: parsed from load: in OpenFlow 1.5, where OVS writes a
 	// set_field but still prints load: (ofpact raw NXAST_RAW_REG_LOAD).
 	FromLoad bool
+	// legacy is the OpenFlow 1.1 action it was parsed from (mod_nw_src is
+	// 5), which OVS checks as that action, not as a set_field. Parsing
+	// only.
+	legacy uint16
 }
 
 // NewSetField is set_field:VALUE[/MASK]->FIELD for field info as OVS
@@ -432,7 +436,8 @@ func parseStd(t uint16) parseFunc {
 		for i := range value {
 			value[n-1-i] = byte(v >> (8 * i))
 		}
-		sf := &SetField{Field: info.Header &^ 0x100, Value: value}
+		sf := NewSetField(info, ctx.Version, value, nil)
+		sf.legacy = t
 		if kw == "mod_vlan_vid" || kw == "mod_vlan_pcp" {
 			return &pushIfNeeded{sf}, nil
 		}

@@ -402,7 +402,8 @@ func flowCookie(fm *openflow.FlowMod, fields int, s string, t token) error {
 
 // ParseFlows parses a flows file as `ovs-ofctl add-flows` reads it. It
 // reports every bad line (up to a limit), each as file:line:column, and
-// then returns no flows.
+// then returns no flows. Each Line carries its warnings (placed in the
+// file) and the port names it used.
 func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
 	// Lines go to chunks of growing size, copied once at the end: a
 	// slice grown by append would copy and discard far more.
@@ -412,7 +413,7 @@ func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
 		n      int
 	)
 	err := eachLine(name, r, func(text string, pos Pos) error {
-		fm, err := ParseFlow(text, ctx)
+		l, err := ParseFlowLine(text, ctx)
 		if err == nil {
 			if len(cur) == cap(cur) {
 				if len(cur) > 0 {
@@ -420,7 +421,11 @@ func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
 				}
 				cur = make([]Line, 0, min(max(64, 2*cap(cur)), 8192))
 			}
-			cur = append(cur, Line{Mod: fm, Pos: pos, Text: strings.TrimSpace(text)})
+			l.Pos, l.Text = pos, strings.TrimSpace(text)
+			for k := range l.Warnings {
+				l.Warnings[k].Pos.File, l.Warnings[k].Pos.Line = pos.File, pos.Line
+			}
+			cur = append(cur, l)
 			n++
 		}
 		return err

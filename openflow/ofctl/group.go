@@ -13,11 +13,13 @@ import (
 )
 
 // GroupLine is one group of a groups file: the group_mod, where its line
-// starts and its text without the comment.
+// starts, its text without the comment, and the port names it used (as
+// Line.PortNames).
 type GroupLine struct {
-	Mod  *openflow.GroupMod
-	Pos  Pos
-	Text string
+	Mod       *openflow.GroupMod
+	Pos       Pos
+	Text      string
+	PortNames []string
 }
 
 // groupCommands are the words a line of `ovs-ofctl add-groups` may start
@@ -167,6 +169,27 @@ func ParseGroup(s string, ctx *Context) (*openflow.GroupMod, error) {
 		return nil, errAt(second, "bucket", "indirect groups can have at most one bucket")
 	}
 	return gm, nil
+}
+
+// ParseGroupLine is ParseGroup that also returns the port names the group
+// used. Pos and Text are left to the caller.
+func ParseGroupLine(s string, ctx *Context) (GroupLine, error) {
+	if ctx == nil {
+		ctx = &defaultContext
+	}
+	var l GroupLine
+	pctx := ctx
+	if ctx.OXM.Ports != nil {
+		c := *ctx
+		c.OXM.Ports = &portRecorder{m: ctx.OXM.Ports, names: &l.PortNames}
+		pctx = &c
+	}
+	gm, err := ParseGroup(s, pctx)
+	if err != nil {
+		return GroupLine{}, err
+	}
+	l.Mod = gm
+	return l, nil
 }
 
 // What a group command takes (parse_ofp_group_mod_str__'s F_* sets).
@@ -461,9 +484,10 @@ func (b *bucketParse) finish(gm *openflow.GroupMod, s string, ctx *Context) erro
 func ParseGroups(name string, r io.Reader, ctx *Context) ([]GroupLine, error) {
 	var out []GroupLine
 	err := eachLine(name, r, func(text string, pos Pos) error {
-		gm, err := ParseGroup(text, ctx)
+		l, err := ParseGroupLine(text, ctx)
 		if err == nil {
-			out = append(out, GroupLine{Mod: gm, Pos: pos, Text: strings.TrimSpace(text)})
+			l.Pos, l.Text = pos, strings.TrimSpace(text)
+			out = append(out, l)
 		}
 		return err
 	})

@@ -82,8 +82,6 @@ var (
 	pruneARPTHA  = sids("arp_tha")
 	pruneND      = sids("nd_target", "nd_reserved", "nd_options_type")
 	pruneMPLS    = sids("mpls_label", "mpls_tc", "mpls_bos", "mpls_ttl")
-	pruneNSH     = sids("nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi", "nsh_si",
-		"nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
 )
 
 func sids(names ...string) []slotID {
@@ -114,7 +112,8 @@ func (fv *flowView) prune() {
 	drop(x.arp || (x.nd && x.icmpType == 136), pruneARPTHA)
 	drop(x.nd, pruneND)
 	drop(x.mpls, pruneMPLS)
-	drop(x.nsh, pruneNSH)
+	// NSH fields are written whatever the match's type (nx_put_raw), and
+	// a switch refuses them without dl_type=0x894f.
 }
 
 // emitEntry writes slot under field as's OpenFlow 1.3 header.
