@@ -88,7 +88,27 @@ var golden = []struct {
 	{2, "mod_nw_tos:48", "0007000830000000", ""},
 	{2, "mod_tp_dst:443", "000a000801bb0000", ""},
 	{2, "set_tunnel64:0x885f3298", "ffff001800002320000900000000000000000000885f3298", ""},
+	// Experimenter OXM fields (NSH, ERSPAN, ONF's actset_output) carry
+	// their experimenter ID after the header (OVS's bytes, ovs-testsuite).
+	{4, "set_field:2->nsh_flags", "00190010ffff0205005ad65002000000", ""},
+	{4, "set_field:0x7700/0xff00->nsh_c3", "ffff0020000023200021ffff110c005ad650000077000000ff00000000000000", ""},
+	{4, "set_field:0x1->tun_erspan_idx", "00190010ffff16080000232000000001", ""},
+	{4, "move:ONFOXM_ET_ACTSET_OUTPUT[]->OXM_OF_PKT_REG0[0..31]", "ffff0020000023200006002000000000ffff56084f4e46008001000800000000", ""},
+	{4, "push:NXOXM_NSH_C1[0..15]", "ffff001800002320001b0000ffff0c08005ad65000100000", ""},
+	{4, "output:NXOXM_NSH_C1[0..15]", "ffff0018000023200020000fffffffff0c08005ad6500000", ""},
+	// tun_metadata without a TLV map is as long as it can be (124 bytes)
+	// in a subfield, as ovs-ofctl writes it, and as its value in a load.
+	{4, "move:tun_metadata0[0..31]->reg0", "ffff00180000232000060020000000000001507c00010004", "move:NXM_NX_TUN_METADATA0[0..31]->NXM_NX_REG0[]"},
+	{4, "load:0x11223344->tun_metadata1", "ffff00180000232000210001520411223344000000000000", "set_field:0x11223344->tun_metadata1"},
+	{4, "output:NXM_NX_REG0", "ffff001800002320000f001f00010004ffff000000000000", "output:NXM_NX_REG0[]"},
+	{4, "bundle(eth_src,0,hrw,ofport,members:[1,2])", "ffff002800002320000c000100000000000000020002000000000000000000000001000200000000", "bundle(eth_src,0,hrw,ofport,members:1,2)"},
+	{4, "load:0x0123456789abcdeffedcba9876543210->NXM_NX_XXREG1[]", "ffff0018000023200007003f0001e010fedcba9876543210ffff0018000023200007103f0001e0100123456789abcdef", "load:0xfedcba9876543210->NXM_NX_XXREG1[0..63],load:0x123456789abcdef->NXM_NX_XXREG1[64..127]"},
 	{6, "meter:5", "001d000800000005", ""},
+	// OpenFlow 1.5 names fields by its own headers in copy_field and
+	// set_field, and writes a load as a masked set_field.
+	{6, "move:eth_src->eth_dst", "001c00180030000000000000800008068000060600000000", "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]"},
+	{6, "load:5->reg0[0..7]", "001900100001010800000005000000ff", "set_field:0x5/0xff->reg0"},
+	{6, "move:NXOXM_NSH_C1[]->NXM_NX_REG1[]", "001c00180020000000000000ffff0c08005ad65000010204", ""},
 	{6, "move:reg0->reg1", "001c00180020000000000000000100040001020400000000", "move:NXM_NX_REG0[]->NXM_NX_REG1[]"},
 }
 

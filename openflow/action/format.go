@@ -108,6 +108,39 @@ func pullHeader(b []byte) (h oxm.Header, exp uint32, n int, ok bool) {
 	return h, be.Uint32(b[4:]), 8, true
 }
 
+// pullField reads a field header as nx_pull_header does, for an action
+// that names a field (move, stack, output_reg2): 4 bytes, or 8 with the
+// experimenter for class 0xffff; a header cut short is OFPBMC_BAD_LEN, an
+// unknown field (or one of the wrong length) OFPBMC_BAD_FIELD, a known
+// one with the mask bit OFPBMC_BAD_MASK. The header is kept as on the
+// wire (a tun_metadata field's length is the switch's TLV map's).
+func pullField(b []byte) (h oxm.Header, exp uint32, n int, err error) {
+	h, exp, n, ok := pullHeader(b)
+	if !ok {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_LEN")
+	}
+	look := h
+	if h.HasMask() {
+		// nxm_make_exact_header: half the payload.
+		payload := int(h.Length())
+		if h.Class() == 0xffff {
+			payload -= 4
+		}
+		look = exactHeader(h&^0x1ff, payload/2)
+	}
+	info := oxm.ByHeaderAnyLen(look)
+	if info == nil || h.Class() == 0xffff && lookupFieldExp(exactHeader(look, info.Bytes), exp) != info {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_FIELD")
+	}
+	if !info.VarLen && lookupFieldExp(look, exp) == nil || info.VarLen && look.Length() >= 128 {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_FIELD")
+	}
+	if h.HasMask() {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_MASK")
+	}
+	return h, exp, n, nil
+}
+
 // fieldName is the name OVS prints for a field in a subfield: its NXM name
 // (NXM_NX_REG0, or OXM_OF_... when it has no NXM one).
 func fieldName(h oxm.Header) string { return fieldNameExp(h, 0) }
@@ -131,14 +164,12 @@ func fieldNameExp(h oxm.Header, exp uint32) string {
 func fieldBits(h oxm.Header) int { return fieldBitsExp(h, 0) }
 
 func fieldBitsExp(h oxm.Header, exp uint32) int {
-	info := lookupFieldExp(h, exp)
-	switch {
-	case info == nil:
-		return 0
-	case info.VarLen:
-		return 8 * int(h.Length())
+	if info := lookupFieldExp(h, exp); info != nil {
+		// tun_metadata counts as its largest (992 bits), as ovs-ofctl,
+		// which knows no TLV map, takes it whatever its header's length.
+		return info.Bits
 	}
-	return info.Bits
+	return 0
 }
 
 // appendText writes the subfield as OVS does: NAME[] for the whole field,

@@ -50,9 +50,9 @@ func decodeOutputReg(ctx Context, b []byte) (Action, error) {
 		if len(b) < 24 {
 			return nil, badLen("output_reg2")
 		}
-		h, exp, n, ok := pullHeader(b[14:])
-		if !ok {
-			return nil, fmt.Errorf("output_reg2: %w", ofpErr("OFPBMC_BAD_LEN"))
+		h, exp, n, err := pullField(b[14:])
+		if err != nil {
+			return nil, fmt.Errorf("output_reg2: %w", err)
 		}
 		if !allZero(b[14+n:]) {
 			return nil, fmt.Errorf("output_reg2: %w", ofpErr("NXBRC_MUST_BE_ZERO"))
@@ -174,8 +174,11 @@ func decodeStack(ctx Context, b []byte) (Action, error) {
 	if len(b) != 24 {
 		return nil, badLen("stack")
 	}
-	h, exp, n, ok := pullHeader(b[12:])
-	if !ok || 12+n+2 > len(b) {
+	h, exp, n, err := pullField(b[12:])
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	if 12+n+2 > len(b) {
 		return nil, fmt.Errorf("stack: %w", ofpErr("OFPBMC_BAD_LEN"))
 	}
 	if !allZero(b[12+n+2:]) {

@@ -58,13 +58,13 @@ func (a *Move) AppendText(b []byte) ([]byte, error) {
 // decodeMoveHeaders reads the source and destination headers that follow
 // a move's fixed part, and checks that only zeros follow them.
 func decodeMoveHeaders(p []byte, n, srcOfs, dstOfs int, enc uint8) (Action, error) {
-	sh, sexp, k1, ok1 := pullHeader(p)
-	if !ok1 {
-		return nil, fmt.Errorf("move: source: %w", ofpErr("OFPBMC_BAD_LEN"))
+	sh, sexp, k1, err := pullField(p)
+	if err != nil {
+		return nil, fmt.Errorf("move: source: %w", err)
 	}
-	dh, dexp, k2, ok2 := pullHeader(p[k1:])
-	if !ok2 {
-		return nil, fmt.Errorf("move: destination: %w", ofpErr("OFPBMC_BAD_LEN"))
+	dh, dexp, k2, err := pullField(p[k1:])
+	if err != nil {
+		return nil, fmt.Errorf("move: destination: %w", err)
 	}
 	if !allZero(p[k1+k2:]) {
 		return nil, fmt.Errorf("move: %w", ofpErr("NXBRC_MUST_BE_ZERO"))

@@ -259,14 +259,25 @@ func allOnes(b []byte) bool {
 // decode_ofpat_set_field does, with its error codes. An unknown field gives
 // (nil, nil): kept raw (Validate: setFieldRawError).
 func decodeSetFieldTLV(ctx Context, tlv []byte, maskOK, load2 bool) (Action, error) {
-	if err := setFieldRawError(tlv); err != nil && !errors.Is(err, ofpErr("OFPBAC_BAD_SET_LEN")) {
-		return nil, fmt.Errorf("set_field: %w", err)
+	// An experimenter or tun_metadata field is checked as nx_pull_entry
+	// checks it; the others by the rules ovs-ofctl 3.1 was seen to follow.
+	var h oxm.Header
+	if len(tlv) >= 4 {
+		h = oxm.Header(be.Uint32(tlv))
 	}
-	h := oxm.Header(be.Uint32(tlv))
+	if h.Class() != 0xffff && !isTunMetadata(h) {
+		if err := setFieldRawError(tlv); err != nil && !errors.Is(err, ofpErr("OFPBAC_BAD_SET_LEN")) {
+			return nil, fmt.Errorf("set_field: %w", err)
+		}
+	} else if len(tlv) < 4 {
+		return nil, fmt.Errorf("set_field: %w", ofpErr("OFPBMC_BAD_LEN"))
+	}
 	hdr, exp := 4, uint32(0)
 	if h.Class() == 0xffff {
+		// nx_pull_header__: an experimenter header needs its ID, and a
+		// length that counts it.
 		if len(tlv) < 8 || h.Length() < 4 {
-			return nil, fmt.Errorf("set_field: experimenter field: %w", ofpErr("OFPBAC_BAD_SET_LEN"))
+			return nil, fmt.Errorf("set_field: experimenter field: %w", ofpErr("OFPBMC_BAD_LEN"))
 		}
 		hdr, exp = 8, be.Uint32(tlv[4:])
 	}
@@ -274,19 +285,32 @@ func decodeSetFieldTLV(ctx Context, tlv []byte, maskOK, load2 bool) (Action, err
 	if info == nil {
 		return nil, nil
 	}
-	n := int(h.Length()) - (hdr - 4)
+	if info.VarLen && h.Length() >= 128 {
+		// OVS finds no field for a tun_metadata header this long.
+		return nil, fmt.Errorf("set_field: %s of %d bytes: %w", info.Name, h.Length(), ofpErr("OFPBAC_BAD_SET_LEN"))
+	}
+	payload := int(h.Length()) - (hdr - 4)
+	n := payload
 	if h.HasMask() {
 		n /= 2
 	}
-	if !info.VarLen && n != info.Bytes || h.HasMask() && (int(h.Length())-(hdr-4))%2 != 0 {
+	if !info.VarLen && n != info.Bytes || h.HasMask() && payload%2 != 0 && hdr == 4 {
 		return nil, fmt.Errorf("set_field: %s of %d bytes: %w", info.Name, n, ofpErr("OFPBAC_BAD_SET_LEN"))
-	}
-	if h.HasMask() && !maskOK {
-		return nil, fmt.Errorf("set_field: masked %s: %w", info.Name, ofpErr("OFPBAC_BAD_SET_MASK"))
 	}
 	end := 4 + int(h.Length())
 	if end > len(tlv) {
-		return nil, fmt.Errorf("set_field: %s runs past the action: %w", info.Name, ofpErr("OFPBAC_BAD_SET_LEN"))
+		return nil, fmt.Errorf("set_field: %s runs past the action: %w", info.Name, ofpErr("OFPBMC_BAD_LEN"))
+	}
+	if h.HasMask() {
+		// is_mask_consistent: no value bit outside the mask.
+		for k := 0; k < n; k++ {
+			if tlv[hdr+k]&^tlv[hdr+n+k] != 0 {
+				return nil, fmt.Errorf("set_field: %s: value bits outside the mask: %w", info.Name, ofpErr("OFPBMC_BAD_WILDCARDS"))
+			}
+		}
+	}
+	if h.HasMask() && !maskOK {
+		return nil, fmt.Errorf("set_field: masked %s: %w", info.Name, ofpErr("OFPBAC_BAD_SET_MASK"))
 	}
 	if !allZero(tlv[end:]) {
 		return nil, fmt.Errorf("set_field: nonzero padding: %w", ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
@@ -337,9 +361,8 @@ func (a *SetField) validate(ctx Context) error {
 	case info.Name == "vlan_vid" && (len(a.Value) != 2 || a.Value[0]&0x10 == 0 || a.Value[0] > 0x1f ||
 		a.Mask != nil && a.Mask[0]&0x10 == 0):
 		return fmt.Errorf("set_field: vlan_vid without OFPVID_PRESENT: %w", ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
-	case !info.VarLen && info.Bits < 8*len(a.Value) && !fitsBits(a.Value, info.Bits) && info.Name != "vlan_vid":
-		// mf_is_value_valid for the fields narrower than their bytes.
-		return fmt.Errorf("set_field: %s wider than %d bits: %w", info.Name, info.Bits, ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
+	case !info.VarLen && info.Name != "vlan_vid" && !info.ValidValue(a.Value):
+		return fmt.Errorf("set_field: %s: %x is not a valid value: %w", info.Name, a.Value, ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
 	}
 	return nil
 }

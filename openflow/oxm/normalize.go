@@ -129,8 +129,8 @@ func (fv *flowView) get(id slotID) (v, m []byte) {
 		return nil, nil
 	}
 	v, m = fv.vm(k)
-	if allZero(m) && len(m) > 0 {
-		return nil, nil
+	if allZero(m) && len(m) > 0 && !fv.slots[k].masked {
+		return nil, nil // a masked tun_metadata matches presence even so
 	}
 	return v, m
 }

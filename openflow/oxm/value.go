@@ -745,3 +745,43 @@ func coversBits(mask []byte, n int) bool {
 	}
 	return true
 }
+
+// ValidValue is mf_is_value_valid: whether v (the field's width) is a
+// value field i can hold. Most fields take any value; the narrow ones, and
+// ports and the NSH header fields, do not.
+func (i *Info) ValidValue(v []byte) bool {
+	x := beUint(v)
+	switch i.Name {
+	case "in_port_oxm", "actset_output":
+		return x < 0xff00 || x >= 0xffffff00
+	case "nw_tos": // the DSCP bits of the TOS byte
+		return x&^0xfc == 0
+	case "ip_dscp": // OXM's DSCP, shifted down
+		return x <= 0x3f
+	case "nw_ecn", "ip_frag":
+		return x <= 3
+	case "tcp_flags":
+		return x <= 0x0fff
+	case "arp_op":
+		return x <= 0xff
+	case "dl_vlan":
+		return x&0xf000 == 0
+	case "vlan_vid":
+		return x&0xe000 == 0
+	case "dl_vlan_pcp", "vlan_pcp", "mpls_tc":
+		return x <= 7
+	case "ipv6_label", "mpls_label":
+		return x <= 0xfffff
+	case "mpls_bos", "tun_flags":
+		return x <= 1
+	case "ct_state":
+		return x <= 0xff
+	case "nsh_ttl":
+		return x <= 63
+	case "nsh_mdtype":
+		return x == 1 || x == 2
+	case "nsh_spi":
+		return x <= 0xffffff
+	}
+	return true
+}
