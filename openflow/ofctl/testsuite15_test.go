@@ -85,7 +85,9 @@ func (r *recorder) take(t openflow.Type) ([][]byte, map[uint32]string) {
 	return r.sent[t], errs
 }
 
-func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 // capture15 is a switch and a recording proxy in front of it.
 type capture15 struct {
