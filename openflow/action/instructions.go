@@ -307,7 +307,7 @@ var instNames = []string{"meter", "apply_actions", "clear_actions", "write_actio
 // is an action applied in order. As ovs-ofctl, it refuses instructions out
 // of OpenFlow's order (meter, actions, clear_actions, write_actions,
 // write_metadata, goto_table) or given twice, and "apply_actions(...)".
-// With ctx.Flow, the actions are checked against the flow as ovs-ofctl
+// With ctx.Check, the actions are checked against the flow as ovs-ofctl
 // checks them (ofpacts_check), and what OVS refuses for OpenFlow 1.1 and
 // later is refused.
 func ParseInstructions(ctx Context, s string) (Instructions, error) {
@@ -318,8 +318,9 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 		drop  bool
 		last  = -1 // instOrder of the instruction before
 		// Where each action of apply (and of each write_actions) came
-		// from, for the check's errors; only with ctx.Flow.
-		applyOffs []int
+		// from, for the check's errors; only with ctx.Check.
+		offsBuf   [16]int
+		applyOffs = offsBuf[:0]
 		writeOffs []int
 	)
 	for it, k, ok := nextItem(s, 0); ok; it, k, ok = nextItem(s, k) {
@@ -346,7 +347,7 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 			order = 3
 			var l List
 			var offs *[]int
-			if ctx.Flow != nil {
+			if ctx.Check {
 				writeOffs = writeOffs[:0]
 				offs = &writeOffs
 			}
@@ -378,22 +379,20 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 			if err != nil {
 				return nil, err
 			}
-			n := len(apply)
 			if seq, ok := a.(actionSeq); ok {
 				apply = append(apply, seq...)
 			} else {
 				apply = append(apply, a)
 			}
-			for ctx.Flow != nil && len(applyOffs) < len(apply) {
+			for ctx.Check && len(applyOffs) < len(apply) {
 				applyOffs = append(applyOffs, it.off)
 			}
-			_ = n
 			continue
 		}
 		if err != nil {
 			return nil, shiftErr(err, it.valOff, it.val)
 		}
-		if w, ok := i.(*WriteActions); ok && ctx.Flow != nil {
+		if w, ok := i.(*WriteActions); ok && ctx.Check {
 			// Checked once the applied actions are: keep where its
 			// actions came from.
 			w.offs = append([]int(nil), writeOffs...)
@@ -434,7 +433,7 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 // hard error counts there, as for OVS's check of an action set), or, with
 // no flow to check against, settles the placeholders alone.
 func checkInstructions(ctx Context, apply List, applyOffs []int, out Instructions) error {
-	if ctx.Flow == nil {
+	if !ctx.Check {
 		resolveL4Ports(ctx, apply)
 		for _, i := range out {
 			if w, ok := i.(*WriteActions); ok {
@@ -443,7 +442,7 @@ func checkInstructions(ctx Context, apply List, applyOffs []int, out Instruction
 		}
 		return nil
 	}
-	f := *ctx.Flow
+	f := ctx.Flow
 	c := &checker{ctx: ctx, f: &f}
 	if ctx.FlowHasVLAN {
 		f.TCI |= 0x1000

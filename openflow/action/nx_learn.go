@@ -2,6 +2,7 @@ package action
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -421,7 +422,10 @@ func parseLearnSpec(ctx Context, name, value string) (LearnSpec, error) {
 			s.Src, s.SrcField = LearnSrcField, dst
 			return s, nil
 		}
-		src, serr := parseSubfieldCtx(ctx, value)
+		src, serr := Subfield{}, errNotSubfield
+		if looksLikeSubfield(ctx, value) {
+			src, serr = parseSubfieldCtx(ctx, value)
+		}
 		if serr == nil {
 			if src.Bits != dst.Bits {
 				return s, nxaSyntax(value, fmt.Sprintf("bit widths of %s (%d) and %s (%d) differ", name, dst.Bits, value, src.Bits))
@@ -499,6 +503,21 @@ func parseLearnSpec(ctx Context, name, value string) (LearnSpec, error) {
 		return s, nil
 	}
 	return s, nxaSyntax(name, "unknown keyword in learn action")
+}
+
+// errNotSubfield: the text names no field.
+var errNotSubfield = errors.New("not a subfield")
+
+// looksLikeSubfield says whether s starts with a field's name, which is
+// when mf_parse_subfield can take it; a learn spec's source is tried as
+// that before as an immediate, and immediates are the common case.
+func looksLikeSubfield(ctx Context, s string) bool {
+	n := strings.IndexAny(s, "[-")
+	if n < 0 {
+		n = len(s)
+	}
+	name := strings.TrimSuffix(s[:n], "_W")
+	return oxm.ByName(name) != nil || name == "geneve"
 }
 
 // nxaSpanNot is strcspn.

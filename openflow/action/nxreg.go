@@ -173,7 +173,8 @@ func parseLoad(ctx Context, kw, s string, hasArg bool) (Action, error) {
 		return nil, shiftErr(err, len(val)+2, dst)
 	}
 	info := sf.info()
-	v, ok := parseIntBytes(val)
+	var buf [16]byte
+	v, ok := parseIntBytesInto(buf[:0], val)
 	if !ok || info == nil {
 		return nil, fmt.Errorf("%s: cannot parse integer value", s)
 	}
@@ -205,7 +206,11 @@ func parseLoad(ctx Context, kw, s string, hasArg bool) (Action, error) {
 
 // parseIntBytes reads an unsigned integer of any width as OVS's
 // parse_int_string does: 0x hex, or decimal (up to 64 bits), big-endian.
-func parseIntBytes(s string) ([]byte, bool) {
+func parseIntBytes(s string) ([]byte, bool) { return parseIntBytesInto(nil, s) }
+
+// parseIntBytesInto is parseIntBytes appending to buf (empty; its room
+// saves allocating for most values).
+func parseIntBytesInto(buf []byte, s string) ([]byte, bool) {
 	if h, ok := strings.CutPrefix(s, "0x"); ok || strings.HasPrefix(s, "0X") {
 		if !ok {
 			h = s[2:]
@@ -213,7 +218,7 @@ func parseIntBytes(s string) ([]byte, bool) {
 		if h == "" {
 			return nil, false
 		}
-		out := make([]byte, (len(h)+1)/2)
+		out := append(buf, make([]byte, (len(h)+1)/2)...)
 		for k := 0; k < len(h); k++ {
 			d, ok := hexDigit(h[len(h)-1-k])
 			if !ok {
@@ -227,7 +232,7 @@ func parseIntBytes(s string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return be.AppendUint64(nil, v), true
+	return be.AppendUint64(buf, v), true
 }
 
 func hexDigit(c byte) (byte, bool) {

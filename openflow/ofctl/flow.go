@@ -112,8 +112,14 @@ var flowFlags = []struct {
 // no buffer and out_port/out_group any unless the text says otherwise.
 // Errors are *ParseError, their column counted in s.
 func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
-	l, err := ParseFlowLine(s, ctx)
-	return l.Mod, err
+	if ctx == nil {
+		ctx = &defaultContext
+	}
+	if ctx.OXM.Ports != nil {
+		l, err := ParseFlowLine(s, ctx)
+		return l.Mod, err
+	}
+	return parseFlow(s, ctx, nil)
 }
 
 // ParseFlowLine is ParseFlow that also returns what it found out about
@@ -123,39 +129,46 @@ func ParseFlowLine(s string, ctx *Context) (Line, error) {
 	if ctx == nil {
 		ctx = &defaultContext
 	}
-	var line Line
+	var warnings []Warning
 	pctx := ctx
+	var rec *portRecorder
 	if ctx.OXM.Ports != nil {
 		// Note the names the flow uses, on a copy of the context.
+		rec = &portRecorder{m: ctx.OXM.Ports}
 		c := *ctx
-		c.OXM.Ports = &portRecorder{m: ctx.OXM.Ports, names: &line.PortNames}
+		c.OXM.Ports = rec
 		pctx = &c
 	}
-	fm, err := parseFlow(s, pctx, &line)
+	fm, err := parseFlow(s, pctx, &warnings)
 	if err != nil {
 		return Line{}, err
 	}
-	line.Mod = fm
-	return line, nil
+	l := Line{Mod: fm, Warnings: warnings}
+	if rec != nil {
+		l.PortNames = rec.names
+	}
+	return l, nil
 }
 
 // portRecorder is a port map that notes the names looked up in it.
 type portRecorder struct {
 	m     oxm.PortMap
-	names *[]string
+	names []string
 }
 
 func (r *portRecorder) PortNumber(name string) (uint32, bool) {
 	p, ok := r.m.PortNumber(name)
-	if ok && !slices.Contains(*r.names, name) {
-		*r.names = append(*r.names, name)
+	if ok && !slices.Contains(r.names, name) {
+		r.names = append(r.names, name)
 	}
 	return p, ok
 }
 
 func (r *portRecorder) PortName(port uint32) (string, bool) { return r.m.PortName(port) }
 
-func parseFlow(s string, ctx *Context, line *Line) (*openflow.FlowMod, error) {
+// parseFlow is ParseFlow that appends its warnings to warnings (nil: none
+// wanted).
+func parseFlow(s string, ctx *Context, warnings *[]Warning) (*openflow.FlowMod, error) {
 	pos := 0
 	cmd := openflow.FlowAdd
 	if t, ok := nextKey(s, 0); ok && t.delim == 0 { // a bare word: its end is known
@@ -220,7 +233,9 @@ func parseFlow(s string, ctx *Context, line *Line) (*openflow.FlowMod, error) {
 				return nil, &ParseError{Pos: Pos{Column: col}, Token: n.key,
 					Msg: msg + ": Open vSwitch refuses the flow (OFPBMC_BAD_PREREQ)"}
 			}
-			line.Warnings = append(line.Warnings, Warning{Pos: Pos{Column: col}, Msg: msg + ": dropped, as ovs-ofctl does"})
+			if warnings != nil {
+				*warnings = append(*warnings, Warning{Pos: Pos{Column: col}, Msg: msg + ": dropped, as ovs-ofctl does"})
+			}
 		}
 		fm.Match = m
 	} else {
@@ -236,7 +251,7 @@ func parseFlow(s string, ctx *Context, line *Line) (*openflow.FlowMod, error) {
 	text := strings.TrimRight(s[actions:], separators)
 	actx := ctx.actions(fm.TableID)
 	actx.FlowHasVLAN = matchHasVLAN(&fm.Match)
-	actx.Flow = &facts
+	actx.Flow, actx.Check = facts, true
 	is, err := action.ParseInstructions(actx, text)
 	if err != nil {
 		acts := pieces{spans: []span{{0, actions}}}

@@ -177,18 +177,22 @@ func ParseGroupLine(s string, ctx *Context) (GroupLine, error) {
 	if ctx == nil {
 		ctx = &defaultContext
 	}
-	var l GroupLine
 	pctx := ctx
+	var rec *portRecorder
 	if ctx.OXM.Ports != nil {
+		rec = &portRecorder{m: ctx.OXM.Ports}
 		c := *ctx
-		c.OXM.Ports = &portRecorder{m: ctx.OXM.Ports, names: &l.PortNames}
+		c.OXM.Ports = rec
 		pctx = &c
 	}
 	gm, err := ParseGroup(s, pctx)
 	if err != nil {
 		return GroupLine{}, err
 	}
-	l.Mod = gm
+	l := GroupLine{Mod: gm}
+	if rec != nil {
+		l.PortNames = rec.names
+	}
 	return l, nil
 }
 

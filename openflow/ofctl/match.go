@@ -27,7 +27,9 @@ func (e *SyntaxError) Error() string {
 // shorthands are the protocol keywords of ovs-fields(7) ("ip", "tcp6", ...,
 // ofp_parse_protocol): an eth_type and maybe an ip_proto (nil), as the
 // values Build reads.
-var shorthands = map[string]struct{ eth, proto []byte }{}
+var shorthands = map[string]*shorthand{}
+
+type shorthand struct{ eth, proto []byte }
 
 func init() {
 	for name, sh := range map[string][2]int{
@@ -41,7 +43,7 @@ func init() {
 		if sh[1] >= 0 {
 			proto = []byte{byte(sh[1])}
 		}
-		shorthands[name] = struct{ eth, proto []byte }{[]byte{byte(sh[0] >> 8), byte(sh[0])}, proto}
+		shorthands[name] = &shorthand{[]byte{byte(sh[0] >> 8), byte(sh[0])}, proto}
 	}
 }
 
@@ -87,88 +89,50 @@ type matchNote struct {
 // prerequisite (oxm.Problem).
 func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote, facts *oxm.Facts) (oxm.Match, error) {
 	var b oxm.Builder
-	var offs []int // of each setting, with notes
-	var keys []string
 	if notes != nil {
 		b.Keep()
 	}
-	add := func(set oxm.Set, off int, key string) {
-		b.Add(set)
-		if notes != nil {
-			offs, keys = append(offs, off), append(keys, key)
-		}
-	}
-	fail := func(err error) (oxm.Match, error) {
-		b.Release()
-		return oxm.Match{}, err
-	}
-	for off := 0; off < len(s); {
-		if matchSep[s[off]] {
-			off++
-			continue
-		}
-		// ofputil_parse_key_value: the key runs to one of "=:(" or a
-		// separator; after '=' or ':' the value runs to a separator, over
-		// balanced parentheses; after '(' to the matching ')'.
-		k := off
-		for k < len(s) && !matchKeyEnd[s[k]] {
-			k++
-		}
-		key := s[off:k]
-		val, voff, end, hasVal := "", k, k, false
-		if k < len(s) && !matchSep[s[k]] {
-			stop := matchSep
-			if s[k] == '(' {
-				stop = matchParenStop
-			}
-			voff = k + 1
-			n := valueLen(s[voff:], stop)
-			val, end, hasVal = s[voff:voff+n], voff+n, true
-			if s[k] == '(' && end < len(s) {
-				end++
-			}
-		}
-		if sh, ok := shorthands[key]; ok {
-			add(oxm.Set{Info: ethType, Value: sh.eth}, off, key)
-			if sh.proto != nil {
-				add(oxm.Set{Info: nwProto, Value: sh.proto}, off, key)
-			}
-			off = end
-			continue
-		}
-		if key == "eth" {
-			// packet_type (0,0): what any Ethernet-layer field implies.
-			add(oxm.Set{Info: packetType, Value: []byte{0, 0, 0, 0}}, off, key)
-			off = end
-			continue
-		}
-		i := ctx.ByFieldName(printedOnly(key))
+	err := eachMatchToken(s, func(mt matchToken) error {
 		switch {
-		case i == nil && strings.IndexByte(key, '[') >= 0:
-			set, err := subfieldSetting(ctx, key, val)
-			if err != nil {
-				return fail(&SyntaxError{Offset: off, Token: s[off:end], Msg: err.Error()})
+		case mt.short != nil:
+			b.Add(oxm.Set{Info: ethType, Value: mt.short.eth})
+			if mt.short.proto != nil {
+				b.Add(oxm.Set{Info: nwProto, Value: mt.short.proto})
 			}
-			add(set, off, key)
-			off = end
-			continue
-		case i == nil && key == "geneve":
-			return fail(&SyntaxError{Offset: off, Token: key, Msg: "no Geneve field is mapped (geneve stands for the negotiated tun_metadata field)"})
-		case i == nil:
-			return fail(&SyntaxError{Offset: off, Token: key, Msg: "unknown field or keyword"})
+			return nil
+		case mt.key == "eth":
+			// packet_type (0,0): what any Ethernet-layer field implies.
+			b.Add(oxm.Set{Info: packetType, Value: []byte{0, 0, 0, 0}})
+			return nil
 		}
-		if !hasVal || val == "" {
+		i := ctx.ByFieldName(printedOnly(mt.key))
+		switch {
+		case i == nil && strings.IndexByte(mt.key, '[') >= 0:
+			set, err := subfieldSetting(ctx, mt.key, mt.val)
+			if err != nil {
+				return &SyntaxError{Offset: mt.off, Token: s[mt.off:mt.end], Msg: err.Error()}
+			}
+			b.Add(set)
+			return nil
+		case i == nil && mt.key == "geneve":
+			return &SyntaxError{Offset: mt.off, Token: mt.key, Msg: "no Geneve field is mapped (geneve stands for the negotiated tun_metadata field)"}
+		case i == nil:
+			return &SyntaxError{Offset: mt.off, Token: mt.key, Msg: "unknown field or keyword"}
+		}
+		val := mt.val
+		if val == "" {
 			// ofp_parse_field: no value matches on the field's presence
 			// only ("0/0"), which is nothing but for tun_metadata.
 			val = "0/0"
 		}
 		if err := b.AddText(i, val, ctx); err != nil {
-			return fail(&SyntaxError{Offset: voff, Token: val, Msg: err.Error()})
+			return &SyntaxError{Offset: mt.voff, Token: mt.val, Msg: err.Error()}
 		}
-		if notes != nil {
-			offs, keys = append(offs, off), append(keys, key)
-		}
-		off = end
+		return nil
+	})
+	if err != nil {
+		b.Release()
+		return oxm.Match{}, err
 	}
 	var problems []oxm.Problem
 	var pp *[]oxm.Problem
@@ -176,10 +140,67 @@ func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote, f
 		pp = &problems
 	}
 	m := b.FinishFacts(version, pp, facts)
-	for _, p := range problems {
-		*notes = append(*notes, matchNote{off: offs[p.Index], key: keys[p.Index], Problem: p})
+	if len(problems) > 0 {
+		// Where each setting came from, wanted only now: the tokens
+		// again, a shorthand with a protocol counting twice.
+		var offs []int
+		var keys []string
+		eachMatchToken(s, func(mt matchToken) error {
+			offs, keys = append(offs, mt.off), append(keys, mt.key)
+			if mt.short != nil && mt.short.proto != nil {
+				offs, keys = append(offs, mt.off), append(keys, mt.key)
+			}
+			return nil
+		})
+		for _, p := range problems {
+			*notes = append(*notes, matchNote{off: offs[p.Index], key: keys[p.Index], Problem: p})
+		}
 	}
 	return m, nil
+}
+
+// matchToken is one key[=value] of a match: where it is in the text, and
+// the protocol shorthand it names, if it is one.
+type matchToken struct {
+	key, val       string
+	off, voff, end int
+	short          *shorthand
+}
+
+// eachMatchToken splits a match as ofputil_parse_key_value does: the key
+// runs to one of "=:(" or a separator; after '=' or ':' the value runs to
+// a separator, over balanced parentheses; after '(' to the matching ')'.
+// It stops at the first error fn returns.
+func eachMatchToken(s string, fn func(matchToken) error) error {
+	for off := 0; off < len(s); {
+		if matchSep[s[off]] {
+			off++
+			continue
+		}
+		k := off
+		for k < len(s) && !matchKeyEnd[s[k]] {
+			k++
+		}
+		mt := matchToken{key: s[off:k], off: off, voff: k, end: k}
+		if k < len(s) && !matchSep[s[k]] {
+			stop := matchSep
+			if s[k] == '(' {
+				stop = matchParenStop
+			}
+			mt.voff = k + 1
+			n := valueLen(s[mt.voff:], stop)
+			mt.val, mt.end = s[mt.voff:mt.voff+n], mt.voff+n
+			if s[k] == '(' && mt.end < len(s) {
+				mt.end++
+			}
+		}
+		mt.short = shorthands[mt.key]
+		if err := fn(mt); err != nil {
+			return err
+		}
+		off = mt.end
+	}
+	return nil
 }
 
 // subfieldSetting is a match on part of a field, NAME[bits]=VALUE
