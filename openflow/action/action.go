@@ -55,6 +55,9 @@ type Context struct {
 	// Parsing only.
 	Flow  oxm.Facts
 	Check bool
+	// nest is the action whose list is being parsed (outerClone, ...),
+	// outerNone at the top. Parsing only.
+	nest string
 }
 
 // decodeFunc decodes one action; b is exactly the action (its length field

@@ -284,7 +284,7 @@ func ValidateInstructions(ctx Context, is Instructions) error {
 		case *ApplyActions:
 			err = Validate(ctx, i.Actions)
 		case *WriteActions:
-			err = Validate(ctx, i.Actions)
+			err = validateNested(ctx, i.Actions, outerWriteActions)
 		}
 		if k := instOrder(i); err == nil && k < 6 && seen[k] {
 			err = ofpErr("OFPBIC_DUP_INST")
@@ -318,7 +318,7 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 		drop  bool
 		last  = -1 // instOrder of the instruction before
 		// Where each action of apply (and of each write_actions) came
-		// from, for the check's errors; only with ctx.Check.
+		// from, for the errors of the nesting rule and the check.
 		offsBuf   [16]int
 		applyOffs = offsBuf[:0]
 		writeOffs []int
@@ -351,7 +351,9 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 				writeOffs = writeOffs[:0]
 				offs = &writeOffs
 			}
-			if l, err = parseListOffs(ctx, it.val, it.valOff, offs); err != nil {
+			wctx := ctx
+			wctx.nest = outerWriteActions
+			if l, err = parseListOffs(wctx, it.val, it.valOff, offs); err != nil {
 				return nil, shiftErr(err, it.valOff, it.val)
 			}
 			i = &WriteActions{Actions: l} // resolved below, after apply
@@ -384,7 +386,7 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 			} else {
 				apply = append(apply, a)
 			}
-			for ctx.Check && len(applyOffs) < len(apply) {
+			for len(applyOffs) < len(apply) {
 				applyOffs = append(applyOffs, it.off)
 			}
 			continue
@@ -401,6 +403,10 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 	}
 	if drop && (len(apply) > 0 || len(out) > 0) {
 		return nil, &SyntaxError{Token: "drop", Msg: "drop must not be combined with other actions"}
+	}
+	if e := nestingRule(apply, outerNone); e != nil {
+		keepApply(scratch, apply)
+		return nil, &SyntaxError{Offset: applyOffs[e.index], Msg: e.msg}
 	}
 	apply = keepApply(scratch, apply)
 	if err := checkInstructions(ctx, apply, applyOffs, out); err != nil {

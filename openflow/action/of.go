@@ -1,7 +1,6 @@
 package action
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -256,46 +255,31 @@ func allOnes(b []byte) bool {
 
 // decodeSetFieldTLV decodes the OXM TLV of a set_field or reg_load2 (tlv
 // runs to the action's end), checking it in the order OVS's
-// decode_ofpat_set_field does, with its error codes. An unknown field gives
-// (nil, nil): kept raw (Validate: setFieldRawError).
+// decode_ofpat_set_field does (nx_pull_entry), with its error codes. A
+// header OVS finds no field for gives (nil, nil): kept raw (Validate:
+// setFieldRawError).
 func decodeSetFieldTLV(ctx Context, tlv []byte, maskOK, load2 bool) (Action, error) {
-	// An experimenter or tun_metadata field is checked as nx_pull_entry
-	// checks it; the others by the rules ovs-ofctl 3.1 was seen to follow.
-	var h oxm.Header
-	if len(tlv) >= 4 {
-		h = oxm.Header(be.Uint32(tlv))
+	h, hdr, exp, err := setFieldHeader(tlv)
+	if err != nil {
+		return nil, fmt.Errorf("set_field: %w", err)
 	}
-	if h.Class() != 0xffff && !isTunMetadata(h) {
-		if err := setFieldRawError(tlv); err != nil && !errors.Is(err, ofpErr("OFPBAC_BAD_SET_LEN")) {
-			return nil, fmt.Errorf("set_field: %w", err)
-		}
-	} else if len(tlv) < 4 {
-		return nil, fmt.Errorf("set_field: %w", ofpErr("OFPBMC_BAD_LEN"))
-	}
-	hdr, exp := 4, uint32(0)
-	if h.Class() == 0xffff {
-		// nx_pull_header__: an experimenter header needs its ID, and a
-		// length that counts it.
-		if len(tlv) < 8 || h.Length() < 4 {
-			return nil, fmt.Errorf("set_field: experimenter field: %w", ofpErr("OFPBMC_BAD_LEN"))
-		}
-		hdr, exp = 8, be.Uint32(tlv[4:])
-	}
-	info := fieldOfAnyLength(h, exp)
+	info, badLen := oxm.ActionField(h, exp)
 	if info == nil {
+		if known := fieldOfAnyLength(h, exp); known != nil {
+			// A known field of another length is refused here, before the
+			// actions after it; an unknown one is kept.
+			code := "OFPBAC_BAD_SET_TYPE"
+			if badLen {
+				code = "OFPBAC_BAD_SET_LEN"
+			}
+			return nil, fmt.Errorf("set_field: %s of %d bytes: %w", known.Name, h.Length(), ofpErr(code))
+		}
 		return nil, nil
-	}
-	if info.VarLen && h.Length() >= 128 {
-		// OVS finds no field for a tun_metadata header this long.
-		return nil, fmt.Errorf("set_field: %s of %d bytes: %w", info.Name, h.Length(), ofpErr("OFPBAC_BAD_SET_LEN"))
 	}
 	payload := int(h.Length()) - (hdr - 4)
 	n := payload
 	if h.HasMask() {
 		n /= 2
-	}
-	if !info.VarLen && n != info.Bytes || h.HasMask() && payload%2 != 0 && hdr == 4 {
-		return nil, fmt.Errorf("set_field: %s of %d bytes: %w", info.Name, n, ofpErr("OFPBAC_BAD_SET_LEN"))
 	}
 	end := 4 + int(h.Length())
 	if end > len(tlv) {
@@ -322,20 +306,34 @@ func decodeSetFieldTLV(ctx Context, tlv []byte, maskOK, load2 bool) (Action, err
 	return a, nil
 }
 
-// setFieldRawError is OVS's error for a set_field TLV it cannot take, as
-// ovs-ofctl 3.1 reports them: OFPBAC_BAD_SET_TYPE for a zero length or one
-// that runs past the action, else (an unknown field, a wrong length)
-// OFPBAC_BAD_SET_LEN.
-// A zero-length value is valid for a tun_metadata field only: OVS writes
-// set_field:0->tun_metadataN so (mf_field_len drops leading zero bytes).
-func setFieldRawError(tlv []byte) error {
+// setFieldHeader reads the OXM header of a set_field TLV as nx_pull_header
+// does: an experimenter header needs its ID, and a length that counts it;
+// hdr is the header's size.
+func setFieldHeader(tlv []byte) (h oxm.Header, hdr int, exp uint32, err error) {
 	if len(tlv) < 4 {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_LEN")
+	}
+	h, hdr = oxm.Header(be.Uint32(tlv)), 4
+	if h.Class() == 0xffff {
+		if len(tlv) < 8 || h.Length() < 4 {
+			return 0, 0, 0, fmt.Errorf("experimenter field: %w", ofpErr("OFPBMC_BAD_LEN"))
+		}
+		hdr, exp = 8, be.Uint32(tlv[4:])
+	}
+	return h, hdr, exp, nil
+}
+
+// setFieldRawError is OVS's error for a set_field TLV it finds no field
+// for (oxm.ActionField): OFPBAC_BAD_SET_LEN or OFPBAC_BAD_SET_TYPE.
+func setFieldRawError(tlv []byte) error {
+	h, _, exp, err := setFieldHeader(tlv)
+	if err != nil {
+		return err
+	}
+	if _, badLen := oxm.ActionField(h, exp); badLen {
 		return ofpErr("OFPBAC_BAD_SET_LEN")
 	}
-	if h := oxm.Header(be.Uint32(tlv)); h.Length() == 0 && !isTunMetadata(h) || 4+int(h.Length()) > len(tlv) {
-		return ofpErr("OFPBAC_BAD_SET_TYPE")
-	}
-	return ofpErr("OFPBAC_BAD_SET_LEN")
+	return ofpErr("OFPBAC_BAD_SET_TYPE")
 }
 
 // fieldOfAnyLength finds the field of h's class and field number whatever
@@ -478,9 +476,12 @@ func init() {
 		registerParser(kw, parseStd(t))
 	}
 	registerParser("meter", func(ctx Context, kw, s string, hasArg bool) (Action, error) {
-		if ctx.Version < 6 {
+		if ctx.Version < 6 && ctx.nest == outerNone {
 			return nil, fmt.Errorf("meter is an instruction before OpenFlow 1.5")
 		}
+		// Nested, ovs-ofctl takes it whatever the version, and refuses it
+		// (nestingRule).
+		ctx.Version = max(ctx.Version, 6)
 		return parseStd(29)(ctx, kw, s, hasArg)
 	})
 }

@@ -126,9 +126,14 @@ func parseListRaw(ctx Context, s string) (List, error) { return parseListOffs(ct
 
 // parseListOffs is parseListRaw that, with offs, appends where each action
 // came from (its item's offset in s, plus base).
+//
+// The list is checked as ovs-ofctl checks each list it parses, nested in
+// ctx.nest (nestingRule).
 func parseListOffs(ctx Context, s string, base int, offs *[]int) (List, error) {
 	l := List{}
 	drop := false
+	var buf [8]int
+	at := buf[:0] // where each action came from, in s
 	for it, i, ok := nextItem(s, 0); ok; it, i, ok = nextItem(s, i) {
 		if strings.EqualFold(it.key, "drop") {
 			drop = true
@@ -143,12 +148,18 @@ func parseListOffs(ctx Context, s string, base int, offs *[]int) (List, error) {
 		} else {
 			l = append(l, a)
 		}
+		for len(at) < len(l) {
+			at = append(at, it.off)
+		}
 		for offs != nil && len(*offs) < len(l) {
 			*offs = append(*offs, base+it.off)
 		}
 	}
 	if drop && len(l) > 0 {
 		return nil, &SyntaxError{Offset: 0, Token: "drop", Msg: "drop must not be combined with other actions"}
+	}
+	if e := nestingRule(l, ctx.nest); e != nil {
+		return nil, &SyntaxError{Offset: at[e.index], Msg: e.msg}
 	}
 	return l, nil
 }

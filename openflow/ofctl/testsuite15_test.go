@@ -217,7 +217,7 @@ func slices_contains(args []string, name string) bool {
 var ofctlLineError = regexp.MustCompile(`:(\d+): (.*)`)
 
 // ofctlSwitchError is the switch's error ovs-ofctl prints and stops at.
-var ofctlSwitchError = regexp.MustCompile(`OFPT_ERROR \(OF1\.[45]\) \(xid=0x[0-9a-f]+\): ([A-Z0-9_]+)`)
+var ofctlSwitchError = regexp.MustCompile(`OFPT_ERROR \(OF1\.[345]\) \(xid=0x[0-9a-f]+\): ([A-Z0-9_]+)`)
 
 // sent15 is what ovs-ofctl did with a file's lines: the indexes of the
 // lines it sent with the message it sent for each, the lines it refused to
