@@ -338,7 +338,7 @@ func flowField(fm *openflow.FlowMod, fields int, s string, t token, oxmCtx *oxm.
 		if v, err = numValue(s, t, 8); err == nil {
 			switch {
 			case v == uint64(openflow.TableAll) && fields&fOutPort == 0:
-				err = errToken(s, t, "table 255 means all tables, which only a delete takes (expected 0 to 253)")
+				err = errToken(s, t, "table 255 (all tables) is for deletes: for a flow to add or modify, OVS chooses the table (table 0); give it (0 to 253)")
 			case v == tableInternal:
 				err = errToken(s, t, "table 254 is Open vSwitch's internal table: it refuses any change to it (OFPBRC_EPERM)")
 			}

@@ -100,7 +100,7 @@ func TestParseFlowErrors(t *testing.T) {
 		{"priority=65536 actions=drop", 1, "priority=65536", "from 0 to 65535"},
 		{"priority actions=drop", 1, "priority", "needs a value"},
 		{"ip,idle_timeout=-1 actions=drop", 4, "idle_timeout=-1", "not a number"},
-		{"table=255 actions=drop", 1, "table=255", "only a delete"},
+		{"table=255 actions=drop", 1, "table=255", "is for deletes"},
 		{"table=256 actions=drop", 1, "table=256", "from 0 to 255"},
 		{"cookie=0x1/0xff actions=drop", 1, "cookie=0x1/0xff", "cannot use a cookie mask"},
 		{"cookie=zz actions=drop", 1, "cookie=zz", "expected cookie="},

@@ -128,6 +128,11 @@ func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote, f
 		if err := b.AddText(i, val, ctx); err != nil {
 			return &SyntaxError{Offset: mt.voff, Token: mt.val, Msg: err.Error()}
 		}
+		if h, _ := i.HeaderFor(version); h == 0 && i.Name != "dl_vlan" && i.Name != "dl_vlan_pcp" {
+			// tun_tos, tun_ttl, skb_priority: no NXM or OXM code point.
+			return &SyntaxError{Offset: mt.off, Token: s[mt.off:mt.end],
+				Msg: i.Name + " has no OpenFlow encoding: no protocol can send the flow (ovs-ofctl: OFPBAC_MATCH_INCONSISTENT)"}
+		}
 		return nil
 	})
 	if err != nil {
