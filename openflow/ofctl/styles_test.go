@@ -13,7 +13,7 @@ import (
 // written as other projects write them (OpenStack Neutron's OVS agent,
 // Antrea, Kubernetes services, OVN, hand-written tables: every match
 // field, action and keyword in the spellings seen in the wild: upper case,
-// tabs, hex, old names, commands), not taken from the OVS test suite the
+// tabs, hex, old names, commands, port names), not taken from the OVS test suite the
 // corpus comes from. TestStyles has ovs-ofctl send each through the
 // recording proxy in OpenFlow 1.3 and 1.5 and compares ofactor's bytes.
 
@@ -70,6 +70,7 @@ func TestStyles(t *testing.T) {
 func (c *capture15) compareStyles(lines []string, r sent15, parse func(string, *Context) (openflow.Message, error)) string {
 	t := c.t
 	ctx := testsuiteContext(c.version)
+	ctx.OXM.Ports = c.ports // the sandbox's: p1 is port 1
 	identical, deviating := 0, 0
 	for k, i := range r.kept {
 		l := lines[i]
