@@ -36,8 +36,9 @@ func (e *nestingError) err() error {
 // match; OVS's decoder as it decodes each.
 func nestingRule(l List, outer string) *nestingError {
 	for i, a := range l {
-		dst := mfDst(a)
-		ct := dst != nil && (dst.Name == "ct_mark" || dst.Name == "ct_label")
+		h, exp, isDst := mfDst(a)
+		// NXM_NX_CT_MARK, NXM_NX_CT_LABEL: their only code points.
+		ct := isDst && h.Class() == 1 && (h.Field() == 107 || h.Field() == 108)
 		if ct && outer != outerCT {
 			return &nestingError{i, "cannot set CT fields outside of ct action", "OFPBAC_BAD_SET_ARGUMENT"}
 		}
@@ -51,6 +52,12 @@ func nestingRule(l List, outer string) *nestingError {
 			continue
 		}
 		if outer == outerCT {
+			var dst *oxm.Info
+			if isDst {
+				if dst = oxm.ByField(&oxm.Field{Header: h, Experimenter: exp}); dst == nil {
+					dst = oxm.ByHeaderAnyLen(h)
+				}
+			}
 			switch {
 			case dst == nil:
 				return unsupportedNesting(i, a, outer)
@@ -74,27 +81,17 @@ const ofpatMeter = 29
 
 // mfDst is the field an action writes as OVS's ofpact_get_mf_dst sees it:
 // that of a set_field (load: and set_field: alike, but not the OpenFlow
-// 1.1 setters such as mod_nw_src) or of a move; nil for any other action.
-func mfDst(a Action) *oxm.Info {
-	var h oxm.Header
-	var exp uint32
+// 1.1 setters such as mod_nw_src) or of a move; false for any other action.
+func mfDst(a Action) (oxm.Header, uint32, bool) {
 	switch a := a.(type) {
 	case *SetField:
-		if a.legacy != 0 {
-			return nil
-		}
-		h, exp = a.Field, a.Experimenter
+		return a.Field, a.Experimenter, a.legacy == 0
 	case *RegLoad:
-		h, exp = a.Dst.Header, a.Dst.Experimenter
+		return a.Dst.Header, a.Dst.Experimenter, true
 	case *Move:
-		h, exp = a.Dst.Header, a.Dst.Experimenter
-	default:
-		return nil
+		return a.Dst.Header, a.Dst.Experimenter, true
 	}
-	if info := oxm.ByField(&oxm.Field{Header: h, Experimenter: exp}); info != nil {
-		return info
-	}
-	return oxm.ByHeaderAnyLen(h)
+	return 0, 0, false
 }
 
 // ofpactName is the name OVS gives a's kind of action (the OFPACT list of

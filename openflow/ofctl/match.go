@@ -88,8 +88,15 @@ type matchNote struct {
 // reports the fields OVS drops or the switch refuses for want of a
 // prerequisite (oxm.Problem).
 func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote, facts *oxm.Facts) (oxm.Match, error) {
+	return parseMatchKeep(s, ctx, version, notes, facts, false)
+}
+
+// parseMatchKeep is parseMatch; with notes, the first pass checks only
+// whether there is anything to note, and only then (keep) a second pass
+// says what.
+func parseMatchKeep(s string, ctx *oxm.Context, version uint8, notes *[]matchNote, facts *oxm.Facts, keep bool) (oxm.Match, error) {
 	var b oxm.Builder
-	if notes != nil {
+	if keep {
 		b.Keep()
 	}
 	err := eachMatchToken(s, func(mt matchToken) error {
@@ -128,7 +135,7 @@ func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote, f
 		if err := b.AddText(i, val, ctx); err != nil {
 			return &SyntaxError{Offset: mt.voff, Token: mt.val, Msg: err.Error()}
 		}
-		if h, _ := i.HeaderFor(version); h == 0 && i.Name != "dl_vlan" && i.Name != "dl_vlan_pcp" {
+		if i.Header == 0 && i.Name != "dl_vlan" && i.Name != "dl_vlan_pcp" {
 			// tun_tos, tun_ttl, skb_priority: no NXM or OXM code point.
 			return &SyntaxError{Offset: mt.off, Token: s[mt.off:mt.end],
 				Msg: i.Name + " has no OpenFlow encoding: no protocol can send the flow (ovs-ofctl: OFPBAC_MATCH_INCONSISTENT)"}
@@ -139,12 +146,15 @@ func parseMatch(s string, ctx *oxm.Context, version uint8, notes *[]matchNote, f
 		b.Release()
 		return oxm.Match{}, err
 	}
-	var problems []oxm.Problem
-	var pp *[]oxm.Problem
-	if notes != nil {
-		pp = &problems
+	if !keep {
+		m, suspect := b.FinishQuick(version, facts)
+		if !suspect || notes == nil {
+			return m, nil
+		}
+		return parseMatchKeep(s, ctx, version, notes, facts, true)
 	}
-	m := b.FinishFacts(version, pp, facts)
+	var problems []oxm.Problem
+	m := b.FinishFacts(version, &problems, facts)
 	if len(problems) > 0 {
 		// Where each setting came from, wanted only now: the tokens
 		// again, a shorthand with a protocol counting twice.
@@ -199,7 +209,9 @@ func eachMatchToken(s string, fn func(matchToken) error) error {
 				mt.end++
 			}
 		}
-		mt.short = shorthands[mt.key]
+		if mt.end == k {
+			mt.short = shorthands[mt.key] // a protocol takes no value
+		}
 		if err := fn(mt); err != nil {
 			return err
 		}

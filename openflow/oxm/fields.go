@@ -135,6 +135,9 @@ func (i *Info) hdrFor(version uint8) *hdrDef {
 // is ONFOXM_ET_TCP_FLAGS in 1.3 and 1.4 but OXM_OF_TCP_FLAGS in 1.5. Zero if
 // the field has no code point.
 func (i *Info) HeaderFor(version uint8) (Header, uint32) {
+	if v := &i.vhdr[min(version, maxVersion)]; v.h != 0 {
+		return v.h, v.exp
+	}
 	d := i.hdrFor(version)
 	if d == nil {
 		return 0, 0
@@ -172,6 +175,9 @@ func init() {
 			d := &i.hdrs[k]
 			byName[d.name] = i
 			byHeader[hdrKey(d.header())] = i
+			if c := fastClass(d.class); c >= 0 {
+				byFast[c][d.field&0x7f] = i
+			}
 		}
 	}
 	initSlots(all)
@@ -194,7 +200,7 @@ func ByName(name string) *Info { return byName[name] }
 // except for tun_metadata, whose length varies. For class 0xffff use
 // ByField, which also checks the experimenter.
 func ByHeader(h Header) *Info {
-	i := byHeader[hdrKey(h)]
+	i := lookupHeader(h)
 	if i == nil || i.VarLen {
 		return i
 	}
@@ -245,7 +251,7 @@ func Fields() []*Info {
 // HeaderName is the NXM_*/OXM_* name of header h (mask bit and length
 // ignored), or "" if unknown.
 func HeaderName(h Header) string {
-	i := byHeader[hdrKey(h)]
+	i := lookupHeader(h)
 	if i == nil {
 		return ""
 	}
@@ -274,4 +280,31 @@ func (i *Info) WireHeader(n int, masked bool) Header {
 // ByHeaderAnyLen finds the field for a header ignoring mask bit and length.
 // OVS looks fields up this way first to tell a known field of the wrong
 // length (OFPBAC_BAD_SET_LEN, OFPBMC_BAD_LEN) from an unknown one.
-func ByHeaderAnyLen(h Header) *Info { return byHeader[hdrKey(h)] }
+func ByHeaderAnyLen(h Header) *Info { return lookupHeader(h) }
+
+// byFast holds the fields of the classes most headers are of (NXM_OF,
+// NXM_NX, OXM basic, OXM packet registers) by field number: lookups on
+// the parser's hot path skip the map.
+var byFast [4][128]*Info
+
+func fastClass(class uint16) int {
+	switch class {
+	case 0x0000:
+		return 0
+	case 0x0001:
+		return 1
+	case 0x8000:
+		return 2
+	case 0x8001:
+		return 3
+	}
+	return -1
+}
+
+// lookupHeader is byHeader[hdrKey(h)].
+func lookupHeader(h Header) *Info {
+	if c := fastClass(h.Class()); c >= 0 {
+		return byFast[c][h.Field()&0x7f]
+	}
+	return byHeader[hdrKey(h)]
+}

@@ -38,6 +38,15 @@ type flowView struct {
 	// only a Builder that is asked for one keeps them.
 	added     []added
 	keepAdded bool
+	// prereqs has bit p for each prerequisite p a setting of a field
+	// stored as itself needs (one that matches some bit); layered are the
+	// settings of fields stored with others (tp_src under udp...), whose
+	// prerequisite may be met otherwise: what FinishQuick checks.
+	prereqs uint32
+	layered []*Info
+	// ptKnown: the view matches some packet type (defaultPacketType has
+	// nothing to do); set clears it for the packet type's slot.
+	ptKnown bool
 	// emitted marks the slots emit wrote, and pcpOut the VLAN PCP.
 	emitted [maxSlots / 64]uint64
 	pcpOut  bool
@@ -62,13 +71,13 @@ func borrowView() *flowView {
 	fv := scratchViews.Get().(*flowView)
 	fv.slots, fv.mem, fv.vals.b = fv.slots[:0], fv.mem[:0], fv.vals.b[:0]
 	fv.has = [maxSlots / 64]uint64{}
-	fv.added, fv.keepAdded = fv.added[:0], false
+	fv.added, fv.keepAdded, fv.prereqs, fv.layered, fv.ptKnown = fv.added[:0], false, 0, fv.layered[:0], false
 	return fv
 }
 
 func (fv *flowView) release() {
 	if cap(fv.mem) <= 4096 && cap(fv.slots) <= 256 && cap(fv.scratch) <= 256 && cap(fv.tmp) <= 256 &&
-		cap(fv.vals.b) <= 4096 && cap(fv.added) <= 256 {
+		cap(fv.vals.b) <= 4096 && cap(fv.added) <= 256 && cap(fv.layered) <= 256 {
 		scratchViews.Put(fv)
 	}
 }
@@ -99,6 +108,9 @@ func (fv *flowView) alloc(k, n int) {
 }
 
 func (fv *flowView) set(id slotID, v, m, cover []byte) {
+	if id == slotPacketType {
+		fv.ptKnown = false
+	}
 	k := fv.find(id)
 	if k < 0 {
 		k = len(fv.slots)
@@ -364,6 +376,48 @@ func (b *Builder) FinishFacts(version uint8, problems *[]Problem, facts *Facts) 
 	return m
 }
 
+// FinishQuick is FinishFacts without the list of problems: it says only
+// whether there may be some (a setting whose prerequisite the match does
+// not meet), which is rare; then build again with Keep to learn which.
+func (b *Builder) FinishQuick(version uint8, facts *Facts) (m Match, problems bool) {
+	fv := b.view()
+	var f Facts
+	if facts != nil || fv.prereqs != 0 {
+		f = fv.facts()
+		if facts != nil {
+			*facts = f
+		}
+	}
+	for p := Prereq(1); fv.prereqs>>p != 0; p++ {
+		if fv.prereqs&(1<<p) != 0 && !f.PrereqOK(p) {
+			problems = true
+			break
+		}
+	}
+	fv.prune()
+	m = Match{Fields: fv.emitFor(version, 0)}
+	for _, i := range fv.layered {
+		if !problems && !f.PrereqOK(i.Prereq) && !fv.written(i) {
+			problems = true
+		}
+	}
+	b.Release()
+	return m, problems
+}
+
+// written says whether emit wrote field i, stored with others, under the
+// header of the layer the match has (problems' test).
+func (fv *flowView) written(i *Info) bool {
+	id, kind, _ := i.fold()
+	switch kind {
+	case kindVLANPCP:
+		return fv.pcpOut
+	case kindInPort, kindXReg, kindXXReg:
+		return true
+	}
+	return fv.wasEmitted(fv.storageOf(id, kind))
+}
+
 // problems lists the settings emit left out for want of a prerequisite and
 // those it wrote whose prerequisite is not met.
 func (fv *flowView) problems(out []Problem) []Problem {
@@ -372,16 +426,8 @@ func (fv *flowView) problems(out []Problem) []Problem {
 		if !a.any || a.info.Prereq == PrereqNone || facts.PrereqOK(a.info.Prereq) {
 			continue
 		}
-		id, kind, _ := a.info.fold()
-		written := false
-		switch kind {
-		case kindVLANPCP:
-			written = fv.pcpOut
-		case kindInPort, kindXReg, kindXXReg:
-			written = true
-		default:
-			written = fv.wasEmitted(fv.storageOf(id, kind))
-		}
+		_, kind, _ := a.info.fold()
+		written := fv.written(a.info)
 		if written && kind != kindPlain {
 			// Written under the header of the layer the match has
 			// (tp_src as udp_src, icmp_type as icmpv6_type): fine.
@@ -447,6 +493,13 @@ func (fv *flowView) addSet(s Set) bool {
 		// match_add_ethernet_prereq: a field that needs a layer implies
 		// an Ethernet packet, unless the match names its packet type.
 		fv.defaultPacketType()
+		if i.VarLen || !allZero(mask) {
+			if _, kind, _ := i.fold(); kind == kindPlain {
+				fv.prereqs |= 1 << i.Prereq
+			} else {
+				fv.layered = append(fv.layered, i)
+			}
+		}
 	}
 	return true
 }
@@ -489,12 +542,19 @@ func (fv *flowView) addBits(i *Info, v, m []byte) {
 // (0,0)) unless it matches a packet type already
 // (match_set_default_packet_type).
 func (fv *flowView) defaultPacketType() {
-	if k := fv.find(slotPacketType); k >= 0 {
-		if _, m := fv.vm(k); !allZero(m) {
-			return
-		}
+	if fv.ptKnown {
+		return
 	}
-	fv.set(slotPacketType, zero4[:], ones(4), ones(4))
+	if k := fv.find(slotPacketType); k < 0 || allZero(fv.slotMask(k)) {
+		fv.set(slotPacketType, zero4[:], ones(4), ones(4))
+	}
+	fv.ptKnown = true
+}
+
+// slotMask is the mask of slot k.
+func (fv *flowView) slotMask(k int) []byte {
+	_, m := fv.vm(k)
+	return m
 }
 
 var zero4 [4]byte
