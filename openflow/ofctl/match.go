@@ -295,6 +295,7 @@ func unhex(c byte) int {
 func AppendMatch(b []byte, m *oxm.Match) []byte {
 	f := &matchFormatter{v: m.View(), b: b, start: len(b)}
 	f.format()
+	f.v.Release()
 	if len(f.b) > f.start && f.b[len(f.b)-1] == ',' {
 		f.b = f.b[:len(f.b)-1]
 	}

@@ -42,8 +42,9 @@ type flowView struct {
 	// stored as itself needs (one that matches some bit); layered are the
 	// settings of fields stored with others (tp_src under udp...), whose
 	// prerequisite may be met otherwise: what FinishQuick checks.
-	prereqs uint32
-	layered []*Info
+	prereqs  uint32
+	layered  [8]*Info
+	nLayered int // more than len(layered): FinishQuick suspects
 	// ptKnown: the view matches some packet type (defaultPacketType has
 	// nothing to do); set clears it for the packet type's slot.
 	ptKnown bool
@@ -71,13 +72,13 @@ func borrowView() *flowView {
 	fv := scratchViews.Get().(*flowView)
 	fv.slots, fv.mem, fv.vals.b = fv.slots[:0], fv.mem[:0], fv.vals.b[:0]
 	fv.has = [maxSlots / 64]uint64{}
-	fv.added, fv.keepAdded, fv.prereqs, fv.layered, fv.ptKnown = fv.added[:0], false, 0, fv.layered[:0], false
+	fv.added, fv.keepAdded, fv.prereqs, fv.nLayered, fv.ptKnown = fv.added[:0], false, 0, 0, false
 	return fv
 }
 
 func (fv *flowView) release() {
 	if cap(fv.mem) <= 4096 && cap(fv.slots) <= 256 && cap(fv.scratch) <= 256 && cap(fv.tmp) <= 256 &&
-		cap(fv.vals.b) <= 4096 && cap(fv.added) <= 256 && cap(fv.layered) <= 256 {
+		cap(fv.vals.b) <= 4096 && cap(fv.added) <= 256 {
 		scratchViews.Put(fv)
 	}
 }
@@ -396,7 +397,10 @@ func (b *Builder) FinishQuick(version uint8, facts *Facts) (m Match, problems bo
 	}
 	fv.prune()
 	m = Match{Fields: fv.emitFor(version, 0)}
-	for _, i := range fv.layered {
+	if fv.nLayered > len(fv.layered) {
+		problems = true // too many to keep: let the second pass tell
+	}
+	for _, i := range fv.layered[:min(fv.nLayered, len(fv.layered))] {
 		if !problems && !f.PrereqOK(i.Prereq) && !fv.written(i) {
 			problems = true
 		}
@@ -497,7 +501,10 @@ func (fv *flowView) addSet(s Set) bool {
 			if _, kind, _ := i.fold(); kind == kindPlain {
 				fv.prereqs |= 1 << i.Prereq
 			} else {
-				fv.layered = append(fv.layered, i)
+				if fv.nLayered < len(fv.layered) {
+					fv.layered[fv.nLayered] = i
+				}
+				fv.nLayered++
 			}
 		}
 	}
@@ -612,14 +619,24 @@ func (m *Match) NormalizeFor(version uint8) {
 // in_port; "regN" for xreg and xxreg). It is for formatters.
 type View struct{ fv *flowView }
 
-// View returns m's view; fields not known are left out.
+// View returns m's view; fields not known are left out. Release it when
+// done.
 func (m *Match) View() View {
-	fv := newFlowView(len(m.Fields) + 2)
+	fv := borrowView()
 	for k := range m.Fields {
 		f := &m.Fields[k]
 		fv.addSet(Set{Info: ByField(f), Value: f.Value, Mask: f.Mask})
 	}
 	return View{fv}
+}
+
+// Release gives v's storage back for other views; v and what it returned
+// must not be used after.
+func (v *View) Release() {
+	if v.fv != nil {
+		v.fv.release()
+		v.fv = nil
+	}
 }
 
 // DLType is the Ethernet type of the packets the match matches, as OVS

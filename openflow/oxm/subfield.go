@@ -45,9 +45,9 @@ func (c *Context) ByFieldName(name string) *Info {
 // NXM/OXM header names (with OVS's "_W" suffix allowed), and no bits means
 // the whole field. It returns what follows the subfield.
 func (c *Context) ParseSubfield(s string) (Subfield, string, error) {
-	n := strings.IndexAny(s, "[-")
-	if n < 0 {
-		n = len(s)
+	n := 0
+	for n < len(s) && s[n] != '[' && s[n] != '-' {
+		n++
 	}
 	name := s[:n]
 	i := byName[strings.TrimSuffix(name, "_W")]
