@@ -103,7 +103,7 @@ func FuzzParseMatch(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q -> %q: %v", s, text, err)
 		}
-		if !m.Equal(&m2) && !unprintable(&m) {
+		if !m.Equal(&m2) && !unprintable(&m) && !onlyDefaultPacketType(&m, &m2) {
 			t.Fatalf("%q -> %q: parses differently:\n%+v\n%+v", s, text, m.Fields, m2.Fields)
 		}
 		if text2 := string(AppendMatch(nil, &m2)); text2 != text {
@@ -131,6 +131,20 @@ func unprintable(m *oxm.Match) bool {
 		}
 	}
 	return false
+}
+
+// onlyDefaultPacketType says whether m and m2 differ only by m's
+// packet_type (0,0), which OVS writes for a field it leaves out for want
+// of its prerequisite (icmp_type=0 alone) and match_format does not print.
+func onlyDefaultPacketType(m, m2 *oxm.Match) bool {
+	var rest oxm.Match
+	for _, f := range m.Fields {
+		if oxm.ByField(&f) == oxm.ByName("packet_type") && allZeroBytes(f.Value) && f.Mask == nil {
+			continue
+		}
+		rest.Fields = append(rest.Fields, f)
+	}
+	return len(rest.Fields) < len(m.Fields) && rest.Equal(m2)
 }
 
 // TestSetFieldValues checks oxm's value text against every set_field in
