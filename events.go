@@ -7,13 +7,17 @@ import (
 )
 
 // IsEvent reports whether m is one of the events a bridge publishes to its
-// subscribers: messages.Connected, Disconnected, GeneveFieldAssigned,
-// VersionInstalled, Rejected, Progress or RoundFinished.
+// subscribers: messages.Connected, ConnectFailed, Disconnected,
+// GeneveFieldAssigned, VersionInstalled, InSync, OutOfSync, Rejected,
+// Progress, RoundFinished, Drift, Conflict, Audited, Planned and Checked
+// (diff and check modes), and Unsolicited (what the switch sends on its
+// own: packet-ins, port status, flow removed, flow monitor updates, ...).
 func IsEvent(m any) bool {
 	switch m.(type) {
-	case *messages.Connected, *messages.Disconnected, *messages.GeneveFieldAssigned,
-		*messages.VersionInstalled, *messages.Rejected, *messages.Progress,
-		*messages.RoundFinished:
+	case *messages.Connected, *messages.ConnectFailed, *messages.Disconnected, *messages.GeneveFieldAssigned,
+		*messages.VersionInstalled, *messages.InSync, *messages.OutOfSync, *messages.Rejected,
+		*messages.Progress, *messages.RoundFinished, *messages.Drift, *messages.Conflict,
+		*messages.Audited, *messages.Planned, *messages.Checked, *messages.Unsolicited:
 		return true
 	}
 	return false

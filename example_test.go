@@ -1,16 +1,19 @@
 package ofactor_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/ofactor/ofactor"
 	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/ofactortest"
 	"github.com/ofactor/ofactor/ofbuild"
 	"github.com/ofactor/ofactor/openflow"
 )
@@ -120,4 +123,52 @@ func ExampleSpawn() {
 	// Later, a delta: O(size of the change), not of the table.
 	add, _ := ofbuild.Flow(0, 10).Match(ofbuild.ARP()).Apply(ofbuild.Normal()).FlowMod()
 	system.Root.Send(bridge.PID, &messages.UpdateFlows{Add: []*openflow.FlowMod{add}})
+}
+
+// A bridge's methods against ofactortest's in-memory switch, as an
+// embedder's unit test would drive it: put, wait until the switch holds
+// it, change a flow, wait, read what is installed, stop.
+func Example_testSwitch() {
+	sw := ofactortest.New()
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	if err := sw.ListenUnix(filepath.Join(dir, "br-int.mgmt")); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sw.Close()
+	system := quietSystem()
+	defer system.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	bridge, err := ofactor.Spawn(system.Root, ofactor.Config{Target: sw.Target(), Geneve: ofactor.GeneveOff})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer bridge.Stop(ctx)
+
+	flow := ofbuild.Flow(0, 100).Match(ofbuild.InPort(1)).Apply(ofbuild.Output(2)).MustFlowMod()
+	v, err := bridge.Put(ctx, &messages.PutDesired{Flows: []*openflow.FlowMod{flow}})
+	if err == nil {
+		err = bridge.WaitInstalled(ctx, v)
+	}
+	change := ofbuild.Flow(0, 100).Match(ofbuild.InPort(1)).Apply(ofbuild.Output(3)).MustFlowMod()
+	if err == nil {
+		v, err = bridge.Update(ctx, &messages.UpdateFlows{Add: []*openflow.FlowMod{change}})
+	}
+	if err == nil {
+		err = bridge.WaitInstalled(ctx, v)
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	installed, _ := bridge.Installed(ctx)
+	flows, _, _ := ofactor.Text(installed)
+	fmt.Println(flows)
+	fmt.Println(sw.DumpFlows())
+	// Output:
+	// [priority=100,in_port=1 actions=output:3]
+	// [ priority=100,in_port=1 actions=output:3]
 }

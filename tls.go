@@ -13,9 +13,13 @@ import (
 // configuration that checks the switch the way OVS's stream-ssl does: its
 // certificate must chain to CACert; the host name is not checked (switches
 // are named by address, and OVS's own certificates carry no host names).
-// It returns nil for targets other than ssl:, which ignore the files.
+// It returns nil for targets other than ssl:, and an error if any file is
+// given for one: they would be ignored, and the connection in clear.
 func (f TLSFiles) tlsConfig(target string) (*tls.Config, error) {
 	if !strings.HasPrefix(target, "ssl:") {
+		if f != (TLSFiles{}) {
+			return nil, fmt.Errorf("%s: TLS files (--private-key, --certificate, --ca-cert) apply to ssl: targets only", target)
+		}
 		return nil, nil
 	}
 	var missing []string

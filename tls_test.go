@@ -21,7 +21,8 @@ func TestTLSFilesErrors(t *testing.T) {
 		want   string // "" : no error and no TLS config
 	}{
 		{"unix:/x", TLSFiles{}, ""},
-		{"tcp:1.2.3.4", TLSFiles{PrivateKey: missing}, ""},
+		{"tcp:1.2.3.4", TLSFiles{PrivateKey: missing}, "apply to ssl: targets only"},
+		{"unix:/x", TLSFiles{CACert: junk}, "apply to ssl: targets only"},
 		{"ssl:1.2.3.4", TLSFiles{}, "ssl needs --private-key, --certificate, --ca-cert"},
 		{"ssl:1.2.3.4", TLSFiles{PrivateKey: junk, CACert: junk}, "ssl needs --certificate"},
 		{"ssl:1.2.3.4", TLSFiles{PrivateKey: missing, Certificate: missing, CACert: junk}, "missing.pem"},
@@ -31,7 +32,7 @@ func TestTLSFilesErrors(t *testing.T) {
 		switch {
 		case tc.want == "" && (err != nil || cfg != nil):
 			t.Errorf("%s %+v: %v, %v; want no TLS and no error", tc.target, tc.files, cfg, err)
-		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+		case tc.want != "" && (err == nil || cfg != nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%s %+v: error %v, want one containing %q", tc.target, tc.files, err, tc.want)
 		}
 	}

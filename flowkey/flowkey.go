@@ -70,7 +70,14 @@ func Of(fm *openflow.FlowMod) (Flow, error) {
 // on every reconnect.
 func OfCanonical(fm *openflow.FlowMod) (Flow, error) { return ofMatch(fm, &fm.Match) }
 
+// ErrTable254 refuses a flow in table 254, Open vSwitch's own (its hidden
+// internal rules): OVS refuses every write to it (OFPBRC_EPERM).
+var ErrTable254 = fmt.Errorf("table 254 is Open vSwitch's internal table: ofactor never writes it")
+
 func ofMatch(fm *openflow.FlowMod, m *oxm.Match) (Flow, error) {
+	if fm.TableID == 254 {
+		return Flow{}, ErrTable254
+	}
 	k, v, err := KeyVal(fm.TableID, fm.Priority, m, fm.Cookie,
 		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
 	if err != nil {
@@ -125,44 +132,107 @@ func Encode(table uint8, priority uint16, m *oxm.Match, cookie uint64,
 	return b, kl, nil
 }
 
-// FlowModBody builds the body of an OpenFlow 1.3 flow_mod (everything after
-// the header) straight from canonical bytes (val may be empty for a
-// delete):
-//
-//	cookie, cookie_mask, table_id, command, idle, hard, priority,
-//	buffer_id, out_port, out_group, flags, importance|pad, match, instructions
-func FlowModBody(command uint8, key, val string) []byte {
-	b := make([]byte, 40, 40+len(key)+len(val))
-	if val != "" {
-		copy(b[0:8], val[0:8]) // cookie; cookie_mask stays 0
+// Message returns the flow_mod of a flow, built from its bytes (no
+// decoding): command ADD, MODIFY_STRICT or DELETE_STRICT, the last without
+// instructions.
+func (f Flow) Message(version, command uint8) openflow.Message {
+	m := &openflow.RawFlowMod{
+		Header:   openflow.Header{Version: version},
+		Command:  command,
+		TableID:  f.key[0],
+		Priority: binary.BigEndian.Uint16([]byte(f.key[1:3])),
+		Match:    f.key[KeyFixed:],
 	}
-	b[16] = key[0]
-	b[17] = command
-	if val != "" {
-		copy(b[18:22], val[8:12]) // idle, hard
+	if v := f.val; len(v) >= ValFixed {
+		m.Cookie = binary.BigEndian.Uint64([]byte(v[0:8]))
+		m.IdleTimeout = binary.BigEndian.Uint16([]byte(v[8:10]))
+		m.HardTimeout = binary.BigEndian.Uint16([]byte(v[10:12]))
+		m.Flags = binary.BigEndian.Uint16([]byte(v[12:14]))
+		m.Importance = binary.BigEndian.Uint16([]byte(v[14:16]))
+		if command != openflow.FlowDeleteStrict {
+			m.Instructions = v[ValFixed:]
+		}
 	}
-	copy(b[22:24], key[1:3])
-	binary.BigEndian.PutUint32(b[24:], openflow.NoBuffer)
-	binary.BigEndian.PutUint32(b[28:], openflow.PortAny)
-	binary.BigEndian.PutUint32(b[32:], openflow.GroupAny)
-	if val != "" {
-		copy(b[36:38], val[12:14]) // flags; importance is padding in 1.3
+	return m
+}
+
+// FromStats returns a dumped flow's Flow. A flow read from the wire
+// (FlowStats.RawMatch, RawInstructions) is laid out from its bytes as the
+// switch sent them, in one allocation and without normalizing: a switch that
+// holds what ofactor sent reports ofactor's own canonical bytes back, so
+// reading a dump costs a copy a flow (Canonical normalizes the ones that
+// turn out to differ). A flow not read from the wire is encoded as it is.
+func FromStats(fs *openflow.FlowStats) (Flow, error) {
+	if fs.RawMatch == nil {
+		k, v, err := KeyVal(fs.TableID, fs.Priority, &fs.Match, fs.Cookie,
+			fs.IdleTimeout, fs.HardTimeout, fs.Flags, fs.Importance, fs.Instructions)
+		return Flow{k, v}, err
 	}
-	b = append(b, key[KeyFixed:]...)
-	if val != "" && command != openflow.FlowDeleteStrict {
-		b = append(b, val[ValFixed:]...)
+	b := make([]byte, KeyFixed, KeyFixed+len(fs.RawMatch)+ValFixed+len(fs.RawInstructions))
+	b[0] = fs.TableID
+	binary.BigEndian.PutUint16(b[1:], fs.Priority)
+	b = append(b, fs.RawMatch...)
+	kl := len(b)
+	b = binary.BigEndian.AppendUint64(b, fs.Cookie)
+	b = binary.BigEndian.AppendUint16(b, fs.IdleTimeout)
+	b = binary.BigEndian.AppendUint16(b, fs.HardTimeout)
+	b = binary.BigEndian.AppendUint16(b, fs.Flags)
+	b = binary.BigEndian.AppendUint16(b, fs.Importance)
+	b = append(b, fs.RawInstructions...)
+	kv := string(b)
+	return Flow{kv[:kl], kv[kl:]}, nil
+}
+
+// FromUpdate returns the Flow of a flow monitor's full update, laid out
+// from its bytes as FromStats does. Updates carry no flags or importance:
+// those are 0. A removal's Flow has its key only.
+func FromUpdate(u *openflow.FlowUpdate) (Flow, error) {
+	fs := openflow.FlowStats{TableID: u.TableID, Priority: u.Priority, IdleTimeout: u.IdleTimeout,
+		HardTimeout: u.HardTimeout, Cookie: u.Cookie, Match: u.Match, Instructions: u.Instructions,
+		RawMatch: u.RawMatch, RawInstructions: u.RawInstructions}
+	if fs.RawMatch != nil && fs.RawInstructions == nil {
+		fs.RawInstructions = []byte{}
 	}
-	return b
+	f, err := FromStats(&fs)
+	if err == nil && u.Event == openflow.FlowUpdateRemoved {
+		f.val = ""
+	}
+	return f, err
+}
+
+// Canonical returns f (bytes as some switch wrote them) normalized: decoded,
+// its match put in canonical form, encoded again. ok is false when the
+// bytes do not decode; f is then best kept as it is (deleting it by those
+// bytes still works).
+func Canonical(version uint8, f Flow) (Flow, bool) {
+	fm, err := Decode(version, f.key, f.val)
+	if err != nil {
+		return Flow{}, false
+	}
+	c, err := Of(fm)
+	return c, err == nil
+}
+
+// SameButInstructions reports whether two values differ only in their
+// instructions, which MODIFY_STRICT can change; anything else (cookie,
+// timeouts, flags) needs an ADD, since MODIFY_STRICT cannot change a cookie
+// in OpenFlow 1.1+.
+func SameButInstructions(a, b string) bool {
+	return len(a) >= ValFixed && len(b) >= ValFixed && a[:ValFixed] == b[:ValFixed]
 }
 
 // Decode turns canonical bytes back into a FlowMod (an ADD), for messages
 // to people and for tests.
 func Decode(version uint8, key, val string) (*openflow.FlowMod, error) {
-	body := FlowModBody(openflow.FlowAdd, key, val)
-	b := make([]byte, openflow.HeaderLen, openflow.HeaderLen+len(body))
-	b[0], b[1] = version, byte(openflow.TypeFlowMod)
-	binary.BigEndian.PutUint16(b[2:], uint16(openflow.HeaderLen+len(body)))
-	b = append(b, body...)
+	if len(key) < KeyFixed+4 || val != "" && len(val) < ValFixed {
+		// An empty value (a removal names a flow by its key) decodes with
+		// zero cookie, timeouts and flags, and no instructions.
+		return nil, fmt.Errorf("flowkey: key of %d bytes, value of %d: too short", len(key), len(val))
+	}
+	b, err := FromStrings(key, val).Message(version, openflow.FlowAdd).AppendBinary(nil)
+	if err != nil {
+		return nil, err
+	}
 	fm := &openflow.FlowMod{}
 	if err := fm.UnmarshalBinary(b); err != nil {
 		return nil, err

@@ -78,3 +78,35 @@ func TestOfTooLong(t *testing.T) {
 		t.Fatalf("4500 outputs: %v, want ErrTooLong", err)
 	}
 }
+
+// A meter without OFPMF_BURST compares equal whether its bands say burst 0
+// (a file) or burst = rate (what OVS reports); with the flag, the burst
+// size counts.
+func TestMeterValueBurst(t *testing.T) {
+	band := func(rate, burst uint32) []openflow.MeterBand {
+		return []openflow.MeterBand{{Type: openflow.MeterBandDrop, Rate: rate, BurstSize: burst}}
+	}
+	a, _ := flowkey.MeterValue(openflow.MeterPKTPS, band(10, 0))
+	b, _ := flowkey.MeterValue(openflow.MeterPKTPS, band(10, 10))
+	if a != b {
+		t.Error("without burst: burst_size 0 and burst_size = rate differ")
+	}
+	c, _ := flowkey.MeterValue(openflow.MeterPKTPS|openflow.MeterBurst, band(10, 0))
+	d, _ := flowkey.MeterValue(openflow.MeterPKTPS|openflow.MeterBurst, band(10, 10))
+	if c == d {
+		t.Error("with burst: the burst size does not count")
+	}
+}
+
+// A flow for table 254 is refused: the table is OVS's.
+func TestTable254Refused(t *testing.T) {
+	fm := openflow.NewFlowMod(openflow.Version13, openflow.FlowAdd)
+	fm.TableID = 254
+	if _, err := flowkey.Of(fm); !errors.Is(err, flowkey.ErrTable254) {
+		t.Fatalf("table 254: %v", err)
+	}
+	fm.TableID = 253
+	if _, err := flowkey.Of(fm); err != nil {
+		t.Fatalf("table 253: %v", err)
+	}
+}

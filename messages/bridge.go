@@ -1,6 +1,8 @@
 package messages
 
 import (
+	"time"
+
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/openflow"
 )
@@ -15,14 +17,20 @@ import (
 // (flowkey.Of): taken as they are, after Flows, which lets a sender with
 // many flows compute their bytes on its own cores and drop its FlowMods.
 //
-// More says the put is a part of a desired state that the next PutDesired
-// continues: a large state can be handed over while it is still being made
-// (the daemon sends a file in parts as its lines are parsed). The parts up
-// to the first put without More are one desired state, one version, as if
-// their flows were given in one put, in order; groups and meters go in the
-// first part. A reconciler that is ready may already send the parts' flows
-// in the version's bundle, but it commits nothing until the last part is
-// there. A part is answered with the version before it.
+// A large desired state can be handed over in parts while it is still
+// being made (the daemon sends a file in parts as its lines are parsed): the
+// first part has More, the parts after it Continue, and the last one
+// Continue without More. The parts are one desired state, one version, as
+// if their flows were given in one put, in order; groups and meters go in
+// the first part, GeneveFlows in the last. A reconciler that is ready may
+// already send the parts' flows in the version's bundle, but it commits
+// nothing until the last part is there. A part is answered with the version
+// before it. A put that does not Continue (a whole put, or a new first
+// part) while a put in parts is unfinished supersedes it: the unfinished
+// one is given up (as AbortPut does), never appended to.
+//
+// Of two flows with one key (table, priority and match), or two groups or
+// meters with one id, the later wins, as in ovs-ofctl add-flows.
 //
 // The reconciler answers the sender with DesiredAccepted.
 type PutDesired struct {
@@ -31,8 +39,20 @@ type PutDesired struct {
 	Groups      []*openflow.GroupMod
 	Meters      []*openflow.MeterMod
 	GeneveFlows []string
-	More        bool
+	More        bool // more parts follow
+	Continue    bool // a part after the first of a put in parts
+	// Version is the OpenFlow version the put's flows, groups (and
+	// Canonical) are encoded in; 0 means their headers' (OpenFlow 1.3 when
+	// they say none). The bridge re-encodes what is not in its
+	// connection's version.
+	Version uint8
 }
+
+// AbortPut gives up the put in parts under way, if any: the desired state
+// is again what it was before the put's first part, and a bundle that was
+// streaming it is discarded. Answered with DesiredAccepted (the version
+// unchanged).
+type AbortPut struct{}
 
 // UpdateFlows changes the desired flow table by a delta: Remove names flows
 // by table, priority and match (the rest of each FlowMod is ignored), Add
@@ -78,11 +98,43 @@ type VersionInstalled struct {
 
 // Rejected is published for each flow, group or meter the switch refused.
 // Text is the object in ovs-ofctl syntax, Error OVS's name for the error
-// (e.g. OFPBAC_BAD_OUT_GROUP). It is retried only when it changes.
+// (e.g. OFPBAC_BAD_OUT_GROUP), Version the desired version whose round
+// sent it. The rest of that round is committed; the refused object is
+// retried only when it changes.
 type Rejected struct {
-	Kind  string // "flow", "group" or "meter"
-	Text  string
-	Error string
+	Version uint64
+	Kind    string // "flow", "group" or "meter"
+	Text    string
+	Error   string
+}
+
+// Planned is published by a bridge in diff or check mode (ofactor.ModeDiff,
+// ModeCheck) when it has worked out what installing desired version
+// Version would change on the switch; it changes nothing itself. No
+// Changes means the switch holds that version already.
+type Planned struct {
+	Version uint64
+	Changes []PlannedChange
+	// Unchecked says what a check could not send (meters, which OVS cannot
+	// bundle; flows naming a Geneve field the switch has not mapped).
+	Unchecked []string
+}
+
+// PlannedChange is one object a round would send: Op "add", "modify" or
+// "delete"; Old and New the object as the switch holds it and as it is
+// desired, in ovs-ofctl syntax ("" for none).
+type PlannedChange struct {
+	Kind     string // "flow", "group" or "meter"
+	Op       string
+	Old, New string
+}
+
+// Checked is published by a bridge in check mode once the switch has
+// judged the planned change in a bundle that was then discarded: Rejected
+// of its objects were refused (each published as Rejected before it).
+type Checked struct {
+	Version  uint64
+	Rejected int
 }
 
 // GeneveFieldAssigned is published by the negotiator when negotiation on
@@ -95,15 +147,117 @@ type GeneveFieldAssigned struct {
 	Class   uint16
 	Type    uint8
 	Len     uint8
+	// Unmapped: a read-only negotiation (ofactor diff, check) found the
+	// option unmapped; Index is the one it would take.
+	Unmapped bool
 }
 
 // GetStatus asks the reconciler for a Status.
 type GetStatus struct{}
 
+// InSync is published every time the switch is known to hold the desired
+// state again, after having been out of it: Cause "install" (a new desired
+// version installed), "restore" (after a (re)connect: the dump compared
+// and any repair barrier-confirmed), or "heal" (drift repaired).
+type InSync struct {
+	Version uint64
+	Cause   string
+}
+
+// OutOfSync is published when the switch stops being known to hold the
+// desired state: Reason "disconnected", "desired" (a new desired state to
+// install), "drift" (out-of-band changes seen), "resync" (the switch's
+// tables are being read again).
+type OutOfSync struct {
+	Reason string
+}
+
+// Drift is published when out-of-band changes are seen on the switch (by
+// the flow monitor, or by an audit): how many objects another party added,
+// removed or modified since the last Drift. Each is put right by the next
+// round.
+type Drift struct {
+	Flows, Groups, Meters DriftCounts
+	By                    string // "monitor" or "audit"
+}
+
+// DriftCounts counts out-of-band changes of one kind of object.
+type DriftCounts struct {
+	Added, Removed, Modified int
+}
+
+// Conflict is published when ofactor stops setting an object back for a
+// while because it was changed out of band more than a few times in a
+// short window (another controller fighting): Count changes seen, the
+// object (Kind, Text in ovs-ofctl syntax) held back for Backoff. Once the
+// other party stops, the desired state wins again.
+type Conflict struct {
+	Kind    string
+	Text    string
+	Count   int
+	Backoff time.Duration
+}
+
+// Audited is published after each audit of the switch (what no monitor
+// reports: groups, meters, the TLV map; every Nth time, or always with the
+// monitor off, the flows too): Differences objects were found wrong, and
+// are put right by the next round.
+type Audited struct {
+	Flows       bool // the flows were read too
+	Differences int
+}
+
+// GetInstalled asks the reconciler how far the switch is: answered with
+// Installed. A caller waiting for a version subscribes first, then asks,
+// then waits for VersionInstalled.
+type GetInstalled struct{}
+
+// Installed answers GetInstalled: the switch was last known to hold
+// desired version Version (barrier-confirmed), apart from the objects it
+// refused, which are still desired (Rejected: each with the version whose
+// round sent it).
+type Installed struct {
+	Version  uint64
+	Rejected []Rejected
+}
+
+// GetTables asks the reconciler for a snapshot of its tables: what the
+// switch holds (Installed) or what is desired. Answered with Tables, or,
+// when what the switch holds is not known (not connected, not read yet),
+// with Tables whose Known is false.
+type GetTables struct{ Installed bool }
+
+// Tables is a snapshot of flows, groups and meters in canonical form
+// (package flowkey), encoded for OpenFlow version OFVersion; the text of
+// each is flowkey's to render.
+type Tables struct {
+	Known     bool
+	Version   uint64 // the desired version, or the installed one
+	OFVersion uint8
+	Flows     []flowkey.Flow
+	Groups    []flowkey.Group
+	Meters    []flowkey.Meter
+}
+
 // Status is a snapshot of a reconciler.
 type Status struct {
-	Connected        bool
-	Seq              uint64
+	Connected bool
+	Seq       uint64
+	Phase     string // the reconciler's phase: disconnected, negotiating, dumping, idle, round, ...
+	// InSync says the switch is known to hold the desired state, apart
+	// from what it refused: connected, its tables read (and watched), no
+	// round to run. Never true while disconnected or while a change is on
+	// its way.
+	InSync bool
+	// InstalledKnown says the Installed counts mean something: connected
+	// and the switch's tables read. Otherwise they are the last known.
+	InstalledKnown bool
+	// Monitor is the flow monitor's state: "off", "starting", "active",
+	// "paused" (the switch dropped updates: a dump follows its resume).
+	Monitor string
+	// Conflicts is how many objects are held back because another
+	// controller keeps setting them otherwise (see messages.Conflict).
+	Conflicts        int
 	Geneve           GeneveFieldAssigned
 	DesiredVersion   uint64
 	InstalledVersion uint64

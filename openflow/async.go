@@ -1,7 +1,6 @@
 package openflow
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/ofactor/ofactor/openflow/oxm"
@@ -67,12 +66,19 @@ func (m *PacketIn) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// FlowRemoved is OFPT_FLOW_REMOVED of OpenFlow 1.3 and 1.4 (OpenFlow 1.3.5
-// §7.4.2, struct ofp_flow_removed):
+// FlowRemoved is OFPT_FLOW_REMOVED of OpenFlow 1.3+. In OpenFlow 1.3 and
+// 1.4 (OpenFlow 1.3.5 §7.4.2, struct ofp_flow_removed):
 //
 //	header | cookie u64 | priority u16 | reason u8 | table_id u8 |
 //	duration_sec u32 | duration_nsec u32 | idle_timeout u16 |
 //	hard_timeout u16 | packet_count u64 | byte_count u64 | ofp_match
+//
+// In OpenFlow 1.5 (struct ofp15_flow_removed), with the duration and
+// counts as OXS statistics (OXSStats) and other OXS entries kept raw in
+// OtherStats:
+//
+//	header | table_id u8 | reason u8 | priority u16 | idle_timeout u16 |
+//	hard_timeout u16 | cookie u64 | ofp_match | ofp_oxs_stat
 type FlowRemoved struct {
 	Header
 	Cookie       uint64
@@ -86,24 +92,48 @@ type FlowRemoved struct {
 	PacketCount  uint64
 	ByteCount    uint64
 	Match        oxm.Match
+	OtherStats   []byte
 }
 
-const flowRemovedLen = 48
+const (
+	flowRemovedLen   = 48
+	flowRemoved15Len = 24
+	flowRemovedStats = OXSHaveDuration | OXSHavePacketCount | OXSHaveByteCount
+)
 
 func (m *FlowRemoved) AppendBinary(b []byte) ([]byte, error) {
 	b, start := appendHeader(b, &m.Header, TypeFlowRemoved)
-	b = be.AppendUint64(b, m.Cookie)
-	b = be.AppendUint16(b, m.Priority)
-	b = append(b, m.Reason, m.TableID)
-	b = be.AppendUint32(b, m.DurationSec)
-	b = be.AppendUint32(b, m.DurationNsec)
-	b = be.AppendUint16(b, m.IdleTimeout)
-	b = be.AppendUint16(b, m.HardTimeout)
-	b = be.AppendUint64(b, m.PacketCount)
-	b = be.AppendUint64(b, m.ByteCount)
+	v15 := b[start] >= Version15
+	if v15 {
+		b = append(b, m.TableID, m.Reason)
+		b = be.AppendUint16(b, m.Priority)
+		b = be.AppendUint16(b, m.IdleTimeout)
+		b = be.AppendUint16(b, m.HardTimeout)
+		b = be.AppendUint64(b, m.Cookie)
+	} else {
+		b = be.AppendUint64(b, m.Cookie)
+		b = be.AppendUint16(b, m.Priority)
+		b = append(b, m.Reason, m.TableID)
+		b = be.AppendUint32(b, m.DurationSec)
+		b = be.AppendUint32(b, m.DurationNsec)
+		b = be.AppendUint16(b, m.IdleTimeout)
+		b = be.AppendUint16(b, m.HardTimeout)
+		b = be.AppendUint64(b, m.PacketCount)
+		b = be.AppendUint64(b, m.ByteCount)
+	}
 	var err error
 	if b, err = appendMatch(b, &m.Match); err != nil {
 		return b[:start], fmt.Errorf("flow_removed: match: %w", err)
+	}
+	if v15 {
+		st := OXSStats{
+			Duration:    uint64(m.DurationSec)<<32 | uint64(m.DurationNsec),
+			PacketCount: m.PacketCount, ByteCount: m.ByteCount,
+			Have: flowRemovedStats, Other: m.OtherStats,
+		}
+		if b, err = st.append(b); err != nil {
+			return b[:start], fmt.Errorf("flow_removed: %w", err)
+		}
 	}
 	return finish(b, start)
 }
@@ -113,94 +143,51 @@ func (m *FlowRemoved) UnmarshalBinary(b []byte) error {
 	if err := checkHeader(&m.Header, b, TypeFlowRemoved, name); err != nil {
 		return err
 	}
-	if m.Version < Version13 || m.Version > Version14 {
+	if m.Version < Version13 {
 		return fmt.Errorf("%s: version %#x not supported", name, m.Version)
 	}
-	if len(b) < flowRemovedLen {
-		return errTruncated(name, b, HeaderLen, flowRemovedLen-HeaderLen)
+	fixed := flowRemovedLen
+	if m.Version >= Version15 {
+		fixed = flowRemoved15Len
 	}
-	m.Cookie = be.Uint64(b[8:])
-	m.Priority = be.Uint16(b[16:])
-	m.Reason, m.TableID = b[18], b[19]
-	m.DurationSec = be.Uint32(b[20:])
-	m.DurationNsec = be.Uint32(b[24:])
-	m.IdleTimeout = be.Uint16(b[28:])
-	m.HardTimeout = be.Uint16(b[30:])
-	m.PacketCount = be.Uint64(b[32:])
-	m.ByteCount = be.Uint64(b[40:])
-	n, err := unmarshalMatch(&m.Match, b[flowRemovedLen:])
+	if len(b) < fixed {
+		return errTruncated(name, b, HeaderLen, fixed-HeaderLen)
+	}
+	m.OtherStats = nil
+	if m.Version >= Version15 {
+		m.TableID, m.Reason = b[8], b[9]
+		m.Priority = be.Uint16(b[10:])
+		m.IdleTimeout = be.Uint16(b[12:])
+		m.HardTimeout = be.Uint16(b[14:])
+		m.Cookie = be.Uint64(b[16:])
+	} else {
+		m.Cookie = be.Uint64(b[8:])
+		m.Priority = be.Uint16(b[16:])
+		m.Reason, m.TableID = b[18], b[19]
+		m.DurationSec = be.Uint32(b[20:])
+		m.DurationNsec = be.Uint32(b[24:])
+		m.IdleTimeout = be.Uint16(b[28:])
+		m.HardTimeout = be.Uint16(b[30:])
+		m.PacketCount = be.Uint64(b[32:])
+		m.ByteCount = be.Uint64(b[40:])
+	}
+	n, err := unmarshalMatch(&m.Match, b[fixed:])
 	if err != nil {
 		return fmt.Errorf("%s: match: %w", name, err)
 	}
-	if flowRemovedLen+n != len(b) {
-		return fmt.Errorf("%s: %d bytes after the match", name, len(b)-flowRemovedLen-n)
+	off := fixed + n
+	if m.Version >= Version15 {
+		var st OXSStats
+		k, err := st.unmarshal(b[off:], flowRemovedStats)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		m.DurationSec, m.DurationNsec = uint32(st.Duration>>32), uint32(st.Duration)
+		m.PacketCount, m.ByteCount, m.OtherStats = st.PacketCount, st.ByteCount, st.Other
+		off += k
 	}
-	return nil
-}
-
-// PortStatus is OFPT_PORT_STATUS (OpenFlow 1.3.5 §7.4.3, struct
-// ofp_port_status): header | reason u8 | pad 7 | ofp_port.
-//
-// Desc is the struct ofp_port, raw, and is what the encoder writes. The
-// other fields are read from it by UnmarshalBinary for OpenFlow 1.3 (a
-// 64-byte ofp_port) and 1.4+ (ofp_port with a length and properties):
-//
-//	1.3: port_no u32 | pad 4 | hw_addr 6 | pad 2 | name 16 | config u32 | state u32 | ...
-//	1.4: port_no u32 | length u16 | pad 2 | hw_addr 6 | pad 2 | name 16 | config u32 | state u32 | props
-type PortStatus struct {
-	Header
-	Reason uint8
-	Desc   []byte
-
-	PortNo uint32
-	HWAddr [6]byte
-	Name   string
-	Config uint32
-	State  uint32
-}
-
-// Port status reasons (enum ofp_port_reason).
-const (
-	PortReasonAdd    uint8 = 0
-	PortReasonDelete uint8 = 1
-	PortReasonModify uint8 = 2
-)
-
-const (
-	portStatusLen = 16
-	portDescLen   = 40 // through state, the part read in both layouts
-)
-
-func (m *PortStatus) AppendBinary(b []byte) ([]byte, error) {
-	b, start := appendHeader(b, &m.Header, TypePortStatus)
-	b = append(b, m.Reason, 0, 0, 0, 0, 0, 0, 0)
-	b = append(b, m.Desc...)
-	return finish(b, start)
-}
-
-func (m *PortStatus) UnmarshalBinary(b []byte) error {
-	const name = "port_status"
-	if err := checkHeader(&m.Header, b, TypePortStatus, name); err != nil {
-		return err
+	if off != len(b) {
+		return fmt.Errorf("%s: %d bytes after the match", name, len(b)-off)
 	}
-	if len(b) < portStatusLen {
-		return errTruncated(name, b, HeaderLen, portStatusLen-HeaderLen)
-	}
-	m.Reason = b[8]
-	m.Desc = append([]byte(nil), b[portStatusLen:]...)
-	m.PortNo, m.HWAddr, m.Name, m.Config, m.State = 0, [6]byte{}, "", 0, 0
-	d := m.Desc
-	if m.Version < Version13 || len(d) < portDescLen {
-		return nil
-	}
-	m.PortNo = be.Uint32(d)
-	copy(m.HWAddr[:], d[8:14])
-	name16 := d[16:32]
-	if i := bytes.IndexByte(name16, 0); i >= 0 {
-		name16 = name16[:i]
-	}
-	m.Name = string(name16)
-	m.Config = be.Uint32(d[32:])
-	m.State = be.Uint32(d[36:])
 	return nil
 }

@@ -23,19 +23,20 @@ const (
 	BundleOrdered uint16 = 1 << 1
 )
 
-// bundleHeader writes the framing of a bundle message: in OpenFlow 1.3 the
-// ONF experimenter header with exp_type onft, in 1.4+ the native type t.
-// It returns the offset of the message and of the body after the framing.
-func bundleHeader(b []byte, h *Header, t Type, onft uint32) ([]byte, int) {
+// appendONFOrNative starts a message that OpenFlow 1.3 carries as an ONF
+// experimenter message of exp_type onft and OpenFlow 1.4+ as its own type t
+// (bundles, role status), with the same body. It returns the message with
+// the framing appended and the offset of the header, for finish.
+func appendONFOrNative(b []byte, h *Header, t Type, onft uint32) ([]byte, int) {
 	if h.Version == 0 || h.Version == Version13 {
 		return appendExperimenterHeader(b, h, ExperimenterONF, onft)
 	}
 	return appendHeader(b, h, t)
 }
 
-// checkBundle checks the framing of a whole bundle message and returns the
-// offset of its body.
-func checkBundle(h *Header, b []byte, t Type, onft uint32, name string) (int, error) {
+// checkONFOrNative checks the framing of a whole message appendONFOrNative
+// writes and returns the offset of its body.
+func checkONFOrNative(h *Header, b []byte, t Type, onft uint32, name string) (int, error) {
 	if err := h.UnmarshalBinary(b); err != nil {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
@@ -45,7 +46,7 @@ func checkBundle(h *Header, b []byte, t Type, onft uint32, name string) (int, er
 	case h.Version >= Version14:
 		return HeaderLen, checkHeader(h, b, t, name)
 	}
-	return 0, fmt.Errorf("%s: version %#x has no bundles", name, h.Version)
+	return 0, fmt.Errorf("%s: version %#x not supported", name, h.Version)
 }
 
 // BundleControl is OFPT_BUNDLE_CONTROL of OpenFlow 1.4+ (struct
@@ -69,7 +70,7 @@ func (m *BundleControl) AppendBinary(b []byte) ([]byte, error) {
 	if m.Version != 0 && m.Version < Version13 {
 		return b, fmt.Errorf("bundle_control: version %#x has no bundles", m.Version)
 	}
-	b, start := bundleHeader(b, &m.Header, TypeBundleControl, ONFTBundleControl)
+	b, start := appendONFOrNative(b, &m.Header, TypeBundleControl, ONFTBundleControl)
 	b = be.AppendUint32(b, m.BundleID)
 	b = be.AppendUint16(b, m.Type)
 	b = be.AppendUint16(b, m.Flags)
@@ -79,7 +80,7 @@ func (m *BundleControl) AppendBinary(b []byte) ([]byte, error) {
 
 func (m *BundleControl) UnmarshalBinary(b []byte) error {
 	const name = "bundle_control"
-	off, err := checkBundle(&m.Header, b, TypeBundleControl, ONFTBundleControl, name)
+	off, err := checkONFOrNative(&m.Header, b, TypeBundleControl, ONFTBundleControl, name)
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func (m *BundleAdd) AppendBinary(b []byte) ([]byte, error) {
 	if m.Message == nil {
 		return b, fmt.Errorf("%s: no message", name)
 	}
-	b, start := bundleHeader(b, &m.Header, TypeBundleAddMessage, ONFTBundleAddMessage)
+	b, start := appendONFOrNative(b, &m.Header, TypeBundleAddMessage, ONFTBundleAddMessage)
 	b = be.AppendUint32(b, m.BundleID)
 	b = be.AppendUint16(b, 0)
 	b = be.AppendUint16(b, m.Flags)
@@ -141,7 +142,7 @@ func (m *BundleAdd) AppendBinary(b []byte) ([]byte, error) {
 
 func (m *BundleAdd) UnmarshalBinary(b []byte) error {
 	const name = "bundle_add"
-	off, err := checkBundle(&m.Header, b, TypeBundleAddMessage, ONFTBundleAddMessage, name)
+	off, err := checkONFOrNative(&m.Header, b, TypeBundleAddMessage, ONFTBundleAddMessage, name)
 	if err != nil {
 		return err
 	}

@@ -39,9 +39,14 @@ func (m *Experimenter) UnmarshalBinary(b []byte) error {
 }
 
 // Decode decodes one whole message (exactly one frame, as ReadMessage
-// returns it) into its typed form: *Hello, *Error, *EchoRequest, ...,
-// *FlowMod, *FlowStatsReply, *BundleAdd, *TLVTableReply. Messages of types
-// it does not decode are *Unknown, experimenter messages it does not
+// returns it) into its typed form, in any of OpenFlow 1.3, 1.4 and 1.5:
+// *Hello, *Error, *EchoRequest, ..., *FlowMod, *GroupMod, *MeterMod,
+// *FlowStatsReply, *PortDescReply, *RoleRequest, *RoleStatus,
+// *FlowMonitorRequest, *FlowMonitorReply, *BundleControl, *BundleAdd,
+// *TLVTableReply (docs/codec.md lists them all). The same Go type decodes
+// a message in every version's form and framing (a RoleStatus is an ONF
+// experimenter message in 1.3 and OFPT_ROLE_STATUS in 1.4+). Messages of
+// types it does not decode are *Unknown, experimenter messages it does not
 // decode *Experimenter, multipart messages of other types
 // *MultipartRequest / *MultipartReply.
 //
@@ -51,8 +56,9 @@ func (m *Experimenter) UnmarshalBinary(b []byte) error {
 // typed; everything else is *Unknown.
 func Decode(b []byte) (Message, error) { return decode(b, false) }
 
-// DecodeShallow is Decode that leaves a flow stats reply's matches and
-// instructions undecoded (FlowStatsReply.Shallow).
+// DecodeShallow is Decode that leaves the matches and instructions of a
+// flow stats reply's entries and of a flow monitor reply's updates
+// undecoded (FlowStatsReply.Shallow, FlowMonitorReply.Shallow).
 func DecodeShallow(b []byte) (Message, error) { return decode(b, true) }
 
 func decode(b []byte, shallow bool) (Message, error) {
@@ -68,8 +74,11 @@ func decode(b []byte, shallow bool) (Message, error) {
 		return nil, fmt.Errorf("message type %d: version 0", h.Type)
 	}
 	m := newMessage(h, b)
-	if fs, ok := m.(*FlowStatsReply); ok {
-		fs.Shallow = shallow
+	switch m := m.(type) {
+	case *FlowStatsReply:
+		m.Shallow = shallow
+	case *FlowMonitorReply:
+		m.Shallow = shallow
 	}
 	if err := m.UnmarshalBinary(b); err != nil {
 		return nil, err
@@ -111,88 +120,121 @@ func newMessage(h Header, b []byte) Message {
 	case TypePacketIn:
 		return &PacketIn{}
 	case TypeFlowRemoved:
-		if v <= Version14 {
-			return &FlowRemoved{}
-		}
+		return &FlowRemoved{}
 	case TypeFlowMod:
 		return &FlowMod{}
 	case TypeGroupMod:
-		if v <= Version14 {
-			return &GroupMod{}
-		}
+		return &GroupMod{}
 	case TypeMeterMod:
 		return &MeterMod{}
 	case TypeBarrierRequest:
 		return &BarrierRequest{}
 	case TypeBarrierReply:
 		return &BarrierReply{}
+	case TypeRoleRequest:
+		return &RoleRequest{}
+	case TypeRoleReply:
+		return &RoleReply{}
 	case TypeMultipartRequest:
 		return newMultipartRequest(v, b)
 	case TypeMultipartReply:
 		return newMultipartReply(v, b)
+	}
+	if v < Version14 {
+		return &Unknown{}
+	}
+	switch h.Type {
+	case TypeRoleStatus:
+		return &RoleStatus{}
 	case TypeBundleControl:
-		if v >= Version14 {
-			return &BundleControl{}
-		}
+		return &BundleControl{}
 	case TypeBundleAddMessage:
-		if v >= Version14 {
-			return &BundleAdd{}
-		}
+		return &BundleAdd{}
 	}
 	return &Unknown{}
 }
 
 func newExperimenter(v uint8, b []byte) Message {
-	if len(b) < experimenterHeaderLen {
-		return &Unknown{}
-	}
-	exp, sub := be.Uint32(b[8:]), be.Uint32(b[12:])
+	exp, sub, ok := FrameExperimenter(b)
 	switch {
+	case !ok:
+		return &Unknown{}
 	case exp == ExperimenterNicira && sub == NXTTLVTableMod:
 		return &TLVTableMod{}
 	case exp == ExperimenterNicira && sub == NXTTLVTableRequest:
 		return &TLVTableRequest{}
 	case exp == ExperimenterNicira && sub == NXTTLVTableReply:
 		return &TLVTableReply{}
-	case exp == ExperimenterONF && sub == ONFTBundleControl && v == Version13:
+	case exp != ExperimenterONF || v != Version13:
+	case sub == ONFTBundleControl:
 		return &BundleControl{}
-	case exp == ExperimenterONF && sub == ONFTBundleAddMessage && v == Version13:
+	case sub == ONFTBundleAddMessage:
 		return &BundleAdd{}
+	case sub == ONFTRoleStatus:
+		return &RoleStatus{}
+	case sub == ONFTFlowMonitorCancel:
+		return &FlowMonitorCancel{}
+	case sub == ONFTFlowMonitorPaused:
+		return &FlowMonitorPaused{}
+	case sub == ONFTFlowMonitorResumed:
+		return &FlowMonitorResumed{}
 	}
 	return &Experimenter{}
 }
 
-func multipartType(b []byte) (uint16, bool) {
+// multipartKind returns a multipart frame's type, with the ONF flow
+// monitor of OpenFlow 1.3 (an experimenter multipart) reported as
+// MultipartFlowMonitor.
+func multipartKind(v uint8, b []byte) (uint16, bool) {
 	if len(b) < multipartLen {
 		return 0, false
 	}
-	return be.Uint16(b[8:]), true
+	mp := be.Uint16(b[8:])
+	switch {
+	case mp == MultipartExperimenter:
+		if v == Version13 && len(b) >= onfMultipartLen &&
+			be.Uint32(b[16:]) == ExperimenterONF && be.Uint32(b[20:]) == ONFSTFlowMonitor {
+			return MultipartFlowMonitor, true
+		}
+		return mp, true
+	case mp == MultipartFlowMonitor && v < Version14:
+		return 0, false // not a flow monitor in 1.3
+	}
+	return mp, true
 }
 
 func newMultipartRequest(v uint8, b []byte) Message {
-	mp, ok := multipartType(b)
+	mp, ok := multipartKind(v, b)
 	switch {
 	case !ok:
 	case mp == MultipartFlow:
 		return &FlowStatsRequest{}
-	case mp == MultipartGroupDesc && v <= Version14:
+	case mp == MultipartGroupDesc:
 		return &GroupDescRequest{}
 	case mp == MultipartMeterConfig:
 		return &MeterConfigRequest{}
+	case mp == MultipartPortDesc:
+		return &PortDescRequest{}
+	case mp == MultipartFlowMonitor:
+		return &FlowMonitorRequest{}
 	}
 	return &MultipartRequest{}
 }
 
 func newMultipartReply(v uint8, b []byte) Message {
-	mp, ok := multipartType(b)
+	mp, ok := multipartKind(v, b)
 	switch {
 	case !ok:
-	case mp == MultipartFlow && v <= Version14:
+	case mp == MultipartFlow:
 		return &FlowStatsReply{}
-	case mp == MultipartGroupDesc && v <= Version14:
+	case mp == MultipartGroupDesc:
 		return &GroupDescReply{}
 	case mp == MultipartMeterConfig:
 		return &MeterConfigReply{}
+	case mp == MultipartPortDesc:
+		return &PortDescReply{}
+	case mp == MultipartFlowMonitor:
+		return &FlowMonitorReply{}
 	}
 	return &MultipartReply{}
 }

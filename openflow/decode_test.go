@@ -67,9 +67,13 @@ func flowModDelete14() *FlowMod {
 	return fm
 }
 
-func goldens() []golden {
+// goldens is every golden message: OpenFlow 1.3's here, the other
+// versions' and the newer messages' in goldens15_test.go.
+func goldens() []golden { return append(goldens13(), goldensNew()...) }
+
+func goldens13() []golden {
 	fm14 := NewFlowMod(Version14, FlowDeleteStrict)
-	fm14.Importance, fm14.OutPort, fm14.Priority = 7, 5, 9
+	fm14.OutPort, fm14.Priority = 5, 9
 	return []golden{
 		{"hello", NewHello(Version13), "04000010 00000000 00010008 00000010", "OFPT_HELLO (OF1.3) (xid=0x0):\n version bitmap: 0x04"},
 		{"echo_request", &EchoRequest{payloadMsg{Header{XID: 7}, []byte{1, 2}}}, "0402000a 00000007 0102", "OFPT_ECHO_REQUEST (OF1.3) (xid=0x7): 2 bytes of payload"},
@@ -93,7 +97,7 @@ func goldens() []golden {
 			"040e0038 00000011 00000000 00001234 00000000 00000000 0300000a 00140064 ffffffff ffffffff ffffffff 00050000 00010004 00000000",
 			"OFPT_FLOW_MOD (OF1.3) (xid=0x11): ADD table:3 priority=100 cookie:0x1234 idle:10 hard:20 send_flow_rem reset_counts actions=drop"},
 		{"flow_mod_1.4", fm14,
-			"050e0038 00000000 00000000 00000000 00000000 00000000 00040000 00000009 ffffffff 00000005 ffffffff 00000007 00010004 00000000",
+			"050e0038 00000000 00000000 00000000 00000000 00000000 00040000 00000009 ffffffff 00000005 ffffffff 00000000 00010004 00000000",
 			"OFPT_FLOW_MOD (OF1.4) (xid=0x0): DEL_STRICT priority=9 out_port:5 actions=drop"},
 		{"flow_mod_apply", flowModApply(),
 			"040e0050 00000002 00000000 00000000 00000000 00000000 00010000 00000000 ffffffff ffffffff ffffffff 00000000 00010004 00000000 00040018 00000000 00000010 00000005 ffe50000 00000000",
@@ -148,16 +152,15 @@ func goldens() []golden {
 		{"meter_config_reply", &MeterConfigReply{Header: Header{XID: 10}, Meters: []MeterConfig{{Flags: MeterPKTPS, MeterID: 2, Bands: []MeterBand{{Type: MeterBandDrop, Rate: 5}}}}},
 			"04130028 0000000a 000a0000 00000000 00180002 00000002 00010010 00000005 00000000 00000000",
 			"OFPST_METER_CONFIG reply (OF1.3) (xid=0xa):\nmeter=2 pktps bands=\ntype=drop rate=5"},
-		{"multipart_reply_raw", &MultipartReply{Header: Header{XID: 12}, MPType: MultipartPortDesc, Flags: MultipartMore}, "04130010 0000000c 000d0001 00000000",
-			"OFPST_PORT_DESC reply (OF1.3) (xid=0xc): flags=[more]"},
+		{"multipart_reply_raw", &MultipartReply{Header: Header{XID: 12}, MPType: MultipartTable, Flags: MultipartMore}, "04130010 0000000c 00030001 00000000",
+			"OFPST_TABLE reply (OF1.3) (xid=0xc): flags=[more]"},
 		{"packet_in", &PacketIn{BufferID: NoBuffer, TotalLen: 4, Reason: 1, TableID: 2, Cookie: 9, Data: []byte{1, 2, 3, 4}},
 			"040a0026 00000000 ffffffff 00040102 00000000 00000009 00010004 00000000 0000 01020304",
 			"OFPT_PACKET_IN (OF1.3) (xid=0x0): table_id=2 cookie=0x9 total_len=4  (via action) data_len=4 (unbuffered)"},
 		{"flow_removed", &FlowRemoved{Cookie: 1, Priority: 2, TableID: 3, DurationSec: 4, IdleTimeout: 5, PacketCount: 6, ByteCount: 7},
 			"040b0038 00000000 00000000 00000001 00020003 00000004 00000000 00050000 00000000 00000006 00000000 00000007 00010004 00000000",
 			"OFPT_FLOW_REMOVED (OF1.3) (xid=0x0): priority=2 reason=idle table_id=3 cookie:0x1 duration4s idle5 pkts6 bytes7"},
-		{"port_status", &PortStatus{Reason: PortReasonAdd, Desc: unhex(nil_t,
-			"00000003 00000000 50540000 00010000 65746830 00000000 00000000 00000000 00000000 00000004 00000000 00000000 00000000 00000000 00000000 00000000")},
+		{"port_status", &PortStatus{Reason: PortReasonAdd, Port: Port{PortNo: 3, HWAddr: [6]byte{0x50, 0x54, 0, 0, 0, 1}, Name: "eth0", State: 4}},
 			"040c0050 00000000 00000000 00000000 00000003 00000000 50540000 00010000 65746830 00000000 00000000 00000000 00000000 00000004 00000000 00000000 00000000 00000000 00000000 00000000",
 			"OFPT_PORT_STATUS (OF1.3) (xid=0x0): ADD: 3(eth0): addr:50:54:00:00:00:01\n     config:     0\n     state:      LIVE"},
 		{"tlv_table_request", &TLVTableRequest{Header{XID: 1}}, "04040010 00000001 00002320 00000019", "NXT_TLV_TABLE_REQUEST (OF1.3) (xid=0x1):"},
@@ -166,8 +169,8 @@ func goldens() []golden {
 			"NXT_TLV_TABLE_MOD (OF1.3) (xid=0x1):\n ADD mapping table:\n  class  type  length  match field\n ------  ----  ------  --------------\n  0x102  0x80       4  tun_metadata0"},
 		{"experimenter", &Experimenter{Header: Header{XID: 1}, Experimenter: ExperimenterNicira, ExpType: 18}, "04040010 00000001 00002320 00000012",
 			"NXT_FLOW_AGE (OF1.3) (xid=0x1):"},
-		{"unknown", &Unknown{Header: Header{Type: TypeRoleRequest, XID: 1}, Data: make([]byte, 16)},
-			"04180018 00000001 00000000 00000000 00000000 00000000", "OFPT_ROLE_REQUEST (OF1.3) (xid=0x1): role=nochange"},
+		{"unknown", &Unknown{Header: Header{Type: TypeGetAsyncRequest, XID: 1}},
+			"041a0008 00000001", "OFPT_GET_ASYNC_REQUEST (OF1.3) (xid=0x1):"},
 	}
 }
 
@@ -331,22 +334,26 @@ func TestTruncationsFail(t *testing.T) {
 func TestDecodeVersions(t *testing.T) {
 	for _, tc := range []struct {
 		hex  string
-		want Message
+		want Message // nil: a decoding error
 	}{
 		{"010e0008 00000001", &Unknown{}},                                          // OF1.0 flow_mod
 		{"01120008 00000001", &Unknown{}},                                          // OF1.0 barrier request is 18
 		{"06050008 00000001", &FeaturesRequest{}},                                  // OF1.5
-		{"060f0010 00000003 00020200 fffffffc", &Unknown{}},                        // OF1.5 group_mod
+		{"060f0010 00000003 00020200 fffffffc", nil},                               // OF1.5 group_mod, cut before command_bucket_id
 		{"04210010 00000005 00000001 00050001", &Unknown{}},                        // no native bundles in 1.3
 		{"05040018 00000005 4f4e4600 000008fc 00000001 00000003", &Experimenter{}}, // no ONF bundles in 1.4
+		{"05040010 00000005 4f4e4600 0000074f", &Experimenter{}},                   // nor the ONF flow monitor
+		{"041e0018 00000000 00000003 01000000 00000000 00000007", &Unknown{}},      // no OFPT_ROLE_STATUS in 1.3
+		{"04120010 00000009 00100000 00000000", &MultipartRequest{}},               // nor OFPMP_FLOW_MONITOR
 		{"0404000c 00000001 00002320", &Unknown{}},                                 // experimenter without exp_type
-		{"04120010 00000009 00010000 00000000", &FlowStatsRequest{}},
+		{"04120010 00000009 00010000 00000000", nil},                               // truncated flow stats request
+		{"03180018 00000001 00000002 00000000 00000000 00000005", &Unknown{}},      // OF1.2 role request: untyped
 	} {
 		b := unhex(t, tc.hex)
 		m, err := Decode(b)
-		if _, isFSR := tc.want.(*FlowStatsRequest); isFSR {
+		if tc.want == nil {
 			if err == nil {
-				t.Errorf("%s: truncated flow stats request decoded", tc.hex)
+				t.Errorf("%s: decoded %T, want an error", tc.hex, m)
 			}
 			continue
 		}
@@ -433,11 +440,14 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // ovsFrames reads the messages OVS itself sent, kept as hex under
 // testdata/ovs-*.hex (one message a line; # starts a comment).
-func ovsFrames(t testing.TB) [][]byte {
+func ovsFrames(t testing.TB) [][]byte { return hexFrames(t, "ovs-*.hex") }
+
+// hexFrames reads the frames of the testdata files that match pattern.
+func hexFrames(t testing.TB, pattern string) [][]byte {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("testdata", "ovs-*.hex"))
+	files, _ := filepath.Glob(filepath.Join("testdata", pattern))
 	if len(files) == 0 {
-		t.Fatal("no testdata/ovs-*.hex")
+		t.Fatalf("no testdata/%s", pattern)
 	}
 	var out [][]byte
 	for _, fn := range files {
@@ -464,7 +474,7 @@ func seedFrames(f *testing.F) [][]byte {
 		out = append(out, unhex(f, g.hex))
 	}
 	// OVS's 64 KB flow stats parts would only slow the fuzzer down.
-	for _, b := range ovsFrames(f) {
+	for _, b := range append(ovsFrames(f), sessionFrames(f)...) {
 		if len(b) <= 4096 {
 			out = append(out, b)
 		}
@@ -489,13 +499,21 @@ func FuzzDecode(f *testing.F) {
 		if shErr != nil {
 			t.Fatalf("%x decodes but not shallow: %v", b, shErr)
 		}
-		if fs, ok := sh.(*FlowStatsReply); ok {
-			for i := range fs.Stats {
-				if err := fs.Stats[i].Decode(fs.Version); err != nil {
+		switch sh := sh.(type) {
+		case *FlowStatsReply:
+			for i := range sh.Stats {
+				if err := sh.Stats[i].Decode(sh.Version); err != nil {
 					t.Fatalf("%x: entry %d: %v", b, i, err)
 				}
 			}
-			fs.Shallow = false
+			sh.Shallow = false
+		case *FlowMonitorReply:
+			for i := range sh.Updates {
+				if err := sh.Updates[i].Decode(sh.Version); err != nil {
+					t.Fatalf("%x: update %d: %v", b, i, err)
+				}
+			}
+			sh.Shallow = false
 		}
 		if !reflect.DeepEqual(sh, m) {
 			t.Fatalf("shallow then Decode of %x:\n%#v\n%#v", b, sh, m)
@@ -522,16 +540,21 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// It also clears a flow stats reply's raw bytes, which are the input's
+// It also clears flow stats and flow monitor replies' raw bytes, which are the input's
 // (padding and all), not what the encoder writes.
 func clearLengths(m Message) {
 	m.Hdr().Length = 0
 	if ba, ok := m.(*BundleAdd); ok && ba.Message != nil {
 		clearLengths(ba.Message)
 	}
-	if fs, ok := m.(*FlowStatsReply); ok {
-		for i := range fs.Stats {
-			fs.Stats[i].RawMatch, fs.Stats[i].RawInstructions = nil, nil
+	switch m := m.(type) {
+	case *FlowStatsReply:
+		for i := range m.Stats {
+			m.Stats[i].RawMatch, m.Stats[i].RawInstructions = nil, nil
+		}
+	case *FlowMonitorReply:
+		for i := range m.Updates {
+			m.Updates[i].RawMatch, m.Updates[i].RawInstructions = nil, nil
 		}
 	}
 }

@@ -25,13 +25,17 @@ func NewFlowMod(version uint8, command uint8) *FlowMod {
 	}
 }
 
-// AppendBinary writes the flow_mod in the OpenFlow 1.3 layout (1.4 and 1.5
-// differ only in writing Importance where 1.3 has padding):
+// AppendBinary writes the flow_mod (struct ofp11_flow_mod: the same layout
+// in OpenFlow 1.1-1.5, but for importance, where 1.3 has padding):
 //
 //	header | cookie u64 | cookie_mask u64 | table_id u8 | command u8 |
 //	idle_timeout u16 | hard_timeout u16 | priority u16 | buffer_id u32 |
 //	out_port u32 | out_group u32 | flags u16 | importance u16 (1.3: pad) |
 //	ofp_match (padded to 8) | instructions
+//
+// Importance is written in OpenFlow 1.4+ for an ADD only: OVS reads it
+// only there (lib/ofp-flow.c) and writes 0 for other commands, since only
+// a new flow has an importance to set; the decoder reads it the same way.
 func (m *FlowMod) AppendBinary(b []byte) ([]byte, error) {
 	if m.Version != 0 && m.Version < Version12 {
 		return b, fmt.Errorf("flow_mod: version %#x not supported", m.Version)
@@ -48,7 +52,7 @@ func (m *FlowMod) AppendBinary(b []byte) ([]byte, error) {
 	b = be.AppendUint32(b, m.OutGroup)
 	b = be.AppendUint16(b, m.Flags)
 	imp := m.Importance
-	if b[start] < Version14 {
+	if b[start] < Version14 || m.Command != FlowAdd {
 		imp = 0
 	}
 	b = be.AppendUint16(b, imp)
@@ -85,7 +89,7 @@ func (m *FlowMod) UnmarshalBinary(b []byte) error {
 	m.OutGroup = be.Uint32(b[40:])
 	m.Flags = be.Uint16(b[44:])
 	m.Importance = 0
-	if m.Version >= Version14 {
+	if m.Version >= Version14 && m.Command == FlowAdd {
 		m.Importance = be.Uint16(b[46:])
 	}
 	n, err := unmarshalMatch(&m.Match, b[flowModLen:])
@@ -111,6 +115,8 @@ func appendInstructions(b []byte, is action.Instructions) ([]byte, error) {
 }
 
 func appendActions(b []byte, l action.List) ([]byte, error) { return l.AppendBinary(b) }
+
+func unmarshalFields(b []byte) ([]oxm.Field, error) { return oxm.UnmarshalFields(b) }
 
 func decodeInstructions(ctx action.Context, b []byte) (action.Instructions, error) {
 	return action.DecodeInstructions(ctx, b)

@@ -45,7 +45,10 @@ func TestImportance(t *testing.T) {
 func TestVersionErrors(t *testing.T) {
 	for _, m := range []Message{
 		&FlowMod{Header: Header{Version: Version10}},
-		&GroupMod{Header: Header{Version: Version15}},
+		&GroupMod{Header: Header{Version: Version10}},
+		&RoleRequest{Header: Header{Version: Version11}},
+		&FlowMonitorCancel{Header: Header{Version: Version14}},
+		&FlowMonitorRequest{Header: Header{Version: Version12}},
 		&BundleControl{Header: Header{Version: Version12}},
 		&BundleAdd{Header: Header{Version: Version13}},
 	} {

@@ -109,3 +109,90 @@ func parseBands(b []byte) ([]MeterBand, error) {
 	}
 	return bands, nil
 }
+
+// MeterConfigRequest is an OFPMP_METER_CONFIG request (OpenFlow 1.3.5
+// §7.3.5.13, struct ofp_meter_multipart_request): meter_id u32 | pad 4. MeterAll asks for
+// every meter.
+type MeterConfigRequest struct {
+	Header
+	Flags   uint16
+	MeterID uint32
+}
+
+func (m *MeterConfigRequest) AppendBinary(b []byte) ([]byte, error) {
+	b, start := appendMultipartHeader(b, &m.Header, TypeMultipartRequest, MultipartMeterConfig, m.Flags)
+	b = be.AppendUint32(b, m.MeterID)
+	return finish(append(b, 0, 0, 0, 0), start)
+}
+
+func (m *MeterConfigRequest) UnmarshalBinary(b []byte) error {
+	const name = "meter_config_request"
+	mp, flags, err := checkMultipart(&m.Header, b, TypeMultipartRequest, name)
+	if err != nil {
+		return err
+	}
+	if mp != MultipartMeterConfig || len(b) != multipartLen+8 {
+		return fmt.Errorf("%s: multipart type %d, %d bytes", name, mp, len(b))
+	}
+	m.Flags = flags
+	m.MeterID = be.Uint32(b[16:])
+	return nil
+}
+
+// MeterConfigReply is an OFPMP_METER_CONFIG reply (OpenFlow 1.3.5
+// §7.3.5.13): one part, or, from a
+// Reassembler, all parts' meters. Each struct ofp_meter_config is
+//
+//	length u16 | flags u16 | meter_id u32 | ofp_meter_band...
+type MeterConfigReply struct {
+	Header
+	Flags  uint16
+	Meters []MeterConfig
+}
+
+func (m *MeterConfigReply) AppendBinary(b []byte) ([]byte, error) {
+	b, start := appendMultipartHeader(b, &m.Header, TypeMultipartReply, MultipartMeterConfig, m.Flags)
+	for i, mc := range m.Meters {
+		ms := len(b)
+		b = append(b, 0, 0)
+		b = be.AppendUint16(b, mc.Flags)
+		b = be.AppendUint32(b, mc.MeterID)
+		var err error
+		if b, err = appendBands(b, mc.Bands); err != nil {
+			return b[:start], fmt.Errorf("meter_config_reply: meter[%d]: %w", i, err)
+		}
+		if len(b)-ms > 0xffff {
+			return b[:start], fmt.Errorf("meter_config_reply: meter[%d]: %w", i, ErrTooLong)
+		}
+		be.PutUint16(b[ms:], uint16(len(b)-ms))
+	}
+	return finish(b, start)
+}
+
+func (m *MeterConfigReply) UnmarshalBinary(b []byte) error {
+	const name = "meter_config_reply"
+	mp, flags, err := checkMultipart(&m.Header, b, TypeMultipartReply, name)
+	if err != nil {
+		return err
+	}
+	if mp != MultipartMeterConfig {
+		return fmt.Errorf("%s: multipart type %d", name, mp)
+	}
+	m.Flags, m.Meters = flags, nil
+	for off, i := multipartLen, 0; off < len(b); i++ {
+		if len(b)-off < 8 {
+			return fmt.Errorf("%s: meter[%d]: %w", name, i, errTruncated("ofp_meter_config", b, off, 8))
+		}
+		n := int(be.Uint16(b[off:]))
+		if n < 8 || n > len(b)-off {
+			return fmt.Errorf("%s: meter[%d]: length %d, %d bytes left", name, i, n, len(b)-off)
+		}
+		mc := MeterConfig{Flags: be.Uint16(b[off+2:]), MeterID: be.Uint32(b[off+4:])}
+		if mc.Bands, err = parseBands(b[off+8 : off+n]); err != nil {
+			return fmt.Errorf("%s: meter[%d]: %w", name, i, err)
+		}
+		m.Meters = append(m.Meters, mc)
+		off += n
+	}
+	return nil
+}

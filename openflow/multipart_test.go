@@ -82,8 +82,8 @@ func TestReassembler(t *testing.T) {
 
 func TestReassemblerRaw(t *testing.T) {
 	var r Reassembler
-	p1 := decoded(t, &MultipartReply{Header: Header{XID: 5}, MPType: MultipartPortDesc, Flags: MultipartMore, Body: []byte{1, 2}})
-	p2 := decoded(t, &MultipartReply{Header: Header{XID: 5}, MPType: MultipartPortDesc, Body: []byte{3}})
+	p1 := decoded(t, &MultipartReply{Header: Header{XID: 5}, MPType: MultipartTable, Flags: MultipartMore, Body: []byte{1, 2}})
+	p2 := decoded(t, &MultipartReply{Header: Header{XID: 5}, MPType: MultipartTable, Body: []byte{3}})
 	if got, err := r.Add(p1); got != nil || err != nil {
 		t.Fatal(got, err)
 	}
@@ -132,9 +132,9 @@ func TestReassemblerMismatch(t *testing.T) {
 	if r.Pending() != 0 {
 		t.Error("a failed reply stays pending")
 	}
-	r.Add(decoded(t, &MultipartReply{Header: Header{XID: 2}, MPType: MultipartPortDesc, Flags: MultipartMore}))
+	r.Add(decoded(t, &MultipartReply{Header: Header{XID: 2}, MPType: MultipartPortStats, Flags: MultipartMore}))
 	if _, err := r.Add(decoded(t, &MultipartReply{Header: Header{XID: 2}, MPType: MultipartTable})); err == nil {
-		t.Error("table part after port desc accepted")
+		t.Error("table part after port stats accepted")
 	}
 	if _, err := r.Add(&BarrierReply{}); err == nil {
 		t.Error("barrier reply accepted")
@@ -149,10 +149,45 @@ func entries(m Message) int {
 		return len(m.Groups)
 	case *MeterConfigReply:
 		return len(m.Meters)
+	case *PortDescReply:
+		return len(m.Ports)
+	case *FlowMonitorReply:
+		return len(m.Updates)
 	case *MultipartReply:
 		return len(m.Body)
 	}
 	return -1
+}
+
+// TestReassemblerNewKinds joins port description and flow monitor
+// replies, 1.3's ONF flow monitor framing included, and refuses a part of
+// another kind.
+func TestReassemblerNewKinds(t *testing.T) {
+	var r Reassembler
+	u := FlowUpdate{Event: FlowUpdateAbbrev, XID: 1}
+	steps := []Message{
+		decoded(t, &PortDescReply{Header: hdr(6, 1), Flags: MultipartMore, Ports: []Port{testPort(1, "a")}}),
+		decoded(t, &FlowMonitorReply{Header: hdr(4, 2), Flags: MultipartMore, Updates: []FlowUpdate{u, u}}),
+		decoded(t, &PortDescReply{Header: hdr(6, 1), Ports: []Port{testPort(2, "b"), testPort(3, "c")}}),
+		decoded(t, &FlowMonitorReply{Header: hdr(4, 2), Updates: []FlowUpdate{u}}),
+	}
+	var whole []Message
+	for i, m := range steps {
+		w, err := r.Add(m)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if w != nil {
+			whole = append(whole, w)
+		}
+	}
+	if len(whole) != 2 || entries(whole[0]) != 3 || entries(whole[1]) != 3 || whole[0].(*PortDescReply).Ports[2].Name != "c" {
+		t.Fatalf("whole replies %+v", whole)
+	}
+	r.Add(decoded(t, &PortDescReply{Header: hdr(6, 3), Flags: MultipartMore}))
+	if _, err := r.Add(decoded(t, &FlowMonitorReply{Header: hdr(6, 3)})); err == nil {
+		t.Error("flow monitor part after port desc accepted")
+	}
 }
 
 // FuzzReassembler feeds a stream of frames to a Reassembler: it must keep
@@ -238,5 +273,85 @@ func TestFlowStatsShallow(t *testing.T) {
 	bad[multipartLen+flowStatsLen+3] = 0xf0 // the first match's length
 	if _, err := DecodeShallow(bad); err == nil {
 		t.Fatal("shallow: bad match length not caught")
+	}
+}
+
+// TestFlowStatsShallowVersions: the same flow dumped in OpenFlow 1.3, 1.4
+// and 1.5 (1.5's ofp15_flow_desc and OXS statistics) decodes shallow to
+// the same raw match and instructions and the same fields, which is what
+// a reader comparing flows by their bytes relies on.
+func TestFlowStatsShallowVersions(t *testing.T) {
+	fs := FlowStats{TableID: 8, DurationSec: 3, DurationNsec: 4, Priority: 50, IdleTimeout: 6, HardTimeout: 7,
+		Flags: FlowSendFlowRem, Importance: 9, Cookie: 0x77, PacketCount: 10, ByteCount: 11, IdleAge: 2}
+	fs.Match.Fields = []oxm.Field{{Header: oxm.ByName("metadata").Header, Value: []byte{0, 0, 0, 0, 0, 0, 0, 1}}}
+	fs.Instructions = action.Instructions{&action.GotoTable{Table: 9}}
+	var first *FlowStats
+	for _, v := range []uint8{Version13, Version14, Version15} {
+		b, err := (&FlowStatsReply{Header: hdr(v, 1), Stats: []FlowStats{fs, {Priority: 1}}}).AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := DecodeShallow(b)
+		if err != nil {
+			t.Fatalf("1.%d: %v", v-1, err)
+		}
+		got := m.(*FlowStatsReply).Stats[0]
+		if got.Match.Fields != nil || got.Instructions != nil {
+			t.Errorf("1.%d: shallow decoded the match or instructions", v-1)
+		}
+		want := fs
+		if v < Version14 {
+			want.Importance = 0
+		}
+		if v < Version15 {
+			want.IdleAge = 0
+		}
+		if got.TableID != want.TableID || got.DurationSec != 3 || got.DurationNsec != 4 || got.Priority != 50 ||
+			got.Importance != want.Importance || got.Cookie != 0x77 || got.PacketCount != 10 || got.ByteCount != 11 ||
+			got.IdleAge != want.IdleAge || got.Flags != FlowSendFlowRem || got.IdleTimeout != 6 || got.HardTimeout != 7 {
+			t.Errorf("1.%d: %+v", v-1, got)
+		}
+		if first == nil {
+			first = &got
+		} else if !bytes.Equal(got.RawMatch, first.RawMatch) || !bytes.Equal(got.RawInstructions, first.RawInstructions) {
+			t.Errorf("1.%d: raw bytes differ from 1.3's:\n%x %x\n%x %x", v-1, got.RawMatch, got.RawInstructions, first.RawMatch, first.RawInstructions)
+		}
+		if err := got.Decode(v); err != nil || !got.Match.Equal(&fs.Match) || len(got.Instructions) != 1 {
+			t.Errorf("1.%d: Decode: %v %+v", v-1, err, got)
+		}
+	}
+}
+
+// TestFlowMonitorShallow: a shallow flow monitor reply has the updates'
+// fields and raw bytes, and Decode gives each what a whole decoding does.
+func TestFlowMonitorShallow(t *testing.T) {
+	fm := flowModDelete15()
+	fm.Instructions = action.Instructions{&action.GotoTable{Table: 9}}
+	for _, v := range []uint8{Version13, Version14, Version15} {
+		b, err := (&FlowMonitorReply{Header: hdr(v, 0), Updates: flowUpdates(fm, v >= Version14)}).AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := DecodeShallow(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh := m.(*FlowMonitorReply)
+		if !sh.Shallow || sh.Updates[0].RawMatch == nil || sh.Updates[0].Match.Fields != nil || sh.Updates[0].Priority != 10 {
+			t.Fatalf("1.%d shallow: %+v", v-1, sh.Updates[0])
+		}
+		for i := range sh.Updates {
+			if err := sh.Updates[i].Decode(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sh.Shallow = false
+		if !reflect.DeepEqual(sh, whole) {
+			t.Errorf("1.%d: shallow then Decode:\n%+v\nwant\n%+v", v-1, sh, whole)
+		}
 	}
 }

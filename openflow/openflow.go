@@ -1,7 +1,14 @@
-// Package openflow is ofactor's OpenFlow wire codec: OpenFlow 1.3 with the
-// Nicira and ONF extensions Open vSwitch uses, and the OpenFlow 1.4+ bundle
-// framing. It is byte-faithful to what OVS itself writes; ovs-ofctl is its
-// judge.
+// Package openflow is ofactor's OpenFlow wire codec: the messages a
+// controller of Open vSwitch sends and reads, in their OpenFlow 1.3, 1.4
+// and 1.5 forms, with the Nicira and ONF extensions OVS uses (TLV tables,
+// ONF bundles and flow monitor in 1.3). It is byte-faithful to what OVS
+// itself writes; ovs-ofctl is its judge.
+//
+// Decoders are keyed on the header's version and encoders on
+// Header.Version (0 writes OpenFlow 1.3): one Go type per message, whatever
+// its framing in each version (a BundleControl is an ONF experimenter
+// message in 1.3 and OFPT_BUNDLE_CONTROL in 1.4+). docs/codec.md lists the
+// forms per version.
 //
 // Encoders append (AppendBinary, as encoding.BinaryAppender); decoders are
 // UnmarshalBinary on one whole message. Every length field is checked against
@@ -28,7 +35,7 @@ const (
 // Type is ofp_header.type (OpenFlow 1.3.5 §7.1, enum ofp_type).
 type Type uint8
 
-// Message types of OpenFlow 1.3 (and the 1.4+ bundle types).
+// Message types of OpenFlow 1.3, and those OpenFlow 1.4 added.
 const (
 	TypeHello                 Type = 0
 	TypeError                 Type = 1
@@ -60,6 +67,9 @@ const (
 	TypeGetAsyncReply         Type = 27
 	TypeSetAsync              Type = 28
 	TypeMeterMod              Type = 29
+	TypeRoleStatus            Type = 30 // OpenFlow 1.4+
+	TypeTableStatus           Type = 31 // OpenFlow 1.4+
+	TypeRequestForward        Type = 32 // OpenFlow 1.4+
 	TypeBundleControl         Type = 33 // OpenFlow 1.4+
 	TypeBundleAddMessage      Type = 34 // OpenFlow 1.4+
 )

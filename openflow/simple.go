@@ -5,20 +5,31 @@ import (
 	"fmt"
 )
 
-// Hello is OFPT_HELLO (OpenFlow 1.3.5 §7.5.1). Elements holds the raw
-// hello elements; VersionBitmap builds and reads the OFPHET_VERSIONBITMAP one.
+// Hello is OFPT_HELLO (OpenFlow 1.3.5 §7.5.1): the header, whose version
+// is the highest the sender speaks, and hello elements, raw in Elements.
+// The one element defined is OFPHET_VERSIONBITMAP (type 1):
+//
+//	type u16 = 1 | length u16 (4 + 4n, without padding) | bitmaps u32 × n |
+//	zero padding to 8
+//
+// where bit v of bitmap i is version 32i+v. VersionBitmap reads it as OVS
+// does (lib/ofp-util.c ofputil_decode_hello).
 type Hello struct {
 	Header
 	Elements []byte
 }
 
-// NewHello returns a HELLO advertising the given versions with a version
-// bitmap element, the header version being the highest of them.
+// NewHello returns a HELLO advertising the given versions (each below 32)
+// with a version bitmap element, the header version being the highest of
+// them. OVS leaves the element out when the versions are 1 to N with none
+// missing; sending it always is as valid, and says exactly which.
 func NewHello(versions ...uint8) *Hello {
 	var bitmap uint32
 	max := uint8(0)
 	for _, v := range versions {
-		bitmap |= 1 << v
+		if v < 32 {
+			bitmap |= 1 << v
+		}
 		if v > max {
 			max = v
 		}
@@ -28,28 +39,30 @@ func NewHello(versions ...uint8) *Hello {
 	return &Hello{Header: Header{Version: max}, Elements: e}
 }
 
-// VersionBitmap returns the versions a HELLO advertises: the bitmap element
-// when there is one, else every version up to the header's.
+// VersionBitmap returns the versions a HELLO advertises, bit v for version
+// v, as OVS reads them: every version from 1 up to the header's, unless a
+// well-formed version bitmap element says otherwise (the last one wins;
+// only its first 32-bit word counts, bit 0 is cleared, and an element whose
+// bitmap is empty or not a whole number of words is ignored). Elements
+// that do not fit stop the reading.
 func (m *Hello) VersionBitmap() uint32 {
+	bm := uint32(0xfffffffe) // a header version above 31: every version
+	if m.Version < 32 {
+		bm = (uint32(1)<<m.Version - 1) << 1
+	}
 	e := m.Elements
 	for len(e) >= 4 {
 		typ := binary.BigEndian.Uint16(e)
 		n := int(binary.BigEndian.Uint16(e[2:]))
-		if n < 4 || n > len(e) {
+		if n < 4 || n+pad8(n) > len(e) {
 			break
 		}
-		if typ == 1 && n >= 8 {
-			return binary.BigEndian.Uint32(e[4:])
+		if typ == 1 && n > 4 && (n-4)%4 == 0 {
+			if v := binary.BigEndian.Uint32(e[4:]) &^ 1; v != 0 {
+				bm = v
+			}
 		}
-		pad := (n + 7) / 8 * 8
-		if pad > len(e) {
-			break
-		}
-		e = e[pad:]
-	}
-	var bm uint32
-	for v := uint8(1); v <= m.Version && v < 32; v++ {
-		bm |= 1 << v
+		e = e[n+pad8(n):]
 	}
 	return bm
 }
@@ -114,6 +127,13 @@ func NewEchoReply(req *EchoRequest) *EchoReply {
 
 // BarrierRequest is OFPT_BARRIER_REQUEST (§7.3.8).
 type BarrierRequest struct{ payloadMsg }
+
+// NewBarrierRequest returns a barrier request of version.
+func NewBarrierRequest(version uint8) *BarrierRequest {
+	m := &BarrierRequest{}
+	m.Version = version
+	return m
+}
 
 func (m *BarrierRequest) AppendBinary(b []byte) ([]byte, error) {
 	return m.append(b, TypeBarrierRequest)

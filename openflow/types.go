@@ -41,7 +41,8 @@ const (
 )
 
 // FlowMod is OFPT_FLOW_MOD (OpenFlow 1.3.5 §7.3.4.1, struct ofp_flow_mod).
-// Importance is OpenFlow 1.4's; in 1.3 those two bytes are padding.
+// Importance is OpenFlow 1.4's, for an ADD (see AppendBinary); in 1.3 those
+// two bytes are padding.
 // The encoder writes what the struct holds: NewFlowMod sets BufferID,
 // OutPort and OutGroup to their "none/any" values, a zero FlowMod has 0s.
 // The match is written as it stands (oxm.Match.Normalize gives OVS's
@@ -78,13 +79,24 @@ const (
 	GroupTypeFastFailover uint8 = 3
 )
 
-// Bucket is struct ofp_bucket. BucketID is OpenFlow 1.5's.
+// Bucket is one bucket of a group: struct ofp_bucket in OpenFlow 1.1-1.4,
+// struct ofp15_bucket with properties in 1.5.
+//
+// BucketID is OpenFlow 1.5's. Decoding an earlier version leaves it 0. The
+// 1.5 encoder writes it as it stands, but for two cases OVS's own
+// encoder has: a bucket with an id above BucketMax gets the lowest free
+// one, and a group whose buckets all have id 0 (as the 1.1-1.4 syntax and
+// wire make them) is numbered 0, 1, 2....
 type Bucket struct {
 	Weight     uint16
 	WatchPort  uint32
 	WatchGroup uint32
 	BucketID   uint32
 	Actions    action.List
+	// Properties are a 1.5 bucket's properties other than weight and
+	// watch port/group (struct ofp_prop_header each, padding included),
+	// raw.
+	Properties []byte
 }
 
 // GroupMod is OFPT_GROUP_MOD (struct ofp_group_mod; ofp15_group_mod in
@@ -96,22 +108,28 @@ type GroupMod struct {
 	GroupID uint32
 	Buckets []Bucket
 	// CommandBucketID is OpenFlow 1.5's command_bucket_id: the bucket an
-	// INSERT_BUCKET or REMOVE_BUCKET applies to (an id, or
-	// OFPG15_BUCKET_FIRST/LAST/ALL). Not on the wire before 1.5.
+	// INSERT_BUCKET or REMOVE_BUCKET applies to (an id, or BucketFirst,
+	// BucketLast, BucketAll). Other commands carry OFPG15_BUCKET_ALL on
+	// the wire and 0 here. Not on the wire before 1.5.
 	CommandBucketID uint32
 	// Selection is OVS's select-group selection method (a group property
 	// in OpenFlow 1.5; ovs-ofctl accepts and drops it before 1.5). Nil
 	// means none (OVS's default hash).
 	Selection *GroupSelection
+	// Properties are OpenFlow 1.5 group properties other than the
+	// selection method, raw.
+	Properties []byte
 }
 
 // GroupSelection is OVS's selection method of a select group
 // (struct ntr_group_prop_selection_method): Method "hash" or "dp_hash",
-// its parameter, and the fields hashed.
+// its parameter, and the fields hashed, each an OXM TLV without mask
+// whose value is the mask applied to the field before hashing (all ones:
+// the whole field).
 type GroupSelection struct {
 	Method string
 	Param  uint64
-	Fields []oxm.Field // headers (and masks) of the fields hashed; values unused
+	Fields []oxm.Field
 }
 
 // Meter mod commands, flags and band types (OpenFlow 1.3.5 §7.3.4.4).
@@ -154,7 +172,8 @@ type MeterMod struct {
 	Bands   []MeterBand
 }
 
-// FlowStats is one struct ofp_flow_stats of a flow multipart reply.
+// FlowStats is one entry of a flow multipart reply: struct ofp_flow_stats
+// (OpenFlow 1.3, 1.4), struct ofp15_flow_desc and OXS statistics (1.5).
 type FlowStats struct {
 	TableID      uint8
 	DurationSec  uint32
@@ -170,6 +189,12 @@ type FlowStats struct {
 	Match        oxm.Match
 	Instructions action.Instructions
 
+	// IdleAge (seconds since the flow last matched) and OtherStats (OXS
+	// statistics other than duration, idle time and counts, raw) are
+	// OpenFlow 1.5's; OVS sends the idle time with every flow.
+	IdleAge    uint32
+	OtherStats []byte
+
 	// RawMatch and RawInstructions are the entry's ofp_match (padding
 	// included) and instructions as received, when it was decoded from
 	// the wire; they alias the message. A reader that compares flows by
@@ -180,10 +205,11 @@ type FlowStats struct {
 // GroupDesc is one struct ofp_group_desc of a group description reply
 // (ofp15_group_desc_stats in OpenFlow 1.5).
 type GroupDesc struct {
-	Type      uint8
-	GroupID   uint32
-	Buckets   []Bucket
-	Selection *GroupSelection // OpenFlow 1.5's selection method property
+	Type       uint8
+	GroupID    uint32
+	Buckets    []Bucket
+	Selection  *GroupSelection // OpenFlow 1.5's selection method property
+	Properties []byte          // OpenFlow 1.5's other group properties, raw
 }
 
 // MeterConfig is one struct ofp_meter_config of a meter config reply.

@@ -83,7 +83,7 @@ func TestPutInParts(t *testing.T) {
 	if v := put(&messages.PutDesired{Canonical: flows[:1000], Groups: []*openflow.GroupMod{}, More: true}); v != 0 {
 		t.Fatalf("a part answered with version %d, want 0", v)
 	}
-	put(&messages.PutDesired{Canonical: flows[1000:2000], More: true})
+	put(&messages.PutDesired{Canonical: flows[1000:2000], More: true, Continue: true})
 	time.Sleep(500 * time.Millisecond) // room for a wrong commit to show
 	if got, err := sw.DumpFlows(); err != nil || len(got) != 1 || !strings.Contains(got[0], "table=3") {
 		t.Fatalf("before the last part the switch holds %d flows (%v), want only its own", len(got), err)
@@ -92,7 +92,7 @@ func TestPutInParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := put(&messages.PutDesired{Canonical: flows[2000:]}); v != 1 {
+	if v := put(&messages.PutDesired{Canonical: flows[2000:], Continue: true}); v != 1 {
 		t.Fatalf("the last part: version %d, want 1", v)
 	}
 	waitSame(t, sw, lines)
@@ -108,7 +108,7 @@ func TestPutInParts(t *testing.T) {
 	flows = canonicalFlows(t, changed)
 	before, _ = sw.RecvCounter()
 	put(&messages.PutDesired{Canonical: flows[:1500], More: true})
-	if v := put(&messages.PutDesired{Canonical: flows[1500:]}); v != 2 {
+	if v := put(&messages.PutDesired{Canonical: flows[1500:], Continue: true}); v != 2 {
 		t.Fatalf("version %d, want 2", v)
 	}
 	waitSame(t, sw, changed)

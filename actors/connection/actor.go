@@ -94,7 +94,7 @@ type connActor struct {
 	retry     *time.Timer
 	probeSent time.Time // zero: no probe echo outstanding
 
-	logUnsolicited, logUnknownXID, logErrors *limiter
+	logUnsolicited, logUnknownXID, logErrors, logDial *limiter
 }
 
 func newConnActor(sh *shared) *connActor {
@@ -107,6 +107,9 @@ func newConnActor(sh *shared) *connActor {
 		logUnsolicited: newLimiter(1, 5),
 		logUnknownXID:  newLimiter(1, 5),
 		logErrors:      newLimiter(5, 20),
+		// A switch that is down is tried every 8 s at most: say so three
+		// times, then once a minute.
+		logDial: newLimiter(1.0/60, 3),
 	}
 }
 
@@ -117,15 +120,22 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.self, a.system = ctx.Self(), ctx.ActorSystem()
 		a.log.Info("connection actor started")
-		if a.sh.released.Load() {
+		if a.sh.closed.Load() {
+			a.become(stateIdle)
+		} else if a.sh.released.Load() {
 			a.startDial()
 		} else {
 			a.become(statePaused)
 		}
 	case *Start:
-		if a.sh.released.CompareAndSwap(false, true) && a.state == statePaused {
+		if a.sh.released.CompareAndSwap(false, true) && a.state == statePaused && !a.sh.closed.Load() {
 			a.startDial()
 		}
+	case *Close:
+		a.sh.closed.Store(true)
+		a.shutdown(ctx, "connection closed")
+		a.become(stateIdle)
+		ctx.Respond(&Closed{})
 	case *actor.Restarting:
 		a.shutdown(ctx, "connection actor restarting")
 	case *actor.Stopping:
@@ -133,6 +143,10 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Stopped:
 	case *messages.Send:
 		a.handleSend(ctx, m)
+	case *messages.Drop:
+		if m.Seq == a.seq && a.c != nil {
+			a.lost(ctx, errors.New(m.Err))
+		}
 	case *messages.Subscribe:
 		a.sh.subscribe(m.PID)
 		if a.state == stateConnected {
@@ -151,7 +165,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *dialed:
 		a.handleDialed(ctx, m)
 	case *redial:
-		if m.owner == a && a.state == stateBackoff {
+		if m.owner == a && a.state == stateBackoff && !a.sh.closed.Load() {
 			a.startDial()
 		}
 	case *tick:
@@ -216,7 +230,7 @@ func (a *connActor) handleDialed(ctx actor.Context, m *dialed) {
 	}
 	a.dial = nil
 	if err != nil {
-		a.logLevel(err)("connect failed", zap.Error(err))
+		a.connectFailed(ctx, err)
 		a.scheduleRetry()
 		return
 	}
@@ -251,6 +265,7 @@ func (a *connActor) handleHello(ctx actor.Context, in *inbound) {
 	}
 	a.version = uint8(31 - bits.LeadingZeros32(common))
 	a.seq = a.sh.seq.Add(1)
+	a.sh.failures.Store(0)
 	a.stopTimer(tickHandshake)
 	a.become(stateConnected)
 	a.log.Info("connected", zap.Uint64("seq", a.seq), zap.Uint8("version", a.version))
@@ -271,7 +286,13 @@ func (a *connActor) publish(ctx actor.Context, msg any) {
 // its holder, then subscribers learn Disconnected, then a reconnect is
 // scheduled.
 func (a *connActor) lost(ctx actor.Context, err error) {
+	inHello := a.seq == 0 && a.state == stateHello
 	a.teardown(ctx, err)
+	if inHello {
+		// The switch accepted the socket but no OpenFlow connection came
+		// of it: to ovs-ofctl that is still a failure to connect.
+		a.connectFailed(ctx, err)
+	}
 	a.scheduleRetry()
 }
 
@@ -288,7 +309,7 @@ func (a *connActor) teardown(ctx actor.Context, err error) {
 	a.probeSent = time.Time{}
 	if a.seq == 0 {
 		if a.state == stateHello {
-			a.logLevel(err)("connection lost during hello", zap.Error(err))
+			a.log.Debug("connection lost during hello", zap.Error(err))
 		}
 		return
 	}

@@ -3,8 +3,23 @@ package connection
 import (
 	"testing"
 
-	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/messages"
 )
+
+// routes builds a Send's Routing: d RouteDefault, k RouteUntilRelease,
+// r RouteRelease.
+func routes(s string) []messages.Routing {
+	out := make([]messages.Routing, len(s))
+	for i, c := range s {
+		switch c {
+		case 'k':
+			out[i] = messages.RouteUntilRelease
+		case 'r':
+			out[i] = messages.RouteRelease
+		}
+	}
+	return out
+}
 
 // OVS reports a message that fails at COMMIT with its ADD_MESSAGE's xid,
 // after the barrier that follows the adds: that xid must still reach its
@@ -13,9 +28,7 @@ func TestBarrierKeepsBundleAddsUntilCommit(t *testing.T) {
 	tb := newTable()
 	a := pid("a")
 	// OPEN, ADD, ADD, BARRIER
-	first, _ := tb.alloc(a, 4)
-	tb.lookup(first + 1).bundle = bundleAdd
-	tb.lookup(first + 2).bundle = bundleAdd
+	first, _ := tb.alloc(a, 4, routes("dkkd"))
 	tb.barrier(tb.lookup(first + 3))
 	if tb.lookup(first) != nil {
 		t.Error("OPEN still open after the barrier")
@@ -24,8 +37,7 @@ func TestBarrierKeepsBundleAddsUntilCommit(t *testing.T) {
 		t.Fatal("bundle adds finished by a barrier before COMMIT")
 	}
 	// COMMIT, BARRIER
-	c, _ := tb.alloc(a, 2)
-	tb.lookup(c).bundle = bundleEnd
+	c, _ := tb.alloc(a, 2, routes("rd"))
 	if tb.lookup(first+2) == nil {
 		t.Fatal("a commit-time error for the second add would find no holder")
 	}
@@ -35,36 +47,14 @@ func TestBarrierKeepsBundleAddsUntilCommit(t *testing.T) {
 	}
 }
 
-func TestBundleRoleOf(t *testing.T) {
-	enc := func(m openflow.Message) []byte {
-		b, err := m.AppendBinary(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+// A Send whose Routing does not cover its messages is refused.
+func TestAllocRoutingLength(t *testing.T) {
+	tb := newTable()
+	if _, err := tb.alloc(pid("a"), 3, routes("dk")); err == nil {
+		t.Fatal("routing for 2 of 3 messages accepted")
 	}
-	fm := openflow.NewFlowMod(openflow.Version13, openflow.FlowAdd)
-	for _, v := range []uint8{openflow.Version13, openflow.Version14} {
-		ctl := func(typ uint16) []byte {
-			return enc(&openflow.BundleControl{Header: openflow.Header{Version: v}, BundleID: 1, Type: typ})
-		}
-		inner := openflow.NewFlowMod(v, openflow.FlowAdd)
-		cases := []struct {
-			b    []byte
-			want bundleRole
-		}{
-			{enc(openflow.NewBundleAdd(1, 0, inner)), bundleAdd},
-			{ctl(openflow.BundleOpenRequest), notBundle},
-			{ctl(openflow.BundleCommitRequest), bundleEnd},
-			{ctl(openflow.BundleDiscardRequest), bundleEnd},
-			{enc(fm), notBundle},
-			{enc(&openflow.BarrierRequest{}), notBundle},
-		}
-		for i, c := range cases {
-			if got := bundleRoleOf(c.b); got != c.want {
-				t.Errorf("version %d case %d: role %d, want %d", v, i, got, c.want)
-			}
-		}
+	if len(tb.routes) != 0 {
+		t.Fatal("a refused alloc opened transactions")
 	}
 }
 
@@ -75,10 +65,10 @@ func TestBarrierKeepsAddsAcrossWindows(t *testing.T) {
 	tb := newTable()
 	a := pid("a")
 	var adds []uint32
+	window := routes(repeat('k', 100) + "d") // 100 ADD_MESSAGEs and a BARRIER
 	for w := range 5 {
-		first, _ := tb.alloc(a, 101) // 100 ADD_MESSAGEs and a BARRIER
+		first, _ := tb.alloc(a, 101, window)
 		for i := range uint32(100) {
-			tb.lookup(first + i).bundle = bundleAdd
 			adds = append(adds, first+i)
 		}
 		if w == 2 {
@@ -88,6 +78,9 @@ func TestBarrierKeepsAddsAcrossWindows(t *testing.T) {
 		if got, want := tb.inFlight(a), len(adds)-1; w >= 2 && got != want || w < 2 && got != len(adds) {
 			t.Fatalf("window %d: %d open, want %d", w, got, len(adds))
 		}
+		if len(tb.holders[pidKey(a)].open) != 0 {
+			t.Fatalf("window %d: the barrier left %d default transactions", w, len(tb.holders[pidKey(a)].open))
+		}
 	}
 	for _, x := range adds {
 		if x != adds[7] && tb.lookup(x) == nil {
@@ -95,11 +88,8 @@ func TestBarrierKeepsAddsAcrossWindows(t *testing.T) {
 		}
 	}
 	// COMMIT, then one more window (the next round's), then BARRIER.
-	c, _ := tb.alloc(a, 1)
-	tb.lookup(c).bundle = bundleEnd
-	next, _ := tb.alloc(a, 3)
-	tb.lookup(next).bundle = bundleAdd
-	tb.lookup(next + 1).bundle = bundleAdd
+	tb.alloc(a, 1, routes("r"))
+	next, _ := tb.alloc(a, 3, routes("kkd"))
 	tb.barrier(tb.lookup(next + 2))
 	for _, x := range adds {
 		if tb.lookup(x) != nil {
@@ -109,4 +99,17 @@ func TestBarrierKeepsAddsAcrossWindows(t *testing.T) {
 	if tb.lookup(next) == nil || tb.lookup(next+1) == nil || tb.inFlight(a) != 2 {
 		t.Fatalf("the adds after the COMMIT: %d open, want 2", tb.inFlight(a))
 	}
+	// Disconnected: the open ones fail in the order they were sent.
+	f := tb.drain()
+	if len(f) != 1 || len(f[0].xids) != 2 || f[0].xids[0] != next || f[0].xids[1] != next+1 {
+		t.Fatalf("drain %+v", f)
+	}
+}
+
+func repeat(c byte, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return string(b)
 }

@@ -87,6 +87,16 @@ type Config struct {
 // Start lets a Paused connection actor dial.
 type Start struct{}
 
+// Close ends the connection for good, as a stop does, but with the actor
+// still running: the socket is closed, holders and subscribers are told
+// (TransactionsFailed, Disconnected) while they still listen, and nothing
+// is dialled again. Answered with Closed. A graceful stop of a bridge
+// closes its connection first, then stops the actors.
+type Close struct{}
+
+// Closed answers Close.
+type Closed struct{}
+
 // DefaultTarget is where ovs-vswitchd listens for the bridge's management
 // connection, as OVN uses it: unix:$OVS_RUNDIR/<bridge>.mgmt, the run
 // directory defaulting to /var/run/openvswitch.
@@ -126,6 +136,9 @@ type shared struct {
 	seq     atomic.Uint64
 
 	released atomic.Bool // not Paused, or Start received
+	closed   atomic.Bool // Close received: never dial again
+
+	failures atomic.Int64 // failed attempts to connect since the last connection
 
 	mu   sync.Mutex
 	subs []*actor.PID // dynamic subscribers (Subscribe), in order

@@ -172,7 +172,7 @@ func (c *conn) readLoop() {
 		// canonical bytes): their entries are not decoded here.
 		m, err := openflow.DecodeShallow(b)
 		if err != nil {
-			c.fail(fmt.Errorf("undecodable %s xid %d: %w", typeName(openflow.Type(b[1])), xidOf(b), err))
+			c.fail(fmt.Errorf("undecodable %s xid %d: %w", typeName(openflow.Type(b[1])), openflow.FrameXID(b), err))
 			return
 		}
 		if c.dead.Load() {

@@ -72,6 +72,11 @@ func TestHelloIncompatible(t *testing.T) {
 	if b := c.readFrame(); b != nil {
 		t.Errorf("connection not closed after HELLO_FAILED: got %x", b)
 	}
+	// To ovs-ofctl that is a failure to connect.
+	if f := expect[*messages.ConnectFailed](t, sink); f.Attempt != 1 ||
+		!strings.HasSuffix(f.Err, ": failed to connect to socket (hello: no common version: we offer 0x10, peer 0x2 (header version 0x1))") {
+		t.Errorf("ConnectFailed %+v", f)
+	}
 	// It tries again; a compatible peer then gets Connected with Seq 1:
 	// the failed attempt was no connection.
 	c2 := sw.accept()
@@ -79,7 +84,7 @@ func TestHelloIncompatible(t *testing.T) {
 	if got := expect[*messages.Connected](t, sink); got.Seq != 1 {
 		t.Errorf("Connected %+v, want seq 1", got)
 	}
-	if logs.FilterMessage("connection lost during hello").Len() == 0 {
+	if logs.FilterMessage("connect failed").Len() == 0 {
 		t.Error("hello failure not logged")
 	}
 }
@@ -101,7 +106,7 @@ func TestEchoAnsweredWhileQueued(t *testing.T) {
 	}
 	sys.Root.Send(pid, &messages.Send{Ref: 7, Msgs: msgs, ReplyTo: sink.pid})
 	sent := expect[*messages.Sent](t, sink)
-	if sent.N != n || sent.Ref != 7 || sent.InFlight != n {
+	if sent.N != n || sent.Ref != 7 {
 		t.Fatalf("Sent %+v", sent)
 	}
 	echo := &openflow.EchoRequest{}
@@ -175,7 +180,7 @@ func mpReply(xid uint32, more bool, body string) openflow.Message {
 		flags = openflow.MultipartMore
 	}
 	return &openflow.MultipartReply{Header: openflow.Header{Version: openflow.Version13, XID: xid},
-		MPType: openflow.MultipartPortDesc, Flags: flags, Body: []byte(body)}
+		MPType: openflow.MultipartTable, Flags: flags, Body: []byte(body)}
 }
 
 // Replies go to the holder of their xid, Sent first: a barrier reply, an
@@ -190,7 +195,7 @@ func TestRepliesRoutedByXID(t *testing.T) {
 	seq := expect[*messages.Connected](t, subs).Seq
 	a, b := newSink(t, sys), newSink(t, sys)
 
-	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartPortDesc}
+	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartTable}
 	sys.Root.Send(pid, &messages.Send{Ref: 1, Msgs: []openflow.Message{bulk(8), bulk(8), mp}, ReplyTo: a.pid})
 	tlvReq := &openflow.TLVTableRequest{Header: openflow.Header{Version: openflow.Version13}}
 	sys.Root.Send(pid, &messages.Send{Ref: 2, Msgs: []openflow.Message{tlvReq}, ReplyTo: b.pid})
@@ -208,7 +213,7 @@ func TestRepliesRoutedByXID(t *testing.T) {
 	c.write(openflow.NewError(openflow.Header{Version: openflow.Version13, XID: 0xdead}, ofperr.Named("OFPBAC_BAD_OUT_GROUP"), nil))
 
 	sa := expect[*messages.Sent](t, a)
-	if sa.Ref != 1 || sa.Seq != seq || sa.N != 3 || sa.InFlight != 3 || sa.FirstXID != xids[0] || xids[2] != sa.XID(2) {
+	if sa.Ref != 1 || sa.Seq != seq || sa.N != 3 || sa.FirstXID != xids[0] || xids[2] != sa.XID(2) {
 		t.Fatalf("Sent %+v for xids %v", sa, xids)
 	}
 	if r := expect[*messages.Reply](t, a); r.XID != xids[1] || r.Seq != seq {
@@ -222,7 +227,7 @@ func TestRepliesRoutedByXID(t *testing.T) {
 		t.Errorf("multipart reply %+v (%T %+v)", r, r.Msg, r.Msg)
 	}
 	sb := expect[*messages.Sent](t, b)
-	if sb.FirstXID != xids[3] || sb.InFlight != 1 {
+	if sb.FirstXID != xids[3] {
 		t.Errorf("Sent %+v", sb)
 	}
 	if r := expect[*messages.Reply](t, b); r.XID != xids[3] {
@@ -233,11 +238,12 @@ func TestRepliesRoutedByXID(t *testing.T) {
 
 	// The multipart reply ended its transaction; the bulk messages (one
 	// with an error) are open until a barrier.
+	c.write(openflow.NewError(openflow.Header{Version: openflow.Version13, XID: xids[0]}, ofperr.Named("OFPBRC_BAD_LEN"), nil))
+	if r := expect[*messages.Reply](t, a); r.XID != xids[0] {
+		t.Errorf("reply %+v: the first bulk message is open until a barrier", r)
+	}
 	sys.Root.Send(pid, &messages.Send{Ref: 3, Msgs: []openflow.Message{barrier()}, ReplyTo: a.pid})
 	sa = expect[*messages.Sent](t, a)
-	if sa.InFlight != 3 {
-		t.Errorf("InFlight %d before the barrier reply, want 3", sa.InFlight)
-	}
 	if m := c.read(); m.Hdr().XID != sa.FirstXID {
 		t.Fatalf("barrier xid %d, want %d", m.Hdr().XID, sa.FirstXID)
 	}
@@ -247,11 +253,11 @@ func TestRepliesRoutedByXID(t *testing.T) {
 	} else if _, ok := r.Msg.(*openflow.BarrierReply); !ok {
 		t.Errorf("barrier reply %T", r.Msg)
 	}
-	sys.Root.Send(pid, &messages.Send{Ref: 4, Msgs: []openflow.Message{bulk(8)}, ReplyTo: a.pid})
-	if sa := expect[*messages.Sent](t, a); sa.InFlight != 1 {
-		t.Errorf("InFlight %d after the barrier reply, want 1", sa.InFlight)
-	}
-	if logs.FilterField(zapString("error", "OFPBAC_BAD_OUT_GROUP")).Len() != 1 {
+	// The barrier ended every earlier transaction: a late error for one of
+	// them reaches nobody.
+	c.write(openflow.NewError(openflow.Header{Version: openflow.Version13, XID: xids[0]}, ofperr.Named("OFPBAC_BAD_OUT_GROUP"), nil))
+	waitFor(t, func() bool { return logs.FilterField(zapString("error", "OFPBAC_BAD_OUT_GROUP")).Len() == 2 })
+	if logs.FilterField(zapString("error", "OFPBAC_BAD_OUT_GROUP")).Len() != 2 {
 		t.Errorf("error with an unknown xid not logged by name: %v", logs.All())
 	}
 	a.quiet(t, 50*time.Millisecond)
@@ -299,7 +305,7 @@ func TestMultipartReassemblyBounded(t *testing.T) {
 	c.handshake(openflow.Version13)
 	expect[*messages.Connected](t, subs)
 	h := newSink(t, sys)
-	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartPortDesc}
+	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartTable}
 	sys.Root.Send(pid, &messages.Send{Msgs: []openflow.Message{mp}, ReplyTo: h.pid})
 	xid := expect[*messages.Sent](t, h).FirstXID
 	c.read()
@@ -314,9 +320,40 @@ func TestMultipartReassemblyBounded(t *testing.T) {
 	if f := expect[*messages.TransactionsFailed](t, h); len(f.XIDs) != 1 || f.XIDs[0] != xid || !strings.Contains(f.Err, "limit") {
 		t.Errorf("TransactionsFailed %+v", f)
 	}
-	sys.Root.Send(pid, &messages.Send{Msgs: []openflow.Message{barrier()}, ReplyTo: h.pid})
-	if s := expect[*messages.Sent](t, h); s.InFlight != 1 {
-		t.Errorf("InFlight %d: the multipart transaction is still open", s.InFlight)
+	// The last part ended the transaction: another part reaches nobody.
+	c.write(mpReply(xid, false, "late"))
+	h.quiet(t, 50*time.Millisecond)
+}
+
+// A request sent RouteParts gets its multipart reply part by part, each
+// with More but the last, however many parts (no reassembly bound), and
+// the last part ends the transaction.
+func TestMultipartRouteParts(t *testing.T) {
+	sys := newSystem()
+	sw := newFakeSwitch(t)
+	pid, subs, _ := start(t, sys, Config{Target: sw.target()})
+	c := sw.accept()
+	c.handshake(openflow.Version13)
+	expect[*messages.Connected](t, subs)
+	h := newSink(t, sys)
+	mp := &openflow.MultipartRequest{Header: openflow.Header{Version: openflow.Version13}, MPType: openflow.MultipartTable}
+	sys.Root.Send(pid, &messages.Send{Msgs: []openflow.Message{mp}, Routing: []messages.Routing{messages.RouteParts}, ReplyTo: h.pid})
+	xid := expect[*messages.Sent](t, h).FirstXID
+	c.read()
+	const n = openflow.DefaultMaxParts + 10 // more parts than a reassembly takes
+	var stream []byte
+	for i := 0; i < n; i++ {
+		stream, _ = mpReply(xid, i < n-1, "x").AppendBinary(stream)
 	}
-	h.quiet(t, 20*time.Millisecond)
+	if _, err := c.nc.Write(stream); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		r := expect[*messages.Reply](t, h)
+		if r.XID != xid || r.More != (i < n-1) {
+			t.Fatalf("part %d: %+v", i, r)
+		}
+	}
+	c.write(mpReply(xid, false, "late"))
+	h.quiet(t, 50*time.Millisecond)
 }

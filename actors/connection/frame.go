@@ -1,97 +1,11 @@
 package connection
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofperr"
 )
-
-// Wire constants this package reads straight from frames, so that routing
-// does not depend on the codec decoding every body.
-const (
-	ofpmpfReplyMore          = 1  // OFPMPF_REPLY_MORE (§7.3.5)
-	ofptRoleStatus           = 30 // OFPT_ROLE_STATUS (OpenFlow 1.4+)
-	ofptTableStatus          = 31 // OFPT_TABLE_STATUS (OpenFlow 1.4+)
-	ofptRequestForward       = 32 // OFPT_REQUESTFORWARD (OpenFlow 1.4+)
-	onfBundleAddInnerOffset  = 24 // ofp_header + experimenter + exp_type + bundle_id, pad, flags
-	ofp14BundleAddInnerOffst = 16 // ofp_header + bundle_id, pad, flags
-)
-
-// experimenter reads the experimenter id and subtype of an
-// OFPT_EXPERIMENTER frame.
-func experimenter(b []byte) (exp, subtype uint32, ok bool) {
-	if len(b) < 16 || openflow.Type(b[1]) != openflow.TypeExperimenter {
-		return 0, 0, false
-	}
-	return binary.BigEndian.Uint32(b[8:]), binary.BigEndian.Uint32(b[12:]), true
-}
-
-func xidOf(b []byte) uint32 { return binary.BigEndian.Uint32(b[4:]) }
-
-// setXID writes xid into an encoded message, and into the inner message of
-// a bundle ADD_MESSAGE (which must share it: OpenFlow 1.4.1 §7.3.9.6), so
-// that the caller's message values are never mutated.
-func setXID(b []byte, xid uint32) {
-	binary.BigEndian.PutUint32(b[4:], xid)
-	inner := 0
-	switch {
-	case openflow.Type(b[1]) == openflow.TypeBundleAddMessage && b[0] >= openflow.Version14:
-		inner = ofp14BundleAddInnerOffst
-	case openflow.Type(b[1]) == openflow.TypeExperimenter:
-		if exp, sub, ok := experimenter(b); ok && exp == openflow.ExperimenterONF && sub == openflow.ONFTBundleAddMessage {
-			inner = onfBundleAddInnerOffset
-		}
-	}
-	if inner > 0 && len(b) >= inner+openflow.HeaderLen {
-		binary.BigEndian.PutUint32(b[inner+4:], xid)
-	}
-}
-
-// isFinalReply says whether a reply completes its own transaction: every
-// reply except an error (a later barrier completes those) and a multipart
-// part with OFPMPF_REPLY_MORE. Barrier replies are handled apart.
-func isFinalReply(b []byte) bool {
-	switch openflow.Type(b[1]) {
-	case openflow.TypeError:
-		return false
-	case openflow.TypeMultipartReply:
-		return !multipartMore(b)
-	}
-	return true
-}
-
-func multipartMore(b []byte) bool {
-	return len(b) >= 12 && binary.BigEndian.Uint16(b[10:])&ofpmpfReplyMore != 0
-}
-
-// isAsync says whether a message type is one the switch sends on its own
-// (OpenFlow 1.3.5 §7.4; role/table status and requestforward in 1.4+).
-func isAsync(t openflow.Type) bool {
-	switch t {
-	case openflow.TypePacketIn, openflow.TypeFlowRemoved, openflow.TypePortStatus,
-		ofptRoleStatus, ofptTableStatus, ofptRequestForward:
-		return true
-	}
-	return false
-}
-
-// errorFields reads ofp_error_msg's type and code, and for an experimenter
-// error (type 0xffff) its exp_type and experimenter id.
-func errorFields(b []byte) (typ, code uint16, exp uint32, ok bool) {
-	if len(b) < 12 {
-		return 0, 0, 0, false
-	}
-	typ, code = binary.BigEndian.Uint16(b[8:]), binary.BigEndian.Uint16(b[10:])
-	if typ == 0xffff {
-		if len(b) < 16 {
-			return 0, 0, 0, false
-		}
-		exp = binary.BigEndian.Uint32(b[12:])
-	}
-	return typ, code, exp, true
-}
 
 // helloFailed encodes OFPET_HELLO_FAILED/OFPHFC_INCOMPATIBLE in version v
 // with a text explanation as its data, as OVS does (§7.4.4).
@@ -121,7 +35,7 @@ var typeNames = map[openflow.Type]string{
 	openflow.TypeMultipartReply: "OFPT_MULTIPART_REPLY", openflow.TypeBarrierRequest: "OFPT_BARRIER_REQUEST",
 	openflow.TypeBarrierReply: "OFPT_BARRIER_REPLY", openflow.TypeRoleReply: "OFPT_ROLE_REPLY",
 	openflow.TypeMeterMod: "OFPT_METER_MOD", openflow.TypeBundleControl: "OFPT_BUNDLE_CONTROL",
-	openflow.TypeBundleAddMessage: "OFPT_BUNDLE_ADD_MESSAGE", ofptRoleStatus: "OFPT_ROLE_STATUS",
+	openflow.TypeBundleAddMessage: "OFPT_BUNDLE_ADD_MESSAGE", openflow.TypeRoleStatus: "OFPT_ROLE_STATUS",
 }
 
 // typeName names an ofp_type the way OVS prints it, or by number.
@@ -130,37 +44,4 @@ func typeName(t openflow.Type) string {
 		return n
 	}
 	return fmt.Sprintf("OFPT_%d", t)
-}
-
-// bundleRoleOf tells a bundle ADD_MESSAGE and a bundle COMMIT or DISCARD
-// request from other messages, in both the OpenFlow 1.3 ONF framing and the
-// OpenFlow 1.4+ one.
-func bundleRoleOf(b []byte) bundleRole {
-	t := openflow.Type(b[1])
-	ctrl := -1 // offset of the bundle control body
-	switch {
-	case t == openflow.TypeBundleAddMessage && b[0] >= openflow.Version14:
-		return bundleAdd
-	case t == openflow.TypeBundleControl && b[0] >= openflow.Version14:
-		ctrl = openflow.HeaderLen
-	case t == openflow.TypeExperimenter:
-		exp, sub, ok := experimenter(b)
-		if !ok || exp != openflow.ExperimenterONF {
-			return notBundle
-		}
-		switch sub {
-		case openflow.ONFTBundleAddMessage:
-			return bundleAdd
-		case openflow.ONFTBundleControl:
-			ctrl = 16
-		}
-	}
-	if ctrl < 0 || len(b) < ctrl+6 {
-		return notBundle
-	}
-	switch binary.BigEndian.Uint16(b[ctrl+4:]) {
-	case openflow.BundleCommitRequest, openflow.BundleDiscardRequest:
-		return bundleEnd
-	}
-	return notBundle
 }

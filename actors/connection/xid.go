@@ -5,52 +5,39 @@ import (
 	"sort"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/ofactor/ofactor/messages"
 )
 
 // txn is one open transaction: a message we sent whose completion we still
 // wait for (the seed's tx_counter counts these per holder).
 type txn struct {
-	xid    uint32
-	holder *holder // nil: the actor's own (the probe's echo request)
-	done   bool
+	xid     uint32
+	seq     uint64  // order of sending, across wraps of the xid space
+	holder  *holder // nil: the actor's own (the probe's echo request)
+	routing messages.Routing
+	done    bool
 
 	// mpDropped: a multipart reply broke a reassembly limit; its holder
 	// was told and its remaining parts are dropped until the last.
 	mpDropped bool
-
-	// bundle says whether this is a bundle ADD_MESSAGE or the COMMIT or
-	// DISCARD that ends a bundle: see barrier.
-	bundle bundleRole
 }
 
-// bundleRole is a transaction's part in a bundle.
-type bundleRole uint8
-
-const (
-	notBundle bundleRole = iota
-	bundleAdd            // ADD_MESSAGE: may still fail at commit
-	bundleEnd            // COMMIT_REQUEST or DISCARD_REQUEST
-)
-
 // holder is the actor a Send named as ReplyTo, and its open transactions in
-// the order they were sent.
+// the order they were sent: open holds those a barrier ends, kept the
+// RouteUntilRelease ones (bundle ADD_MESSAGEs), which only a barrier after
+// a RouteRelease message ends (see barrier).
 type holder struct {
-	key   string
-	pid   *actor.PID
-	open  []*txn
-	count int
-	// kept is how many of open's first transactions are bundle
-	// ADD_MESSAGEs an earlier barrier kept (see barrier): a barrier looks
-	// at the transactions after them alone, so a round of a million
-	// ADD_MESSAGEs costs each window's barrier its own window, not the
-	// whole bundle.
-	kept int
+	key        string
+	pid        *actor.PID
+	open, kept []*txn
 }
 
 // table allocates xids and remembers which holder each belongs to. It is
 // plain data, driven by the actor alone.
 type table struct {
 	next    uint32
+	seq     uint64
 	routes  map[uint32]*txn
 	peak    int // the most routes since the map was made: see finish
 	holders map[string]*holder
@@ -77,9 +64,12 @@ func (t *table) free(first uint32, n int) (bool, uint32) {
 	return true, 0
 }
 
-// alloc opens n consecutive transactions for pid (nil: our own) and returns
-// the first xid.
-func (t *table) alloc(pid *actor.PID, n int) (uint32, error) {
+// alloc opens n consecutive transactions for pid (nil: our own), routed as
+// routing says (nil: RouteDefault), and returns the first xid.
+func (t *table) alloc(pid *actor.PID, n int, routing []messages.Routing) (uint32, error) {
+	if routing != nil && len(routing) != n {
+		return 0, fmt.Errorf("routing for %d messages, %d sent", len(routing), n)
+	}
 	first := t.next
 	for tries := 0; ; tries++ {
 		if tries == 64 {
@@ -100,11 +90,18 @@ func (t *table) alloc(pid *actor.PID, n int) (uint32, error) {
 		}
 	}
 	for i := 0; i < n; i++ {
-		tx := &txn{xid: first + uint32(i), holder: h}
+		t.seq++
+		tx := &txn{xid: first + uint32(i), seq: t.seq, holder: h}
+		if routing != nil {
+			tx.routing = routing[i]
+		}
 		t.routes[tx.xid] = tx
-		if h != nil {
+		switch {
+		case h == nil:
+		case tx.routing == messages.RouteUntilRelease:
+			h.kept = append(h.kept, tx)
+		default:
 			h.open = append(h.open, tx)
-			h.count++
 		}
 	}
 	t.peak = max(t.peak, len(t.routes))
@@ -117,10 +114,19 @@ func (t *table) alloc(pid *actor.PID, n int) (uint32, error) {
 
 // inFlight is how many of pid's transactions are open.
 func (t *table) inFlight(pid *actor.PID) int {
-	if h := t.holders[pidKey(pid)]; h != nil {
-		return h.count
+	h := t.holders[pidKey(pid)]
+	if h == nil {
+		return 0
 	}
-	return 0
+	n := 0
+	for _, l := range [][]*txn{h.open, h.kept} {
+		for _, tx := range l {
+			if !tx.done {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func (t *table) lookup(xid uint32) *txn { return t.routes[xid] }
@@ -136,23 +142,24 @@ func (t *table) finish(tx *txn) {
 		// xids would stay allocated for good.
 		t.routes, t.peak = map[uint32]*txn{}, 0
 	}
-	if tx.holder != nil {
-		tx.holder.count--
+}
+
+// trim drops finished transactions from the front of h's lists, and h
+// itself once it holds nothing.
+func (t *table) trim(h *holder) {
+	h.open = dropDone(h.open)
+	h.kept = dropDone(h.kept)
+	if len(h.open) == 0 && len(h.kept) == 0 {
+		delete(t.holders, h.key)
 	}
 }
 
-// trim drops finished transactions from the front of h's list, and h
-// itself once it holds nothing.
-func (t *table) trim(h *holder) {
+func dropDone(l []*txn) []*txn {
 	i := 0
-	for i < len(h.open) && h.open[i].done {
+	for i < len(l) && l[i].done {
 		i++
 	}
-	h.open = h.open[i:]
-	h.kept = max(0, h.kept-i)
-	if len(h.open) == 0 {
-		delete(t.holders, h.key)
-	}
+	return l[i:]
 }
 
 // complete finishes tx alone (a final reply: TLV table reply, last
@@ -164,58 +171,38 @@ func (t *table) complete(tx *txn) {
 	}
 }
 
-// barrier finishes tx and every earlier transaction of its holder: the
-// switch has processed everything sent before a barrier request when it
-// answers it (OpenFlow 1.3.5 §6.2). A bundle ADD_MESSAGE is the exception
-// until its bundle is committed or discarded: OVS reports a message that
-// fails at COMMIT with the xid of its ADD_MESSAGE, so that xid must still
-// lead to its holder. It finishes with the first barrier after the COMMIT.
+// barrier finishes tx and every transaction of its holder sent before it
+// (the switch has processed everything sent before a barrier request when it
+// answers it, OpenFlow 1.3.5 §6.2), except the RouteUntilRelease ones: of
+// those, it finishes the ones sent before the last RouteRelease message it
+// finishes. A barrier thus walks its own window of open transactions, and
+// the kept ones only when a release ends them.
 func (t *table) barrier(tx *txn) {
 	h := tx.holder
-	if h == nil {
+	if h == nil || tx.routing == messages.RouteUntilRelease {
 		t.finish(tx)
-		return
-	}
-	end := -1
-	for i := h.kept; i < len(h.open); i++ {
-		if h.open[i] == tx {
-			end = i
-			break
+		if h != nil {
+			t.trim(h)
 		}
-	}
-	if end < 0 {
-		t.finish(tx)
-		t.trim(h)
 		return
 	}
-	// Walk back from the barrier: an ADD_MESSAGE is kept unless a COMMIT
-	// or DISCARD came after it, before the barrier. The ones kept by
-	// earlier barriers precede everything here, so one COMMIT here
-	// finishes them all.
-	ended := false
-	w := end + 1 // h.open[w:end+1] holds what this barrier keeps
-	for i := end; i >= h.kept; i-- {
+	var release uint64 // seq of the last release this barrier ends
+	i := 0
+	for ; i < len(h.open) && h.open[i].seq <= tx.seq; i++ {
 		o := h.open[i]
-		if o.bundle == bundleEnd {
-			ended = true
-		}
-		if o.bundle == bundleAdd && !ended && !o.done {
-			w--
-			h.open[w] = o
-			continue
+		if o.routing == messages.RouteRelease && !o.done {
+			release = o.seq
 		}
 		t.finish(o)
 	}
-	old := h.open[:h.kept]
-	if ended {
-		for _, o := range old {
-			t.finish(o)
+	h.open = h.open[i:]
+	if release != 0 {
+		j := 0
+		for ; j < len(h.kept) && h.kept[j].seq < release; j++ {
+			t.finish(h.kept[j])
 		}
-		old = old[:0]
+		h.kept = h.kept[j:]
 	}
-	n := copy(h.open[len(old):], h.open[w:end+1])
-	h.kept = len(old) + n
-	h.open = append(h.open[:h.kept], h.open[end+1:]...)
 	t.trim(h)
 }
 
@@ -231,7 +218,7 @@ func (t *table) drain() []failed {
 	var out []failed
 	for _, h := range t.holders {
 		f := failed{pid: h.pid}
-		for _, tx := range h.open {
+		for _, tx := range mergeBySeq(h.open, h.kept) {
 			if !tx.done {
 				f.xids = append(f.xids, tx.xid)
 			}
@@ -244,4 +231,17 @@ func (t *table) drain() []failed {
 	t.routes = map[uint32]*txn{}
 	t.holders = map[string]*holder{}
 	return out
+}
+
+// mergeBySeq returns a and b, each in sending order, merged in sending order.
+func mergeBySeq(a, b []*txn) []*txn {
+	out := make([]*txn, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0].seq < b[0].seq {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }

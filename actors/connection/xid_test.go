@@ -15,9 +15,9 @@ func pid(id string) *actor.PID { return &actor.PID{Address: "nonhost", Id: id} }
 func TestTableBarrierCompletesEarlier(t *testing.T) {
 	tb := newTable()
 	a, b := pid("a"), pid("b")
-	fa, _ := tb.alloc(a, 3) // a: 1 2 3
-	fb, _ := tb.alloc(b, 2) // b: 4 5
-	fa2, _ := tb.alloc(a, 2)
+	fa, _ := tb.alloc(a, 3, nil) // a: 1 2 3
+	fb, _ := tb.alloc(b, 2, nil) // b: 4 5
+	fa2, _ := tb.alloc(a, 2, nil)
 	if fa != 1 || fb != 4 || fa2 != 6 {
 		t.Fatalf("xids %d %d %d", fa, fb, fa2)
 	}
@@ -47,15 +47,15 @@ func TestTableBarrierCompletesEarlier(t *testing.T) {
 func TestTableAllocSkipsZeroAndUsed(t *testing.T) {
 	tb := newTable()
 	tb.next = 0xfffffffe
-	first, err := tb.alloc(pid("a"), 3) // would wrap through 0
+	first, err := tb.alloc(pid("a"), 3, nil) // would wrap through 0
 	if err != nil || first != 1 {
 		t.Fatalf("first %d err %v", first, err)
 	}
 	tb.next = 2 // 2 and 3 in use
-	if first, _ = tb.alloc(pid("a"), 2); first != 4 {
+	if first, _ = tb.alloc(pid("a"), 2, nil); first != 4 {
 		t.Fatalf("first %d, want 4", first)
 	}
-	own, _ := tb.alloc(nil, 1)
+	own, _ := tb.alloc(nil, 1, nil)
 	if tb.lookup(own).holder != nil || len(tb.drain()) != 1 {
 		t.Fatal("our own transaction is failed to nobody")
 	}
@@ -69,7 +69,7 @@ func TestSetXIDBundleAdd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		setXID(b, 0x1234)
+		openflow.SetFrameXID(b, 0x1234)
 		m, err := openflow.Decode(b)
 		if err != nil {
 			t.Fatal(err)

@@ -5,9 +5,11 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/scheduler"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 )
 
@@ -26,8 +28,15 @@ type ActorConfig struct {
 	// Negotiator says which option to negotiate; its Logger and NextXID
 	// are the actor's own (the connection numbers what it sends).
 	Negotiator Config
-	Logger     *zap.Logger
+	// Timeout bounds the wait for the switch's answers on one connection
+	// (default DefaultTimeout); then the connection is dropped, and the next
+	// one starts over.
+	Timeout time.Duration
+	Logger  *zap.Logger
 }
+
+// DefaultTimeout is ActorConfig.Timeout's default.
+const DefaultTimeout = 10 * time.Second
 
 // Props returns the props of a negotiator actor, or an error if
 // cfg.Negotiator is not valid. Each incarnation (the first and each restart)
@@ -39,6 +48,9 @@ func Props(cfg ActorConfig) (*actor.Props, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
 	}
 	cfg.Negotiator.NextXID = nil
 	cfg.Negotiator.Logger = nil
@@ -61,6 +73,15 @@ type negotiatorActor struct {
 	unacked bool
 	subs    []*actor.PID
 	last    *GeneveFieldAssigned // the latest result, for new subscribers
+	version uint8                // of the current connection
+	timer   scheduler.CancelFunc
+	gen     uint64 // of the timeout pending
+}
+
+// expired is the timeout's self-message.
+type expired struct {
+	owner *negotiatorActor
+	gen   uint64
 }
 
 func newNegotiatorActor(cfg ActorConfig) *negotiatorActor {
@@ -85,13 +106,27 @@ func (a *negotiatorActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		ctx.Send(a.cfg.Connection, &Subscribe{PID: ctx.Self()})
 	case *actor.Stopping, *actor.Stopped, *actor.Restarting:
-		// Nothing to release: the connection fails our transactions.
+		// The connection fails our transactions; the timer is ours.
+		a.stopTimer()
+	case *expired:
+		if m.owner == a && m.gen == a.gen {
+			a.timer = nil
+			if why := a.n.Expired(); why != "" {
+				ctx.Send(a.cfg.Connection, &messages.Drop{Seq: a.seq, Err: why})
+			}
+		}
+	case *messages.Renegotiate:
+		if m.Seq == a.seq && a.seq != 0 {
+			a.log.Info("negotiating the Geneve option again", zap.Uint64("seq", a.seq))
+			a.start(ctx)
+		}
 	case *Connected:
 		a.onConnected(ctx, m)
 	case *Disconnected:
 		if m.Seq == a.seq {
 			a.seq = 0
 			a.n.Disconnected()
+			a.stopTimer()
 		}
 	case *Reply:
 		a.onReply(ctx, m)
@@ -102,8 +137,8 @@ func (a *negotiatorActor) Receive(ctx actor.Context) {
 		}
 	case *SendFailed:
 		a.onSendFailed(ctx, m)
-	case *TransactionsFailed, *Unsolicited:
-		// Disconnected follows the one; the other is not ours.
+	case *TransactionsFailed, *Unsolicited, *ConnectFailed:
+		// Disconnected follows the first; the others are not ours.
 	case *Subscribe:
 		a.onSubscribe(ctx, m)
 	case *Unsubscribe:
@@ -117,10 +152,25 @@ func (a *negotiatorActor) onConnected(ctx actor.Context, m *Connected) {
 	if m.Seq == a.seq {
 		return // told twice (configured subscriber and Subscribe)
 	}
-	a.seq = m.Seq
+	a.seq, a.version = m.Seq, m.Version
+	a.start(ctx)
+}
+
+// start negotiates on the current connection, with the timeout set.
+func (a *negotiatorActor) start(ctx actor.Context) {
 	a.unacked = false
-	a.n.Start(m.Version)
+	a.n.Start(a.version)
+	a.stopTimer()
+	a.gen++
+	a.timer = scheduler.NewTimerScheduler(ctx).SendOnce(a.cfg.Timeout, ctx.Self(), &expired{owner: a, gen: a.gen})
 	a.flush(ctx)
+}
+
+func (a *negotiatorActor) stopTimer() {
+	if a.timer != nil {
+		a.timer()
+		a.timer = nil
+	}
 }
 
 func (a *negotiatorActor) onReply(ctx actor.Context, m *Reply) {
@@ -185,9 +235,10 @@ func (a *negotiatorActor) flush(ctx actor.Context) {
 		ctx.Send(a.cfg.Connection, &Send{Ref: a.ref, Seq: a.seq, Msgs: rd.Msgs, ReplyTo: ctx.Self()})
 	}
 	if r := rd.Result; r != nil {
+		a.stopTimer()
 		g := r.Geneve
 		ev := GeneveFieldAssigned{Seq: a.seq, Enabled: g.Enabled, Index: g.Index,
-			Class: g.Class, Type: g.Type, Len: g.Len}
+			Class: g.Class, Type: g.Type, Len: g.Len, Unmapped: g.Unmapped}
 		a.last = &ev
 		if a.cfg.Reconciler != nil {
 			e := ev

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 )
 
@@ -167,4 +168,34 @@ func TestPropsErrors(t *testing.T) {
 	if _, err := Props(ActorConfig{Connection: conn, Negotiator: DefaultConfig(), Logger: zap.NewNop()}); err != nil {
 		t.Error(err)
 	}
+}
+
+// A switch that never answers the TLV request: after the timeout the
+// negotiator has the connection dropped (it reconnects), saying why, and
+// nothing more is sent; a Renegotiate on the next connection asks again.
+func TestActorTimeout(t *testing.T) {
+	sys := actor.NewActorSystem()
+	defer sys.Shutdown()
+	conn, connCh := probe(t, sys)
+	props, err := Props(ActorConfig{Connection: conn, Negotiator: DefaultConfig(), Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := sys.Root.Spawn(props)
+	next[*Subscribe](t, connCh)
+	sys.Root.Send(pid, &Connected{Seq: 1, Version: openflow.Version13})
+	send := next[*Send](t, connCh)
+	sys.Root.Send(pid, &Sent{Ref: send.Ref, Seq: 1, FirstXID: 7, N: 1})
+	drop := next[*messages.Drop](t, connCh)
+	if drop.Seq != 1 || drop.Err != "negotiation: no answer to NXT_TLV_TABLE_REQUEST" {
+		t.Fatalf("drop %+v", drop)
+	}
+	sys.Root.Send(pid, &Disconnected{Seq: 1})
+	sys.Root.Send(pid, &Connected{Seq: 2, Version: openflow.Version13})
+	send = next[*Send](t, connCh)
+	sys.Root.Send(pid, &messages.Renegotiate{Seq: 2})
+	if again := next[*Send](t, connCh); len(again.Msgs) != 1 || again.Seq != 2 {
+		t.Fatalf("renegotiate sent %+v", again)
+	}
+	_ = send
 }

@@ -15,6 +15,7 @@ type (
 	Reply              = messages.Reply              // a reply with one of our xids: Step
 	TransactionsFailed = messages.TransactionsFailed // our xids will get no reply (Disconnected follows)
 	Unsolicited        = messages.Unsolicited        // for other subscribers; ignored
+	ConnectFailed      = messages.ConnectFailed      // for other subscribers; ignored
 )
 
 // To the connection actor:

@@ -68,6 +68,12 @@ type Config struct {
 	// DefaultMaxRaces.
 	MaxRaces int
 
+	// ReadOnly negotiates without writing: an option the switch has not
+	// mapped is not mapped, and the result names the index it would take
+	// (Geneve.Unmapped). For looking at a switch without changing it
+	// (ofactor diff, check).
+	ReadOnly bool
+
 	// NextXID allocates the xid of each message the negotiator sends. Nil
 	// means a counter of the negotiator's own, starting at 1. Either way the
 	// connection may renumber a batch it sends: see Negotiator.Sent.
@@ -91,11 +97,17 @@ type Geneve struct {
 	Class   uint16
 	Type    uint8
 	Len     uint8
+	// Unmapped: a read-only negotiation found the option unmapped; Index
+	// is the one it would take.
+	Unmapped bool
 }
 
 func (g Geneve) String() string {
 	if !g.Enabled {
 		return fmt.Sprintf("geneve(0x%04x,0x%02x,%d) disabled", g.Class, g.Type, g.Len)
+	}
+	if g.Unmapped {
+		return fmt.Sprintf("geneve(0x%04x,0x%02x,%d) unmapped, would be tun_metadata%d", g.Class, g.Type, g.Len, g.Index)
 	}
 	return fmt.Sprintf("geneve(0x%04x,0x%02x,%d) = tun_metadata%d", g.Class, g.Type, g.Len, g.Index)
 }
@@ -221,6 +233,26 @@ func (n *Negotiator) Step(m openflow.Message) bool {
 	}
 }
 
+// Expired tells the negotiator that its timeout since Start (or the last
+// race) has passed. If it still waits for the switch — S_TLV_TABLE_REQUESTED
+// or S_TLV_TABLE_MOD_SENT — it gives this connection up and returns why:
+// the caller drops the connection (a switch that does not answer is
+// broken) and the next one starts over. Otherwise it returns "".
+func (n *Negotiator) Expired() string {
+	var why string
+	switch n.state {
+	case STLVTableRequested:
+		why = "negotiation: no answer to NXT_TLV_TABLE_REQUEST"
+	case STLVTableModSent:
+		why = "negotiation: no answer to NXT_TLV_TABLE_MOD"
+	default:
+		return ""
+	}
+	n.log.Error("Geneve negotiation timed out: dropping the connection", zap.String("error", why))
+	n.Disconnected()
+	return why
+}
+
 // Abort gives Geneve up on this connection when what the negotiator asked
 // for could not be sent. It does nothing once negotiation has ended.
 func (n *Negotiator) Abort(reason string) {
@@ -259,6 +291,10 @@ func (n *Negotiator) send(m openflow.Message) uint32 {
 // to another controller.
 //
 // Sends NXT_TLV_TABLE_REQUEST and transitions to S_TLV_TABLE_REQUESTED.
+//
+// In S_TLV_TABLE_REQUESTED and S_TLV_TABLE_MOD_SENT, if the timeout passes
+// with no answer (Expired): give the connection up (the caller drops it and
+// reconnects) and transition to S_NEW.
 func (n *Negotiator) runNew() {
 	n.xid = n.send(&openflow.TLVTableRequest{Header: n.header(openflow.TypeExperimenter)})
 	n.xid2, n.index = 0, -1
@@ -281,7 +317,9 @@ func (n *Negotiator) runNew() {
 //
 //   - Otherwise, if an index below 64 is mapped to no option, take the
 //     lowest, send NXT_TLV_TABLE_MOD (ADD) and OFPT_BARRIER_REQUEST, and
-//     transition to S_TLV_TABLE_MOD_SENT.
+//     transition to S_TLV_TABLE_MOD_SENT. A read-only negotiator sends
+//     nothing: that index is the result, marked unmapped, and it
+//     transitions to S_CLEAR_FLOWS.
 //
 //   - Otherwise, log an error, disable Geneve, and transition to
 //     S_CLEAR_FLOWS.
@@ -337,6 +375,12 @@ func (n *Negotiator) processTLVTableReply(r *openflow.TLVTableReply) {
 		return
 	}
 	n.index = bits.TrailingZeros64(free)
+	if n.cfg.ReadOnly {
+		g := n.enabled(n.index)
+		g.Unmapped = true
+		n.finish(g)
+		return
+	}
 	n.xid = n.send(&openflow.TLVTableMod{
 		Header:  n.header(openflow.TypeExperimenter),
 		Command: openflow.TLVTableAdd,

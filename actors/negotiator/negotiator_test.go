@@ -184,6 +184,26 @@ func TestReplyWithoutOurOption(t *testing.T) {
 	}
 }
 
+// Read-only: no mapping of ours is not made; the result is the index it
+// would be, marked unmapped, and nothing is sent.
+func TestReplyWithoutOurOptionReadOnly(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.ReadOnly = true
+	h := newHarness(t, cfg)
+	h.n.Start(openflow.Version13)
+	h.expect(requested, STLVTableRequested)
+	h.step(reply(1, other(1), other(0), other(3)), true)
+	h.expect("result geneve(0x0102,0x80,4) unmapped, would be tun_metadata2 changed=true", SUpdateFlows)
+	if g, ok := h.n.Geneve(); !ok || !g.Unmapped || g.Index != 2 {
+		t.Errorf("Geneve() = %+v, %v", g, ok)
+	}
+	// Mapped already: as without ReadOnly.
+	h.n.Start(openflow.Version13)
+	h.expect("tlv_table_request xid=2", STLVTableRequested)
+	h.step(reply(2, ours(5)), true)
+	h.expect("result geneve(0x0102,0x80,4) = tun_metadata5 changed=true", SUpdateFlows)
+}
+
 // Every index taken: Geneve disabled.
 func TestReplyNoFreeIndex(t *testing.T) {
 	h := started(t)

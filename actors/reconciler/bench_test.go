@@ -2,9 +2,11 @@ package reconciler
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/internal/flowgen"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
@@ -57,12 +59,12 @@ func BenchmarkEncode100k(b *testing.B) {
 	for range b.N {
 		var buf []byte
 		for _, fm := range fms {
-			k, v, err := FlowModKey(fm)
+			f, err := flowkey.Of(fm)
 			if err != nil {
 				b.Fatal(err)
 			}
 			add := &openflow.BundleAdd{Header: openflow.Header{Version: openflow.Version13}, BundleID: 1,
-				Flags: bundleFlags, Message: FlowModMessage(openflow.Version13, openflow.FlowAdd, k, v)}
+				Flags: bundleFlags, Message: f.Message(openflow.Version13, openflow.FlowAdd)}
 			if buf, err = add.AppendBinary(buf[:0]); err != nil {
 				b.Fatal(err)
 			}
@@ -77,10 +79,11 @@ func syntheticTable(b testing.TB, n int) (keys, vals []string) {
 	base := parsedFlows(b, 256)
 	bk, bv := make([]string, len(base)), make([]string, len(base))
 	for i, fm := range base {
-		var err error
-		if bk[i], bv[i], err = FlowModKey(fm); err != nil {
+		f, err := flowkey.Of(fm)
+		if err != nil {
 			b.Fatal(err)
 		}
+		bk[i], bv[i] = f.Key(), f.Value()
 	}
 	keys, vals = make([]string, n), make([]string, n)
 	for i := range n {
@@ -104,7 +107,7 @@ func syncedKeyspace(keys, vals []string) *keyspace {
 	}
 	s.setInstalled(maps.Clone(next))
 	s.replace(next)
-	s.plan() // the setup's own dirty keys
+	s.plan(true) // the setup's own dirty keys
 	return s
 }
 
@@ -120,9 +123,39 @@ func BenchmarkDiff1MUnchanged(b *testing.B) {
 		if !s.replaceSame(keys, vals, errs) {
 			b.Fatal("refused")
 		}
-		if a, m, d := s.plan(); len(a)+len(m)+len(d) != 0 {
+		if a, m, d := s.plan(true); len(a)+len(m)+len(d) != 0 {
 			b.Fatal("not empty")
 		}
+	}
+}
+
+// BenchmarkDiff1MFewChanged puts a full desired set of 1M flows with 1%
+// of their values changed (a full recompute that changed a little): the
+// key-hash sum proves nothing was removed without a map of the new set.
+func BenchmarkDiff1MFewChanged(b *testing.B) {
+	keys, vals := syntheticTable(b, 1_000_000)
+	errs := make([]error, len(keys))
+	alt := slices.Clone(vals)
+	for i := 0; i < len(alt); i += 100 {
+		alt[i] += "x"
+	}
+	s := syncedKeyspace(keys, vals)
+	b.ResetTimer()
+	for i := range b.N {
+		v := alt
+		if i%2 == 1 {
+			v = vals
+		}
+		if !s.replaceSame(keys, v, errs) {
+			b.Fatal("refused")
+		}
+		if a, m, d := s.plan(true); len(a)+len(d) != 0 || len(m) != 10_000 {
+			b.Fatalf("plan %d %d %d", len(a), len(m), len(d))
+		}
+		for j := 0; j < len(keys); j += 100 {
+			s.installedAs(keys[j], holding(v[j]))
+		}
+		s.plan(true)
 	}
 }
 
@@ -139,11 +172,11 @@ func BenchmarkDiff1Change(b *testing.B) {
 			v = vals[7]
 		}
 		s.put(keys[7], v)
-		a, m, d := s.plan()
+		a, m, d := s.plan(true)
 		if len(a)+len(m)+len(d) != 1 {
 			b.Fatal("want one change")
 		}
-		s.installedAs(m[0].Key, m[0].Val)
+		s.installedAs(m[0].Key, holding(m[0].Val))
 	}
 }
 
@@ -166,15 +199,15 @@ func BenchmarkUpdateFlows1Change(b *testing.B) {
 		fms[v] = fm
 	}
 	st.update(&messages.UpdateFlows{Add: fms[:1]})
-	st.flows.plan()
+	st.flows.plan(true)
 	b.ResetTimer()
 	for i := range b.N {
 		st.update(&messages.UpdateFlows{Add: fms[1-i%2 : 2-i%2]})
-		a, m, d := st.flows.plan()
+		a, m, d := st.flows.plan(true)
 		if len(a)+len(m)+len(d) != 1 {
 			b.Fatalf("plan %d %d %d", len(a), len(m), len(d))
 		}
 		c := append(a, m...)[0]
-		st.flows.installedAs(c.Key, c.Val)
+		st.flows.installedAs(c.Key, holding(c.Val))
 	}
 }

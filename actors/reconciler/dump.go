@@ -3,9 +3,7 @@ package reconciler
 import (
 	"fmt"
 
-	"github.com/asynkron/protoactor-go/actor"
-	"go.uber.org/zap"
-
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 )
@@ -15,102 +13,123 @@ import (
 // that already holds the desired state is left alone, and one that holds
 // part of it loses no traffic while the rest is put right.
 //
-// Flows are asked for in one request. A reply too large for the
-// connection's reassembly limits (a million flows is over 64 MiB) fails
-// that transaction alone; the flows are then asked for table by table.
+// Flows are asked for in one request, and its reply is taken part by part
+// as it arrives (the connection does not reassemble it: RouteParts), so a
+// dump of any size costs one part at a time (a million flows is some
+// 100 MiB of reply). A dump of all tables leaves table 254 out: it is
+// Open vSwitch's own (its hidden internal rules), never ofactor's to read
+// or write. It is pure data: the machine sends what it asks for.
+//
+// An audit is a dump too: of the groups and meters (which no monitor
+// reports) and the TLV map, the flows only every so often.
 type dump struct {
-	flowFirst          uint32 // xid of the first flow stats request
-	flowN              int    // flow stats requests: 1, or one per table
+	flowRef, otherRef  uint64 // the Sends of the flow request, and of the group and meter ones
+	flowXID            uint32
 	groupXID, meterXID uint32
-	perTable           bool // asking table by table; the next Sent is theirs
-	flows              map[string]string
+	tlvXID             uint32 // audit: the TLV table request
+	withFlows, withTLV bool
+	flows              map[string]string // nil: not read (an audit without flows)
 	groups, meters     map[string]string
-	flowsLeft, pending int // flow replies awaited; tables awaited (flows, groups, meters)
+	tlv                *openflow.TLVTableReply
+	flowsDone          bool
+	pending            int // replies awaited (flows, groups, meters, TLV)
 }
 
-// tableMax is OFPTT_MAX, the last flow table.
-const tableMax = 0xfe
-
-func newDump() *dump {
-	return &dump{pending: 3}
+// newDump makes a dump of groups and meters, and of the flows (withFlows)
+// and the TLV map (withTLV) as asked.
+func newDump(withFlows, withTLV bool) *dump {
+	d := &dump{withFlows: withFlows, withTLV: withTLV, pending: 2}
+	if withFlows {
+		d.pending++
+	}
+	if withTLV {
+		d.pending++
+	}
+	return d
 }
 
-func (d *dump) requests(version uint8) []openflow.Message {
-	return []openflow.Message{
-		openflow.NewFlowStatsRequest(version),
-		&openflow.GroupDescRequest{Header: openflow.Header{Version: version}},
+// requests asks for what the dump reads; the flows in one request of their
+// own Send (ref, routed RouteParts), the rest in another (ref2).
+func (d *dump) requests(version uint8, ref, ref2 uint64) (flows, others []openflow.Message) {
+	d.flowRef, d.otherRef = ref, ref2
+	if d.withFlows {
+		flows = []openflow.Message{openflow.NewFlowStatsRequest(version)}
+	}
+	others = []openflow.Message{
+		openflow.NewGroupDescRequest(version),
 		&openflow.MeterConfigRequest{Header: openflow.Header{Version: version}, MeterID: openflow.MeterAll},
 	}
-}
-
-// tableRequests asks for each table's flows (0..254) on its own.
-func (d *dump) tableRequests(version uint8) []openflow.Message {
-	d.perTable = true
-	d.flows = nil
-	msgs := make([]openflow.Message, 0, tableMax+1)
-	for t := 0; t <= tableMax; t++ {
-		req := openflow.NewFlowStatsRequest(version)
-		req.TableID = uint8(t)
-		msgs = append(msgs, req)
+	if d.withTLV {
+		others = append(others, &openflow.TLVTableRequest{Header: openflow.Header{Version: version, Type: openflow.TypeExperimenter}})
 	}
-	return msgs
+	return flows, others
 }
 
-func (d *dump) sent(first uint32, n int) {
-	if d.perTable {
-		d.perTable = false
-		d.flowFirst, d.flowN, d.flowsLeft = first, n, n
-		return
-	}
-	d.flowFirst, d.flowN, d.flowsLeft = first, 1, 1
-	d.groupXID, d.meterXID = first+1, first+2
-}
-
-// isFlow reports whether xid is one of the flow stats requests.
-func (d *dump) isFlow(xid uint32) bool { return xid-d.flowFirst < uint32(d.flowN) }
-
-// tooLarge reports whether a failed transaction is the one-request flow
-// dump, which then goes table by table.
-func (d *dump) tooLarge(xids []uint32) bool {
-	if d.flowN != 1 {
+// sent takes the xids of one of the dump's Sends; it reports whether ref
+// was the dump's.
+func (d *dump) sent(ref uint64, first uint32, n int) bool {
+	switch ref {
+	case d.flowRef:
+		d.flowXID = first
+	case d.otherRef:
+		d.groupXID, d.meterXID = first, first+1
+		if d.withTLV {
+			d.tlvXID = first + 2
+		}
+	default:
 		return false
 	}
-	for _, x := range xids {
-		if x == d.flowFirst {
-			return true
-		}
-	}
-	return false
+	return true
 }
 
-// reply takes one (reassembled) reply. It returns done when all three
-// tables are read, or a reason when the dump cannot go on.
+// isFlow reports whether xid is the flow stats request's.
+func (d *dump) isFlow(xid uint32) bool { return d.withFlows && d.flowXID != 0 && xid == d.flowXID }
+
+// failed takes a TransactionsFailed for one of the dump's requests: the
+// dump cannot be read.
+func (d *dump) failed(xids []uint32, why string) string {
+	for _, x := range xids {
+		if d.isFlow(x) || x == d.groupXID || x == d.meterXID || x == d.tlvXID && d.withTLV {
+			return why
+		}
+	}
+	return ""
+}
+
+// reply takes one reply (for the flows, one part of it). It returns done
+// when everything asked for is read, or a reason when the dump cannot go
+// on.
 func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 	switch msg := m.Msg.(type) {
 	case *openflow.FlowStatsReply:
-		if !d.isFlow(m.XID) || d.flowsLeft == 0 {
+		if !d.isFlow(m.XID) || d.flowsDone {
 			return false, ""
 		}
 		if d.flows == nil {
 			d.flows = make(map[string]string, len(msg.Stats))
 		}
-		if e := flowStatsInto(d.flows, msg.Stats); e != "" {
-			return false, e
+		for i := range msg.Stats {
+			f, e := flowkey.FromStats(&msg.Stats[i])
+			if e != nil {
+				return false, fmt.Sprintf("flow %d: %v", len(d.flows), e)
+			}
+			d.flows[f.Key()] = f.Value()
 		}
-		if d.flowsLeft--; d.flowsLeft > 0 {
+		if m.More {
 			return false, ""
 		}
+		d.flowsDone = true
 	case *openflow.GroupDescReply:
 		if m.XID != d.groupXID || d.groups != nil {
 			return false, ""
 		}
 		d.groups = make(map[string]string, len(msg.Groups))
 		for _, g := range msg.Groups {
-			v, e := GroupVal(g.Type, g.Buckets)
+			v, e := flowkey.GroupValue(msg.Version, g.Type, g.Buckets, g.Selection, g.Properties)
 			if e != nil {
 				return false, fmt.Sprintf("group %d: %v", g.GroupID, e)
 			}
-			d.groups[idKey(g.GroupID)] = v
+			d.groups[flowkey.IDKey(g.GroupID)] = v
 		}
 	case *openflow.MeterConfigReply:
 		if m.XID != d.meterXID || d.meters != nil {
@@ -118,27 +137,27 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 		}
 		d.meters = make(map[string]string, len(msg.Meters))
 		for _, mc := range msg.Meters {
-			v, e := MeterVal(mc.Flags, mc.Bands)
+			v, e := flowkey.MeterValue(mc.Flags, mc.Bands)
 			if e != nil {
 				return false, fmt.Sprintf("meter %d: %v", mc.MeterID, e)
 			}
-			d.meters[idKey(mc.MeterID)] = v
+			d.meters[flowkey.IDKey(mc.MeterID)] = v
 		}
+	case *openflow.TLVTableReply:
+		if !d.withTLV || m.XID != d.tlvXID || d.tlv != nil {
+			return false, ""
+		}
+		d.tlv = msg
 	case *openflow.Error:
 		switch {
-		case d.isFlow(m.XID) && d.flowN > 1:
-			// A table the switch does not have: nothing in it.
-			if d.flowsLeft--; d.flowsLeft > 0 {
-				return false, ""
-			}
-			if d.flows == nil {
-				d.flows = map[string]string{}
-			}
 		case d.isFlow(m.XID), m.XID == d.groupXID:
 			return false, msg.Err().Name
 		case m.XID == d.meterXID:
 			// A switch without meters: nothing installed.
 			d.meters = map[string]string{}
+		case d.withTLV && m.XID == d.tlvXID:
+			// A switch without a TLV table: nothing mapped.
+			d.tlv = &openflow.TLVTableReply{}
 		default:
 			return false, ""
 		}
@@ -147,42 +166,4 @@ func (d *dump) reply(m *messages.Reply) (done bool, err string) {
 	}
 	d.pending--
 	return d.pending == 0, ""
-}
-
-// startDump asks the switch for its tables.
-func (a *reconcilerActor) startDump(ctx actor.Context) {
-	a.dump = newDump()
-	a.become(stDumping)
-	a.send(ctx, refDump, a.dump.requests(a.ofVersion))
-}
-
-// dumped makes the dump the installed state and starts the first round.
-func (a *reconcilerActor) dumped(ctx actor.Context) {
-	d := a.dump
-	a.dump = nil
-	a.st.flows.setInstalled(d.flows)
-	a.st.flowsRaw = true
-	a.st.groups.setInstalled(d.groups)
-	a.st.meters.setInstalled(d.meters)
-	a.log.Info("switch tables read", zap.Int("flows", len(d.flows)), zap.Int("groups", len(d.groups)),
-		zap.Int("meters", len(d.meters)))
-	a.become(stReady)
-	a.kick(ctx)
-}
-
-// dumpTooLarge goes table by table when the one-request flow dump broke the
-// connection's reassembly limits.
-func (a *reconcilerActor) dumpTooLarge(ctx actor.Context, m *messages.TransactionsFailed) bool {
-	if a.dump == nil || m.Seq != a.seq || !a.dump.tooLarge(m.XIDs) {
-		return false
-	}
-	a.log.Info("flow dump too large for one reply: dumping table by table", zap.String("error", m.Err))
-	a.send(ctx, refDump, a.dump.tableRequests(a.ofVersion))
-	return true
-}
-
-// scheduleDumpRetry tries the dump again later, on the same connection.
-func (a *reconcilerActor) scheduleDumpRetry(ctx actor.Context) {
-	a.become(stNegotiating)
-	a.scheduleRetry(ctx)
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
@@ -23,53 +24,34 @@ func statsOf(fm *openflow.FlowMod) openflow.FlowStats {
 		Cookie: fm.Cookie, Instructions: fm.Instructions}
 }
 
-// A flow dump too large for one reply is asked for again table by table,
-// and the tables' replies (and the errors of tables the switch lacks) add
-// up to the installed flows.
-func TestDumpFallsBackToTables(t *testing.T) {
+// A flow dump comes part by part (RouteParts): the parts add up, and the
+// dump is read once the last part and the group and meter replies are in.
+func TestDumpInParts(t *testing.T) {
 	a := parseFlowT(t, "table=8,priority=50,reg14=0x1,metadata=0x1 actions=resubmit(,9)")
 	b := parseFlowT(t, "table=9,priority=50,ip,metadata=0x1,nw_dst=10.0.0.1 actions=drop")
-	d := newDump()
-	d.requests(openflow.Version13)
-	d.sent(10, 3)
-	if d.tooLarge([]uint32{11}) || !d.tooLarge([]uint32{10}) {
-		t.Fatal("tooLarge must name the flow request alone")
+	d := newDump(true, false)
+	d.requests(openflow.Version13, 1, 2)
+	d.sent(1, 10, 1)
+	d.sent(2, 11, 2)
+	if d.failed([]uint32{11}, "x") != "x" || d.failed([]uint32{99}, "x") != "" {
+		t.Fatal("failed must name the dump's own requests")
 	}
-	msgs := d.tableRequests(openflow.Version13)
-	if len(msgs) != tableMax+1 {
-		t.Fatalf("%d table requests", len(msgs))
+	reply := func(xid uint32, m openflow.Message, more bool) (bool, string) {
+		return d.reply(&messages.Reply{XID: xid, Msg: m, More: more})
 	}
-	d.sent(100, len(msgs))
-	reply := func(xid uint32, m openflow.Message) (bool, string) {
-		return d.reply(&messages.Reply{XID: xid, Msg: m})
-	}
-	if done, err := reply(11, &openflow.GroupDescReply{}); done || err != "" {
+	if done, err := reply(10, &openflow.FlowStatsReply{Stats: []openflow.FlowStats{statsOf(a)}}, true); done || err != "" {
 		t.Fatal(done, err)
 	}
-	if done, err := reply(12, &openflow.MeterConfigReply{}); done || err != "" {
+	if done, err := reply(11, &openflow.GroupDescReply{}, false); done || err != "" {
 		t.Fatal(done, err)
 	}
-	for tbl := 0; tbl <= tableMax; tbl++ {
-		var m openflow.Message = &openflow.FlowStatsReply{}
-		switch tbl {
-		case 8:
-			m = &openflow.FlowStatsReply{Stats: []openflow.FlowStats{statsOf(a)}}
-		case 9:
-			m = &openflow.FlowStatsReply{Stats: []openflow.FlowStats{statsOf(b)}}
-		case 200:
-			m = &openflow.Error{Header: openflow.Header{Version: openflow.Version13}, ErrType: 5, Code: 0} // OFPET_TABLE_MOD_FAILED: no such table
-		}
-		done, err := reply(100+uint32(tbl), m)
-		if err != "" {
-			t.Fatalf("table %d: %s", tbl, err)
-		}
-		if done != (tbl == tableMax) {
-			t.Fatalf("table %d: done %v", tbl, done)
-		}
+	if done, err := reply(12, &openflow.MeterConfigReply{}, false); done || err != "" {
+		t.Fatal("done before the flows' last part", done, err)
 	}
-	ka, _, _ := FlowModKey(a)
-	kb, _, _ := FlowModKey(b)
-	if len(d.flows) != 2 || d.flows[ka] == "" || d.flows[kb] == "" {
+	if done, err := reply(10, &openflow.FlowStatsReply{Stats: []openflow.FlowStats{statsOf(b)}}, false); !done || err != "" {
+		t.Fatal(done, err)
+	}
+	if len(d.flows) != 2 || d.flows[key(t, a)] == "" || d.flows[key(t, b)] == "" {
 		t.Fatalf("dumped %d flows", len(d.flows))
 	}
 }
@@ -99,11 +81,11 @@ func TestDumpCanonicalize(t *testing.T) {
 	reordered := parseFlowT(t, "table=9,priority=50,reg14=0x2,metadata=0x1 actions=drop")
 	desired := map[string]string{}
 	for _, fm := range []*openflow.FlowMod{same, changed, reordered} {
-		k, v, err := FlowModKey(fm)
+		f, err := flowkey.Of(fm)
 		if err != nil {
 			t.Fatal(err)
 		}
-		desired[k] = v
+		desired[f.Key()] = f.Value()
 	}
 	// The switch holds changed with other actions, and reordered with its
 	// match fields the other way round (a valid but not canonical match).
@@ -111,9 +93,12 @@ func TestDumpCanonicalize(t *testing.T) {
 	backwards := parseFlowT(t, "table=9,priority=50,reg14=0x2,metadata=0x1 actions=drop")
 	slices.Reverse(backwards.Match.Fields)
 	dumped := map[string]string{}
-	stats := []openflow.FlowStats{rawStatsOf(t, same), rawStatsOf(t, onSwitch), rawStatsOf(t, backwards)}
-	if e := flowStatsInto(dumped, stats); e != "" {
-		t.Fatal(e)
+	for _, fs := range []openflow.FlowStats{rawStatsOf(t, same), rawStatsOf(t, onSwitch), rawStatsOf(t, backwards)} {
+		f, err := flowkey.FromStats(&fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dumped[f.Key()] = f.Value()
 	}
 	ks := newKeyspace()
 	ks.replace(desired)
@@ -121,20 +106,31 @@ func TestDumpCanonicalize(t *testing.T) {
 	normalized := 0
 	ks.canonicalize(func(k, v string) (string, string, bool) {
 		normalized++
-		return canonicalKeyVal(openflow.Version13, k, v)
+		f, ok := flowkey.Canonical(openflow.Version13, flowkey.FromStrings(k, v))
+		return f.Key(), f.Value(), ok
 	})
 	if normalized != 2 {
 		t.Fatalf("%d flows normalized, want 2 (the ones that differ)", normalized)
 	}
-	adds, mods, dels := ks.plan()
+	adds, mods, dels := ks.plan(true)
 	if len(adds)+len(dels) != 0 || len(mods) != 1 {
 		t.Fatalf("plan: %d adds, %d mods, %d dels; want 1 mod", len(adds), len(mods), len(dels))
 	}
-	if kc, _, _ := FlowModKey(changed); mods[0].Key != kc {
+	if mods[0].Key != key(t, changed) {
 		t.Fatal("the mod is not the changed flow")
 	}
-	ksame, _, _ := FlowModKey(same)
+	ksame := key(t, same)
 	if _, differs := ks.instDiff[ksame]; differs || ks.installedLen() != 3 {
 		t.Fatalf("installed: %d flows; the unchanged flow differs: %v", ks.installedLen(), differs)
 	}
+}
+
+// key is a flow's canonical key.
+func key(t *testing.T, fm *openflow.FlowMod) string {
+	t.Helper()
+	f, err := flowkey.Of(fm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Key()
 }

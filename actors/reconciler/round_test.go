@@ -4,43 +4,45 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/openflow"
 )
 
 // synthFlow returns a key and value shaped like canonical flow bytes.
 func synthFlow(i int, variant byte) (string, string) {
-	k := make([]byte, keyFixed+8)
+	k := make([]byte, flowkey.KeyFixed+8)
 	k[0] = byte(8 + i%16)
 	binary.BigEndian.PutUint16(k[1:], 100)
-	binary.BigEndian.PutUint32(k[keyFixed+4:], uint32(i))
-	v := make([]byte, valFixed+8)
-	v[valFixed] = variant
+	binary.BigEndian.PutUint32(k[flowkey.KeyFixed+4:], uint32(i))
+	v := make([]byte, flowkey.ValFixed+8)
+	v[flowkey.ValFixed] = variant
 	return string(k), string(v)
 }
 
-// drive plays a switch that takes everything: it acknowledges each Send
+// drive plays a switch that takes everything: it acknowledges each window
 // with consecutive xids and answers every barrier. refuse names xids to
 // refuse, by the position of the item in the round.
 func drive(t *testing.T, r *round, refuse map[int]string) (windows int) {
 	t.Helper()
-	xid := uint32(100)
-	var pending [][]openflow.Message
-	send := func(msgs []openflow.Message) {
-		r.sentWindow(xid)
-		w := r.windows[len(r.windows)-1]
-		for i, s := range w.slots {
+	xid, ref := uint32(100), uint64(0)
+	send := func(o *outgoing) {
+		r.sentWindow(o.w.ref, xid)
+		if len(o.routing) != len(o.msgs) {
+			t.Fatalf("window: %d messages, %d routings", len(o.msgs), len(o.routing))
+		}
+		for i, s := range o.w.slots {
 			if s >= 0 {
 				if e, ok := refuse[int(s)]; ok {
 					r.onError(xid+uint32(i), e)
 				}
 			}
 		}
-		xid += uint32(len(msgs))
-		pending = append(pending, msgs)
+		xid += uint32(len(o.msgs))
 		windows++
 	}
+	next := func() uint64 { ref++; return ref }
 	for r.moreAdds() && r.inFlight() < maxWindows {
-		send(r.nextWindow())
+		send(r.nextWindow(next()))
 	}
 	for i := 0; i < len(r.windows); i++ {
 		w := r.windows[i]
@@ -52,10 +54,10 @@ func drive(t *testing.T, r *round, refuse map[int]string) (windows int) {
 		}
 		if r.phase == phaseAdd {
 			for r.moreAdds() && r.inFlight() < maxWindows {
-				send(r.nextWindow())
+				send(r.nextWindow(next()))
 			}
 			if r.addsDone() {
-				send(r.commitPhase())
+				send(r.endPhase(next()))
 			}
 		}
 	}
@@ -65,37 +67,45 @@ func drive(t *testing.T, r *round, refuse map[int]string) (windows int) {
 	return windows
 }
 
-func TestRoundStreamsWindows(t *testing.T) {
-	flows := newKeyspace()
-	const n = 3*minWindow + 5
-	for i := range n {
-		flows.put(synthFlow(i, 0))
+// synthState returns a State desiring n synthetic flows, and the round that
+// installs them on an empty switch.
+func synthState(t *testing.T, n int) (*State, *round) {
+	t.Helper()
+	st := NewState()
+	for _, k := range kinds {
+		st.keyspace(k).setInstalled(map[string]string{})
 	}
-	r := newRound(openflow.Version13, 1, flows, newKeyspace(), newKeyspace())
+	for i := range n {
+		st.flows.put(synthFlow(i, 0))
+	}
+	return st, newRound(openflow.Version13, 1, planAll(st, true), false)
+}
+
+func TestRoundStreamsWindows(t *testing.T) {
+	const n = 3*minWindow + 5
+	st, r := synthState(t, n)
+	flows := st.flows
 	if got := drive(t, r, nil); got != 4+1 {
 		t.Errorf("%d Sends, want 4 windows and the commit", got)
 	}
 	if r.sent != n || r.confirmed != n {
 		t.Errorf("sent %d confirmed %d, want %d", r.sent, r.confirmed, n)
 	}
-	if refused := r.finish(flows, newKeyspace(), newKeyspace()); len(refused) != 0 {
+	if refused, _ := r.finish(st); len(refused) != 0 {
 		t.Fatalf("refused %d", len(refused))
 	}
-	if flows.installedLen() != n || !flows.synced() {
-		t.Fatalf("installed %d of %d, synced %v", flows.installedLen(), n, flows.synced())
+	if flows.installedLen() != n || !flows.inSync() {
+		t.Fatalf("installed %d of %d, in sync %v", flows.installedLen(), n, flows.inSync())
 	}
 }
 
 func TestRoundAttributesErrorsAcrossWindows(t *testing.T) {
-	flows := newKeyspace()
 	const n = 2*minWindow + 1
-	for i := range n {
-		flows.put(synthFlow(i, 0))
-	}
-	r := newRound(openflow.Version13, 1, flows, newKeyspace(), newKeyspace())
+	st, r := synthState(t, n)
+	flows := st.flows
 	culprit := minWindow + 7 // in the second window
 	drive(t, r, map[int]string{culprit: "OFPBAC_BAD_OUT_GROUP"})
-	refused := r.finish(flows, newKeyspace(), newKeyspace())
+	refused, _ := r.finish(st)
 	if len(refused) != 1 || refused[0] != r.all[culprit] {
 		t.Fatalf("refused %v, want item %d", refused, culprit)
 	}
@@ -103,7 +113,7 @@ func TestRoundAttributesErrorsAcrossWindows(t *testing.T) {
 		t.Fatalf("installed %d, want %d", flows.installedLen(), n-1)
 	}
 	// Rejected is not retried until it changes.
-	if a, m, d := flows.plan(); len(a)+len(m)+len(d) != 0 {
+	if a, m, d := flows.plan(true); len(a)+len(m)+len(d) != 0 {
 		t.Fatalf("rejected flow planned again: %d %d %d", len(a), len(m), len(d))
 	}
 }
@@ -113,21 +123,21 @@ func TestUpdateInstalledIsADelta(t *testing.T) {
 	for i := range 1000 {
 		flows.put(synthFlow(i, 0))
 	}
-	flows.plan()
+	flows.plan(true)
 	for k, v := range flows.desired {
-		flows.installedAs(k, v)
+		flows.installedAs(k, holding(v))
 	}
-	if !flows.synced() || len(flows.dirty) != 0 {
+	if !flows.inSync() || len(flows.dirty) != 0 {
 		t.Fatal("not synced")
 	}
 	k, _ := synthFlow(17, 0)
-	flows.installedAs(k, "") // the switch lost one flow
+	flows.installedAs(k, nothing) // the switch lost one flow
 	k2, v2 := synthFlow(5000, 0)
-	flows.installedAs(k2, v2) // and has one we never wanted
+	flows.installedAs(k2, holding(v2)) // and has one we never wanted
 	if len(flows.dirty) != 2 {
 		t.Fatalf("dirty %d keys, want 2", len(flows.dirty))
 	}
-	adds, mods, dels := flows.plan()
+	adds, mods, dels := flows.plan(true)
 	if len(adds) != 1 || adds[0].Key != k || len(mods) != 0 || len(dels) != 1 || dels[0].Key != k2 {
 		t.Fatalf("plan %v %v %v", adds, mods, dels)
 	}
@@ -145,14 +155,14 @@ func TestReplaceSame(t *testing.T) {
 		for i := range keys {
 			s.put(keys[i], vals[i])
 		}
-		s.plan()
+		s.plan(true)
 		return s
 	}
 	s := fresh()
 	if !s.replaceSame(keys, vals, errs) || len(s.dirty) != 0 {
 		t.Fatalf("unchanged set: dirty %d", len(s.dirty))
 	}
-	// One value changed, one key added twice (the first value stays).
+	// One value changed, one key added twice (the later value wins).
 	k2 := slicesClone(keys)
 	v2 := slicesClone(vals)
 	_, v2[17] = synthFlow(17, 1)
@@ -162,7 +172,7 @@ func TestReplaceSame(t *testing.T) {
 	if !s.replaceSame(k2, v2, errs) {
 		t.Fatal("changed set refused")
 	}
-	if len(s.dirty) != 2 || s.desired[keys[17]] != v2[17] || s.desired[nk] != nv {
+	if len(s.dirty) != 2 || s.desired[keys[17]] != v2[17] || s.desired[nk] != nv2 {
 		t.Fatalf("dirty %d", len(s.dirty))
 	}
 	// A key missing: refused, nothing changed.

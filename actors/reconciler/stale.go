@@ -8,32 +8,28 @@ package reconciler
 // side is corrected and the next round sends the right command (MODIFY for
 // an existing object, ADD for a missing one).
 
-// unknownVal stands for "installed with contents we do not know": it never
-// equals a desired value, so the object is planned as a modification.
-const unknownVal = "\x00unknown"
-
 // staleView reports whether err (an OVS error name) about an object of kind
 // k means our installed view was wrong, and what the switch must hold
-// instead: unknownVal (it exists) or "" (it does not).
-func staleView(k kind, err string) (installed string, ok bool) {
+// instead: something we do not know (it exists) or nothing.
+func staleView(k kind, err string) (held, bool) {
 	switch err {
 	case "OFPGMFC_GROUP_EXISTS":
-		return unknownVal, k == kindGroup
+		return held{state: heldUnknown}, k == kindGroup
 	case "OFPMMFC_METER_EXISTS":
-		return unknownVal, k == kindMeter
+		return held{state: heldUnknown}, k == kindMeter
 	case "OFPGMFC_UNKNOWN_GROUP":
-		return "", k == kindGroup
+		return nothing, k == kindGroup
 	case "OFPMMFC_UNKNOWN_METER":
-		return "", k == kindMeter
+		return nothing, k == kindMeter
 	}
-	return "", false
+	return nothing, false
 }
 
 // culprit reports whether the switch named an object of the round at
 // fault: then the next round, without it or with our view corrected, can
 // succeed at once and needs no backoff.
 func (r *round) culprit() bool {
-	for _, it := range r.items() {
+	for _, it := range r.all {
 		if it.err != "" {
 			return true
 		}
@@ -46,8 +42,19 @@ func (r *round) culprit() bool {
 // delete_flows__ for a group's or meter's referring rules), behind our
 // back: the installed flow table must be read again.
 func (r *round) deletedGroupsOrMeters() bool {
-	for _, it := range r.items() {
+	for _, it := range r.all {
 		if it.kind != kindFlow && it.c.Val == "" && it.err == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// changedGroupsOrMeters reports whether the round installed a group or a
+// meter.
+func (r *round) changedGroupsOrMeters() bool {
+	for _, it := range r.all {
+		if it.kind != kindFlow && it.c.Val != "" && it.err == "" {
 			return true
 		}
 	}

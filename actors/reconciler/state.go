@@ -2,35 +2,63 @@ package reconciler
 
 import (
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/ofactor/ofactor/flowkey"
+	"github.com/ofactor/ofactor/internal/parallel"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
-	"github.com/ofactor/ofactor/openflow/oxm"
 )
 
 // State is what a reconciler keeps across restarts: the desired tables and
-// their version. Only the reconciler actor touches it, one message at a
-// time; a restarted actor picks it up where its predecessor left it.
+// their version. Only the reconciler touches it, one message at a time; a
+// restarted reconciler picks it up where its predecessor left it.
 type State struct {
 	flows, groups, meters *keyspace
 
 	version          uint64 // desired version: bumped by every accepted change
-	installedVersion uint64
+	installedVersion uint64 // the last version the switch was known to hold
+	// encoding is the OpenFlow version the tables' bytes are in (0 until
+	// the first put or connection): see transcode.go.
+	encoding uint8
 
-	geneve      messages.GeneveFieldAssigned
-	geneveFlows []string            // flow texts naming the Geneve field
-	geneveKeys  map[string]struct{} // the flow keys rendered from them
+	geneve    messages.GeneveFieldAssigned
+	templates []flowkey.Template  // flows naming the Geneve field
+	rendered  map[string]struct{} // the flow keys rendered from them
 
-	// partial holds the parts of a put under way (PutDesired.More).
-	partial *partialPut
+	// pending is the put in parts under way (PutDesired.More), nil if none.
+	pending *pendingPut
 
 	// flowsRaw says the installed flows are a dump's bytes as received,
 	// not yet in canonical form: see canonicalizeFlows.
 	flowsRaw bool
+}
+
+// NewState returns an empty desired state.
+func NewState() *State {
+	flows := newKeyspace()
+	flows.keepTimed = true
+	return &State{
+		flows:    flows,
+		groups:   newKeyspace(),
+		meters:   newKeyspace(),
+		geneve:   messages.GeneveFieldAssigned{Index: -1},
+		rendered: map[string]struct{}{},
+	}
+}
+
+// keyspace returns the keyspace of kind k.
+func (s *State) keyspace(k kind) *keyspace {
+	switch k {
+	case kindFlow:
+		return s.flows
+	case kindGroup:
+		return s.groups
+	}
+	return s.meters
 }
 
 // canonicalizeFlows puts the dumped flows in canonical form before the
@@ -43,134 +71,149 @@ func (s *State) canonicalizeFlows(version uint8) {
 		return
 	}
 	s.flowsRaw = false
-	s.flows.canonicalize(func(k, v string) (string, string, bool) { return canonicalKeyVal(version, k, v) })
+	s.flows.canonicalize(func(k, v string) (string, string, bool) {
+		f, ok := flowkey.Canonical(version, flowkey.FromStrings(k, v))
+		return f.Key(), f.Value(), ok
+	})
 }
 
-// NewState returns an empty desired state.
-func NewState() *State {
-	return &State{
-		flows:      newKeyspace(),
-		groups:     newKeyspace(),
-		meters:     newKeyspace(),
-		geneve:     messages.GeneveFieldAssigned{Index: -1},
-		geneveKeys: map[string]struct{}{},
+// entries is a put's flows in canonical bytes, in order; errs[i] says why
+// the i-th could not be taken.
+type entries struct {
+	keys, vals []string
+	errs       []error
+}
+
+// flowEntries makes the entries of a put's flows, FlowMods on every core
+// (a full desired table of 100k flows costs its canonical bytes once, and
+// that is most of the work of taking it), then the ready Canonical ones.
+func flowEntries(m *messages.PutDesired, desired map[string]string) entries {
+	n := len(m.Flows) + len(m.Canonical)
+	e := entries{keys: make([]string, n), vals: make([]string, n), errs: make([]error, n)}
+	parallel.For(len(m.Flows), func(i int) {
+		e.keys[i], e.vals[i], e.errs[i] = knownEntry(m.Flows[i], desired)
+	})
+	for i, f := range m.Canonical {
+		e.keys[len(m.Flows)+i], e.vals[len(m.Flows)+i] = f.Key(), f.Value()
 	}
+	return e
 }
 
-// maxInner is the largest message that still fits a bundle ADD_MESSAGE.
-const maxInner = flowkey.MaxInner
-
-// partialPut holds the parts of a put under way (PutDesired.More): the
-// flows in canonical bytes, in order, and the groups and meters of the
-// first part as tables.
-type partialPut struct {
-	keys, vals     []string
-	errs           []error
-	groups, meters map[string]string // nil: the put leaves that kind alone
-	flows          bool              // some part gave flows (maybe none)
-	errors         []string
-}
-
-// put takes a whole desired state, or a part of one. What does not encode,
-// or would make a message over 65535 bytes, is left out and reported; the
-// rest is taken.
-func (s *State) put(m *messages.PutDesired, log *zap.Logger) *messages.DesiredAccepted {
-	acc := &messages.DesiredAccepted{}
-	p := s.partial
-	if p == nil {
-		p = &partialPut{}
-		if m.Groups != nil {
-			p.groups = groupTable(m.Groups, acc)
+// knownEntry returns a flow's canonical key and value. A flow whose match,
+// encoded as given, is a desired key needs no normalizing (a full-set put
+// that changes little then normalizes only its new flows).
+func knownEntry(fm *openflow.FlowMod, desired map[string]string) (string, string, error) {
+	b, kl, err := flowkey.Encode(fm.TableID, fm.Priority, &fm.Match, fm.Cookie,
+		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
+	if err == nil {
+		// The lookup converts without allocating: a new flow leaves no
+		// garbage string behind among the table's live ones.
+		if _, ok := desired[string(b[:kl])]; ok {
+			kv := string(b)
+			if k, v := kv[:kl], kv[kl:]; flowkey.FlowModLen(k, v) <= flowkey.MaxInner {
+				return k, v, nil
+			}
 		}
-		if m.Meters != nil {
-			p.meters = meterTable(m.Meters, acc)
-		}
-	} else if m.Groups != nil || m.Meters != nil {
-		acc.Errors = append(acc.Errors, "groups and meters of a put in parts go in its first part: left out")
 	}
-	keys, vals, errs := flowEntries(m.Flows, s.flows.desired)
-	for i, err := range errs {
+	f, err := flowkey.Of(fm)
+	return f.Key(), f.Value(), err
+}
+
+// report adds the errors of e to acc, numbering flows from first.
+func (e entries) report(acc *messages.DesiredAccepted, first int) {
+	for i, err := range e.errs {
 		if err != nil {
-			acc.Errors = append(acc.Errors, fmt.Sprintf("flow %d: %v", len(p.keys)+i, err))
+			acc.Errors = append(acc.Errors, fmt.Sprintf("flow %d: %v", first+i, err))
 		}
 	}
-	if len(m.Canonical) != 0 {
-		keys, vals, errs = withCanonical(keys, vals, errs, m.Canonical)
+}
+
+// put takes a whole desired state (not a part: see putPart). What does not
+// encode, or would make a message over 65535 bytes, is left out and
+// reported; the rest is taken. Of two flows with one key, or two groups or
+// meters with one id, the later wins.
+func (s *State) put(m *messages.PutDesired, geneveLen uint8, log *zap.Logger) *messages.DesiredAccepted {
+	acc := &messages.DesiredAccepted{}
+	from := s.putEncoding(m)
+	if m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil {
+		e := flowEntries(m, s.flows.desired)
+		e.transcode(from, s.encoding)
+		e.report(acc, 0)
+		s.putFlows(e, m.GeneveFlows, geneveLen, acc, log)
 	}
-	p.flows = p.flows || m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil
-	if m.More {
-		if s.partial == nil {
-			s.partial = p
-		}
-		p.keys, p.vals, p.errs = append(p.keys, keys...), append(p.vals, vals...), append(p.errs, errs...)
-		p.errors = append(p.errors, acc.Errors...)
-		acc.Version = s.version
-		return acc
+	if m.Groups != nil {
+		s.groups.replace(s.groupTable(m.Groups, from, acc))
 	}
-	if s.partial != nil {
-		s.partial = nil
-		keys, vals, errs = append(p.keys, keys...), append(p.vals, vals...), append(p.errs, errs...)
-		acc.Errors = append(p.errors, acc.Errors...)
-	}
-	if p.flows {
-		s.putFlows(keys, vals, errs, m.GeneveFlows, acc, log)
-	}
-	if p.groups != nil {
-		s.groups.replace(p.groups)
-	}
-	if p.meters != nil {
-		s.meters.replace(p.meters)
+	if m.Meters != nil {
+		s.meters.replace(meterTable(m.Meters, acc))
 	}
 	s.version++
 	acc.Version = s.version
 	return acc
 }
 
-// putFlows makes the flows keys/vals (those without errs) and the flows
-// naming the Geneve field the desired flow table.
-func (s *State) putFlows(keys, vals []string, errs []error, geneve []string, acc *messages.DesiredAccepted, log *zap.Logger) {
-	s.geneveFlows = geneve
-	clear(s.geneveKeys)
-	if len(geneve) == 0 && s.flows.replaceSame(keys, vals, errs) {
+// putFlows makes the flows of e (those without errors) and the flows naming
+// the Geneve field the desired flow table.
+func (s *State) putFlows(e entries, geneve []string, geneveLen uint8, acc *messages.DesiredAccepted, log *zap.Logger) {
+	s.setTemplates(geneve, geneveLen, acc)
+	if len(s.templates) == 0 && s.flows.replaceSame(e.keys, e.vals, e.errs) {
 		return
 	}
-	next := make(map[string]string, len(keys))
-	for i := range keys {
-		if errs[i] != nil {
-			continue
+	next := make(map[string]string, len(e.keys))
+	for i := range e.keys {
+		if e.errs[i] == nil {
+			next[e.keys[i]] = e.vals[i] // of two with one key, the later wins
 		}
-		if _, dup := next[keys[i]]; dup {
-			log.Debug("dropping duplicate flow", zap.Int("index", i))
-			continue
-		}
-		next[keys[i]] = vals[i]
 	}
-	acc.Errors = append(acc.Errors, s.renderGeneve(next)...)
+	s.renderInto(next, log)
 	s.flows.replace(next)
 }
 
-// groupTable returns groups as a table of canonical values by id; the first
-// of two with one id counts.
-func groupTable(gms []*openflow.GroupMod, acc *messages.DesiredAccepted) map[string]string {
-	return idTable(gms, "group", acc, func(gm *openflow.GroupMod) (uint32, string, error) {
-		v, err := GroupVal(gm.Type, gm.Buckets)
-		if err == nil && len(v)+groupModFixed > maxInner {
-			err = fmt.Errorf("group_mod of %d bytes: %w", len(v)+groupModFixed, openflow.ErrTooLong)
+// putEncoding returns the version a put is encoded in, and makes it the
+// State's when the State has none yet.
+func (s *State) putEncoding(m *messages.PutDesired) uint8 {
+	v := putVersion(m.Version, m.Flows, m.Groups)
+	if s.encoding == 0 {
+		s.encoding = v
+	}
+	return v
+}
+
+// transcode re-encodes entries made in version from for version to.
+func (e entries) transcode(from, to uint8) {
+	if from == to {
+		return
+	}
+	parallel.For(len(e.keys), func(i int) {
+		if e.errs[i] == nil {
+			e.keys[i], e.vals[i], e.errs[i] = transcodeFlow(from, to, e.keys[i], e.vals[i])
 		}
-		return gm.GroupID, v, err
+	})
+}
+
+// groupTable returns groups as a table of canonical values by id, in the
+// State's encoding (the groups say theirs: from).
+func (s *State) groupTable(gms []*openflow.GroupMod, from uint8, acc *messages.DesiredAccepted) map[string]string {
+	to := s.encoding
+	return idTable(gms, "group", acc, func(gm *openflow.GroupMod) (uint32, string, error) {
+		val, err := flowkey.GroupValue(from, gm.Type, gm.Buckets, gm.Selection, gm.Properties)
+		if err == nil && from != to {
+			val, err = transcodeGroup(from, to, flowkey.IDKey(gm.GroupID), val)
+		}
+		return gm.GroupID, val, err
 	})
 }
 
 // meterTable is groupTable for meters.
 func meterTable(mms []*openflow.MeterMod, acc *messages.DesiredAccepted) map[string]string {
 	return idTable(mms, "meter", acc, func(mm *openflow.MeterMod) (uint32, string, error) {
-		v, err := MeterVal(mm.Flags, mm.Bands)
+		v, err := flowkey.MeterValue(mm.Flags, mm.Bands)
 		return mm.MeterID, v, err
 	})
 }
 
 // idTable makes a table by id of objects' canonical values (entry), the
-// first of two with one id counting; what does not encode is reported.
+// later of two with one id counting; what does not encode is reported.
 func idTable[T any](objs []T, kind string, acc *messages.DesiredAccepted, entry func(T) (uint32, string, error)) map[string]string {
 	next := make(map[string]string, len(objs))
 	for _, o := range objs {
@@ -179,9 +222,7 @@ func idTable[T any](objs []T, kind string, acc *messages.DesiredAccepted, entry 
 			acc.Errors = append(acc.Errors, fmt.Sprintf("%s %d: %v", kind, id, err))
 			continue
 		}
-		if _, dup := next[idKey(id)]; !dup {
-			next[idKey(id)] = v
-		}
+		next[flowkey.IDKey(id)] = v
 	}
 	return next
 }
@@ -189,6 +230,11 @@ func idTable[T any](objs []T, kind string, acc *messages.DesiredAccepted, entry 
 // update applies a delta to the desired flows, in O(len(delta)).
 func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{}
+	if s.pending != nil {
+		acc.Version = s.version
+		acc.Errors = append(acc.Errors, "a put in parts is under way: finish it (a part without More) or abort it first; nothing taken")
+		return acc
+	}
 	for i, fm := range m.Remove {
 		k, _, err := knownEntry(fm, s.flows.desired)
 		if err != nil {
@@ -222,124 +268,66 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 func (s *State) updateInstalled(m *messages.UpdateInstalled) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{Version: s.version}
 	for i, fm := range m.Removed {
-		k, _, err := FlowModKey(fm)
+		f, err := flowkey.Of(fm)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("removed %d: %v", i, err))
 			continue
 		}
-		s.flows.installedAs(k, "")
+		s.flows.installedAs(f.Key(), nothing)
 	}
 	for i, fm := range m.Added {
-		k, v, err := FlowModKey(fm)
+		f, err := flowkey.Of(fm)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("added %d: %v", i, err))
 			continue
 		}
-		s.flows.installedAs(k, v)
+		s.flows.installedAs(f.Key(), holding(f.Value()))
 	}
 	return acc
 }
 
-// withCanonical appends ready flows to the entries flowEntries made.
-func withCanonical(keys, vals []string, errs []error, fs []flowkey.Flow) ([]string, []string, []error) {
-	if len(keys) == 0 {
-		keys, vals, errs = make([]string, 0, len(fs)), make([]string, 0, len(fs)), make([]error, 0, len(fs))
-	}
-	for _, f := range fs {
-		keys, vals, errs = append(keys, f.Key()), append(vals, f.Value()), append(errs, nil)
-	}
-	return keys, vals, errs
+// inSync reports whether the switch holds the desired state, apart from
+// what it refused.
+func (s *State) inSync() bool {
+	return s.pending == nil && s.flows.inSync() && s.groups.inSync() && s.meters.inSync()
 }
 
-// fitsBundle reports whether a flow's flow_mod fits a bundle ADD_MESSAGE.
-func fitsBundle(k, v string) bool { return flowkey.FlowModLen(k, v) <= maxInner }
-
-// setGeneve records the negotiated Geneve field and, when it changed,
-// renders again the flows that name it.
-func (s *State) setGeneve(g messages.GeneveFieldAssigned, log *zap.Logger) {
-	old := s.geneve
-	s.geneve = g
-	if old.Enabled == g.Enabled && old.Index == g.Index && old.Len == g.Len {
-		if old.Seq == 0 && !g.Enabled && len(s.geneveFlows) > 0 {
-			// The first result, and Geneve is off: say so once.
-			log.Warn("geneve flows left out", zap.String("error", s.renderGeneve(nil)[0]))
-		}
-		return
-	}
-	if len(s.geneveFlows) == 0 {
-		return
-	}
-	next := make(map[string]string, len(s.flows.desired))
-	for k, v := range s.flows.desired {
-		if _, rendered := s.geneveKeys[k]; !rendered {
-			next[k] = v
-		}
-	}
-	clear(s.geneveKeys)
-	for _, e := range s.renderGeneve(next) {
-		log.Warn("geneve flow left out", zap.String("error", e))
-	}
-	s.flows.replace(next)
-	s.version++
-}
-
-// renderGeneve parses the flows that name the Geneve field into next. While
-// Geneve is disabled they are left out, with one warning.
-func (s *State) renderGeneve(next map[string]string) (errs []string) {
-	if len(s.geneveFlows) == 0 {
-		return nil
-	}
-	if !s.geneve.Enabled {
-		if s.geneve.Seq == 0 && next != nil {
-			// Not negotiated yet: they are rendered when it is.
-			return nil
-		}
-		return []string{fmt.Sprintf("%d flows name the Geneve field, which is not negotiated: left out", len(s.geneveFlows))}
-	}
-	ctx := &ofctl.Context{Version: openflow.Version13, OXM: oxm.Context{Geneve: s.geneve.Index}}
-	ctx.OXM.TunMetadataLen[s.geneve.Index] = s.geneve.Len
-	for _, text := range s.geneveFlows {
-		fm, err := ofctl.ParseFlow(text, ctx)
-		if err == nil {
-			var k, v string
-			if k, v, err = FlowModKey(fm); err == nil {
-				if _, dup := next[k]; !dup {
-					next[k] = v
-					s.geneveKeys[k] = struct{}{}
-				}
-				continue
+// rejectedLen is how many desired objects the switch refuses.
+func (s *State) rejectedLen() int {
+	n := 0
+	for _, k := range kinds {
+		for _, r := range s.keyspace(k).rejected {
+			if !r.expired {
+				n++
 			}
 		}
-		errs = append(errs, fmt.Sprintf("%q: %v", text, err))
 	}
-	return errs
+	return n
 }
 
-// describe renders an item the way ovs-ofctl prints it, for people.
-func (s *State) describe(version uint8, it *item) string {
-	val := it.c.Val
+// describe renders a change the way ovs-ofctl prints it, for people.
+func describe(version uint8, k kind, c change) string {
+	val := c.Val
 	if val == "" {
-		val = it.c.Old
+		val = c.Old.val
 	}
-	switch it.kind {
+	switch k {
 	case kindFlow:
-		fm, err := DecodeFlow(version, it.c.Key, val)
+		fm, err := flowkey.Decode(version, c.Key, val)
 		if err != nil {
 			return fmt.Sprintf("<flow: %v>", err)
 		}
-		return string(ofctl.AppendFlow(nil, fm))
+		return strings.TrimSpace(string(ofctl.AppendFlow(nil, fm)))
 	case kindGroup:
-		gm := &openflow.GroupMod{}
-		b, _ := GroupMessage(version, openflow.GroupAdd, id32(it.c.Key), val).AppendBinary(nil)
-		if err := gm.UnmarshalBinary(b); err != nil {
-			return fmt.Sprintf("<group %d: %v>", id32(it.c.Key), err)
+		gm, err := flowkey.DecodeGroup(version, c.Key, val)
+		if err != nil {
+			return fmt.Sprintf("<group %d: %v>", flowkey.KeyID(c.Key), err)
 		}
 		return string(ofctl.AppendGroup(nil, gm))
 	}
-	mm := &openflow.MeterMod{}
-	b, _ := MeterMessage(version, openflow.MeterAdd, id32(it.c.Key), val).AppendBinary(nil)
-	if err := mm.UnmarshalBinary(b); err != nil {
-		return fmt.Sprintf("<meter %d: %v>", id32(it.c.Key), err)
+	mm, err := flowkey.DecodeMeter(version, c.Key, val)
+	if err != nil {
+		return fmt.Sprintf("<meter %d: %v>", flowkey.KeyID(c.Key), err)
 	}
 	return string(ofctl.AppendMeter(nil, mm))
 }

@@ -24,110 +24,142 @@ import (
 // its own subtree, desired state, event queue and goroutine, so a bridge
 // whose switch is slow or gone never stalls another.
 type daemon struct {
-	o       *runOptions
-	log     *zap.Logger
-	sys     *actor.ActorSystem
-	metrics *metrics.Metrics
-	http    *httpapi.Server
-	bridges []*bridgeRunner
+	o              *runOptions
+	log            *zap.Logger
+	level          zap.AtomicLevel
+	sys            *actor.ActorSystem
+	metrics        *metrics.Metrics
+	http           *httpapi.Server
+	httpAddr       string // what http listens on, as configured
+	stdout, stderr io.Writer
+	bridges        []*bridgeRunner // in the configuration's order
+
+	exited chan *bridgeRunner // a watch that ended by itself
+	quit   chan struct{}      // closed at shutdown
 }
 
-// newDaemon spawns the bridges; on an error (TLS files that do not load)
-// the bridges spawned so far are stopped.
-func newDaemon(o *runOptions, log *zap.Logger) (*daemon, error) {
-	d := &daemon{o: o, log: log, sys: newActorSystem(log), metrics: metrics.New()}
+// newDaemon spawns the bridges; on an error the bridges spawned so far are
+// stopped.
+func newDaemon(o *runOptions, log *zap.Logger, level zap.AtomicLevel, stdout, stderr io.Writer) (*daemon, error) {
+	d := &daemon{o: o, log: log, level: level, sys: newActorSystem(log), metrics: metrics.New(),
+		stdout: stdout, stderr: stderr, exited: make(chan *bridgeRunner), quit: make(chan struct{})}
 	for _, bo := range o.bridges {
 		r, err := d.spawnBridge(bo)
 		if err != nil {
 			d.shutdown()
-			return nil, fmt.Errorf("bridge %s: %w", bo.name, err)
+			return nil, err
 		}
 		d.bridges = append(d.bridges, r)
 	}
-	if o.metricsAddr != "" {
-		// A port already taken must not stop the flows from being
-		// installed: log it and run without the endpoints.
-		srv, err := httpapi.Listen(o.metricsAddr, d.metrics, log)
-		if err != nil {
-			log.Error("no /metrics, /status or /healthz", zap.Error(err))
-		} else {
-			d.http = srv
-		}
-	}
+	d.listen(o.metricsAddr)
 	return d, nil
+}
+
+// listen serves the endpoints on addr ("" for none). A port already taken
+// must not stop the flows from being installed: it is logged and ofactor
+// runs without the endpoints.
+func (d *daemon) listen(addr string) {
+	if d.http != nil {
+		d.http.Close()
+		d.http = nil
+	}
+	d.httpAddr = addr
+	if addr == "" {
+		return
+	}
+	srv, err := httpapi.Listen(addr, d.metrics, d.log)
+	if err != nil {
+		d.log.Error("no /metrics, /status or /healthz", zap.Error(err))
+		return
+	}
+	d.http = srv
 }
 
 func (d *daemon) spawnBridge(bo bridgeOptions) (*bridgeRunner, error) {
 	r := &bridgeRunner{o: bo, log: d.log.With(zap.String("bridge", bo.name)), sys: d.sys,
-		events: newEventQueue(), timeout: d.o.timeout}
+		events: newEventQueue(), timeout: d.o.timeout, started: time.Now(),
+		stdout: d.stdout, stderr: d.stderr, once: d.o.once, hup: make(chan struct{}, 1)}
+	r.loader = desired.NewLoader(bo.files, desired.Options{Remember: !d.o.once, Strict: bo.strict})
 	target := bo.target
 	if target == "" {
 		target = connection.DefaultTarget(bo.name)
 	}
 	r.mb = d.metrics.AddBridge(bo.name, target, r.status)
-	sink := d.sys.Root.Spawn(ofactor.EventFunc(func(ev any) {
+	r.sink = d.sys.Root.Spawn(eventSink(func(ev any) {
 		r.mb.Observe(ev)
 		r.events.push(ev)
 	}))
-	b, err := ofactor.Spawn(d.sys.Root, ofactor.Config{
-		Bridge:      bo.name,
-		Target:      bo.target,
-		Geneve:      bo.geneve,
-		Probe:       bo.probe,
-		TLS:         bo.tls,
-		Subscribers: []*actor.PID{sink},
-		Logger:      d.log,
-	})
+	cfg := bo.ofactorConfig()
+	cfg.Subscribers = []*actor.PID{r.sink}
+	cfg.Logger = d.log
+	b, err := ofactor.Spawn(d.sys.Root, cfg)
 	if err != nil {
+		d.sys.Root.StopFuture(r.sink).Wait()
+		d.metrics.RemoveBridge(bo.name)
 		return nil, err
 	}
 	r.bridge = b
 	return r, nil
 }
 
+// eventSink returns the props of a subscriber that hands f every event a
+// bridge publishes, but for what the switch sends on its own
+// (Unsolicited: packet-ins, port status), which the command has no use
+// for.
+func eventSink(f func(ev any)) *actor.Props {
+	return actor.PropsFromFunc(func(c actor.Context) {
+		switch c.Message().(type) {
+		case *actor.Started, *actor.Stopping, *actor.Stopped, *actor.Restarting, *messages.Unsolicited:
+			return
+		}
+		f(c.Message())
+	})
+}
+
+// stopBridge stops a bridge whose watch has ended: its subtree (a round
+// not committed yet is discarded), its event sink and its metrics.
+func (d *daemon) stopBridge(r *bridgeRunner) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.bridge.Stop(ctx); err != nil {
+		r.log.Info("bridge stopped", zap.Error(err))
+	}
+	d.sys.Root.StopFuture(r.sink).Wait()
+	d.metrics.RemoveBridge(r.o.name)
+}
+
 func (d *daemon) shutdown() {
+	select {
+	case <-d.quit:
+		return
+	default:
+		close(d.quit)
+	}
 	if d.http != nil {
 		d.http.Close()
 	}
 	for _, r := range d.bridges {
-		d.sys.Root.PoisonFuture(r.bridge.PID).Wait()
+		r.stopWatch()
+		d.stopBridge(r)
 	}
 	d.sys.Shutdown()
 }
 
 // once installs every bridge's desired state at the same time and returns
 // the worst exit status: 0 all held, 1 something refused or unreadable, 2 a
-// bridge timed out.
-func (d *daemon) once(ctx context.Context, puts []*messages.PutDesired, stderr io.Writer) int {
+// bridge unreachable or timed out.
+func (d *daemon) once(ctx context.Context, puts []*messages.PutDesired) int {
 	var bar *progressBar
-	if f, ok := stderr.(*os.File); ok && len(d.bridges) == 1 && isTerminal(f) {
-		bar = &progressBar{w: stderr}
+	if f, ok := d.stderr.(*os.File); ok && len(d.bridges) == 1 && isTerminal(f) {
+		bar = &progressBar{w: d.stderr}
 	}
-	return d.eachBridge(func(i int, r *bridgeRunner) int { return r.once(ctx, puts[i], stderr, bar) })
-}
-
-// watch keeps every bridge equal to its files until ctx ends; loaders
-// read puts.
-func (d *daemon) watch(ctx context.Context, puts []*messages.PutDesired, loaders []*desired.Loader) int {
-	return d.eachBridge(func(i int, r *bridgeRunner) int {
-		// The bridge keeps the flows as canonical bytes: drop the parsed
-		// file once it has it.
-		put := puts[i]
-		puts[i] = nil
-		return r.watch(ctx, put, loaders[i])
-	})
-}
-
-// eachBridge runs f for every bridge at the same time and returns the worst
-// exit status.
-func (d *daemon) eachBridge(f func(i int, r *bridgeRunner) int) int {
 	codes := make([]int, len(d.bridges))
 	var wg sync.WaitGroup
 	for i, r := range d.bridges {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = f(i, r)
+			codes[i] = r.runOnce(ctx, puts[i], bar)
 		}()
 	}
 	wg.Wait()
@@ -136,6 +168,64 @@ func (d *daemon) eachBridge(f func(i int, r *bridgeRunner) int) int {
 		worst = max(worst, c)
 	}
 	return worst
+}
+
+// watch keeps every bridge equal to its files until ctx ends or every
+// bridge's watch has ended by itself; each value of hup reloads the
+// configuration (or, without --config, the files).
+func (d *daemon) watch(ctx context.Context, puts []*messages.PutDesired, hup <-chan os.Signal) int {
+	for i, r := range d.bridges {
+		// The bridge keeps the flows as canonical bytes: the parsed file
+		// goes once it has it.
+		d.startWatch(ctx, r, puts[i])
+		puts[i] = nil
+	}
+	worst := 0
+	for {
+		select {
+		case <-ctx.Done():
+			for _, r := range d.bridges {
+				worst = max(worst, r.stopWatch())
+			}
+			return worst
+		case <-hup:
+			d.reload(ctx)
+		case r := <-d.exited:
+			i := d.index(r)
+			if i < 0 {
+				continue // stopped by a reload
+			}
+			worst = max(worst, r.code)
+			d.stopBridge(r)
+			d.bridges = append(d.bridges[:i:i], d.bridges[i+1:]...)
+			if len(d.bridges) == 0 {
+				return worst
+			}
+		}
+	}
+}
+
+func (d *daemon) index(r *bridgeRunner) int {
+	for i, b := range d.bridges {
+		if b == r {
+			return i
+		}
+	}
+	return -1
+}
+
+// startWatch runs r's watch in its own goroutine until stopWatch.
+func (d *daemon) startWatch(ctx context.Context, r *bridgeRunner, put *messages.PutDesired) {
+	ctx, r.cancel = context.WithCancel(ctx)
+	r.done = make(chan struct{})
+	go func() {
+		r.code = r.watch(ctx, put)
+		close(r.done)
+		select {
+		case d.exited <- r:
+		case <-d.quit:
+		}
+	}()
 }
 
 // eventQueue hands a bridge's events from its subscriber actor to the
@@ -182,5 +272,8 @@ func (r *bridgeRunner) status(timeout time.Duration) (*messages.Status, error) {
 		return nil, err
 	}
 	st, _ := res.(*messages.Status)
+	if st == nil {
+		return nil, fmt.Errorf("status: got %T", res)
+	}
 	return st, nil
 }

@@ -25,7 +25,9 @@ Options:
   --flows FILE     flows, as ovs-ofctl add-flows takes them
   --groups FILE    groups, as ovs-ofctl add-groups takes them
   --meters FILE    meters, one a line, as ovs-ofctl add-meter takes them
-  --version V      OpenFlow12, OpenFlow13 (default), OpenFlow14 or OpenFlow15
+  --version V      OpenFlow12, OpenFlow13 (default), OpenFlow14 or OpenFlow15:
+                   the messages' version and framing (in OpenFlow15, group_mods
+                   with bucket ids 0, 1, 2... and bucket properties)
   --ports MAP      the switch's port names, NAME=NUMBER,... (NUMBER may be
                    LOCAL): what in_port=NAME, output:NAME... resolve to; a
                    name not in it is an error

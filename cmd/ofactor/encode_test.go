@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -43,18 +44,75 @@ func encode(args ...string) (int, []byte, string) {
 	return code, out.Bytes(), errb.String()
 }
 
-// TestEncodeOVNSample encodes the whole ovn-sample table, has OVS decode
-// it (ovs-ofctl ofp-parse), turns what OVS prints back into dump-flows,
-// dump-groups and meters.txt lines and compares them with the corpus.
+// TestEncodeOVNSample encodes the whole ovn-sample table in OpenFlow 1.3,
+// 1.4 and 1.5, has OVS decode it (ovs-ofctl ofp-parse), turns what OVS
+// prints back into dump-flows, dump-groups and meters.txt lines and
+// compares them with the corpus. In 1.3 and 1.4 every line must come back
+// as it is. In 1.5 the framing must (xids, message types, commands,
+// tables, priorities, matches, cookies, timeouts, flags, group and bucket
+// fields, meters: the lines with their actions left out), while actions
+// may print differently: OVS writes some actions in 1.5 in another form
+// (load as set_field, say), which is the action encoder's business.
 func TestEncodeOVNSample(t *testing.T) {
 	ovs := needOVS(t)
 	dir := ovnSample(t)
 	flows, groups, meters := filepath.Join(dir, "flows.txt"), filepath.Join(dir, "groups.txt"), filepath.Join(dir, "meters.txt")
-	code, bin, stderr := encode("--flows", flows, "--groups", groups, "--meters", meters)
-	if code != 0 {
-		t.Fatalf("encode: exit %d: %s", code, stderr)
+	want := ovstest.ReadLines(t, meters)
+	want = append(want, ovstest.ReadLines(t, groups)...)
+	nFlows := len(ovstest.ReadLines(t, flows))
+	want = append(want, ovstest.ReadLines(t, flows)...)
+	for _, version := range []string{"OpenFlow13", "OpenFlow14", "OpenFlow15"} {
+		t.Run(version, func(t *testing.T) {
+			code, bin, stderr := encode("--version", version, "--flows", flows, "--groups", groups, "--meters", meters)
+			if code != 0 {
+				t.Fatalf("encode: exit %d: %s", code, stderr)
+			}
+			msgs := ofpParse(t, ovs, bin)
+			var got []string
+			for i, m := range msgs {
+				if want := fmt.Sprintf("(xid=%#x):", i+1); !strings.Contains(m.head, want) {
+					t.Errorf("message %d: %q, want %s", i+1, m.head, want)
+				}
+				if v := fmt.Sprintf("(OF1.%c)", version[len(version)-1]); !strings.Contains(m.head, v) {
+					t.Errorf("message %d: %q, want %s", i+1, m.head, v)
+				}
+				line, err := corpusLine(m)
+				if err != nil {
+					t.Errorf("message %d: %v", i+1, err)
+					continue
+				}
+				got = append(got, line)
+			}
+			if len(msgs) != len(want) || nFlows != 790 {
+				t.Errorf("OVS printed %d messages, want %d (790 flows, 4 groups, 1 meter; flows.txt has %d)", len(msgs), len(want), nFlows)
+			}
+			for i, m := range msgs[:min(len(msgs), 5)] {
+				kind := []string{"OFPT_METER_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD"}[i]
+				if !strings.HasPrefix(m.head, kind) {
+					t.Errorf("message %d is %q, want a %s (meters, then groups, then flows)", i+1, m.head, kind)
+				}
+			}
+			if version != "OpenFlow15" {
+				reportDiff(t, got, want)
+				return
+			}
+			same := 0
+			for i := range min(len(got), len(want)) {
+				if got[i] == want[i] {
+					same++
+				}
+			}
+			reportDiff(t, withoutActions(got), withoutActions(want))
+			t.Logf("OpenFlow 1.5: %d of %d lines print as in the corpus, actions included", same, len(want))
+		})
 	}
-	file := filepath.Join(t.TempDir(), "ovn-sample.ofp")
+}
+
+// ofpParse writes bin to a file, has ovs-ofctl ofp-parse print it and cuts
+// what it prints into messages.
+func ofpParse(t *testing.T, ovs string, bin []byte) []printed {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "messages.ofp")
 	if err := os.WriteFile(file, bin, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -62,33 +120,20 @@ func TestEncodeOVNSample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ovs-ofctl ofp-parse: %v\n%s", err, out)
 	}
-	msgs := splitPrinted(string(out))
-	var got []string
-	for i, m := range msgs {
-		if want := fmt.Sprintf("(xid=%#x):", i+1); !strings.Contains(m.head, want) {
-			t.Errorf("message %d: %q, want %s", i+1, m.head, want)
-		}
-		line, err := corpusLine(m)
-		if err != nil {
-			t.Errorf("message %d: %v", i+1, err)
-			continue
-		}
-		got = append(got, line)
+	return splitPrinted(string(out))
+}
+
+// actionsRE is one actions= of a flow or a group's bucket: everything up to
+// the next bucket or the end (no action prints ",bucket=").
+var actionsRE = regexp.MustCompile(`actions=.*?(,bucket=|$)`)
+
+// withoutActions is the lines with their actions cut out.
+func withoutActions(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = actionsRE.ReplaceAllString(l, "actions=…$1")
 	}
-	want := ovstest.ReadLines(t, meters)
-	want = append(want, ovstest.ReadLines(t, groups)...)
-	nFlows := len(ovstest.ReadLines(t, flows))
-	want = append(want, ovstest.ReadLines(t, flows)...)
-	if len(msgs) != len(want) || nFlows != 790 {
-		t.Errorf("OVS printed %d messages, want %d (790 flows, 4 groups, 1 meter; flows.txt has %d)", len(msgs), len(want), nFlows)
-	}
-	for i, m := range msgs[:min(len(msgs), 5)] {
-		kind := []string{"OFPT_METER_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD", "OFPT_GROUP_MOD"}[i]
-		if !strings.HasPrefix(m.head, kind) {
-			t.Errorf("message %d is %q, want a %s (meters, then groups, then flows)", i+1, m.head, kind)
-		}
-	}
-	reportDiff(t, got, want)
+	return out
 }
 
 // reportDiff compares two sets of lines, sorted, and lists what is only
@@ -165,13 +210,18 @@ func corpusLine(m printed) (string, error) {
 	case strings.HasPrefix(m.head, "OFPT_FLOW_MOD"):
 		return flowModLine(body)
 	case strings.HasPrefix(m.head, "OFPT_GROUP_MOD"):
-		return body, nil
+		// OpenFlow 1.5 has bucket ids, which OVS prints and the 1.3
+		// syntax of the corpus has not; ofactor's encoder numbers the
+		// buckets 0, 1, 2... as OVS does.
+		return bucketIDRE.ReplaceAllString(body, "bucket="), nil
 	case strings.HasPrefix(m.head, "OFPT_METER_MOD"):
 		// "meter=1 kbps burst stats bands= type=drop rate=50 ..."
 		return strings.ReplaceAll(strings.ReplaceAll(body, "bands= ", "bands="), " ", ","), nil
 	}
 	return "", fmt.Errorf("unexpected message %s", m.head)
 }
+
+var bucketIDRE = regexp.MustCompile(`bucket=bucket_id:[0-9]+,`)
 
 // flowModLine turns ofp-print's flow_mod ("table:33 priority=50,ip
 // cookie:0x1 idle:5 hard:6 send_flow_rem actions=...") into the
@@ -325,8 +375,9 @@ func TestUsage(t *testing.T) {
 }
 
 // TestEncodeFeatures round-trips, through OVS, lines that use what the
-// corpus does not: timeouts, flags, importance (OpenFlow 1.4), the other
-// group types and bucket fields, dscp_remark bands.
+// corpus does not: timeouts, flags, importance (OpenFlow 1.4+), the other
+// group types and bucket fields (OpenFlow 1.5's bucket properties), dscp_remark
+// bands; in OpenFlow 1.4 and 1.5, with actions the same in both.
 func TestEncodeFeatures(t *testing.T) {
 	ovs := needOVS(t)
 	flows := []string{
@@ -353,28 +404,24 @@ func TestEncodeFeatures(t *testing.T) {
 		}
 		return p
 	}
-	code, bin, stderr := encode("--version", "OpenFlow14", "--flows", write("flows", flows),
-		"--groups", write("groups", groups), "--meters", write("meters", meters))
-	if code != 0 {
-		t.Fatalf("encode: exit %d: %s", code, stderr)
+	flowsFile, groupsFile, metersFile := write("flows", flows), write("groups", groups), write("meters", meters)
+	for _, version := range []string{"OpenFlow14", "OpenFlow15"} {
+		t.Run(version, func(t *testing.T) {
+			code, bin, stderr := encode("--version", version, "--flows", flowsFile, "--groups", groupsFile, "--meters", metersFile)
+			if code != 0 {
+				t.Fatalf("encode: exit %d: %s", code, stderr)
+			}
+			var got []string
+			for i, m := range ofpParse(t, ovs, bin) {
+				line, err := corpusLine(m)
+				if err != nil {
+					t.Errorf("message %d: %v", i+1, err)
+				}
+				got = append(got, line)
+			}
+			reportDiff(t, got, append(append(meters, groups...), flows...))
+		})
 	}
-	file := filepath.Join(dir, "out.ofp")
-	if err := os.WriteFile(file, bin, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(ovs, "ofp-parse", file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ovs-ofctl ofp-parse: %v\n%s", err, out)
-	}
-	var got []string
-	for i, m := range splitPrinted(string(out)) {
-		line, err := corpusLine(m)
-		if err != nil {
-			t.Errorf("message %d: %v", i+1, err)
-		}
-		got = append(got, line)
-	}
-	reportDiff(t, got, append(append(meters, groups...), flows...))
 }
 
 // TestEncodePorts resolves port names with --ports, refuses a name it

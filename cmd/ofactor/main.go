@@ -27,6 +27,12 @@ var commands = map[string]command{
 		"keep a bridge's tables equal to flows, groups and meters files"},
 	"encode": {encodeCmd, "encode --flows FILE [--groups FILE] [--meters FILE] [--version V]",
 		"write the files as OpenFlow messages (ovs-ofctl ofp-parse reads them)"},
+	"diff": {diffCmd, "diff --flows FILE [--groups FILE] [--meters FILE]",
+		"print what run --once would change on the switch, changing nothing"},
+	"check": {checkCmd, "check --flows FILE [--groups FILE] [--meters FILE]",
+		"diff, and have the switch judge the change in a bundle it then discards"},
+	"dump": {dumpCmd, "dump [--flows FILE] [--groups FILE] [--meters FILE]",
+		"write what the switch holds as files that run --once takes back unchanged"},
 	"version": {versionCmd, "version", "print the version"},
 }
 

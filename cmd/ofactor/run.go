@@ -6,22 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/zap"
-	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/ofactor/ofactor"
 	"github.com/ofactor/ofactor/internal/config"
-	"github.com/ofactor/ofactor/internal/desired"
 	"github.com/ofactor/ofactor/internal/httpapi"
 	"github.com/ofactor/ofactor/messages"
 )
@@ -31,7 +24,8 @@ const runUsage = `usage: ofactor run [OPTIONS]
 
 Keep a bridge's OpenFlow tables equal to flows, groups and meters files in
 ovs-ofctl syntax. Without --once, watch the files and apply every change;
-a file that does not parse is reported and the last good state kept.
+a file that does not parse is reported and the last good state kept;
+SIGHUP reads the config file and every file again.
 
 Bridge options (or a --config file listing several bridges):
   --switch TARGET     unix:PATH, tcp:HOST[:PORT] or ssl:HOST[:PORT]
@@ -40,37 +34,47 @@ Bridge options (or a --config file listing several bridges):
   --flows FILE        flows, as ovs-ofctl add-flows takes them
   --groups FILE       groups, as ovs-ofctl add-groups takes them
   --meters FILE       meters, as ovs-ofctl add-meter takes them
-  --geneve C,T,L      Geneve option class,type,len to map (default 0x0102,0x80,4)
+  --geneve C,T,L      Geneve option class,type,len to map (default
+                      0x0102,0x80,4), or "off": no TLV map is read or written
   --probe DURATION    inactivity probe interval (default 0: off)
+  --flow-monitor=BOOL watch the switch's flows for out-of-band changes and put
+                      them right at once (default true)
+  --audit-interval D  read the groups, meters and TLV map every D (and every
+                      10th time, or every time without the monitor, the flows)
+                      and put right what differs (default 60s; 0: off)
 
-SSL options:
+SSL options (ssl: targets only):
   --private-key FILE  our private key (PEM)
   --certificate FILE  our certificate (PEM)
   --ca-cert FILE      the CA certificate the switch's must chain to
+
+File options:
+  --strict            two lines for one flow (same table, priority and match),
+                      group or meter are an error, not a warning (the later
+                      line wins, as in ovs-ofctl add-flows)
+  --max-shrink F      a reload that would remove more than this fraction of
+                      what the switch holds (or all of it) waits until the
+                      files are unchanged for --settle (default 0.5)
+  --settle DURATION   that wait (default 2s; 0: apply every reload at once)
 
 Daemon options:
   --config FILE       YAML file listing bridges (see docs/operations.md)
   --metrics-addr ADDR serve /metrics, /status, /healthz on ADDR
                       (default 127.0.0.1:9810 without --once, off with it;
                       "off" disables)
-  --once              exit when the switch holds the desired state (0), or
-                      after installing the rest when anything was refused (1),
-                      or on timeout (2); draws a progress bar on a terminal
+  --once              install, then exit: 0 when the switch holds the desired
+                      state, 1 when it refused something (the rest installed)
+                      or a file does not parse, 2 when the switch cannot be
+                      reached (at once), on timeout or on a usage error.
+                      Quiet but for one summary line; a progress bar on a
+                      terminal
   --timeout DURATION  with --once: give up after this long (default 5m)
 
 Logging options:
-  --log-level LEVEL   debug, info, warn or error (default info)
+  --log-level LEVEL   debug, info, warn or error (default info; error with
+                      --once)
   --log-format FMT    console or json (default console)
 `
-
-// bridgeOptions configure one bridge.
-type bridgeOptions struct {
-	name, target string
-	files        desired.Files
-	geneve       ofactor.GeneveOption
-	probe        time.Duration
-	tls          ofactor.TLSFiles
-}
 
 type runOptions struct {
 	bridges             []bridgeOptions
@@ -79,24 +83,25 @@ type runOptions struct {
 	timeout             time.Duration
 	once                bool
 	logLevel, logFormat string
+	set                 map[string]bool // the flags given
+	defaults            bridgeOptions   // --strict, --max-shrink, --settle
+	flagMetricsAddr     string          // --metrics-addr as given
+	flagLogLevel        string          // --log-level as given, or the default
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	o := &runOptions{}
-	var br bridgeOptions
+	var bf bridgeFlags
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, runUsage) }
-	fs.StringVar(&br.target, "switch", "", "")
-	fs.StringVar(&br.name, "bridge", "br-int", "")
-	fs.StringVar(&br.files.Flows, "flows", "", "")
-	fs.StringVar(&br.files.Groups, "groups", "", "")
-	fs.StringVar(&br.files.Meters, "meters", "", "")
-	geneve := fs.String("geneve", "0x0102,0x80,4", "")
-	fs.DurationVar(&br.probe, "probe", 0, "")
-	fs.StringVar(&br.tls.PrivateKey, "private-key", "", "")
-	fs.StringVar(&br.tls.Certificate, "certificate", "", "")
-	fs.StringVar(&br.tls.CACert, "ca-cert", "", "")
+	bf.register(fs)
+	fs.DurationVar(&bf.b.probe, "probe", 0, "")
+	fs.BoolVar(&o.defaults.strict, "strict", false, "")
+	fs.Float64Var(&o.defaults.guard.max, "max-shrink", defaultMaxShrink, "")
+	fs.DurationVar(&o.defaults.guard.settle, "settle", defaultSettle, "")
+	fs.DurationVar(&o.defaults.audit, "audit-interval", defaultAudit, "")
+	fs.BoolVar(&o.defaults.monitor, "flow-monitor", true, "")
 	fs.StringVar(&o.config, "config", "", "")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "")
 	fs.BoolVar(&o.once, "once", false, "")
@@ -109,27 +114,37 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("run: unexpected argument %q", fs.Arg(0))
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if g := o.defaults.guard; g.max < 0 || g.max > 1 || g.settle < 0 {
+		return nil, fmt.Errorf("run: --max-shrink %v --settle %v: want a fraction from 0 to 1 and a duration", g.max, g.settle)
+	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	o.flagMetricsAddr = o.metricsAddr
+	if o.once && !o.set["log-level"] {
+		// Quiet on success, as ovs-ofctl: what goes wrong is printed, the
+		// rest is one summary line.
+		o.logLevel = "error"
+	}
+	o.flagLogLevel = o.logLevel
 	if o.config != "" {
-		for _, name := range []string{"switch", "bridge", "flows", "groups", "meters", "geneve", "probe",
-			"private-key", "certificate", "ca-cert"} {
-			if set[name] {
+		for _, name := range bridgeFlagNames {
+			if o.set[name] {
 				return nil, fmt.Errorf("run: --%s and --config: give bridge options in the config file", name)
 			}
 		}
-		if err := o.loadConfig(set); err != nil {
+		if err := o.loadConfig(); err != nil {
 			return nil, err
 		}
 	} else {
-		g, err := parseGeneve(*geneve)
+		b, err := bf.options()
 		if err != nil {
 			return nil, err
 		}
-		br.geneve = g
-		o.bridges = []bridgeOptions{br}
+		b.strict, b.guard = o.defaults.strict, o.defaults.guard
+		b.audit, b.monitor = o.defaults.audit, o.defaults.monitor
+		o.bridges = []bridgeOptions{b}
 	}
-	if !set["metrics-addr"] && o.metricsAddr == "" && !o.once {
+	if !o.set["metrics-addr"] && o.metricsAddr == "" && !o.once {
 		o.metricsAddr = httpapi.DefaultAddr
 	}
 	if o.metricsAddr == "off" {
@@ -139,95 +154,68 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 }
 
 // loadConfig takes the bridges and the daemon options not given on the
-// command line from the --config file.
-func (o *runOptions) loadConfig(set map[string]bool) error {
+// command line from the --config file. --strict, --max-shrink and
+// --settle, when given, apply to every bridge, whatever the file says.
+func (o *runOptions) loadConfig() error {
 	f, err := config.Load(o.config)
 	if err != nil {
 		return err
 	}
-	for _, b := range f.Bridges {
-		g := ofactor.DefaultGeneveOption
-		if b.Geneve != "" {
-			if g, err = parseGeneve(b.Geneve); err != nil {
-				return fmt.Errorf("config: bridge %s: %w", b.Name, err)
-			}
-		}
-		o.bridges = append(o.bridges, bridgeOptions{
-			name: b.Name, target: b.Switch,
-			files:  desired.Files{Flows: b.Flows, Groups: b.Groups, Meters: b.Meters},
-			geneve: g, probe: time.Duration(b.Probe),
-			tls: ofactor.TLSFiles{PrivateKey: b.PrivateKey, Certificate: b.Certificate, CACert: b.CACert},
-		})
+	if o.bridges, err = configBridges(f, o.defaults); err != nil {
+		return err
 	}
-	if !set["metrics-addr"] && f.MetricsAddr != "" {
+	for i := range o.bridges {
+		b := &o.bridges[i]
+		if o.set["strict"] {
+			b.strict = o.defaults.strict
+		}
+		if o.set["max-shrink"] {
+			b.guard.max = o.defaults.guard.max
+		}
+		if o.set["settle"] {
+			b.guard.settle = o.defaults.guard.settle
+		}
+		if o.set["audit-interval"] {
+			b.audit = o.defaults.audit
+		}
+		if o.set["flow-monitor"] {
+			b.monitor = o.defaults.monitor
+		}
+	}
+	o.metricsAddr = "" // parseRunFlags sets the default
+	if o.set["metrics-addr"] {
+		o.metricsAddr = o.flagMetricsAddr
+	} else if f.MetricsAddr != "" {
 		o.metricsAddr = f.MetricsAddr
 	}
-	if !set["log-level"] && f.LogLevel != "" {
+	if !o.set["log-level"] && f.LogLevel != "" {
 		o.logLevel = f.LogLevel
 	}
-	if !set["log-format"] && f.LogFormat != "" {
+	if !o.set["log-format"] && f.LogFormat != "" {
 		o.logFormat = f.LogFormat
 	}
 	return nil
 }
 
-// parseGeneve reads "CLASS,TYPE,LEN" (numbers in C syntax).
-func parseGeneve(s string) (ofactor.GeneveOption, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != 3 {
-		return ofactor.GeneveOption{}, fmt.Errorf("--geneve %q: want CLASS,TYPE,LEN", s)
-	}
-	var n [3]uint64
-	for i, bits := range []int{16, 8, 8} {
-		v, err := strconv.ParseUint(strings.TrimSpace(parts[i]), 0, bits)
-		if err != nil {
-			return ofactor.GeneveOption{}, fmt.Errorf("--geneve %q: %s: %w", s, []string{"class", "type", "len"}[i], err)
-		}
-		n[i] = v
-	}
-	if n[2]%4 != 0 || n[2] > 124 {
-		return ofactor.GeneveOption{}, fmt.Errorf("--geneve %q: len must be a multiple of 4 up to 124", s)
-	}
-	return ofactor.GeneveOption{Class: uint16(n[0]), Type: uint8(n[1]), Len: uint8(n[2])}, nil
-}
-
-func newLogger(level, format string, w zapcore.WriteSyncer) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	enc := zap.NewProductionEncoderConfig()
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	var e zapcore.Encoder
-	switch format {
-	case "json":
-		e = zapcore.NewJSONEncoder(enc)
-	case "console":
-		enc.EncodeLevel = zapcore.CapitalLevelEncoder
-		e = zapcore.NewConsoleEncoder(enc)
-	default:
-		return nil, fmt.Errorf("--log-format %q: want console or json", format)
-	}
-	return zap.New(zapcore.NewCore(e, w, lvl)), nil
-}
-
-// newActorSystem returns an actor system whose own logging (slog) goes to
-// the same zap core as ofactor's.
-func newActorSystem(log *zap.Logger) *actor.ActorSystem {
-	core := log.Named("protoactor").Core()
-	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(zapslog.NewHandler(core))
-	}))
-}
-
 func runCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return run(ctx, args, stdout, stderr)
+	// SIGHUP reloads the configuration and the files; caught from the
+	// start so that one sent while starting is not the default (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return runWith(ctx, args, hup, stdout, stderr)
 }
 
-// run is `ofactor run` until ctx ends (SIGINT or SIGTERM).
+// run is `ofactor run` until ctx ends, with no SIGHUP.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, nil, stdout, stderr)
+}
+
+// runWith is `ofactor run` until ctx ends (SIGINT or SIGTERM); each value
+// of hup reloads (the daemon only).
+func runWith(ctx context.Context, args []string, hup <-chan os.Signal, stdout, stderr io.Writer) int {
 	for _, a := range args {
 		// Asked for, help goes to standard output, as ovs-ofctl's does.
 		if a == "-h" || a == "--help" || a == "-help" {
@@ -243,7 +231,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ofactor:", err)
 		return 2
 	}
-	log, err := newLogger(o.logLevel, o.logFormat, zapcore.AddSync(stderr))
+	lvl, err := parseLevel(o.logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "ofactor:", err)
+		return 2
+	}
+	level := zap.NewAtomicLevelAt(lvl)
+	log, err := newLogger(level, o.logFormat, zapcore.AddSync(stderr))
 	if err != nil {
 		fmt.Fprintln(stderr, "ofactor:", err)
 		return 2
@@ -253,26 +247,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Spawn first: the bridges connect, negotiate and read the switch
 	// while the files are parsed. A reconciler sends nothing before its
 	// first desired state, so a file that fails to parse changes nothing.
-	d, err := newDaemon(o, log)
+	d, err := newDaemon(o, log, level, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "ofactor:", err)
-		return 1
+		return 2
 	}
 	defer d.shutdown()
-	puts := make([]*messages.PutDesired, len(o.bridges))
-	loaders := make([]*desired.Loader, len(o.bridges))
-	for i, b := range o.bridges {
-		// The flows go over in parts as they are parsed: the switch works
-		// through the first while the last are parsed, and commits when
-		// the last is there.
-		loaders[i] = desired.NewLoader(b.files, !o.once)
-		if puts[i], err = loaders[i].LoadParts(d.bridges[i].sendPart); err != nil {
-			fmt.Fprintf(stderr, "ofactor: bridge %s: %v\n", b.name, err)
+	puts := make([]*messages.PutDesired, len(d.bridges))
+	for i, r := range d.bridges {
+		if puts[i], err = r.load(); err != nil {
+			fmt.Fprintf(stderr, "ofactor: bridge %s: %v\n", r.o.name, err)
 			return 1
 		}
 	}
 	if o.once {
-		return d.once(ctx, puts, stderr)
+		return d.once(ctx, puts)
 	}
-	return d.watch(ctx, puts, loaders)
+	return d.watch(ctx, puts, hup)
 }

@@ -15,6 +15,8 @@
 //	    flows: /etc/ofactor/br-ex/flows.txt
 //
 // Relative file names are relative to the configuration file's directory.
+// Unknown keys are errors, and so are two bridges at one switch and TLS
+// files for a target that is not ssl:.
 package config
 
 import (
@@ -23,33 +25,51 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ofactor/ofactor/actors/connection"
 )
 
 // File is the whole configuration file.
 type File struct {
 	// MetricsAddr is where /metrics, /status and /healthz listen; the
 	// command line's --metrics-addr overrides it. "off" disables them.
-	MetricsAddr string   `yaml:"metrics_addr"`
-	LogLevel    string   `yaml:"log_level"`
-	LogFormat   string   `yaml:"log_format"`
-	Bridges     []Bridge `yaml:"bridges"`
+	MetricsAddr string `yaml:"metrics_addr"`
+	LogLevel    string `yaml:"log_level"`
+	LogFormat   string `yaml:"log_format"`
+	// MaxShrink, Settle and Strict are every bridge's unless it says
+	// otherwise (the command line's --max-shrink, --settle and --strict).
+	MaxShrink *float64  `yaml:"max_shrink"`
+	Settle    *Duration `yaml:"settle"`
+	Strict    *bool     `yaml:"strict"`
+	// AuditInterval and FlowMonitor likewise (--audit-interval,
+	// --flow-monitor).
+	AuditInterval *Duration `yaml:"audit_interval"`
+	FlowMonitor   *bool     `yaml:"flow_monitor"`
+	Bridges       []Bridge  `yaml:"bridges"`
 }
 
 // Bridge is one bridge: the options of `ofactor run` for it.
 type Bridge struct {
-	Name        string   `yaml:"name"`
-	Switch      string   `yaml:"switch"`
-	Flows       string   `yaml:"flows"`
-	Groups      string   `yaml:"groups"`
-	Meters      string   `yaml:"meters"`
-	Geneve      string   `yaml:"geneve"`
-	Probe       Duration `yaml:"probe"`
-	PrivateKey  string   `yaml:"private_key"`
-	Certificate string   `yaml:"certificate"`
-	CACert      string   `yaml:"ca_cert"`
+	Name        string    `yaml:"name"`
+	Switch      string    `yaml:"switch"`
+	Flows       string    `yaml:"flows"`
+	Groups      string    `yaml:"groups"`
+	Meters      string    `yaml:"meters"`
+	Geneve      string    `yaml:"geneve"`
+	Probe       Duration  `yaml:"probe"`
+	PrivateKey  string    `yaml:"private_key"`
+	Certificate string    `yaml:"certificate"`
+	CACert      string    `yaml:"ca_cert"`
+	MaxShrink   *float64  `yaml:"max_shrink"`
+	Settle      *Duration `yaml:"settle"`
+	Strict      *bool     `yaml:"strict"`
+	// AuditInterval: 0s turns audits off.
+	AuditInterval *Duration `yaml:"audit_interval"`
+	FlowMonitor   *bool     `yaml:"flow_monitor"`
 }
 
 // Duration is a time.Duration written as Go writes it ("5s", "1m30s").
@@ -90,7 +110,11 @@ func Parse(b []byte, dir string) (*File, error) {
 	if len(f.Bridges) == 0 {
 		return nil, errors.New("no bridges")
 	}
+	if err := checkShrink("", f.MaxShrink); err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
+	at := map[string]int{} // switch endpoint -> bridge
 	for i := range f.Bridges {
 		br := &f.Bridges[i]
 		if br.Name == "" {
@@ -103,6 +127,28 @@ func Parse(b []byte, dir string) (*File, error) {
 		if br.Flows == "" && br.Groups == "" && br.Meters == "" {
 			return nil, fmt.Errorf("bridges[%d] (%s): no flows, groups or meters file", i, br.Name)
 		}
+		if err := checkShrink(fmt.Sprintf("bridges[%d] (%s): ", i, br.Name), br.MaxShrink); err != nil {
+			return nil, err
+		}
+		target := br.Switch
+		if target == "" {
+			target = connection.DefaultTarget(br.Name)
+		}
+		if !strings.HasPrefix(target, "ssl:") && (br.PrivateKey != "" || br.Certificate != "" || br.CACert != "") {
+			return nil, fmt.Errorf("bridges[%d] (%s): private_key, certificate and ca_cert apply to ssl: targets only, not %s",
+				i, br.Name, target)
+		}
+		ep, err := Endpoint(target)
+		if err != nil {
+			return nil, fmt.Errorf("bridges[%d] (%s): %w", i, br.Name, err)
+		}
+		if j, ok := at[ep]; ok {
+			// Two reconcilers on one switch would undo each other's work
+			// forever.
+			return nil, fmt.Errorf("bridges[%d] (%s) and bridges[%d] (%s): both at %s: one switch, one bridge",
+				j, f.Bridges[j].Name, i, br.Name, target)
+		}
+		at[ep] = i
 		for _, p := range []*string{&br.Flows, &br.Groups, &br.Meters, &br.PrivateKey, &br.Certificate, &br.CACert} {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(dir, *p)
@@ -110,4 +156,29 @@ func Parse(b []byte, dir string) (*File, error) {
 		}
 	}
 	return &f, nil
+}
+
+func checkShrink(where string, v *float64) error {
+	if v != nil && (*v < 0 || *v > 1) {
+		return fmt.Errorf("%smax_shrink %v: want a fraction from 0 to 1", where, *v)
+	}
+	return nil
+}
+
+// Endpoint names the switch endpoint a target reaches, so that two
+// spellings of one endpoint compare equal: "tcp:127.0.0.1" and
+// "ssl:127.0.0.1:6653" are one TCP port, "unix:/run/x/../br.mgmt" and
+// "unix:/run/br.mgmt" one socket.
+func Endpoint(target string) (string, error) {
+	network, addr, err := connection.ParseTarget(target)
+	if err != nil {
+		return "", err
+	}
+	if network == "unix" {
+		if abs, err := filepath.Abs(addr); err == nil {
+			addr = abs
+		}
+		return "unix:" + filepath.Clean(addr), nil
+	}
+	return network + ":" + strings.ToLower(addr), nil
 }

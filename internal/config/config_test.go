@@ -19,6 +19,12 @@ bridges:
   - name: br-ex
     switch: tcp:10.0.0.1:6653
     meters: m.txt
+    max_shrink: 0.9
+    settle: 500ms
+    strict: false
+max_shrink: 0.25
+settle: 10s
+strict: true
 `), "/etc/ofactor")
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +39,12 @@ bridges:
 	if f.Bridges[1].Switch != "tcp:10.0.0.1:6653" || f.Bridges[1].Meters != "/etc/ofactor/m.txt" {
 		t.Errorf("br-ex: %+v", f.Bridges[1])
 	}
+	if *f.MaxShrink != 0.25 || time.Duration(*f.Settle) != 10*time.Second || !*f.Strict || b.MaxShrink != nil {
+		t.Errorf("defaults: %+v", f)
+	}
+	if ex := f.Bridges[1]; *ex.MaxShrink != 0.9 || time.Duration(*ex.Settle) != 500*time.Millisecond || *ex.Strict {
+		t.Errorf("br-ex overrides: %+v", ex)
+	}
 }
 
 func TestParseErrors(t *testing.T) {
@@ -43,6 +55,15 @@ func TestParseErrors(t *testing.T) {
 		{"bridges:\n  - name: a\n", "no flows, groups or meters file"},
 		{"bridges:\n  - name: a\n    flow: f\n", "field flow not found"},
 		{"bridges:\n  - name: a\n    flows: f\n    probe: soon\n", "line 4"},
+		{"bridges:\n  - name: a\n    flows: f\n    switch: tcp:10.0.0.1\n  - name: b\n    flows: g\n    switch: ssl:10.0.0.1:6653\n",
+			"bridges[0] (a) and bridges[1] (b): both at ssl:10.0.0.1:6653"},
+		{"bridges:\n  - name: br-int\n    flows: f\n  - name: b\n    flows: g\n    switch: unix:/var/run/openvswitch/x/../br-int.mgmt\n",
+			"bridges[0] (br-int) and bridges[1] (b): both at"},
+		{"bridges:\n  - name: a\n    flows: f\n    switch: tcp:10.0.0.1\n    ca_cert: ca.pem\n",
+			"bridges[0] (a): private_key, certificate and ca_cert apply to ssl: targets only, not tcp:10.0.0.1"},
+		{"bridges:\n  - name: a\n    flows: f\n    switch: bogus\n", `bridges[0] (a): target "bogus"`},
+		{"max_shrink: 2\nbridges:\n  - name: a\n    flows: f\n", "max_shrink 2: want a fraction"},
+		{"bridges:\n  - name: a\n    flows: f\n    max_shrink: -1\n", "bridges[0] (a): max_shrink -1"},
 	} {
 		_, err := Parse([]byte(tc.yaml), "/")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

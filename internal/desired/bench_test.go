@@ -31,7 +31,7 @@ func BenchmarkReload100k(b *testing.B) {
 	if err := flowgen.WriteFile(changed, flowgen.Changed(100_000, 100, 1000)); err != nil {
 		b.Fatal(err)
 	}
-	l := NewLoader(Files{Flows: base}, true)
+	l := NewLoader(Files{Flows: base}, Options{Remember: true})
 	if _, err := l.Load(); err != nil {
 		b.Fatal(err)
 	}
@@ -39,8 +39,26 @@ func BenchmarkReload100k(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		l.files.Flows = files[i%2]
 		m, err := l.Reload(true)
-		if err != nil || m == nil {
+		if err != nil || m.Update == nil {
 			b.Fatal(m, err)
+		}
+	}
+}
+
+// BenchmarkFlowDups100k is what finding duplicates adds to a load of 100k
+// lines (hashing every key once into the index).
+func BenchmarkFlowDups100k(b *testing.B) {
+	name := filepath.Join(b.TempDir(), "flows.txt")
+	if err := flowgen.WriteFile(name, flowgen.Flows(100_000)); err != nil {
+		b.Fatal(err)
+	}
+	ff, err := readFlows(name, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if dups, _, _ := flowDups(name, ff); len(dups) != 0 {
+			b.Fatal(dups)
 		}
 	}
 }

@@ -44,61 +44,130 @@ func UsesGeneve(text string) bool {
 // Load reads the files. Every problem in every file is reported, each with
 // file:line:column; on any error the result is nil, so that a caller keeps
 // its last good state. The flows are in the put's Canonical, those naming
-// the Geneve field in its GeneveFlows.
+// the Geneve field in its GeneveFlows. Of duplicates the later wins, as in
+// the put; Loader reports them.
 func Load(f Files) (*messages.PutDesired, error) {
-	put, _, err := load(f, nil)
-	return put, err
+	r, err := load(f, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	return r.put, nil
+}
+
+// loaded is the files read: the put, the flows file's lines and their
+// parse, the duplicates and where each object is.
+type loaded struct {
+	put      *messages.PutDesired
+	ff       *flowFile
+	dups     []Duplicate
+	where    *Index
+	distinct bool // two flow lines of different text share a key
 }
 
 // load is Load that also returns the flows file's lines and their parse,
 // and hands the flows over in parts as they are parsed when part is not
-// nil (Loader.LoadParts).
-func load(f Files, part func(*messages.PutDesired)) (*messages.PutDesired, *flowFile, error) {
+// nil (Loader.LoadParts). With strict a duplicate is an error.
+func load(f Files, part func(*messages.PutDesired), strict bool) (*loaded, error) {
 	put := &messages.PutDesired{
 		Canonical:   []flowkey.Flow{},
 		Groups:      []*openflow.GroupMod{},
 		Meters:      []*openflow.MeterMod{},
 		GeneveFlows: []string{},
 	}
+	r := &loaded{put: put, where: &Index{}}
 	var errs []error
 	// Groups and meters first: they go in the first part.
 	if f.Groups != "" {
-		err := withFile(f.Groups, func(r *os.File) error {
-			lines, err := ofctl.ParseGroups(f.Groups, r, defaultContext())
-			for _, l := range lines {
+		err := withFile(f.Groups, func(rd *os.File) error {
+			lines, err := ofctl.ParseGroups(f.Groups, rd, defaultContext())
+			pos, ids := make([]ofctl.Pos, len(lines)), make([]uint32, len(lines))
+			for i, l := range lines {
 				put.Groups = append(put.Groups, l.Mod)
+				pos[i], ids[i] = l.Pos, l.Mod.GroupID
 			}
+			var dups []Duplicate
+			dups, r.where.groups = idDups("group", pos, ids)
+			r.dups = append(r.dups, dups...)
 			return err
 		})
 		errs = append(errs, err)
 	}
 	if f.Meters != "" {
-		err := withFile(f.Meters, func(r *os.File) error {
-			lines, err := ofctl.ParseMeters(f.Meters, r, defaultContext())
-			for _, l := range lines {
+		err := withFile(f.Meters, func(rd *os.File) error {
+			lines, err := ofctl.ParseMeters(f.Meters, rd, defaultContext())
+			pos, ids := make([]ofctl.Pos, len(lines)), make([]uint32, len(lines))
+			for i, l := range lines {
 				put.Meters = append(put.Meters, l.Mod)
+				pos[i], ids[i] = l.Pos, l.Mod.MeterID
 			}
+			var dups []Duplicate
+			dups, r.where.meters = idDups("meter", pos, ids)
+			r.dups = append(r.dups, dups...)
 			return err
 		})
 		errs = append(errs, err)
 	}
-	if errors.Join(errs...) != nil {
+	if errors.Join(errs...) != nil || strict && len(r.dups) > 0 {
 		part = nil // nothing goes out of a state that cannot be whole
 	}
-	var ff *flowFile
 	if f.Flows != "" {
 		s := &splitter{put: put, part: part}
-		var err error
-		ff, err = readFlows(f.Flows, s.progress)
+		ff, err := readFlows(f.Flows, s.progress)
 		errs = append(errs, err)
 		if err == nil {
 			s.rest(ff)
+			dups, idx, distinct := flowDups(f.Flows, ff)
+			r.ff, r.distinct, r.dups = ff, distinct, append(r.dups, dups...)
+			r.where.flowsFile, r.where.ff, r.where.flows = f.Flows, ff, idx
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return put, ff, nil
+	if strict && len(r.dups) > 0 {
+		return nil, dupError(r.dups)
+	}
+	return r, nil
+}
+
+// Index tells where each object of the files is: the line holding it (of
+// duplicates, the later, which wins).
+type Index struct {
+	flowsFile      string
+	ff             *flowFile
+	flows          *keyIndex
+	groups, meters map[uint32]ofctl.Pos
+}
+
+// Flow returns the line of the flow with this key (flowkey.Flow.Key).
+func (x *Index) Flow(key string) (ofctl.Pos, bool) {
+	if x == nil || x.flows == nil {
+		return ofctl.Pos{}, false
+	}
+	i, ok := x.flows.get(key)
+	if !ok {
+		return ofctl.Pos{}, false
+	}
+	l := x.ff.lines[i]
+	return ofctl.Pos{File: x.flowsFile, Line: l.n, Column: l.col}, true
+}
+
+// Group returns the line of group id.
+func (x *Index) Group(id uint32) (ofctl.Pos, bool) {
+	if x == nil {
+		return ofctl.Pos{}, false
+	}
+	p, ok := x.groups[id]
+	return p, ok
+}
+
+// Meter returns the line of meter id.
+func (x *Index) Meter(id uint32) (ofctl.Pos, bool) {
+	if x == nil {
+		return ofctl.Pos{}, false
+	}
+	p, ok := x.meters[id]
+	return p, ok
 }
 
 // partLines is how many lines of a flows file go in one part.
@@ -116,7 +185,7 @@ func (s *splitter) progress(res []parsed, n int) {
 	if s.part == nil || n-s.sent < partLines {
 		return
 	}
-	p := &messages.PutDesired{Canonical: make([]flowkey.Flow, 0, n-s.sent), More: true}
+	p := &messages.PutDesired{Canonical: make([]flowkey.Flow, 0, n-s.sent), More: true, Continue: s.sent > 0}
 	for _, r := range res[s.sent:n] {
 		if r.err != nil {
 			s.part = nil
@@ -134,9 +203,11 @@ func (s *splitter) progress(res []parsed, n int) {
 	s.part(p)
 }
 
-// rest makes s.put the last part: the flows not handed over yet and every
-// flow naming the Geneve field.
+// rest makes s.put the last part (or the whole put, when no part went
+// out): the flows not handed over yet and every flow naming the Geneve
+// field.
 func (s *splitter) rest(ff *flowFile) {
+	s.put.Continue = s.sent > 0
 	for i, r := range ff.res {
 		if r.geneve {
 			s.put.GeneveFlows = append(s.put.GeneveFlows, ff.lines[i].text())

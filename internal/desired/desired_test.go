@@ -154,11 +154,22 @@ func TestLoadDuplicatesKeepOrder(t *testing.T) {
 func reload(t *testing.T, l *Loader, ls []string) any {
 	t.Helper()
 	writeFile(t, filepath.Dir(l.files.Flows), ls)
-	m, err := l.Reload(true)
+	r, err := l.Reload(true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return reloaded(r)
+}
+
+// reloaded is what a Reload found, as one message (nil: nothing changed).
+func reloaded(r Reloaded) any {
+	switch {
+	case r.Put != nil:
+		return r.Put
+	case r.Update != nil:
+		return r.Update
+	}
+	return nil
 }
 
 func texts(t *testing.T, fs []flowkey.Flow) []string {
@@ -176,7 +187,7 @@ func texts(t *testing.T, fs []flowkey.Flow) []string {
 
 func TestReloadDelta(t *testing.T) {
 	ls := manyFlows(2000)
-	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
 	put, err := l.Load()
 	if err != nil || len(put.Canonical) != 2000 {
 		t.Fatalf("load: %v", err)
@@ -217,32 +228,34 @@ func TestReloadDelta(t *testing.T) {
 	}
 }
 
-func TestReloadDuplicatesFirstWins(t *testing.T) {
+func TestReloadDuplicatesLaterWins(t *testing.T) {
 	ls := manyFlows(10)
-	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
 	if _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
-	// A later duplicate of a key changes nothing: the first line wins.
-	later := append(append([]string(nil), ls...), strings.Replace(ls[5], "output:6", "output:99", 1))
-	if m := reload(t, l, later); m != nil {
-		t.Fatalf("later duplicate: %#v", m)
+	// An earlier duplicate of a key changes nothing: the later line wins,
+	// as in ovs-ofctl add-flows.
+	dup := strings.Replace(ls[5], "output:6", "output:99", 1)
+	if m := reload(t, l, append([]string{dup}, ls...)); m != nil {
+		t.Fatalf("earlier duplicate: %#v", m)
 	}
 	// With duplicates in the file, order matters: every reload is whole.
-	m := reload(t, l, append([]string{later[10]}, ls...))
+	later := append(append([]string(nil), ls...), dup)
+	m := reload(t, l, later)
 	put, ok := m.(*messages.PutDesired)
-	if !ok || len(put.Canonical) != 11 || !strings.Contains(texts(t, put.Canonical[:1])[0], "output:99") {
-		t.Fatalf("earlier duplicate: %T %#v", m, m)
+	if !ok || len(put.Canonical) != 11 || !strings.Contains(texts(t, put.Canonical[10:])[0], "output:99") {
+		t.Fatalf("later duplicate: %T %#v", m, m)
 	}
 
-	// An earlier duplicate added by a delta replaces the flow.
-	l = NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	// A later duplicate added by a delta replaces the flow.
+	l = NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
 	if _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
-	upd := reload(t, l, append([]string{later[10]}, ls...)).(*messages.UpdateFlows)
+	upd := reload(t, l, later).(*messages.UpdateFlows)
 	if len(upd.RemoveCanonical) != 0 || len(upd.AddCanonical) != 1 || !strings.Contains(texts(t, upd.AddCanonical)[0], "output:99") {
-		t.Fatalf("earlier duplicate: %q / %q", texts(t, upd.RemoveCanonical), texts(t, upd.AddCanonical))
+		t.Fatalf("later duplicate: %q / %q", texts(t, upd.RemoveCanonical), texts(t, upd.AddCanonical))
 	}
 	if _, ok := reload(t, l, ls).(*messages.PutDesired); !ok {
 		t.Fatal("after a duplicate: want PutDesired")
@@ -251,7 +264,7 @@ func TestReloadDuplicatesFirstWins(t *testing.T) {
 
 func TestReloadFallsBackAndKeepsLastGood(t *testing.T) {
 	ls := manyFlows(10)
-	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, true)
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
 	if _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +287,7 @@ func TestReloadFallsBackAndKeepsLastGood(t *testing.T) {
 		t.Fatal("geneve before: want PutDesired")
 	}
 	// Another file changed: everything.
-	if m, err := l.Reload(false); err != nil || m.(*messages.PutDesired) == nil {
+	if m, err := l.Reload(false); err != nil || m.Put == nil {
 		t.Fatalf("not only flows: %T %v", m, err)
 	}
 }
@@ -296,7 +309,7 @@ func TestLoadParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	var parts []*messages.PutDesired
-	last, err := NewLoader(files, true).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) })
+	last, err := NewLoader(files, Options{Remember: true}).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,8 +318,8 @@ func TestLoadParts(t *testing.T) {
 	}
 	var all []flowkey.Flow
 	for i, p := range append(parts, last) {
-		if (i == 0) != (p.Groups != nil) || (i != len(parts)) != p.More {
-			t.Fatalf("part %d: groups %v, More %v", i, p.Groups != nil, p.More)
+		if (i == 0) != (p.Groups != nil) || (i != len(parts)) != p.More || (i != 0) != p.Continue {
+			t.Fatalf("part %d: groups %v, More %v, Continue %v", i, p.Groups != nil, p.More, p.Continue)
 		}
 		all = append(all, p.Canonical...)
 	}
@@ -318,7 +331,7 @@ func TestLoadParts(t *testing.T) {
 	ls[bad] = "table=1 actions=bogus"
 	files.Flows = writeFile(t, dir, ls)
 	parts = nil
-	if _, err := NewLoader(files, true).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) }); err == nil {
+	if _, err := NewLoader(files, Options{Remember: true}).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) }); err == nil {
 		t.Fatal("bad line: no error")
 	}
 	n := 0

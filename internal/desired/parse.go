@@ -3,11 +3,10 @@ package desired
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/ofactor/ofactor/flowkey"
+	"github.com/ofactor/ofactor/internal/parallel"
 	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
@@ -52,8 +51,8 @@ func splitLines(data string) []line {
 
 // parsed is the result of parsing one line: the flow in the reconciler's
 // form (the FlowMod is dropped at once, so that a large file never has
-// all its FlowMods alive together), or, for a line naming the Geneve
-// field, nothing but that fact (the reconciler renders its text).
+// all its FlowMods alive together), and whether it names the Geneve field
+// (the reconciler then renders its text; the flow is its stand-in).
 type parsed struct {
 	flow   flowkey.Flow
 	geneve bool
@@ -67,50 +66,20 @@ type parsed struct {
 // read the first n results.
 func parseAll(lines []line, newCtx func() *ofctl.Context, progress func(res []parsed, n int)) []parsed {
 	out := make([]parsed, len(lines))
-	workers := runtime.GOMAXPROCS(0)
-	if len(lines) < 256 {
-		workers = 1
-	}
 	// Small chunks handed out in turn keep every core busy to the end even
-	// when one part of the file has longer lines than another.
+	// when one part of the file has longer lines than another. A Context
+	// is not safe for concurrent use: one per chunk (they are small).
 	const chunk = 512
-	var (
-		mu     sync.Mutex
-		next   int
-		done   = make([]bool, (len(lines)+chunk-1)/chunk)
-		prefix int // chunks all parsed from the start
-		wg     sync.WaitGroup
-	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx := newCtx()
-			for {
-				mu.Lock()
-				lo := next
-				next += chunk
-				mu.Unlock()
-				if lo >= len(lines) {
-					return
-				}
-				for i := lo; i < min(lo+chunk, len(lines)); i++ {
-					out[i] = parseLine(lines[i], ctx)
-				}
-				mu.Lock()
-				done[lo/chunk] = true
-				was := prefix
-				for prefix < len(done) && done[prefix] {
-					prefix++
-				}
-				if progress != nil && prefix > was {
-					progress(out, min(prefix*chunk, len(lines)))
-				}
-				mu.Unlock()
-			}
-		}()
+	var done func(int)
+	if progress != nil {
+		done = func(n int) { progress(out, n) }
 	}
-	wg.Wait()
+	parallel.Ordered(len(lines), chunk, func(lo, hi int) {
+		ctx := newCtx()
+		for i := lo; i < hi; i++ {
+			out[i] = parseLine(lines[i], ctx)
+		}
+	}, done)
 	return out
 }
 
@@ -121,14 +90,13 @@ func parseLine(l line, ctx *ofctl.Context) parsed {
 	if err != nil {
 		return parsed{err: err}
 	}
-	if UsesGeneve(l.raw) {
-		return parsed{geneve: true}
-	}
+	// A flow naming the Geneve field is parsed with a stand-in mapping:
+	// its key serves to find duplicates, the reconciler renders its text.
 	f, err := flowkey.OfCanonical(fm)
 	if err != nil {
 		return parsed{err: err}
 	}
-	return parsed{flow: f}
+	return parsed{flow: f, geneve: UsesGeneve(l.raw)}
 }
 
 // lineErrors collects the errors of a file's lines in line order, each

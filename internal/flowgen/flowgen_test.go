@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ofactor/ofactor/actors/reconciler"
+	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/internal/flowgen"
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
@@ -30,7 +30,8 @@ func TestFlowsAreDistinctAndVariantsKeepTheKey(t *testing.T) {
 	const n = 5000
 	seen := map[string]int{}
 	for i := range n {
-		k, v, err := reconciler.FlowModKey(parse(t, flowgen.Flow(i, 0)))
+		f, err := flowkey.Of(parse(t, flowgen.Flow(i, 0)))
+		k, v := f.Key(), f.Value()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +40,8 @@ func TestFlowsAreDistinctAndVariantsKeepTheKey(t *testing.T) {
 		}
 		seen[k] = i
 		if i%97 == 0 {
-			k1, v1, err := reconciler.FlowModKey(parse(t, flowgen.Flow(i, 1)))
+			f1, err := flowkey.Of(parse(t, flowgen.Flow(i, 1)))
+			k1, v1 := f1.Key(), f1.Value()
 			if err != nil || k1 != k || v1 == v {
 				t.Fatalf("flow %d variant 1: same key %v, other value %v, %v", i, k1 == k, v1 != v, err)
 			}

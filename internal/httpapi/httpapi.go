@@ -5,6 +5,10 @@
 //	/status/BRIDGE    JSON: one bridge's Status
 //	/healthz          200 "ok" while every bridge's actors answer, else 503
 //
+// Only GET and HEAD are answered. Slow and idle clients are cut off and
+// the connections capped (MaxConns), so that idle keep-alive connections
+// can never make /healthz unreachable.
+//
 // /healthz is liveness, not readiness: a switch that is down does not make
 // ofactor unhealthy (restarting ofactor would not bring the switch back);
 // /status and ofactor_connected say whether it is connected.
@@ -102,26 +106,68 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
+// Limits of the HTTP server: the endpoints are small documents for
+// scrapers and probes, so a client that is slow to send its request or to
+// read the answer, or that keeps a connection idle, is cut off before it
+// can hold file descriptors the switch connections need.
+const (
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 10 * time.Second
+	WriteTimeout      = 30 * time.Second // a scrape waits up to statusTimeout per bridge, in parallel
+	IdleTimeout       = 60 * time.Second
+	// MaxConns caps the open connections. At the cap, the connection
+	// idle the longest is closed for a new one; with none idle, a new
+	// connection waits in the listen backlog until one ends.
+	MaxConns = 64
+)
+
 // Server is the endpoints listening on one address.
 type Server struct {
 	srv *http.Server
-	ln  net.Listener
+	ln  *limitListener
 }
 
 // Listen binds addr and serves the endpoints in the background.
 func Listen(addr string, m *metrics.Metrics, log *zap.Logger) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
+	return listen(addr, m, log, MaxConns)
+}
+
+func listen(addr string, m *metrics.Metrics, log *zap.Logger, maxConns int) (*Server, error) {
+	inner, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	s := &Server{ln: ln, srv: &http.Server{Handler: Handler(m), ReadHeaderTimeout: 10 * time.Second}}
+	ln := newLimitListener(inner, maxConns)
+	s := &Server{ln: ln, srv: &http.Server{
+		Handler:           onlyGet(Handler(m)),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ConnState:         ln.connState,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server", zap.Error(err))
 		}
 	}()
-	log.Info("serving /metrics, /status, /healthz", zap.String("addr", ln.Addr().String()))
+	log.Info("serving /metrics, /status, /healthz", zap.String("addr", inner.Addr().String()))
 	return s, nil
+}
+
+// onlyGet answers GET and HEAD, and 405 to every other method: the
+// endpoints change nothing.
+func onlyGet(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed: the endpoints are read-only", http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Addr is the address actually bound (useful with port 0).
@@ -131,5 +177,7 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = s.srv.Shutdown(ctx)
+	if err := s.srv.Shutdown(ctx); err != nil {
+		s.srv.Close()
+	}
 }

@@ -40,6 +40,9 @@ func (b *Bridge) Observe(ev any) {
 		b.connects++
 		m.connected.WithLabelValues(n).Set(1)
 		m.connects.WithLabelValues(n).Inc()
+	case *messages.ConnectFailed:
+		m.connectFailures.WithLabelValues(n).Inc()
+		b.setError(e.Err)
 	case *messages.Disconnected:
 		if e.Seq != b.seq {
 			return
@@ -60,7 +63,38 @@ func (b *Bridge) Observe(ev any) {
 		m.progressConfirm.WithLabelValues(n).Set(float64(e.Confirmed))
 	case *messages.RoundFinished:
 		b.roundFinished(e)
+	case *messages.Drift:
+		for _, k := range []struct {
+			kind string
+			c    messages.DriftCounts
+		}{{"flow", e.Flows}, {"group", e.Groups}, {"meter", e.Meters}} {
+			m.drift.WithLabelValues(n, k.kind, "added").Add(float64(k.c.Added))
+			m.drift.WithLabelValues(n, k.kind, "removed").Add(float64(k.c.Removed))
+			m.drift.WithLabelValues(n, k.kind, "modified").Add(float64(k.c.Modified))
+		}
+	case *messages.InSync:
+		if e.Cause == "heal" {
+			m.heals.WithLabelValues(n).Inc()
+		}
+	case *messages.Audited:
+		if e.Differences > 0 {
+			m.audits.WithLabelValues(n, "differences").Inc()
+		} else {
+			m.audits.WithLabelValues(n, "clean").Inc()
+		}
+	case *messages.Conflict:
+		m.conflicts.WithLabelValues(n).Inc()
+		b.setError(fmt.Sprintf("conflict: %s changed out of band %d times, held back for %v: %s", e.Kind, e.Count, e.Backoff, e.Text))
 	}
+}
+
+// FileError records a read of the bridge's files that failed: counted,
+// and the last error (with file:line:column) in the status.
+func (b *Bridge) FileError(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.m.fileErrors.WithLabelValues(b.name).Inc()
+	b.setError("files not applied: " + err.Error())
 }
 
 func (b *Bridge) roundFinished(e *messages.RoundFinished) {
@@ -113,12 +147,14 @@ type Status struct {
 	Target string `json:"target"`
 	// State is "unresponsive" (the actors did not answer), "disconnected",
 	// "negotiating" (connected, Geneve not settled yet), "syncing" (the
-	// switch does not hold the desired version yet) or "in_sync".
+	// switch is not known to hold the desired state: its tables being
+	// read, a change or a repair on its way) or "in_sync" (the reconciler
+	// says so: Status.InSync).
 	State      string     `json:"state"`
 	Connection Connection `json:"connection"`
 	Geneve     Geneve     `json:"geneve"`
 	Desired    Tables     `json:"desired"`
-	Installed  Tables     `json:"installed"`
+	Installed  *Tables    `json:"installed"` // null while not known (disconnected, not read yet)
 	Rejected   int        `json:"rejected"`
 	Progress   *Progress  `json:"progress,omitempty"`
 	LastError  *LastError `json:"last_error,omitempty"`
@@ -158,7 +194,8 @@ type Progress struct {
 	Total     int    `json:"total"`
 }
 
-// LastError is the last refusal, failed round or lost connection.
+// LastError is the last refusal, failed round, failed attempt to connect
+// or lost connection.
 type LastError struct {
 	Message string    `json:"message"`
 	Time    time.Time `json:"time"`
@@ -194,17 +231,19 @@ func (b *Bridge) Status(timeout time.Duration) Status {
 		s.Geneve.Class, s.Geneve.Type, s.Geneve.Len = fmt.Sprintf("0x%04x", g.Class), fmt.Sprintf("0x%02x", g.Type), g.Len
 	}
 	s.Desired = Tables{st.DesiredVersion, st.DesiredFlows, st.DesiredGroups, st.DesiredMeters}
-	s.Installed = Tables{st.InstalledVersion, st.InstalledFlows, st.InstalledGroups, st.InstalledMeters}
+	if st.InstalledKnown {
+		s.Installed = &Tables{st.InstalledVersion, st.InstalledFlows, st.InstalledGroups, st.InstalledMeters}
+	}
 	s.Rejected = st.Rejected
 	switch {
 	case !st.Connected:
 		s.State = "disconnected"
 	case s.Geneve.State == "negotiating":
 		s.State = "negotiating"
-	case st.InstalledVersion != st.DesiredVersion:
-		s.State = "syncing"
-	default:
+	case st.InSync:
 		s.State = "in_sync"
+	default:
+		s.State = "syncing"
 	}
 	return s
 }

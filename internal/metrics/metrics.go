@@ -33,6 +33,7 @@ type Metrics struct {
 
 	connected       *prometheus.GaugeVec
 	connects        *prometheus.CounterVec
+	connectFailures *prometheus.CounterVec
 	disconnects     *prometheus.CounterVec
 	installedVer    *prometheus.GaugeVec
 	rejectedErrors  *prometheus.CounterVec
@@ -43,6 +44,11 @@ type Metrics struct {
 	lastErrorTime   *prometheus.GaugeVec
 	progressSent    *prometheus.GaugeVec
 	progressConfirm *prometheus.GaugeVec
+	drift           *prometheus.CounterVec
+	heals           *prometheus.CounterVec
+	audits          *prometheus.CounterVec
+	conflicts       *prometheus.CounterVec
+	fileErrors      *prometheus.CounterVec
 
 	mu      sync.Mutex
 	bridges map[string]*Bridge
@@ -63,6 +69,8 @@ func New() *Metrics {
 			Help: "1 while the OpenFlow connection to the switch is up (HELLO exchanged)."}, b),
 		connects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_connects_total",
 			Help: "OpenFlow connections established."}, b),
+		connectFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_connect_failures_total",
+			Help: "Attempts to connect that failed (no such socket, refused, TLS or HELLO failure)."}, b),
 		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_disconnects_total",
 			Help: "OpenFlow connections lost; each is followed by a reconnect with backoff."}, b),
 		installedVer: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ofactor_installed_version",
@@ -87,12 +95,24 @@ func New() *Metrics {
 			Help: "Messages of the current round handed to the connection."}, b),
 		progressConfirm: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ofactor_round_confirmed",
 			Help: "Messages of the current round confirmed by a barrier reply."}, b),
+		drift: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_drift_total",
+			Help: "Out-of-band changes seen on the switch (another party), by kind and change (added, removed, modified)."},
+			[]string{"bridge", "kind", "change"}),
+		heals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_heal_rounds_total",
+			Help: "Times drift was put right and the switch held the desired state again."}, b),
+		audits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_audits_total",
+			Help: "Audits of the switch's tables, by result (clean or differences)."}, []string{"bridge", "result"}),
+		conflicts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_conflicts_total",
+			Help: "Objects held back because another controller kept changing them."}, b),
+		fileErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ofactor_file_errors_total",
+			Help: "Reads of the bridge's files that failed (a line that does not parse, a file missing or unreadable)."}, b),
 		bridges: map[string]*Bridge{},
 	}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.connected, m.connects, m.disconnects, m.installedVer,
+		m.connected, m.connects, m.connectFailures, m.disconnects, m.installedVer,
 		m.rejectedErrors, m.modsSent, m.rounds, m.commitLatency, m.roundDuration, m.lastErrorTime,
-		m.progressSent, m.progressConfirm, &statusCollector{m: m})
+		m.progressSent, m.progressConfirm, m.drift, m.heals, m.audits, m.conflicts, m.fileErrors,
+		&statusCollector{m: m})
 	return m
 }
 
@@ -105,6 +125,7 @@ func (m *Metrics) AddBridge(name, target string, status StatusFunc) *Bridge {
 	b := &Bridge{m: m, name: name, target: target, statusFn: status}
 	m.connected.WithLabelValues(name).Set(0)
 	m.connects.WithLabelValues(name)
+	m.connectFailures.WithLabelValues(name)
 	m.disconnects.WithLabelValues(name)
 	// Series that exist from the start, so that rate() and absent() work
 	// before the first round.
@@ -116,10 +137,35 @@ func (m *Metrics) AddBridge(name, target string, status StatusFunc) *Bridge {
 	m.commitLatency.WithLabelValues(name)
 	m.roundDuration.WithLabelValues(name)
 	m.installedVer.WithLabelValues(name)
+	for _, kind := range []string{"flow", "group", "meter"} {
+		for _, change := range []string{"added", "removed", "modified"} {
+			m.drift.WithLabelValues(name, kind, change)
+		}
+	}
+	m.heals.WithLabelValues(name)
+	m.audits.WithLabelValues(name, "clean")
+	m.audits.WithLabelValues(name, "differences")
+	m.conflicts.WithLabelValues(name)
+	m.fileErrors.WithLabelValues(name)
 	m.mu.Lock()
 	m.bridges[name] = b
 	m.mu.Unlock()
 	return b
+}
+
+// RemoveBridge stops reporting on a bridge and drops its series.
+func (m *Metrics) RemoveBridge(name string) {
+	m.mu.Lock()
+	delete(m.bridges, name)
+	m.mu.Unlock()
+	labels := prometheus.Labels{"bridge": name}
+	for _, v := range []interface {
+		DeletePartialMatch(prometheus.Labels) int
+	}{m.connected, m.connects, m.connectFailures, m.disconnects, m.installedVer, m.rejectedErrors,
+		m.modsSent, m.rounds, m.commitLatency, m.roundDuration, m.lastErrorTime, m.progressSent, m.progressConfirm,
+		m.drift, m.heals, m.audits, m.conflicts, m.fileErrors} {
+		v.DeletePartialMatch(labels)
+	}
 }
 
 // Bridges returns the bridges in name order.
@@ -166,13 +212,15 @@ var (
 	descDesired = prometheus.NewDesc("ofactor_desired",
 		"Desired flows, groups and meters.", []string{"bridge", "kind"}, nil)
 	descInstalled = prometheus.NewDesc("ofactor_installed",
-		"Flows, groups and meters the switch holds as far as ofactor knows.", []string{"bridge", "kind"}, nil)
+		"Flows, groups and meters the switch holds; absent while that is not known (disconnected, not read yet).",
+		[]string{"bridge", "kind"}, nil)
 	descRejected = prometheus.NewDesc("ofactor_rejected",
 		"Desired objects the switch currently refuses.", []string{"bridge"}, nil)
 	descDesiredVer = prometheus.NewDesc("ofactor_desired_version",
 		"Version of the desired state (one per PutDesired or UpdateFlows).", []string{"bridge"}, nil)
 	descInSync = prometheus.NewDesc("ofactor_in_sync",
-		"1 when the installed version is the desired one.", []string{"bridge"}, nil)
+		"1 when the switch is known to hold the desired state (connected, tables read, nothing to install); 0 while disconnected.",
+		[]string{"bridge"}, nil)
 	descNegotiation = prometheus.NewDesc("ofactor_negotiation_state",
 		"Geneve TLV negotiation state: 1 for the current state.", []string{"bridge", "state"}, nil)
 	descGeneveIndex = prometheus.NewDesc("ofactor_geneve_index",
@@ -213,13 +261,17 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 		g(descDesired, float64(st.DesiredFlows), b.name, "flow")
 		g(descDesired, float64(st.DesiredGroups), b.name, "group")
 		g(descDesired, float64(st.DesiredMeters), b.name, "meter")
-		g(descInstalled, float64(st.InstalledFlows), b.name, "flow")
-		g(descInstalled, float64(st.InstalledGroups), b.name, "group")
-		g(descInstalled, float64(st.InstalledMeters), b.name, "meter")
+		if st.InstalledKnown {
+			// Not known (disconnected, not read yet): no series rather
+			// than stale counts.
+			g(descInstalled, float64(st.InstalledFlows), b.name, "flow")
+			g(descInstalled, float64(st.InstalledGroups), b.name, "group")
+			g(descInstalled, float64(st.InstalledMeters), b.name, "meter")
+		}
 		g(descRejected, float64(st.Rejected), b.name)
 		g(descDesiredVer, float64(st.DesiredVersion), b.name)
 		inSync := 0.0
-		if st.InstalledVersion == st.DesiredVersion {
+		if st.InSync {
 			inSync = 1
 		}
 		g(descInSync, inSync, b.name)

@@ -59,6 +59,8 @@ type daemons struct {
 	env    []string
 	bins   binaries
 
+	protocols string // of every bridge made; bridgeProtocols unless WithProtocols
+
 	mu       sync.Mutex
 	bridges  []string
 	db       *proc
@@ -68,8 +70,9 @@ type daemons struct {
 
 // config is what Options set.
 type config struct {
-	dir    string
-	bridge string
+	dir       string
+	bridge    string
+	protocols string
 }
 
 // Option changes how Start builds the switch.
@@ -77,6 +80,10 @@ type Option func(*config)
 
 // WithBridge names the bridge (default br-int).
 func WithBridge(name string) Option { return func(c *config) { c.bridge = name } }
+
+// WithProtocols sets the OpenFlow versions the bridges accept, in
+// ovs-vsctl's syntax ("OpenFlow13"); the default is OpenFlow 1.3 to 1.5.
+func WithProtocols(p string) Option { return func(c *config) { c.protocols = p } }
 
 // WithDir runs the switch in dir, which must be short enough for unix socket paths and must not
 // hold a conf.db yet. The directory is kept after the test.
@@ -92,11 +99,11 @@ func Start(t testing.TB, opts ...Option) *Switch {
 		}
 		t.Skipf("ovstest: %v (run scripts/install-ovs.sh)", err)
 	}
-	c := config{bridge: DefaultBridge}
+	c := config{bridge: DefaultBridge, protocols: bridgeProtocols}
 	for _, o := range opts {
 		o(&c)
 	}
-	s, err := StartDir(c.dir, c.bridge)
+	s, err := startDir(c.dir, c.bridge, c.protocols)
 	if err != nil {
 		t.Fatalf("ovstest: %v", err)
 	}
@@ -112,6 +119,10 @@ func Start(t testing.TB, opts ...Option) *Switch {
 // StartDir starts a private switch in dir with one bridge; the caller must call Stop. With dir ""
 // it makes a short temporary directory, which Stop removes (unless OVSTEST_KEEP=1).
 func StartDir(dir, bridge string) (*Switch, error) {
+	return startDir(dir, bridge, bridgeProtocols)
+}
+
+func startDir(dir, bridge, protocols string) (*Switch, error) {
 	bins, err := findBinaries()
 	if err != nil {
 		return nil, err
@@ -119,7 +130,7 @@ func StartDir(dir, bridge string) (*Switch, error) {
 	if bridge == "" {
 		bridge = DefaultBridge
 	}
-	d := &daemons{bins: bins}
+	d := &daemons{bins: bins, protocols: protocols}
 	if dir == "" {
 		if dir, err = os.MkdirTemp(shortTempRoot(), "ovs"); err != nil {
 			return nil, fmt.Errorf("start switch: %w", err)
@@ -233,7 +244,7 @@ func (d *daemons) ctlPath() string { return filepath.Join(d.dir, "ovs-vswitchd.c
 func (d *daemons) addBridge(name string) error {
 	out, err := d.run(d.bins.vsctl, d.vsctlArgs("add-br", name,
 		"--", "set", "bridge", name, "datapath_type=dummy", "fail-mode=secure",
-		"protocols="+bridgeProtocols)...)
+		"protocols="+d.protocols)...)
 	if err != nil {
 		return fmt.Errorf("ovs-vsctl add-br %s: %w: %s", name, err, out)
 	}
@@ -252,6 +263,22 @@ func (s *Switch) AddBridge(name string) (*Switch, error) {
 		return nil, fmt.Errorf("add bridge: %w", err)
 	}
 	return &Switch{Dir: s.Dir, Bridge: name, d: s.d}, nil
+}
+
+// RecreateBridge deletes the bridge and adds it again, as `ovs-vsctl
+// del-br` and `add-br` do: the controllers connected to its management
+// socket lose their connections, and it comes back empty.
+func (s *Switch) RecreateBridge() error {
+	if out, err := s.d.run(s.d.bins.vsctl, s.d.vsctlArgs("del-br", s.Bridge)...); err != nil {
+		return fmt.Errorf("ovs-vsctl del-br %s: %w: %s", s.Bridge, err, out)
+	}
+	s.d.mu.Lock()
+	s.d.bridges = slices.DeleteFunc(s.d.bridges, func(b string) bool { return b == s.Bridge })
+	s.d.mu.Unlock()
+	if err := s.d.addBridge(s.Bridge); err != nil {
+		return fmt.Errorf("recreate bridge: %w", err)
+	}
+	return nil
 }
 
 // Bridges lists the bridges made by Start and AddBridge.

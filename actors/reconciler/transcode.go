@@ -1,0 +1,127 @@
+package reconciler
+
+import (
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/ofactor/ofactor/flowkey"
+	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
+)
+
+// Canonical bytes are one OpenFlow version's encoding: OpenFlow 1.5 writes
+// `move` as copy_field and `meter` as an action, and picks other OXM
+// headers, where 1.3 does not. The State's tables are in one version
+// (State.encoding); a connection of another version, or a put in another
+// version, has them transcoded: decoded, printed in ovs-ofctl's syntax and
+// parsed again for the other version, which is what ovs-ofctl -O would
+// send for the same text. It is rare (the daemon parses its files for the
+// version it offers first) and costs some microseconds a flow.
+
+// transcodeFlow re-encodes one flow from version from to version to.
+func transcodeFlow(from, to uint8, key, val string) (string, string, error) {
+	fm, err := flowkey.Decode(from, key, val)
+	if err != nil {
+		return "", "", err
+	}
+	ctx := &ofctl.Context{Version: to}
+	ctx.OXM.Geneve = -1
+	// Keep the tun_metadata lengths the flow has: the text alone does not
+	// say them (the switch's TLV map does).
+	for _, f := range fm.Match.Fields {
+		if h := f.Header; h.Class() == 1 && h.Field() >= 40 && h.Field() < 104 {
+			n := h.Length()
+			if h.HasMask() {
+				n /= 2
+			}
+			ctx.OXM.TunMetadataLen[h.Field()-40] = n
+		}
+	}
+	text := string(ofctl.AppendFlow(nil, fm))
+	fm2, err := ofctl.ParseFlow(text, ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", text, err)
+	}
+	f, err := flowkey.Of(fm2)
+	return f.Key(), f.Value(), err
+}
+
+// transcodeGroup re-encodes one group.
+func transcodeGroup(from, to uint8, key, val string) (string, error) {
+	gm, err := flowkey.DecodeGroup(from, key, val)
+	if err != nil {
+		return "", err
+	}
+	return flowkey.GroupValue(to, gm.Type, gm.Buckets, gm.Selection, gm.Properties)
+}
+
+// transcode puts the State's tables in version to's encoding: the desired
+// sides (the installed sides are read again after every connect). Flows
+// that do not transcode stay as they were, and are reported.
+func (s *State) transcode(to uint8, log *zap.Logger) {
+	from := s.encoding
+	if from == to || from == 0 {
+		s.encoding = to
+		return
+	}
+	log.Info("desired tables in another OpenFlow version than the connection's: re-encoding them",
+		zap.Uint8("from", from), zap.Uint8("to", to), zap.Int("flows", len(s.flows.desired)))
+	next, bad := make(map[string]string, len(s.flows.desired)), 0
+	for k, v := range s.flows.desired {
+		nk, nv, err := transcodeFlow(from, to, k, v)
+		if err != nil {
+			bad++
+			if bad <= 5 {
+				log.Warn("flow not re-encoded", zap.Error(err))
+			}
+			nk, nv = k, v
+		}
+		next[nk] = nv
+	}
+	s.flows.replace(next)
+	groups := make(map[string]string, len(s.groups.desired))
+	for k, v := range s.groups.desired {
+		nv, err := transcodeGroup(from, to, k, v)
+		if err != nil {
+			log.Warn("group not re-encoded", zap.Uint32("group_id", flowkey.KeyID(k)), zap.Error(err))
+			nv = v
+		}
+		groups[k] = nv
+	}
+	s.groups.replace(groups)
+	s.encoding = to
+	// Meters are the same in every version. The Geneve templates are made
+	// again from their text, for the new version.
+	if len(s.templates) > 0 {
+		texts := make([]string, len(s.templates))
+		for i, t := range s.templates {
+			texts[i] = t.Text
+		}
+		for k := range s.rendered {
+			s.flows.remove(k)
+		}
+		acc := &messages.DesiredAccepted{}
+		s.setTemplates(texts, s.templates[0].OptLen(), acc)
+		next := map[string]string{}
+		s.renderInto(next, log)
+		for k, v := range next {
+			s.flows.put(k, v)
+		}
+	}
+}
+
+// putVersion is the version a put's objects are encoded in: the put's own,
+// else its first FlowMod's or GroupMod's header, else OpenFlow 1.3.
+func putVersion(v uint8, fms []*openflow.FlowMod, gms []*openflow.GroupMod) uint8 {
+	switch {
+	case v != 0:
+		return v
+	case len(fms) > 0 && fms[0].Version != 0:
+		return fms[0].Version
+	case len(gms) > 0 && gms[0].Version != 0:
+		return gms[0].Version
+	}
+	return openflow.Version13
+}
