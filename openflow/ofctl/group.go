@@ -501,11 +501,14 @@ func ParseGroups(name string, r io.Reader, ctx *Context) ([]GroupLine, error) {
 	return out, nil
 }
 
-// AppendGroup writes gm as `ovs-ofctl -O OpenFlow13 dump-groups` prints a
-// group (OVS ofputil_group_format), without leading space or newline. A
-// command other than add is written first, so that ParseGroup reads the
-// line back as the same group_mod.
+// AppendGroup writes gm as `ovs-ofctl dump-groups` prints a group in
+// gm's version (OVS ofp_print_group), without leading space or newline:
+// in OpenFlow 1.5 with its selection method and bucket ids. A command
+// other than add is written first, so that ParseGroup reads the line back
+// as the same group_mod.
 func AppendGroup(b []byte, gm *openflow.GroupMod) []byte {
+	v15 := gm.Version >= openflow.Version15
+	bucketCmd := false
 	switch gm.Command {
 	case openflow.GroupAdd:
 	case openflow.GroupModify:
@@ -515,28 +518,84 @@ func AppendGroup(b []byte, gm *openflow.GroupMod) []byte {
 	case openflow.GroupDelete:
 		b = append(b, "delete group_id="...)
 		return appendGroupID(b, gm.GroupID)
+	case openflow.GroupInsertBucket, openflow.GroupRemoveBucket:
+		b = append(b, groupCommandName(gm.Command)...)
+		b = append(b, ' ')
+		bucketCmd = true
+		if v15 {
+			b = append(appendBucketID(append(b, "command_bucket_id:"...), gm.CommandBucketID), ',')
+		}
 	default:
 		b = fmt.Appendf(b, "command=%d ", gm.Command) // does not parse
 	}
-	return appendGroup(b, gm.GroupID, gm.Type, gm.Buckets)
+	var sel *openflow.GroupSelection
+	if v15 {
+		sel = gm.Selection
+	}
+	return appendGroup(b, gm.GroupID, gm.Type, !bucketCmd, sel, gm.Buckets, v15)
 }
 
 // AppendGroupDesc writes one group of a group description reply as
 // `ovs-ofctl -O OpenFlow13 dump-groups` prints it.
 func AppendGroupDesc(b []byte, gd *openflow.GroupDesc) []byte {
-	return appendGroup(b, gd.GroupID, gd.Type, gd.Buckets)
+	return appendGroup(b, gd.GroupID, gd.Type, true, nil, gd.Buckets, false)
 }
 
-func appendGroup(b []byte, id uint32, typ uint8, buckets []openflow.Bucket) []byte {
+// AppendGroupDescVersion is AppendGroupDesc for a reply of protocol
+// version: in OpenFlow 1.5 with the selection method and bucket ids, as
+// `ovs-ofctl -O OpenFlow15 dump-groups` prints them.
+func AppendGroupDescVersion(b []byte, gd *openflow.GroupDesc, version uint8) []byte {
+	v15 := version >= openflow.Version15
+	var sel *openflow.GroupSelection
+	if v15 {
+		sel = gd.Selection
+	}
+	return appendGroup(b, gd.GroupID, gd.Type, true, sel, gd.Buckets, v15)
+}
+
+// appendBucketID writes a bucket id as ofp_print_bucket_id does.
+func appendBucketID(b []byte, id uint32) []byte {
+	switch id {
+	case bucketFirst:
+		return append(b, "first"...)
+	case bucketLast:
+		return append(b, "last"...)
+	case bucketAll:
+		return append(b, "all"...)
+	}
+	return strconv.AppendUint(b, uint64(id), 10)
+}
+
+// appendGroup is ofp_print_group: withType false for a bucket command,
+// which OVS prints without the group's type; v15 prints bucket ids.
+func appendGroup(b []byte, id uint32, typ uint8, withType bool, sel *openflow.GroupSelection, buckets []openflow.Bucket, v15 bool) []byte {
 	b = appendGroupID(append(b, "group_id="...), id)
-	if int(typ) < len(groupTypes) {
+	switch {
+	case !withType:
+	case int(typ) < len(groupTypes):
 		b = append(append(b, ",type="...), groupTypes[typ]...)
-	} else {
+	default:
 		b = fmt.Appendf(b, ",type=%d", typ) // does not parse
+	}
+	if sel != nil && sel.Method != "" {
+		b = append(append(b, ",selection_method="...), sel.Method...)
+		if sel.Param != 0 {
+			b = strconv.AppendUint(append(b, ",selection_method_param="...), sel.Param, 10)
+		}
+		switch len(sel.Fields) {
+		case 0:
+		case 1:
+			b = appendHashFields(append(b, ",fields="...), sel.Fields)
+		default:
+			b = append(appendHashFields(append(b, ",fields("...), sel.Fields), ')')
+		}
 	}
 	for i := range buckets {
 		bk := &buckets[i]
 		b = append(b, ",bucket="...)
+		if v15 {
+			b = append(appendBucketID(append(b, "bucket_id:"...), bk.BucketID), ',')
+		}
 		if typ == openflow.GroupTypeSelect && bk.Weight != 1 || typ != openflow.GroupTypeSelect && bk.Weight != 0 {
 			b = fmt.Appendf(b, "weight:%d,", bk.Weight)
 		}
@@ -556,6 +615,38 @@ func appendGroup(b []byte, id uint32, typ uint8, buckets []openflow.Bucket) []by
 		}
 	}
 	return b
+}
+
+// appendHashFields writes a selection method's fields as
+// oxm_format_field_array: each by name, with its mask unless all ones.
+func appendHashFields(b []byte, fs []oxm.Field) []byte {
+	for k := range fs {
+		f := &fs[k]
+		info := oxm.ByField(f)
+		if k > 0 {
+			b = append(b, ',')
+		}
+		if info == nil {
+			b = fmt.Appendf(b, "0x%08x", uint32(f.Header))
+			continue
+		}
+		b = append(b, info.Name...)
+		// The field's value is the mask (OVS writes the TLV without the
+		// mask bit).
+		if m := f.Value; !allFF(m) {
+			b = info.AppendValue(append(b, '='), m, nil)
+		}
+	}
+	return b
+}
+
+func allFF(b []byte) bool {
+	for _, c := range b {
+		if c != 0xff {
+			return false
+		}
+	}
+	return true
 }
 
 // portNames are the reserved ports as ovs-ofctl names them
