@@ -146,7 +146,7 @@ func loadMessages(flows, groups, meters string, version uint8, ports *ofctl.Port
 		lines, err := ofctl.ParseFlows(flows, r, ctx)
 		for _, l := range lines {
 			out = append(out, sourced{l.Mod, l.Pos})
-			warnings = append(warnings, l.Warnings...)
+			warnings = append(warnings, l.Warnings()...)
 		}
 		return err
 	})

@@ -45,15 +45,34 @@ type Line struct {
 	Mod  *openflow.FlowMod
 	Pos  Pos
 	Text string
-	// Warnings are what the line does that ovs-ofctl does silently: a
-	// match field it leaves out for want of its prerequisite ("tcp_dst=80"
-	// without tcp), as ovs-ofctl does.
-	Warnings []Warning
-	// PortNames are the port names the line uses (in_port=vm1, output:vm1),
-	// each once, in the order first used; nil if none. The flow's bytes
-	// depend on the switch's port numbering: parse it again when that
-	// changes.
-	PortNames []string
+	// notes are the warnings and port names, nil if none (most lines):
+	// a file of a million lines holds a million Lines.
+	notes *lineNotes
+}
+
+type lineNotes struct {
+	warnings  []Warning
+	portNames []string
+}
+
+// Warnings are what the line does that ovs-ofctl does silently: a match
+// field it leaves out for want of its prerequisite ("tcp_dst=80" without
+// tcp), as ovs-ofctl does.
+func (l *Line) Warnings() []Warning {
+	if l.notes == nil {
+		return nil
+	}
+	return l.notes.warnings
+}
+
+// PortNames are the port names the line uses (in_port=vm1, output:vm1),
+// each once, in the order first used; nil if none. The flow's bytes depend
+// on the switch's port numbering: parse it again when that changes.
+func (l *Line) PortNames() []string {
+	if l.notes == nil {
+		return nil
+	}
+	return l.notes.portNames
 }
 
 // Warning is something a line does that ovs-ofctl does without a word.
@@ -143,9 +162,12 @@ func ParseFlowLine(s string, ctx *Context) (Line, error) {
 	if err != nil {
 		return Line{}, err
 	}
-	l := Line{Mod: fm, Warnings: warnings}
-	if rec != nil {
-		l.PortNames = rec.names
+	l := Line{Mod: fm}
+	if len(warnings) > 0 || rec != nil && len(rec.names) > 0 {
+		l.notes = &lineNotes{warnings: warnings}
+		if rec != nil {
+			l.notes.portNames = rec.names
+		}
 	}
 	return l, nil
 }
@@ -437,8 +459,9 @@ func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
 				cur = make([]Line, 0, min(max(64, 2*cap(cur)), 8192))
 			}
 			l.Pos, l.Text = pos, strings.TrimSpace(text)
-			for k := range l.Warnings {
-				l.Warnings[k].Pos.File, l.Warnings[k].Pos.Line = pos.File, pos.Line
+			for k, w := range l.Warnings() {
+				w.Pos.File, w.Pos.Line = pos.File, pos.Line
+				l.notes.warnings[k] = w
 			}
 			cur = append(cur, l)
 			n++

@@ -34,7 +34,7 @@ func TestPrereqWarnings(t *testing.T) {
 			continue
 		}
 		var got []string
-		for _, w := range l.Warnings {
+		for _, w := range l.Warnings() {
 			got = append(got, w.String())
 		}
 		if !slices.Equal(got, c.warn) {
@@ -45,8 +45,8 @@ func TestPrereqWarnings(t *testing.T) {
 		}
 	}
 	lines, err := ParseFlows("flows.txt", strings.NewReader("ip,actions=drop\n  tcp_dst=80 actions=drop\n"), nil)
-	if err != nil || len(lines) != 2 || len(lines[1].Warnings) != 1 ||
-		lines[1].Warnings[0].String() != "flows.txt:2:3: tcp_dst needs tcp or tcp6: dropped, as ovs-ofctl does" {
+	if err != nil || len(lines) != 2 || len(lines[1].Warnings()) != 1 ||
+		lines[1].Warnings()[0].String() != "flows.txt:2:3: tcp_dst needs tcp or tcp6: dropped, as ovs-ofctl does" {
 		t.Errorf("ParseFlows: %+v, %v", lines, err)
 	}
 }
@@ -201,8 +201,8 @@ func TestPortNames(t *testing.T) {
 		if got := string(AppendFlow(nil, l.Mod)); got != c.out {
 			t.Errorf("%s: %q, want %q", c.in, got, c.out)
 		}
-		if !slices.Equal(l.PortNames, c.names) {
-			t.Errorf("%s: names %q, want %q", c.in, l.PortNames, c.names)
+		if !slices.Equal(l.PortNames(), c.names) {
+			t.Errorf("%s: names %q, want %q", c.in, l.PortNames(), c.names)
 		}
 	}
 	gl, err := ParseGroupLine("group_id=1,type=ff,bucket=watch_port:vm1,output:vm1", ctx)
