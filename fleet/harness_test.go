@@ -137,15 +137,22 @@ type activeOn struct {
 	local *fleet.Local
 }
 
+// placement is where the bridges are active, once every member sees all
+// of procs as the membership (a member whose view lacks one rejoins).
 func (r *rig) placement(procs ...*fleetproc.Proc) (placement, error) {
 	out := placement{}
 	for _, p := range procs {
-		act, err := p.Active()
+		st, err := p.Status()
 		if err != nil {
 			return nil, fmt.Errorf("member %s: %w", p.Spec.Listen, err)
 		}
-		for name, l := range act {
-			out[name] = append(out[name], activeOn{p, l})
+		if len(st.Members) != len(procs) {
+			return nil, fmt.Errorf("member %s sees members %v", p.Spec.Listen, st.Members)
+		}
+		for _, b := range st.Bridges {
+			if b.Local != nil {
+				out[b.Bridge] = append(out[b.Bridge], activeOn{p, b.Local})
+			}
 		}
 	}
 	return out, nil

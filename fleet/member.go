@@ -14,6 +14,7 @@ import (
 	"github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/remote"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -126,6 +127,19 @@ func (m *Member) startCluster(ecfg clientv3.Config) error {
 	ecfg.Logger = ecfg.Logger.WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel))
 	provider := &lazyProvider{cfg: ecfg}
 	m.provider = provider
+	var unlock func()
+	provider.beforeStart = func() error {
+		// Our own etcd client only now (see lazyProvider), and the join
+		// lock taken with it.
+		cli, err := clientv3.New(ecfg)
+		if err != nil {
+			return err
+		}
+		m.etcd = cli
+		m.st = &store{cli: cli, cluster: cfg.Name}
+		unlock = m.lockJoin()
+		return nil
+	}
 	// protoactor logs every topology change at info; ours says what matters.
 	m.sys = actor.NewActorSystem(ofactor.WithZap(cfg.Logger.WithOptions(zap.IncreaseLevel(zapcore.WarnLevel))))
 	rcfg := remote.Configure(host, port, remote.WithAdvertisedHost(cfg.Advertise))
@@ -148,29 +162,63 @@ func (m *Member) startCluster(ecfg clientv3.Config) error {
 			m.poke()
 		}
 	})
-	m.cl.StartMember()
-	if provider.err != nil {
+	m.cl.StartMember() // it waits a second after the provider started: our watch is up
+	if unlock != nil {
+		unlock()
+	}
+	fail := func(err error) error {
 		m.cl.Shutdown(false)
-		return fmt.Errorf("fleet: etcd provider: %w", provider.err)
+		provider.Shutdown(false)
+		if m.etcd != nil {
+			m.etcd.Close()
+		}
+		return err
+	}
+	if provider.err != nil {
+		return fail(fmt.Errorf("fleet: etcd provider: %w", provider.err))
 	}
 	m.nodeID = cfg.Name + "@" + m.sys.ID
 	m.address = m.sys.Address()
-	// Our own etcd client only now: see lazyProvider.
-	cli, err := clientv3.New(ecfg)
-	if err != nil {
-		m.cl.Shutdown(false)
-		return fmt.Errorf("fleet: etcd %v: %w", cfg.Etcd, err)
-	}
-	m.etcd = cli
-	m.st = &store{cli: cli, cluster: cfg.Name}
 	ctx, cancel := context.WithTimeout(context.Background(), etcdDialTimeout)
 	defer cancel()
 	if m.reg, err = m.st.registration(ctx, m.nodeID); err != nil || m.reg == 0 {
-		m.cl.Shutdown(false)
-		cli.Close()
-		return fmt.Errorf("fleet: our registration %s is not in etcd (%v)", m.st.memberKey(m.nodeID), err)
+		return fail(fmt.Errorf("fleet: our registration %s is not in etcd (%v)", m.st.memberKey(m.nodeID), err))
 	}
 	return nil
+}
+
+// joinLockTimeout bounds the wait for the join lock; joinLockTTL is how
+// long a member that died holding it keeps it.
+const (
+	joinLockTimeout = 30 * time.Second
+	joinLockTTL     = 5
+)
+
+// lockJoin takes the cluster's join lock in etcd, so that members join one
+// at a time: protoactor's provider reads the members, then watches from
+// "now", and a member registering in between would be missed for good
+// (viewBroken is the backstop). Without the lock in time the member joins
+// anyway. The returned function releases it.
+func (m *Member) lockJoin() func() {
+	sess, err := concurrency.NewSession(m.etcd, concurrency.WithTTL(joinLockTTL))
+	if err != nil {
+		m.log.Warn("joining without the join lock", zap.Error(err))
+		return func() {}
+	}
+	mu := concurrency.NewMutex(sess, keyPrefix+m.cfg.Name+"/join")
+	ctx, cancel := context.WithTimeout(context.Background(), joinLockTimeout)
+	defer cancel()
+	if err := mu.Lock(ctx); err != nil {
+		m.log.Warn("joining without the join lock", zap.Error(err))
+		sess.Close()
+		return func() {}
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), etcdDialTimeout)
+		defer cancel()
+		mu.Unlock(ctx)
+		sess.Close()
+	}
 }
 
 // Address is the member's address, host:port, as the others reach it.

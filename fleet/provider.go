@@ -17,6 +17,9 @@ type lazyProvider struct {
 	cfg clientv3.Config
 	p   *etcd.Provider
 	err error
+	// beforeStart, when set, runs just before the member's provider
+	// starts (the remote is up): a member's own etcd client and join lock.
+	beforeStart func() error
 }
 
 func (l *lazyProvider) make() error {
@@ -29,6 +32,11 @@ func (l *lazyProvider) make() error {
 func (l *lazyProvider) StartMember(c *cluster.Cluster) error {
 	if err := l.make(); err != nil {
 		return nil
+	}
+	if l.beforeStart != nil {
+		if l.err = l.beforeStart(); l.err != nil {
+			return nil
+		}
 	}
 	if err := l.p.StartMember(c); err != nil {
 		l.err = err
