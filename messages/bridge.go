@@ -64,6 +64,11 @@ type UpdateFlows struct {
 	Remove          []*openflow.FlowMod
 	AddCanonical    []flowkey.Flow
 	RemoveCanonical []flowkey.Flow
+	// Version is the OpenFlow version the delta is encoded in, as in
+	// PutDesired: 0 means the FlowMods' headers (OpenFlow 1.3 when they say
+	// none). A delta in another version than the bridge's tables is
+	// re-encoded, flow by flow.
+	Version uint8
 }
 
 // UpdateInstalled tells the reconciler that the switch's flow table changed

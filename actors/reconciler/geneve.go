@@ -61,7 +61,7 @@ func geneveTemplate(text string, optLen, version uint8) (flowkey.Template, error
 			return flowkey.Template{}, err
 		}
 	}
-	return flowkey.NewTemplate(text, fs[0], fs[1], idx[0], idx[1], optLen)
+	return flowkey.NewTemplate(text, fs[0], fs[1], idx[0], idx[1], optLen, version)
 }
 
 // namesIndex reports whether a lower-case flow text names tun_metadata<i>

@@ -235,8 +235,19 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 		acc.Errors = append(acc.Errors, "a put in parts is under way: finish it (a part without More) or abort it first; nothing taken")
 		return acc
 	}
+	from := putVersion(m.Version, append(m.Add[:len(m.Add):len(m.Add)], m.Remove...), nil)
+	if s.encoding == 0 {
+		s.encoding = from
+	}
+	// entry is a flow of the delta in the State's encoding.
+	entry := func(k, v string, err error) (string, string, error) {
+		if err == nil && from != s.encoding {
+			return transcodeFlow(from, s.encoding, k, v)
+		}
+		return k, v, err
+	}
 	for i, fm := range m.Remove {
-		k, _, err := knownEntry(fm, s.flows.desired)
+		k, _, err := entry(knownEntry(fm, s.flows.desired))
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("remove %d: %v", i, err))
 			continue
@@ -244,18 +255,28 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 		s.flows.remove(k)
 	}
 	for i, fm := range m.Add {
-		k, v, err := knownEntry(fm, s.flows.desired)
+		k, v, err := entry(knownEntry(fm, s.flows.desired))
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("add %d: %v", i, err))
 			continue
 		}
 		s.flows.put(k, v)
 	}
-	for _, f := range m.RemoveCanonical {
-		s.flows.remove(f.Key())
+	for i, f := range m.RemoveCanonical {
+		k, _, err := entry(f.Key(), f.Value(), nil)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("remove canonical %d: %v", i, err))
+			continue
+		}
+		s.flows.remove(k)
 	}
-	for _, f := range m.AddCanonical {
-		s.flows.put(f.Key(), f.Value())
+	for i, f := range m.AddCanonical {
+		k, v, err := entry(f.Key(), f.Value(), nil)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("add canonical %d: %v", i, err))
+			continue
+		}
+		s.flows.put(k, v)
 	}
 	s.version++
 	acc.Version = s.version
@@ -267,21 +288,29 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 // it sends; whatever then differs is dirty and goes in the next round.
 func (s *State) updateInstalled(m *messages.UpdateInstalled) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{Version: s.version}
-	for i, fm := range m.Removed {
+	// entry is a flow in the State's encoding.
+	entry := func(fm *openflow.FlowMod) (string, string, error) {
 		f, err := flowkey.Of(fm)
+		if from := putVersion(0, []*openflow.FlowMod{fm}, nil); err == nil && s.encoding != 0 && from != s.encoding {
+			return transcodeFlow(from, s.encoding, f.Key(), f.Value())
+		}
+		return f.Key(), f.Value(), err
+	}
+	for i, fm := range m.Removed {
+		k, _, err := entry(fm)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("removed %d: %v", i, err))
 			continue
 		}
-		s.flows.installedAs(f.Key(), nothing)
+		s.flows.installedAs(k, nothing)
 	}
 	for i, fm := range m.Added {
-		f, err := flowkey.Of(fm)
+		k, v, err := entry(fm)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("added %d: %v", i, err))
 			continue
 		}
-		s.flows.installedAs(f.Key(), holding(f.Value()))
+		s.flows.installedAs(k, holding(v))
 	}
 	return acc
 }

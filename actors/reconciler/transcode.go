@@ -54,7 +54,15 @@ func transcodeGroup(from, to uint8, key, val string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return flowkey.GroupValue(to, gm.Type, gm.Buckets, gm.Selection, gm.Properties)
+	// The buckets' actions too: OpenFlow 1.5 has no NXAST_REG_LOAD, for one.
+	ctx := &ofctl.Context{Version: to}
+	ctx.OXM.Geneve = -1
+	text := string(ofctl.AppendGroup(nil, gm))
+	gm2, err := ofctl.ParseGroup(text, ctx)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", text, err)
+	}
+	return flowkey.GroupValue(to, gm2.Type, gm2.Buckets, gm2.Selection, gm2.Properties)
 }
 
 // transcode puts the State's tables in version to's encoding: the desired

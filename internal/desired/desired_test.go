@@ -35,7 +35,7 @@ func sequential(t *testing.T, name string) ([]ofctl.Line, error) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	return ofctl.ParseFlows(name, r, geneveCheckContext())
+	return ofctl.ParseFlows(name, r, geneveCheckContext(openflow.Version13)())
 }
 
 func flowBytes(t *testing.T, fm *openflow.FlowMod) []byte {
@@ -54,7 +54,7 @@ func TestParallelParseSameAsSequential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ff, err := readFlows(name, nil)
+	ff, err := readFlows(name, openflow.Version13, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestLoadDuplicatesKeepOrder(t *testing.T) {
 	if len(put.Canonical) != len(ls) {
 		t.Fatalf("%d flows, want %d", len(put.Canonical), len(ls))
 	}
-	want, _ := ofctl.ParseFlow(ls[len(ls)-1], geneveCheckContext())
+	want, _ := ofctl.ParseFlow(ls[len(ls)-1], geneveCheckContext(openflow.Version13)())
 	got, err := put.Canonical[len(ls)-1].FlowMod()
 	if err != nil || !bytes.Equal(flowBytes(t, got), flowBytes(t, want)) {
 		t.Fatal("flows out of order")

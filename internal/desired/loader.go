@@ -8,6 +8,7 @@ import (
 
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
 )
 
 // Loader reads a bridge's files and remembers the last good flows file
@@ -47,6 +48,20 @@ type Options struct {
 	Strict bool
 	// Index keeps, after each Load, where every object is (Loader.Index).
 	Index bool
+	// Version is the OpenFlow version the files are parsed for, as
+	// ovs-ofctl -O parses them: what the version lacks is refused, and the
+	// put is in its encoding (PutDesired.Version). 0 is OpenFlow 1.3. The
+	// daemon parses for the highest version it offers, which is what the
+	// switch usually takes; a connection in another version has the tables
+	// re-encoded.
+	Version uint8
+}
+
+func (o Options) version() uint8 {
+	if o.Version == 0 {
+		return openflow.Version13
+	}
+	return o.Version
 }
 
 // lineHash names a line's text (see Loader).
@@ -98,7 +113,7 @@ func (l *Loader) Load() (*messages.PutDesired, error) { return l.LoadParts(nil) 
 // parse, and the error is returned: the parts already handed over are
 // never completed, so the switch commits none of them.
 func (l *Loader) LoadParts(part func(*messages.PutDesired)) (*messages.PutDesired, error) {
-	r, err := load(l.files, part, l.opts.Strict)
+	r, err := load(l.files, part, l.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +213,7 @@ func (l *Loader) Reload(onlyFlows bool) (Reloaded, error) {
 			todo, todoAt, hashes = append(todo, ln), append(todoAt, i), append(hashes, h)
 		}
 	}
-	res := parseAll(todo, geneveCheckContext, nil)
+	res := parseAll(todo, geneveCheckContext(l.opts.version()), nil)
 	if err := lineErrors(name, todo, res); err != nil {
 		return Reloaded{}, err
 	}
@@ -275,7 +290,7 @@ func (l *Loader) delta(lines []line, order []int32, todoAt []int, hashes []lineH
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	upd := &messages.UpdateFlows{}
+	upd := &messages.UpdateFlows{Version: l.opts.version()}
 	for _, k := range keys {
 		b, bok := before[k]
 		n, nok := now[k]
