@@ -91,7 +91,8 @@ type Bridge struct {
 	Geneve ofactor.GeneveOption
 	Probe  time.Duration
 	TLS    ofactor.TLSFiles
-	// AuditInterval and NoFlowMonitor are ofactor.Config's.
+	// Versions, AuditInterval and NoFlowMonitor are ofactor.Config's.
+	Versions      []uint8
 	AuditInterval time.Duration
 	NoFlowMonitor bool
 }

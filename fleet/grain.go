@@ -195,6 +195,7 @@ func (g *grain) onEpoch(ctx actor.Context, m *epochTaken) {
 		Geneve:        g.br.Geneve,
 		Probe:         g.br.Probe,
 		TLS:           g.br.TLS,
+		Versions:      g.br.Versions,
 		AuditInterval: g.br.AuditInterval,
 		NoFlowMonitor: g.br.NoFlowMonitor,
 		Subscribers:   []*actor.PID{ctx.Self()},
