@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -271,6 +272,10 @@ func look(args []string, mode ofactor.Mode, usage string, stdout, stderr io.Writ
 				}
 				plan = m
 				printPlan(stdout, m)
+				if len(m.MissingPorts) > 0 {
+					fmt.Fprintf(stderr, "ofactor %s: note: flows naming ports the switch does not have are left out: %s\n",
+						name, strings.Join(m.MissingPorts, ", "))
+				}
 				for _, u := range m.Unchecked {
 					if mode == ofactor.ModeCheck {
 						fmt.Fprintf(stderr, "ofactor %s: note: %s\n", name, u)

@@ -28,7 +28,7 @@ type Loader struct {
 	ents   []entry
 	free   []int32 // unused ents
 	order  []int32 // the file's lines in order, into ents
-	geneve bool    // some line names the Geneve field
+	geneve bool    // some line names the Geneve field or a port: read in full
 	dups   bool    // two distinct lines have the same key
 	gen    uint32  // marks the entries seen by a Reload
 
@@ -129,11 +129,11 @@ func (l *Loader) LoadParts(part func(*messages.PutDesired)) (*messages.PutDesire
 }
 
 // keep remembers a flows file. A file with a line naming the Geneve field
-// is read in full on every change (its flows' bytes depend on the field),
-// so nothing of it is kept.
+// or a port is read in full on every change (those flows go as text, in
+// the whole put), so nothing of it is kept.
 func (l *Loader) keep(ff *flowFile) {
 	for _, p := range ff.res {
-		if p.geneve {
+		if p.text() {
 			l.geneve = true
 			return
 		}
@@ -218,7 +218,7 @@ func (l *Loader) Reload(onlyFlows bool) (Reloaded, error) {
 		return Reloaded{}, err
 	}
 	for _, p := range res {
-		if p.geneve {
+		if p.text() {
 			put, err := l.Load()
 			return Reloaded{Put: put}, err
 		}
