@@ -65,9 +65,12 @@ func fieldString(f zap.Field) string {
 	return fmt.Sprint(f.Integer)
 }
 
-// warnDuplicates reports the duplicates the loader found: the later line
-// won each.
+// warnDuplicates reports the duplicates the loader found (the later line
+// won each) and its warnings (what ovs-ofctl does without a word).
 func (r *bridgeRunner) warnDuplicates() {
+	for _, w := range r.loader.Warnings() {
+		r.warn(w.String())
+	}
 	for i, d := range r.loader.Duplicates() {
 		if i == 20 {
 			r.warn(fmt.Sprintf("%d more duplicates", len(r.loader.Duplicates())-i))

@@ -243,6 +243,9 @@ func look(args []string, mode ofactor.Mode, usage string, stdout, stderr io.Writ
 	if err != nil {
 		return l.errorf("%v", err)
 	}
+	for _, w := range loader.Warnings() {
+		fmt.Fprintf(stderr, "ofactor %s: warning: %s\n", name, w)
+	}
 	for _, d := range loader.Duplicates() {
 		fmt.Fprintf(stderr, "ofactor %s: warning: %s\n", name, d)
 	}

@@ -381,3 +381,31 @@ func TestPortFlows(t *testing.T) {
 		t.Errorf("reload of a file naming ports: %+v, want a whole put with 2 port flows", r)
 	}
 }
+
+// What ovs-ofctl does without a word is a warning at file:line:column: a
+// match field dropped for a missing prerequisite; the flow is taken as
+// OVS takes it. A reload reports those of the lines it read.
+func TestWarnings(t *testing.T) {
+	ls := []string{
+		"table=0,priority=10,ip actions=drop",
+		"table=0,priority=20,tcp_dst=80 actions=drop",
+	}
+	dir := t.TempDir()
+	l := NewLoader(Files{Flows: writeFile(t, dir, ls)}, Options{Remember: true})
+	put, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := l.Warnings()
+	want := filepath.Join(dir, "flows.txt") + ":2:21: tcp_dst needs tcp or tcp6: dropped, as ovs-ofctl does"
+	if len(w) != 1 || w[0].String() != want || len(put.Canonical) != 2 {
+		t.Fatalf("warnings %v, want [%s]; %d flows", w, want, len(put.Canonical))
+	}
+	writeFile(t, dir, append(ls, "table=0,priority=30,udp_src=5 actions=drop"))
+	if _, err := l.Reload(true); err != nil {
+		t.Fatal(err)
+	}
+	if w := l.Warnings(); len(w) != 1 || w[0].Pos.Line != 3 {
+		t.Errorf("reload warnings %v, want one at line 3", w)
+	}
+}

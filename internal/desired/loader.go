@@ -9,6 +9,7 @@ import (
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
 // Loader reads a bridge's files and remembers the last good flows file
@@ -33,6 +34,7 @@ type Loader struct {
 	gen    uint32  // marks the entries seen by a Reload
 
 	lastDups []Duplicate // found by the last Load or Reload that succeeded
+	lastWarn []ofctl.Warning
 	where    *Index      // of the last Load, with Options.Index
 }
 
@@ -93,6 +95,13 @@ func (l *Loader) Files() Files { return l.files }
 // that changed). The later line won each.
 func (l *Loader) Duplicates() []Duplicate { return l.lastDups }
 
+// Warnings returns what the last Load or Reload that succeeded found that
+// ovs-ofctl does without a word (a match field dropped for a missing
+// prerequisite: `tcp_dst needs tcp`), each at file:line:column, up to 20;
+// a Reload that reads only what changed finds those of the lines that
+// changed.
+func (l *Loader) Warnings() []ofctl.Warning { return l.lastWarn }
+
 // Index returns where each object of the files was at the last Load; nil
 // without Options.Index.
 func (l *Loader) Index() *Index { return l.where }
@@ -118,7 +127,10 @@ func (l *Loader) LoadParts(part func(*messages.PutDesired)) (*messages.PutDesire
 		return nil, err
 	}
 	l.lines, l.order, l.geneve, l.dups = nil, nil, false, r.distinct
-	l.lastDups, l.where = r.dups, nil
+	l.lastDups, l.where, l.lastWarn = r.dups, nil, nil
+	if r.ff != nil {
+		l.lastWarn = lineWarnings(l.files.Flows, r.ff.lines, r.ff.res)
+	}
 	if l.opts.Index {
 		l.where = r.where
 	}
@@ -227,6 +239,7 @@ func (l *Loader) Reload(onlyFlows bool) (Reloaded, error) {
 	if err != nil {
 		return Reloaded{}, err
 	}
+	l.lastWarn = lineWarnings(name, todo, res)
 	return Reloaded{Update: upd}, nil
 }
 

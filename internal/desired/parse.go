@@ -55,9 +55,10 @@ func splitLines(data string) []line {
 // (the reconciler then renders its text; the flow is its stand-in).
 type parsed struct {
 	flow   flowkey.Flow
-	geneve bool // names the Geneve field
-	ports  bool // names a switch port
-	err    error
+	geneve   bool // names the Geneve field
+	ports    bool // names a switch port
+	warnings []ofctl.Warning
+	err      error
 }
 
 // text says whether the flow is handed over as text, for the bridge to
@@ -95,7 +96,8 @@ func parseLine(l line, ctx *ofctl.Context) parsed {
 	if sp != nil {
 		sp.used = false
 	}
-	fm, err := ofctl.ParseFlow(l.raw, ctx)
+	var warnings []ofctl.Warning
+	fm, err := ofctl.ParseFlowWarnings(l.raw, ctx, &warnings)
 	if err != nil {
 		return parsed{err: err}
 	}
@@ -105,7 +107,22 @@ func parseLine(l line, ctx *ofctl.Context) parsed {
 	if err != nil {
 		return parsed{err: err}
 	}
-	return parsed{flow: f, geneve: UsesGeneve(l.raw), ports: sp != nil && sp.used}
+	return parsed{flow: f, geneve: UsesGeneve(l.raw), ports: sp != nil && sp.used, warnings: warnings}
+}
+
+// lineWarnings collects the warnings of a file's lines in line order,
+// each placed as file:line:column, up to maxErrors.
+func lineWarnings(name string, lines []line, res []parsed) []ofctl.Warning {
+	var out []ofctl.Warning
+	for i, p := range res {
+		for _, w := range p.warnings {
+			if len(out) == maxErrors {
+				return out
+			}
+			out = append(out, ofctl.Warning{Pos: ofctl.Pos{File: name, Line: lines[i].n, Column: w.Pos.Column}, Msg: w.Msg})
+		}
+	}
+	return out
 }
 
 // lineErrors collects the errors of a file's lines in line order, each
