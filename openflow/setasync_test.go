@@ -41,7 +41,7 @@ func TestSetAsync(t *testing.T) {
 		}
 	}
 	for _, h := range []string{
-		"051c0010 00000007 00060008 00000001", // role status: not ours
+		"051c0010 00000007 00060008 00000001",                   // role status: not ours
 		"051c0018 00000007 00020008 00000007 00020008 00000007", // twice
 		"051c0010 00000007 0002000c 00000007",                   // bad length
 	} {

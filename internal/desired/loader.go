@@ -35,7 +35,7 @@ type Loader struct {
 
 	lastDups []Duplicate // found by the last Load or Reload that succeeded
 	lastWarn []ofctl.Warning
-	where    *Index      // of the last Load, with Options.Index
+	where    *Index // of the last Load, with Options.Index
 }
 
 // Options configure a Loader.

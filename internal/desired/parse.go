@@ -54,7 +54,7 @@ func splitLines(data string) []line {
 // all its FlowMods alive together), and whether it names the Geneve field
 // (the reconciler then renders its text; the flow is its stand-in).
 type parsed struct {
-	flow   flowkey.Flow
+	flow     flowkey.Flow
 	geneve   bool // names the Geneve field
 	ports    bool // names a switch port
 	warnings []ofctl.Warning
