@@ -130,11 +130,25 @@ func (m *Machine) portsReply(ev *messages.Reply) bool {
 		m.setPorts(ports)
 		m.kick()
 	case *openflow.Error:
-		// The port map cannot be read (no switch refuses PORT_DESC): the
-		// flows naming ports keep waiting; the next connection tries again.
+		if m.ports == portsConfig {
+			// No GET_CONFIG: no port status either; the map is read all
+			// the same, and kept until the next connection.
+			m.log.Warn("the switch refused GET_CONFIG: port changes are seen at the next connection",
+				zap.String("error", msg.Err().Name))
+			m.ports, m.portsRef, m.portsXID = portsReading, m.newRef(), 0
+			m.sendAs(m.portsRef, []openflow.Message{openflow.NewPortDescRequest(m.ofVersion)}, nil)
+			return true
+		}
+		// The port map cannot be read (OVS never refuses PORT_DESC): the
+		// flows naming ports wait, the others go on; the next connection
+		// tries again.
 		m.log.Warn("the switch's ports could not be read: flows naming ports wait",
 			zap.String("error", msg.Err().Name))
-		m.portsXID = 0
+		m.ports, m.portsXID = portsRead, 0
+		if m.st.ports == nil {
+			m.setPorts(map[uint32]string{})
+		}
+		m.kick()
 	default:
 		return false
 	}
