@@ -2,6 +2,8 @@ package flowkey
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/ofactor/ofactor/openflow/oxm"
 )
@@ -28,6 +30,18 @@ type Template struct {
 	valueLen int
 	optLen   uint8
 	version  uint8 // OpenFlow version of the encodings
+}
+
+// geneveWord finds the symbolic name of the negotiated Geneve field in a
+// flow's text: "geneve" standing alone as a field name, e.g. "geneve=0x5",
+// "NXM_NX_GENEVE[0..14]" is not it, "geneve[0..14]" is.
+var geneveWord = regexp.MustCompile(`(^|[^A-Za-z0-9_])geneve([^A-Za-z0-9_]|$)`)
+
+// UsesGeneve reports whether a flow's text names the Geneve field: such a
+// flow is made a Template (and its text rendered again when the field
+// changes).
+func UsesGeneve(text string) bool {
+	return strings.Contains(text, "geneve") && geneveWord.MatchString(text)
 }
 
 // OptLen returns the Geneve option length the template was made for.

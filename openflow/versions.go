@@ -21,7 +21,7 @@ func VersionName(v uint8) string {
 	if n, ok := versionNames[v]; ok {
 		return n
 	}
-	return fmt.Sprintf("%#02x", v)
+	return fmt.Sprintf("0x%02x", v)
 }
 
 // BitmapNames names the versions of a version bitmap (bit v for version v),

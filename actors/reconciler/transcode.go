@@ -78,6 +78,9 @@ func (s *State) transcode(to uint8, log *zap.Logger) {
 		zap.Uint8("from", from), zap.Uint8("to", to), zap.Int("flows", len(s.flows.desired)))
 	next, bad := make(map[string]string, len(s.flows.desired)), 0
 	for k, v := range s.flows.desired {
+		if _, text := s.rendered[k]; text {
+			continue // rendered again from its text below
+		}
 		nk, nv, err := transcodeFlow(from, to, k, v)
 		if err != nil {
 			bad++
@@ -101,22 +104,17 @@ func (s *State) transcode(to uint8, log *zap.Logger) {
 	s.groups.replace(groups)
 	s.encoding = to
 	// Meters are the same in every version. The Geneve templates are made
-	// again from their text, for the new version.
+	// again from their text, for the new version, and the flows given as
+	// text rendered again.
 	if len(s.templates) > 0 {
 		texts := make([]string, len(s.templates))
 		for i, t := range s.templates {
 			texts[i] = t.Text
 		}
-		for k := range s.rendered {
-			s.flows.remove(k)
-		}
-		acc := &messages.DesiredAccepted{}
-		s.setTemplates(texts, s.templates[0].OptLen(), acc)
-		next := map[string]string{}
-		s.renderInto(next, log)
-		for k, v := range next {
-			s.flows.put(k, v)
-		}
+		s.setTemplates(texts, s.templates[0].OptLen(), &messages.DesiredAccepted{})
+	}
+	if len(s.templates) > 0 || len(s.portTexts) > 0 {
+		s.rerender(log)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -242,6 +243,9 @@ func look(args []string, mode ofactor.Mode, usage string, stdout, stderr io.Writ
 	if err != nil {
 		return l.errorf("%v", err)
 	}
+	for _, w := range loader.Warnings() {
+		fmt.Fprintf(stderr, "ofactor %s: warning: %s\n", name, w)
+	}
 	for _, d := range loader.Duplicates() {
 		fmt.Fprintf(stderr, "ofactor %s: warning: %s\n", name, d)
 	}
@@ -271,6 +275,10 @@ func look(args []string, mode ofactor.Mode, usage string, stdout, stderr io.Writ
 				}
 				plan = m
 				printPlan(stdout, m)
+				if len(m.MissingPorts) > 0 {
+					fmt.Fprintf(stderr, "ofactor %s: note: flows naming ports the switch does not have are left out: %s\n",
+						name, strings.Join(m.MissingPorts, ", "))
+				}
 				for _, u := range m.Unchecked {
 					if mode == ofactor.ModeCheck {
 						fmt.Fprintf(stderr, "ofactor %s: note: %s\n", name, u)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
-	"strings"
 
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
@@ -31,15 +29,9 @@ func (f Files) Paths() []string {
 	return ps
 }
 
-// geneveWord finds the symbolic name of the negotiated Geneve field in a
-// flow's text: "geneve" standing alone as a field name, e.g. "geneve=0x5",
-// "NXM_NX_GENEVE[0..14]" is not it, "geneve[0..14]" is.
-var geneveWord = regexp.MustCompile(`(^|[^A-Za-z0-9_])geneve([^A-Za-z0-9_]|$)`)
-
-// UsesGeneve reports whether a flow's text names the Geneve field.
-func UsesGeneve(text string) bool {
-	return strings.Contains(text, "geneve") && geneveWord.MatchString(text)
-}
+// UsesGeneve reports whether a flow's text names the Geneve field
+// (flowkey.UsesGeneve).
+func UsesGeneve(text string) bool { return flowkey.UsesGeneve(text) }
 
 // Load reads the files. Every problem in every file is reported, each with
 // file:line:column; on any error the result is nil, so that a caller keeps
@@ -198,7 +190,7 @@ func (s *splitter) progress(res []parsed, n int) {
 			s.part = nil
 			return
 		}
-		if !r.geneve {
+		if !r.text() {
 			p.Canonical = append(p.Canonical, r.flow)
 		}
 	}
@@ -212,13 +204,16 @@ func (s *splitter) progress(res []parsed, n int) {
 
 // rest makes s.put the last part (or the whole put, when no part went
 // out): the flows not handed over yet and every flow naming the Geneve
-// field.
+// field or a port (as text: the bridge renders them for the switch).
 func (s *splitter) rest(ff *flowFile) {
 	s.put.Continue = s.sent > 0
 	for i, r := range ff.res {
-		if r.geneve {
+		switch {
+		case r.ports:
+			s.put.PortFlows = append(s.put.PortFlows, ff.lines[i].text())
+		case r.geneve:
 			s.put.GeneveFlows = append(s.put.GeneveFlows, ff.lines[i].text())
-		} else if i >= s.sent {
+		case i >= s.sent:
 			s.put.Canonical = append(s.put.Canonical, r.flow)
 		}
 	}
@@ -253,15 +248,26 @@ func readFlows(name string, version uint8, progress func(res []parsed, n int)) (
 }
 
 // geneveCheckContext returns a maker of parse contexts for version with
-// the stand-in Geneve mapping.
+// the stand-ins of what only the switch says: the Geneve mapping
+// (tun_metadata0, 4 bytes) and a port map that takes any name (and notes
+// that the line named a port).
 func geneveCheckContext(version uint8) func() *ofctl.Context {
 	return func() *ofctl.Context {
 		ctx := &ofctl.Context{Version: version}
 		ctx.OXM.Geneve = 0
 		ctx.OXM.TunMetadataLen[0] = 4
+		ctx.OXM.Ports = &standInPorts{}
 		return ctx
 	}
 }
+
+// standInPorts is a port map that knows every name (as port 1) and notes
+// that one was asked for: such a flow is handed over as text
+// (PutDesired.PortFlows), for the bridge to parse with the switch's ports.
+type standInPorts struct{ used bool }
+
+func (p *standInPorts) PortNumber(string) (uint32, bool) { p.used = true; return 1, true }
+func (p *standInPorts) PortName(uint32) (string, bool)   { return "", false }
 
 func withFile(name string, f func(*os.File) error) error {
 	r, err := os.Open(name)

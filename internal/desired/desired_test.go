@@ -268,7 +268,7 @@ func TestReloadFallsBackAndKeepsLastGood(t *testing.T) {
 	if _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Dir(l.files.Flows), append(ls, "table=1 actions=bogus"))
+	writeFile(t, filepath.Dir(l.files.Flows), append(ls, "table=1 actions=resubmit(,bogus)"))
 	if _, err := l.Reload(true); err == nil || !strings.Contains(err.Error(), "flows.txt:11:") {
 		t.Fatalf("bad line: %v", err)
 	}
@@ -328,7 +328,7 @@ func TestLoadParts(t *testing.T) {
 	}
 
 	bad := len(ls) - partLines/2
-	ls[bad] = "table=1 actions=bogus"
+	ls[bad] = "table=1 actions=resubmit(,bogus)"
 	files.Flows = writeFile(t, dir, ls)
 	parts = nil
 	if _, err := NewLoader(files, Options{Remember: true}).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) }); err == nil {
@@ -343,5 +343,69 @@ func TestLoadParts(t *testing.T) {
 	}
 	if n > bad {
 		t.Fatalf("parts hold %d flows, the bad line is %d", n, bad)
+	}
+}
+
+// Flows naming switch ports are handed over as text (PortFlows), for the
+// bridge to parse with the switch's port map; so are those naming a port
+// and the Geneve field; reserved ports and numbers are no names. A file
+// with such a line is read in full on every reload.
+func TestPortFlows(t *testing.T) {
+	ls := []string{
+		"table=0,priority=10,in_port=1 actions=output:LOCAL",
+		"table=0,priority=20,in_port=vm1 actions=output:patch-tun",
+		"table=0,priority=30,in_port=2 actions=enqueue:vm2:3",
+		"table=0,priority=40,geneve=0x5,in_port=vm3 actions=drop",
+		"table=0,priority=50,geneve=0x6 actions=IN_PORT",
+	}
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
+	put, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{ls[1], ls[2], ls[3]}; !slices.Equal(put.PortFlows, want) {
+		t.Errorf("PortFlows %q, want %q", put.PortFlows, want)
+	}
+	if want := []string{ls[4]}; !slices.Equal(put.GeneveFlows, want) {
+		t.Errorf("GeneveFlows %q, want %q", put.GeneveFlows, want)
+	}
+	if len(put.Canonical) != 1 {
+		t.Errorf("%d canonical flows, want 1", len(put.Canonical))
+	}
+	writeFile(t, filepath.Dir(l.files.Flows), append(ls[:1], ls[2:]...))
+	r, err := l.Reload(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Put == nil || len(r.Put.PortFlows) != 2 {
+		t.Errorf("reload of a file naming ports: %+v, want a whole put with 2 port flows", r)
+	}
+}
+
+// What ovs-ofctl does without a word is a warning at file:line:column: a
+// match field dropped for a missing prerequisite; the flow is taken as
+// OVS takes it. A reload reports those of the lines it read.
+func TestWarnings(t *testing.T) {
+	ls := []string{
+		"table=0,priority=10,ip actions=drop",
+		"table=0,priority=20,tcp_dst=80 actions=drop",
+	}
+	dir := t.TempDir()
+	l := NewLoader(Files{Flows: writeFile(t, dir, ls)}, Options{Remember: true})
+	put, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := l.Warnings()
+	want := filepath.Join(dir, "flows.txt") + ":2:21: tcp_dst needs tcp or tcp6: dropped, as ovs-ofctl does"
+	if len(w) != 1 || w[0].String() != want || len(put.Canonical) != 2 {
+		t.Fatalf("warnings %v, want [%s]; %d flows", w, want, len(put.Canonical))
+	}
+	writeFile(t, dir, append(ls, "table=0,priority=30,udp_src=5 actions=drop"))
+	if _, err := l.Reload(true); err != nil {
+		t.Fatal(err)
+	}
+	if w := l.Warnings(); len(w) != 1 || w[0].Pos.Line != 3 {
+		t.Errorf("reload warnings %v, want one at line 3", w)
 	}
 }

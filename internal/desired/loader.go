@@ -9,6 +9,7 @@ import (
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
 // Loader reads a bridge's files and remembers the last good flows file
@@ -28,12 +29,13 @@ type Loader struct {
 	ents   []entry
 	free   []int32 // unused ents
 	order  []int32 // the file's lines in order, into ents
-	geneve bool    // some line names the Geneve field
+	geneve bool    // some line names the Geneve field or a port: read in full
 	dups   bool    // two distinct lines have the same key
 	gen    uint32  // marks the entries seen by a Reload
 
 	lastDups []Duplicate // found by the last Load or Reload that succeeded
-	where    *Index      // of the last Load, with Options.Index
+	lastWarn []ofctl.Warning
+	where    *Index // of the last Load, with Options.Index
 }
 
 // Options configure a Loader.
@@ -93,6 +95,13 @@ func (l *Loader) Files() Files { return l.files }
 // that changed). The later line won each.
 func (l *Loader) Duplicates() []Duplicate { return l.lastDups }
 
+// Warnings returns what the last Load or Reload that succeeded found that
+// ovs-ofctl does without a word (a match field dropped for a missing
+// prerequisite: `tcp_dst needs tcp`), each at file:line:column, up to 20;
+// a Reload that reads only what changed finds those of the lines that
+// changed.
+func (l *Loader) Warnings() []ofctl.Warning { return l.lastWarn }
+
 // Index returns where each object of the files was at the last Load; nil
 // without Options.Index.
 func (l *Loader) Index() *Index { return l.where }
@@ -118,7 +127,10 @@ func (l *Loader) LoadParts(part func(*messages.PutDesired)) (*messages.PutDesire
 		return nil, err
 	}
 	l.lines, l.order, l.geneve, l.dups = nil, nil, false, r.distinct
-	l.lastDups, l.where = r.dups, nil
+	l.lastDups, l.where, l.lastWarn = r.dups, nil, nil
+	if r.ff != nil {
+		l.lastWarn = lineWarnings(l.files.Flows, r.ff.lines, r.ff.res)
+	}
 	if l.opts.Index {
 		l.where = r.where
 	}
@@ -129,11 +141,11 @@ func (l *Loader) LoadParts(part func(*messages.PutDesired)) (*messages.PutDesire
 }
 
 // keep remembers a flows file. A file with a line naming the Geneve field
-// is read in full on every change (its flows' bytes depend on the field),
-// so nothing of it is kept.
+// or a port is read in full on every change (those flows go as text, in
+// the whole put), so nothing of it is kept.
 func (l *Loader) keep(ff *flowFile) {
 	for _, p := range ff.res {
-		if p.geneve {
+		if p.text() {
 			l.geneve = true
 			return
 		}
@@ -218,7 +230,7 @@ func (l *Loader) Reload(onlyFlows bool) (Reloaded, error) {
 		return Reloaded{}, err
 	}
 	for _, p := range res {
-		if p.geneve {
+		if p.text() {
 			put, err := l.Load()
 			return Reloaded{Put: put}, err
 		}
@@ -227,6 +239,7 @@ func (l *Loader) Reload(onlyFlows bool) (Reloaded, error) {
 	if err != nil {
 		return Reloaded{}, err
 	}
+	l.lastWarn = lineWarnings(name, todo, res)
 	return Reloaded{Update: upd}, nil
 }
 

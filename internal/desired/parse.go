@@ -54,10 +54,16 @@ func splitLines(data string) []line {
 // all its FlowMods alive together), and whether it names the Geneve field
 // (the reconciler then renders its text; the flow is its stand-in).
 type parsed struct {
-	flow   flowkey.Flow
-	geneve bool
-	err    error
+	flow     flowkey.Flow
+	geneve   bool // names the Geneve field
+	ports    bool // names a switch port
+	warnings []ofctl.Warning
+	err      error
 }
+
+// text says whether the flow is handed over as text, for the bridge to
+// render with what the switch says (the Geneve field, its ports).
+func (p parsed) text() bool { return p.geneve || p.ports }
 
 // parseAll parses lines on every core, each goroutine with its own
 // Context made by newCtx, and returns one result per line, in order.
@@ -86,7 +92,12 @@ func parseAll(lines []line, newCtx func() *ofctl.Context, progress func(res []pa
 // parseLine parses one line. ofctl builds matches canonical, so the flow's
 // bytes need no normalizing (flowkey.OfCanonical).
 func parseLine(l line, ctx *ofctl.Context) parsed {
-	fm, err := ofctl.ParseFlow(l.raw, ctx)
+	sp, _ := ctx.OXM.Ports.(*standInPorts)
+	if sp != nil {
+		sp.used = false
+	}
+	var warnings []ofctl.Warning
+	fm, err := ofctl.ParseFlowWarnings(l.raw, ctx, &warnings)
 	if err != nil {
 		return parsed{err: err}
 	}
@@ -96,7 +107,22 @@ func parseLine(l line, ctx *ofctl.Context) parsed {
 	if err != nil {
 		return parsed{err: err}
 	}
-	return parsed{flow: f, geneve: UsesGeneve(l.raw)}
+	return parsed{flow: f, geneve: UsesGeneve(l.raw), ports: sp != nil && sp.used, warnings: warnings}
+}
+
+// lineWarnings collects the warnings of a file's lines in line order,
+// each placed as file:line:column, up to maxErrors.
+func lineWarnings(name string, lines []line, res []parsed) []ofctl.Warning {
+	var out []ofctl.Warning
+	for i, p := range res {
+		for _, w := range p.warnings {
+			if len(out) == maxErrors {
+				return out
+			}
+			out = append(out, ofctl.Warning{Pos: ofctl.Pos{File: name, Line: lines[i].n, Column: w.Pos.Column}, Msg: w.Msg})
+		}
+	}
+	return out
 }
 
 // lineErrors collects the errors of a file's lines in line order, each

@@ -172,6 +172,17 @@ func ParseFlowLine(s string, ctx *Context) (Line, error) {
 	return l, nil
 }
 
+// ParseFlowWarnings is ParseFlow that appends the line's warnings (their
+// column counted in s) to warnings: ParseFlowLine without the port names,
+// for a caller that parses many lines and wants nothing allocated for a
+// line without warnings.
+func ParseFlowWarnings(s string, ctx *Context, warnings *[]Warning) (*openflow.FlowMod, error) {
+	if ctx == nil {
+		ctx = &defaultContext
+	}
+	return parseFlow(s, ctx, warnings)
+}
+
 // portRecorder is a port map that notes the names looked up in it.
 type portRecorder struct {
 	m     oxm.PortMap
