@@ -49,8 +49,8 @@ type PutDesired struct {
 	// may name the Geneve field too. Like GeneveFlows they go in the last
 	// part of a put in parts.
 	SwitchFlows []string
-	More      bool // more parts follow
-	Continue  bool // a part after the first of a put in parts
+	More        bool // more parts follow
+	Continue    bool // a part after the first of a put in parts
 	// Version is the OpenFlow version the put's flows, groups (and
 	// Canonical) are encoded in; 0 means their headers' (OpenFlow 1.3 when
 	// they say none). The bridge re-encodes what is not in its

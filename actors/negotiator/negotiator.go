@@ -147,7 +147,7 @@ type Negotiator struct {
 
 	lens   [NumOptions]uint8 // the TLV map's lengths, from the last TLV table reply
 	geneve Geneve            // valid in S_UPDATE_FLOWS
-	last   *Geneve // the last result announced, across connections
+	last   *Geneve           // the last result announced, across connections
 
 	ready Ready
 }

@@ -333,5 +333,3 @@ func (s *State) MissingPorts() []string {
 	sort.Strings(out)
 	return out
 }
-
-
