@@ -39,16 +39,18 @@ type PutDesired struct {
 	Groups      []*openflow.GroupMod
 	Meters      []*openflow.MeterMod
 	GeneveFlows []string
-	// PortFlows are flows, in ovs-ofctl syntax, that name switch ports
-	// (in_port=vm1, output:patch-tun): the bridge parses them with the
-	// switch's port map, read at each connection and kept current by port
-	// status, and again whenever a port appears, goes or is renumbered. A
+	// SwitchFlows are flows, in ovs-ofctl syntax, whose bytes depend on
+	// what the switch says: they name its ports (in_port=vm1,
+	// output:patch-tun), or tun_metadataN fields (sized by its TLV map). The
+	// bridge parses them with the switch's port map (read at each
+	// connection, kept current by port status) and TLV map, and again
+	// whenever a port appears, goes or is renumbered or the map changes. A
 	// flow naming a port the switch lacks waits (Status.MissingPorts). They
 	// may name the Geneve field too. Like GeneveFlows they go in the last
 	// part of a put in parts.
-	PortFlows []string
-	More      bool // more parts follow
-	Continue  bool // a part after the first of a put in parts
+	SwitchFlows []string
+	More        bool // more parts follow
+	Continue    bool // a part after the first of a put in parts
 	// Version is the OpenFlow version the put's flows, groups (and
 	// Canonical) are encoded in; 0 means their headers' (OpenFlow 1.3 when
 	// they say none). The bridge re-encodes what is not in its
@@ -102,7 +104,7 @@ type DesiredAccepted struct {
 // VersionInstalled is published when the switch holds desired version
 // Version (barrier-confirmed), apart from what it refused and the flows
 // that wait for ports it does not have (MissingPorts, see
-// PutDesired.PortFlows).
+// PutDesired.SwitchFlows).
 type VersionInstalled struct {
 	Version      uint64
 	Flows        int // installed counts
@@ -169,6 +171,10 @@ type GeneveFieldAssigned struct {
 	// Unmapped: a read-only negotiation (ofactor diff, check) found the
 	// option unmapped; Index is the one it would take.
 	Unmapped bool
+	// Lengths are the option lengths of the switch's TLV map by
+	// tun_metadata index (0: unmapped), this option's included: flows
+	// naming tun_metadataN fields are encoded with them.
+	Lengths [64]uint8
 }
 
 // GetStatus asks the reconciler for a Status.
@@ -288,7 +294,7 @@ type Status struct {
 	InstalledMeters  int
 	Rejected         int
 	LastError        string
-	// MissingPorts are the ports flows name (PortFlows) that the switch
+	// MissingPorts are the ports flows name (SwitchFlows) that the switch
 	// does not have: those flows wait for them.
 	MissingPorts []string
 }

@@ -90,21 +90,31 @@ func (m *GroupMod) AppendBinary(b []byte) ([]byte, error) {
 	return finish(b, start)
 }
 
-// UnmarshalBinary decodes one whole group_mod of OpenFlow 1.1-1.5.
-func (m *GroupMod) UnmarshalBinary(b []byte) error {
+// groupModFixed reads a group_mod's header into h and checks that its
+// version's fixed part is there.
+func groupModFixed(h *Header, b []byte) error {
 	const name = "group_mod"
-	if err := checkHeader(&m.Header, b, TypeGroupMod, name); err != nil {
+	if err := checkHeader(h, b, TypeGroupMod, name); err != nil {
 		return err
 	}
-	if m.Version < Version11 {
-		return fmt.Errorf("%s: version %#x not supported", name, m.Version)
+	if h.Version < Version11 {
+		return fmt.Errorf("%s: version %#x not supported", name, h.Version)
 	}
 	fixed := groupModLen
-	if m.Version >= Version15 {
+	if h.Version >= Version15 {
 		fixed = groupMod15Len
 	}
 	if len(b) < fixed {
 		return errTruncated(name, b, HeaderLen, fixed-HeaderLen)
+	}
+	return nil
+}
+
+// UnmarshalBinary decodes one whole group_mod of OpenFlow 1.1-1.5.
+func (m *GroupMod) UnmarshalBinary(b []byte) error {
+	const name = "group_mod"
+	if err := groupModFixed(&m.Header, b); err != nil {
+		return err
 	}
 	m.Command = be.Uint16(b[8:])
 	m.Type = b[10]

@@ -131,18 +131,8 @@ func (m *RawGroupMod) AppendBinary(b []byte) ([]byte, error) {
 // the properties) as bytes.
 func (m *RawGroupMod) UnmarshalBinary(b []byte) error {
 	const name = "group_mod"
-	if err := checkHeader(&m.Header, b, TypeGroupMod, name); err != nil {
+	if err := groupModFixed(&m.Header, b); err != nil {
 		return err
-	}
-	if m.Version < Version11 {
-		return fmt.Errorf("%s: version %#x not supported", name, m.Version)
-	}
-	fixed := groupModLen
-	if m.Version >= Version15 {
-		fixed = groupMod15Len
-	}
-	if len(b) < fixed {
-		return errTruncated(name, b, HeaderLen, fixed-HeaderLen)
 	}
 	m.Command, m.Type, m.GroupID = be.Uint16(b[8:]), b[10], be.Uint32(b[12:])
 	m.CommandBucketID, m.Properties = 0, ""

@@ -77,7 +77,7 @@ func TestPortNames(t *testing.T) {
 		t.Errorf("status: missing_ports %v, want [vm3]", st.MissingPorts)
 	}
 	addPort("vm3", 7)
-	waitPortFlows(t, sw, want(
+	waitSwitchFlows(t, sw, want(
 		" priority=10,in_port=1 actions=drop",
 		" priority=20,in_port=5 actions=output:6",
 		" priority=20,in_port=6 actions=output:5",
@@ -86,7 +86,7 @@ func TestPortNames(t *testing.T) {
 	if _, err := sw.Vsctl("set", "Interface", "vm2", "ofport_request=8"); err != nil {
 		t.Fatal(err)
 	}
-	waitPortFlows(t, sw, want(
+	waitSwitchFlows(t, sw, want(
 		" priority=10,in_port=1 actions=drop",
 		" priority=20,in_port=5 actions=output:8",
 		" priority=20,in_port=7 actions=drop",
@@ -95,7 +95,7 @@ func TestPortNames(t *testing.T) {
 	if _, err := sw.Vsctl("del-port", sw.Bridge, "vm1"); err != nil {
 		t.Fatal(err)
 	}
-	waitPortFlows(t, sw, want(
+	waitSwitchFlows(t, sw, want(
 		" priority=10,in_port=1 actions=drop",
 		" priority=20,in_port=7 actions=drop"))
 	st = waitBridgeStatus(t, addr, func(s metrics.Status) bool { return s.State == "in_sync" && len(s.MissingPorts) > 0 })
@@ -103,7 +103,7 @@ func TestPortNames(t *testing.T) {
 		t.Errorf("status after vm1 deleted: missing_ports %v, want [vm1]", st.MissingPorts)
 	}
 	addPort("vm1", 9)
-	waitPortFlows(t, sw, want(
+	waitSwitchFlows(t, sw, want(
 		" priority=10,in_port=1 actions=drop",
 		" priority=20,in_port=7 actions=drop",
 		" priority=20,in_port=8 actions=output:9",
@@ -157,8 +157,42 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// waitPortFlows waits until the switch's flows are want.
-func waitPortFlows(t *testing.T, sw *ovstest.Switch, want []string) {
+// waitSwitchFlows waits until the switch's flows are want.
+func waitSwitchFlows(t *testing.T, sw *ovstest.Switch, want []string) {
 	t.Helper()
 	waitFlows(t, sw, want, 20*time.Second)
+}
+
+// A flow naming a tun_metadataN field itself is encoded with the length the
+// switch's TLV map gives it (here 8 bytes, another controller's option),
+// as OVS dumps it: a second run sends nothing.
+func TestTunMetadataLengths(t *testing.T) {
+	sw := ovstest.Start(t)
+	if _, err := sw.Ofctl("add-tlv-map", "{class=0x0102,type=0x81,len=8}->tun_metadata1"); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "flows.txt")
+	writeInPlace(t, file, []string{
+		"table=5,priority=20,tun_metadata1=0x5 actions=drop",
+		"table=5,priority=21,ip actions=move:NXM_NX_TUN_METADATA1[0..31]->NXM_NX_REG0[]",
+		"table=5,priority=22,geneve=0x7,tun_metadata1=0x9 actions=drop",
+	})
+	for run := 1; run <= 2; run++ {
+		res := runOnce(t, sw.Target(), "--flows", file)
+		if res.code != 0 {
+			t.Fatalf("run %d: exit %d\n%s%s", run, res.code, res.stdout, res.stderr)
+		}
+		if run == 2 && !strings.Contains(res.stdout, "sent flows 0 ") {
+			t.Errorf("run %d against the correct switch: %s", run, res.stdout)
+		}
+	}
+	got, err := sw.DumpFlows()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSame(t, "flows", []string{
+		" table=5, priority=20,tun_metadata1=0x5 actions=drop",
+		" table=5, priority=21,ip actions=move:NXM_NX_TUN_METADATA1[0..31]->NXM_NX_REG0[]",
+		" table=5, priority=22,tun_metadata0=0x7,tun_metadata1=0x9 actions=drop",
+	}, got)
 }

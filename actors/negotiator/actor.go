@@ -238,7 +238,7 @@ func (a *negotiatorActor) flush(ctx actor.Context) {
 		a.stopTimer()
 		g := r.Geneve
 		ev := GeneveFieldAssigned{Seq: a.seq, Enabled: g.Enabled, Index: g.Index,
-			Class: g.Class, Type: g.Type, Len: g.Len, Unmapped: g.Unmapped}
+			Class: g.Class, Type: g.Type, Len: g.Len, Unmapped: g.Unmapped, Lengths: g.Lengths}
 		a.last = &ev
 		if a.cfg.Reconciler != nil {
 			e := ev

@@ -102,6 +102,7 @@ func TestActor(t *testing.T) {
 	expectSend(2, 1, "tlv_table_mod cmd=0 0x0102,0x80,4->1 xid=2\nbarrier_request xid=3", 200)
 	send(&Reply{Seq: 1, XID: 201, Msg: barrierReply(201)})
 	g1 := GeneveFieldAssigned{Seq: 1, Enabled: true, Index: 1, Class: 0x0102, Type: 0x80, Len: 4}
+	g1.Lengths[0], g1.Lengths[1] = 8, 4 // the other option's, and ours
 	expectResult(recCh, g1)
 	expectResult(subCh, g1)
 
@@ -113,7 +114,7 @@ func TestActor(t *testing.T) {
 	send(&Reply{Seq: 1, XID: 300, Msg: reply(300)}) // an older connection's: dropped
 	send(&Reply{Seq: 2, XID: 300, Msg: reply(300, ours(1))})
 	g2 := g1
-	g2.Seq = 2
+	g2.Seq, g2.Lengths[0] = 2, 0 // the other option is gone: its length too
 	expectResult(recCh, g2)
 
 	// A late subscriber learns the current result at once.
@@ -149,6 +150,7 @@ func TestActor(t *testing.T) {
 	expectSend(6, 5, "tlv_table_request xid=7", 600)
 	send(&Reply{Seq: 5, XID: 600, Msg: reply(600, ours(7))})
 	g5 := GeneveFieldAssigned{Seq: 5, Enabled: true, Index: 7, Class: 0x0102, Type: 0x80, Len: 4}
+	g5.Lengths[7] = 4
 	expectResult(recCh, g5)
 	expectResult(subCh, g5)
 	send(&Subscribe{PID: late})

@@ -100,6 +100,10 @@ type Geneve struct {
 	// Unmapped: a read-only negotiation found the option unmapped; Index
 	// is the one it would take.
 	Unmapped bool
+	// Lengths are the option lengths of the switch's TLV map by
+	// tun_metadata index, as read (and with this option once mapped); 0:
+	// unmapped. A flow naming a tun_metadataN field is encoded with them.
+	Lengths [NumOptions]uint8
 }
 
 func (g Geneve) String() string {
@@ -141,8 +145,9 @@ type Negotiator struct {
 	index int    // the index asked for in S_TLV_TABLE_MOD_SENT
 	races int    // races lost on this connection
 
-	geneve Geneve  // valid in S_UPDATE_FLOWS
-	last   *Geneve // the last result announced, across connections
+	lens   [NumOptions]uint8 // the TLV map's lengths, from the last TLV table reply
+	geneve Geneve            // valid in S_UPDATE_FLOWS
+	last   *Geneve           // the last result announced, across connections
 
 	ready Ready
 }
@@ -190,7 +195,7 @@ func (n *Negotiator) Advance() { n.ready = Ready{} }
 // whatever the previous connection left is forgotten.
 func (n *Negotiator) Start(version uint8) {
 	n.version = version
-	n.races = 0
+	n.races, n.lens = 0, [NumOptions]uint8{}
 	n.ready = Ready{}
 	n.become(SNew)
 	n.runNew()
@@ -348,6 +353,12 @@ func (n *Negotiator) recvTLVTableRequested(m openflow.Message) bool {
 
 func (n *Negotiator) processTLVTableReply(r *openflow.TLVTableReply) {
 	free := ^uint64(0)
+	n.lens = [NumOptions]uint8{}
+	for _, tm := range r.Mappings {
+		if tm.Index < NumOptions {
+			n.lens[tm.Index] = tm.OptionLen
+		}
+	}
 	for _, tm := range r.Mappings {
 		if tm.OptionClass == n.cfg.OptionClass && tm.OptionType == n.cfg.OptionType {
 			switch {
@@ -466,8 +477,12 @@ func (n *Negotiator) modFailed(e *ofperr.Error) {
 }
 
 func (n *Negotiator) enabled(index int) Geneve {
-	return Geneve{Enabled: true, Index: index,
-		Class: n.cfg.OptionClass, Type: n.cfg.OptionType, Len: n.cfg.OptionLen}
+	g := Geneve{Enabled: true, Index: index,
+		Class: n.cfg.OptionClass, Type: n.cfg.OptionType, Len: n.cfg.OptionLen, Lengths: n.lens}
+	if index >= 0 && index < NumOptions {
+		g.Lengths[index] = n.cfg.OptionLen
+	}
+	return g
 }
 
 // disable ends negotiation without Geneve.
@@ -489,11 +504,12 @@ func (n *Negotiator) finish(g Geneve) {
 // Unlike the seed's, it clears nothing on the switch: the reconciler dumps
 // the switch's tables and repairs the difference, so a reconnect does not
 // interrupt traffic. It announces the result in Ready (marked Changed when
-// it differs from the previous connection's) and transitions to
-// S_UPDATE_FLOWS.
+// the option's mapping differs from the previous connection's: the other
+// options' lengths do not count) and transitions to S_UPDATE_FLOWS.
 func (n *Negotiator) runClearFlows() {
 	g := n.geneve
-	changed := n.last == nil || *n.last != g
+	mine := func(g Geneve) Geneve { g.Lengths = [NumOptions]uint8{}; return g }
+	changed := n.last == nil || mine(*n.last) != mine(g)
 	n.last = &g
 	n.ready.Result = &Result{Geneve: g, Changed: changed}
 	n.xid, n.xid2 = 0, 0

@@ -119,10 +119,13 @@ func (s *State) setGeneve(g messages.GeneveFieldAssigned, log *zap.Logger) {
 	old := s.geneve
 	s.geneve = g
 	same := old.Enabled == g.Enabled && old.Index == g.Index && old.Len == g.Len
-	if same && (old.Seq != 0 || g.Enabled) || len(s.templates) == 0 && !s.portsUseGeneve() {
+	lens := old.Lengths == g.Lengths
+	templates := len(s.templates) > 0 && !(same && (old.Seq != 0 || g.Enabled))
+	texts := len(s.switchTexts) > 0 && !(same && lens && old.Seq != 0)
+	if !templates && !texts {
 		return
 	}
-	if s.rerender(log) && !same {
+	if s.rerender(log) && (!same || !lens) {
 		s.version++
 	}
 }

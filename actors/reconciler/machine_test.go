@@ -691,7 +691,7 @@ func (h *harness) put(t *testing.T, d *datadriven.TestData) *messages.PutDesired
 			}
 			p.Meters = append(p.Meters, mm)
 		case strings.HasPrefix(l, "ports: "):
-			p.PortFlows = append(p.PortFlows, strings.TrimPrefix(l, "ports: "))
+			p.SwitchFlows = append(p.SwitchFlows, strings.TrimPrefix(l, "ports: "))
 		case strings.Contains(l, "geneve"):
 			p.GeneveFlows = append(p.GeneveFlows, l)
 		default:

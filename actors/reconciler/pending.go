@@ -68,7 +68,7 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 	} else if m.Groups != nil || m.Meters != nil {
 		acc.Errors = append(acc.Errors, "groups and meters of a put in parts go in its first part: left out")
 	}
-	if m.GeneveFlows != nil || m.PortFlows != nil {
+	if m.GeneveFlows != nil || m.SwitchFlows != nil {
 		acc.Errors = append(acc.Errors, "flows naming the Geneve field or ports go in the last part of a put in parts: left out")
 	}
 	p.flows = p.flows || m.Flows != nil || m.Canonical != nil
@@ -116,7 +116,7 @@ func (s *State) completePut(m *messages.PutDesired, geneveLen uint8, log *zap.Lo
 	p := s.pending
 	s.pending = nil
 	acc := &messages.DesiredAccepted{Errors: p.errors}
-	if p.flows || m.GeneveFlows != nil || m.PortFlows != nil {
+	if p.flows || m.GeneveFlows != nil || m.SwitchFlows != nil {
 		if !p.fromEmpty {
 			for k := range s.flows.desired {
 				if _, put := p.prior[k]; !put {
@@ -125,7 +125,7 @@ func (s *State) completePut(m *messages.PutDesired, geneveLen uint8, log *zap.Lo
 			}
 		}
 		s.setTemplates(m.GeneveFlows, geneveLen, acc)
-		s.setPortTexts(m.PortFlows, acc)
+		s.setSwitchTexts(m.SwitchFlows, acc)
 		next := map[string]string{}
 		s.renderInto(next, log)
 		for k, v := range next {

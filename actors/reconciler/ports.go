@@ -16,7 +16,7 @@ import (
 )
 
 // Flows may name switch ports (`in_port=vm1`, `output:patch-tun`), as
-// ovs-ofctl resolves them online: their text (PutDesired.PortFlows) is
+// ovs-ofctl resolves them online: their text (PutDesired.SwitchFlows) is
 // parsed with the switch's port map whenever it changes, as the flows
 // naming the Geneve field are rendered again when the field does. The
 // port map comes from OFPMP_PORT_DESC, read on each connection, and then
@@ -45,14 +45,14 @@ const (
 // portsWanted says whether the desired state names ports and the map is
 // not read on this connection yet: rounds wait.
 func (m *Machine) portsWanted() bool {
-	return len(m.st.portTexts) > 0 && m.ports != portsRead
+	return m.ports != portsRead && m.st.namesPorts()
 }
 
 // askPorts starts reading the port map when flows name ports: GET_CONFIG
 // first when the machine may change the switch (ModeApply), else PORT_DESC
 // at once.
 func (m *Machine) askPorts() {
-	if len(m.st.portTexts) == 0 || m.ports != portsUnread || m.seq == 0 || m.phase == PhaseDisconnected ||
+	if !m.st.namesPorts() || m.ports != portsUnread || m.seq == 0 || m.phase == PhaseDisconnected ||
 		m.phase == PhaseNegotiating {
 		return
 	}
@@ -183,7 +183,7 @@ func (m *Machine) portStatus(ps *openflow.PortStatus) {
 // ports again; a change to the desired flows is a new version.
 func (m *Machine) setPorts(ports map[uint32]string) {
 	m.st.ports = ports
-	if len(m.st.portTexts) > 0 && m.st.rerender(m.log) {
+	if m.st.namesPorts() && m.st.rerender(m.log) {
 		m.st.version++
 	}
 }
@@ -201,13 +201,22 @@ func (s *State) portMap() *ofctl.Ports {
 	return ofctl.NewPorts(byName)
 }
 
-// setPortTexts takes a put's flows naming ports. A text that does not
-// parse whatever the ports (not for want of a port) is reported and left
-// out; it is checked with a stand-in map that knows every name.
-func (s *State) setPortTexts(texts []string, acc *messages.DesiredAccepted) {
-	s.portTexts = s.portTexts[:0]
+// switchText is a flow whose bytes depend on the switch, as text; ports
+// says it names ports (it waits for the port map).
+type switchText struct {
+	text  string
+	ports bool
+}
+
+// setSwitchTexts takes a put's flows whose bytes depend on the switch. A
+// text that does not parse whatever the switch says (not for want of a
+// port) is reported and left out; it is checked with a stand-in port map
+// that knows every name, which also tells which texts name ports.
+func (s *State) setSwitchTexts(texts []string, acc *messages.DesiredAccepted) {
+	s.switchTexts = s.switchTexts[:0]
 	for _, text := range texts {
-		ctx := s.portContext(anyPort{})
+		any := &anyPort{}
+		ctx := s.switchContext(any)
 		if ctx.OXM.Geneve < 0 && flowkey.UsesGeneve(text) {
 			ctx.OXM.Geneve, ctx.OXM.TunMetadataLen[0] = 0, 4 // a stand-in field, to check the rest
 		}
@@ -215,14 +224,19 @@ func (s *State) setPortTexts(texts []string, acc *messages.DesiredAccepted) {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("%q: %v", text, err))
 			continue
 		}
-		s.portTexts = append(s.portTexts, text)
+		s.switchTexts = append(s.switchTexts, switchText{text: text, ports: any.used})
 	}
 }
 
-// portContext is the parse context of the flows naming ports: the State's
-// version, its Geneve field (a stand-in while none is mapped: those flows
-// are left out then), the port map given.
-func (s *State) portContext(ports oxm.PortMap) *ofctl.Context {
+// namesPorts says whether a flow of the switch texts names ports.
+func (s *State) namesPorts() bool {
+	return slices.ContainsFunc(s.switchTexts, func(t switchText) bool { return t.ports })
+}
+
+// switchContext is the parse context of the switch texts: the State's
+// version, the port map given, the switch's TLV map's lengths and its
+// Geneve field (flows naming it are left out while none is mapped).
+func (s *State) switchContext(ports oxm.PortMap) *ofctl.Context {
 	v := s.encoding
 	if v == 0 {
 		v = openflow.Version13
@@ -230,6 +244,7 @@ func (s *State) portContext(ports oxm.PortMap) *ofctl.Context {
 	ctx := &ofctl.Context{Version: v}
 	ctx.OXM.Ports = ports
 	ctx.OXM.Geneve = -1
+	copy(ctx.OXM.TunMetadataLen[:], s.geneve.Lengths[:])
 	if s.geneve.Enabled {
 		ctx.OXM.Geneve = s.geneve.Index
 		ctx.OXM.TunMetadataLen[s.geneve.Index] = s.geneve.Len
@@ -253,33 +268,39 @@ func (r *portRecorder) PortNumber(name string) (uint32, bool) {
 
 func (r *portRecorder) PortName(n uint32) (string, bool) { return r.ports.PortName(n) }
 
-// anyPort is the stand-in port map that knows every name (as port 1).
-type anyPort struct{}
+// anyPort is the stand-in port map that knows every name (as port 1) and
+// notes that one was asked for.
+type anyPort struct{ used bool }
 
-func (anyPort) PortNumber(string) (uint32, bool) { return 1, true }
-func (anyPort) PortName(uint32) (string, bool)   { return "", false }
+func (p *anyPort) PortNumber(string) (uint32, bool) { p.used = true; return 1, true }
+func (p *anyPort) PortName(uint32) (string, bool)   { return "", false }
 
-// renderPorts parses the flows naming ports with the switch's map into
-// next. A flow naming a port the switch lacks waits (MissingPorts); one
-// naming the Geneve field while none is mapped is left out, as templates
-// are.
+// renderPorts parses the switch texts into next: with the switch's port
+// map for those naming ports (before the first map they wait; a flow
+// naming a port the switch lacks waits, in MissingPorts) and its TLV map's
+// lengths. One naming the Geneve field while none is mapped is left out,
+// as templates are.
 func (s *State) renderPorts(next map[string]string, log *zap.Logger) {
 	clear(s.missingPorts)
-	if len(s.portTexts) == 0 {
+	if len(s.switchTexts) == 0 {
 		return
 	}
 	pm := s.portMap()
-	if pm == nil {
-		return // before the first port map: they wait
-	}
 	rec := &portRecorder{ports: pm}
-	ctx := s.portContext(rec)
-	for _, text := range s.portTexts {
-		if !s.geneve.Enabled && flowkey.UsesGeneve(text) {
+	withPorts, noPorts := s.switchContext(rec), s.switchContext(nil)
+	for _, t := range s.switchTexts {
+		if !s.geneve.Enabled && flowkey.UsesGeneve(t.text) {
 			continue
 		}
+		ctx := noPorts
+		if t.ports {
+			if pm == nil {
+				continue // before the first port map: it waits
+			}
+			ctx = withPorts
+		}
 		rec.missing = rec.missing[:0]
-		fm, err := ofctl.ParseFlow(text, ctx)
+		fm, err := ofctl.ParseFlow(t.text, ctx)
 		if err != nil && len(rec.missing) > 0 {
 			for _, name := range rec.missing {
 				s.missingPorts[name]++
@@ -287,12 +308,12 @@ func (s *State) renderPorts(next map[string]string, log *zap.Logger) {
 			continue
 		}
 		if err != nil {
-			log.Warn("flow naming ports left out", zap.String("flow", text), zap.Error(err))
+			log.Warn("flow left out", zap.String("flow", t.text), zap.Error(err))
 			continue
 		}
 		f, err := flowkey.OfCanonical(fm)
 		if err != nil {
-			log.Warn("flow naming ports left out", zap.String("flow", text), zap.Error(err))
+			log.Warn("flow left out", zap.String("flow", t.text), zap.Error(err))
 			continue
 		}
 		next[f.Key()] = f.Value()
@@ -311,10 +332,4 @@ func (s *State) MissingPorts() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// portsUseGeneve reports whether a flow naming ports names the Geneve
-// field too: it is rendered again when the field changes.
-func (s *State) portsUseGeneve() bool {
-	return slices.ContainsFunc(s.portTexts, flowkey.UsesGeneve)
 }

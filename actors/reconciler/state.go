@@ -27,9 +27,9 @@ type State struct {
 
 	geneve    messages.GeneveFieldAssigned
 	templates []flowkey.Template  // flows naming the Geneve field
-	rendered  map[string]struct{} // the flow keys rendered from them and from portTexts
+	rendered  map[string]struct{} // the flow keys rendered from them and from switchTexts
 
-	portTexts    []string          // flows naming switch ports (ports.go)
+	switchTexts  []switchText      // flows whose bytes depend on the switch (ports.go)
 	ports        map[uint32]string // the switch's port map, nil before the first read
 	missingPorts map[string]int    // ports flows name that the switch lacks: flows waiting
 
@@ -141,11 +141,11 @@ func (e entries) report(acc *messages.DesiredAccepted, first int) {
 func (s *State) put(m *messages.PutDesired, geneveLen uint8, log *zap.Logger) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{}
 	from := s.putEncoding(m)
-	if m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil || m.PortFlows != nil {
+	if m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil || m.SwitchFlows != nil {
 		e := flowEntries(m, s.flows.desired)
 		e.transcode(from, s.encoding)
 		e.report(acc, 0)
-		s.setPortTexts(m.PortFlows, acc)
+		s.setSwitchTexts(m.SwitchFlows, acc)
 		s.putFlows(e, m.GeneveFlows, geneveLen, acc, log)
 	}
 	if m.Groups != nil {
@@ -163,7 +163,7 @@ func (s *State) put(m *messages.PutDesired, geneveLen uint8, log *zap.Logger) *m
 // the Geneve field the desired flow table.
 func (s *State) putFlows(e entries, geneve []string, geneveLen uint8, acc *messages.DesiredAccepted, log *zap.Logger) {
 	s.setTemplates(geneve, geneveLen, acc)
-	if len(s.templates) == 0 && len(s.portTexts) == 0 && s.flows.replaceSame(e.keys, e.vals, e.errs) {
+	if len(s.templates) == 0 && len(s.switchTexts) == 0 && s.flows.replaceSame(e.keys, e.vals, e.errs) {
 		return
 	}
 	next := make(map[string]string, len(e.keys))

@@ -113,7 +113,7 @@ func (s *State) transcode(to uint8, log *zap.Logger) {
 		}
 		s.setTemplates(texts, s.templates[0].OptLen(), &messages.DesiredAccepted{})
 	}
-	if len(s.templates) > 0 || len(s.portTexts) > 0 {
+	if len(s.templates) > 0 || len(s.switchTexts) > 0 {
 		s.rerender(log)
 	}
 }

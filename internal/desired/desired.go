@@ -209,8 +209,8 @@ func (s *splitter) rest(ff *flowFile) {
 	s.put.Continue = s.sent > 0
 	for i, r := range ff.res {
 		switch {
-		case r.ports:
-			s.put.PortFlows = append(s.put.PortFlows, ff.lines[i].text())
+		case r.ports: // or tun_metadataN
+			s.put.SwitchFlows = append(s.put.SwitchFlows, ff.lines[i].text())
 		case r.geneve:
 			s.put.GeneveFlows = append(s.put.GeneveFlows, ff.lines[i].text())
 		case i >= s.sent:
@@ -263,7 +263,7 @@ func geneveCheckContext(version uint8) func() *ofctl.Context {
 
 // standInPorts is a port map that knows every name (as port 1) and notes
 // that one was asked for: such a flow is handed over as text
-// (PutDesired.PortFlows), for the bridge to parse with the switch's ports.
+// (PutDesired.SwitchFlows), for the bridge to parse with the switch's ports.
 type standInPorts struct{ used bool }
 
 func (p *standInPorts) PortNumber(string) (uint32, bool) { p.used = true; return 1, true }

@@ -346,11 +346,11 @@ func TestLoadParts(t *testing.T) {
 	}
 }
 
-// Flows naming switch ports are handed over as text (PortFlows), for the
+// Flows naming switch ports are handed over as text (SwitchFlows), for the
 // bridge to parse with the switch's port map; so are those naming a port
 // and the Geneve field; reserved ports and numbers are no names. A file
 // with such a line is read in full on every reload.
-func TestPortFlows(t *testing.T) {
+func TestSwitchFlows(t *testing.T) {
 	ls := []string{
 		"table=0,priority=10,in_port=1 actions=output:LOCAL",
 		"table=0,priority=20,in_port=vm1 actions=output:patch-tun",
@@ -363,8 +363,8 @@ func TestPortFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{ls[1], ls[2], ls[3]}; !slices.Equal(put.PortFlows, want) {
-		t.Errorf("PortFlows %q, want %q", put.PortFlows, want)
+	if want := []string{ls[1], ls[2], ls[3]}; !slices.Equal(put.SwitchFlows, want) {
+		t.Errorf("SwitchFlows %q, want %q", put.SwitchFlows, want)
 	}
 	if want := []string{ls[4]}; !slices.Equal(put.GeneveFlows, want) {
 		t.Errorf("GeneveFlows %q, want %q", put.GeneveFlows, want)
@@ -377,7 +377,7 @@ func TestPortFlows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Put == nil || len(r.Put.PortFlows) != 2 {
+	if r.Put == nil || len(r.Put.SwitchFlows) != 2 {
 		t.Errorf("reload of a file naming ports: %+v, want a whole put with 2 port flows", r)
 	}
 }

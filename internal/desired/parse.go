@@ -56,7 +56,7 @@ func splitLines(data string) []line {
 type parsed struct {
 	flow     flowkey.Flow
 	geneve   bool // names the Geneve field
-	ports    bool // names a switch port
+	ports    bool // names a switch port or a tun_metadataN field: its bytes depend on the switch
 	warnings []ofctl.Warning
 	err      error
 }
@@ -107,7 +107,15 @@ func parseLine(l line, ctx *ofctl.Context) parsed {
 	if err != nil {
 		return parsed{err: err}
 	}
-	return parsed{flow: f, geneve: UsesGeneve(l.raw), ports: sp != nil && sp.used, warnings: warnings}
+	return parsed{flow: f, geneve: UsesGeneve(l.raw), ports: sp != nil && sp.used || namesTunMetadata(l.raw),
+		warnings: warnings}
+}
+
+// namesTunMetadata says whether a flow's text names a tun_metadataN field
+// itself (tun_metadata3, NXM_NX_TUN_METADATA3): its bytes depend on the
+// switch's TLV map (the field's length), so it goes as text too.
+func namesTunMetadata(text string) bool {
+	return strings.Contains(text, "tun_metadata") || strings.Contains(text, "TUN_METADATA")
 }
 
 // lineWarnings collects the warnings of a file's lines in line order,
