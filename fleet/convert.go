@@ -18,7 +18,7 @@ func ToProtoPut(m *messages.PutDesired) (*fleetpb.PutDesired, error) {
 	if len(m.Canonical) > 0 || m.More || m.Continue {
 		return nil, fmt.Errorf("put: canonical flows and puts in parts do not cross processes")
 	}
-	out := &fleetpb.PutDesired{GeneveFlows: m.GeneveFlows}
+	out := &fleetpb.PutDesired{GeneveFlows: m.GeneveFlows, SwitchFlows: m.SwitchFlows}
 	var err error
 	if m.Flows != nil {
 		if out.Flows, err = encodeAll("flow", m.Flows); err != nil {
@@ -52,7 +52,7 @@ func encodeAll[T openflow.Message](kind string, ms []T) (*fleetpb.Objects, error
 
 // FromProtoPut decodes a put from the wire.
 func FromProtoPut(m *fleetpb.PutDesired) (*messages.PutDesired, error) {
-	out := &messages.PutDesired{GeneveFlows: m.GeneveFlows}
+	out := &messages.PutDesired{GeneveFlows: m.GeneveFlows, SwitchFlows: m.SwitchFlows}
 	var err error
 	if m.Flows != nil {
 		if out.Flows, err = decodeAll[*openflow.FlowMod]("flow", m.Flows.Msgs); err != nil {

@@ -41,6 +41,7 @@ func goldenPut(t testing.TB) *messages.PutDesired {
 		Groups:      []*openflow.GroupMod{g},
 		Meters:      []*openflow.MeterMod{m},
 		GeneveFlows: []string{"priority=5,geneve=0x5,actions=drop"},
+		SwitchFlows: []string{"priority=6,in_port=vm1,actions=output:vm2"},
 	}
 }
 
@@ -56,7 +57,8 @@ func texts(p *messages.PutDesired) []string {
 	for _, m := range p.Meters {
 		out = append(out, "meter "+string(ofctl.AppendMeter(nil, m)))
 	}
-	return append(out, p.GeneveFlows...)
+	out = append(out, p.GeneveFlows...)
+	return append(out, p.SwitchFlows...)
 }
 
 func TestPutRoundTrip(t *testing.T) {

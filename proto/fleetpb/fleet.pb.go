@@ -86,7 +86,10 @@ type PutDesired struct {
 	Groups *Objects               `protobuf:"bytes,2,opt,name=groups,proto3" json:"groups,omitempty"` // group_mods
 	Meters *Objects               `protobuf:"bytes,3,opt,name=meters,proto3" json:"meters,omitempty"` // meter_mods
 	// Flows in ovs-ofctl syntax that name the negotiated Geneve field as "geneve".
-	GeneveFlows   []string `protobuf:"bytes,4,rep,name=geneve_flows,json=geneveFlows,proto3" json:"geneve_flows,omitempty"`
+	GeneveFlows []string `protobuf:"bytes,4,rep,name=geneve_flows,json=geneveFlows,proto3" json:"geneve_flows,omitempty"`
+	// Flows in ovs-ofctl syntax whose bytes depend on the switch (ports by name,
+	// tun_metadataN): messages.PutDesired.SwitchFlows.
+	SwitchFlows   []string `protobuf:"bytes,5,rep,name=switch_flows,json=switchFlows,proto3" json:"switch_flows,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -145,6 +148,13 @@ func (x *PutDesired) GetMeters() *Objects {
 func (x *PutDesired) GetGeneveFlows() []string {
 	if x != nil {
 		return x.GeneveFlows
+	}
+	return nil
+}
+
+func (x *PutDesired) GetSwitchFlows() []string {
+	if x != nil {
+		return x.SwitchFlows
 	}
 	return nil
 }
@@ -818,13 +828,14 @@ const file_fleet_proto_rawDesc = "" +
 	"\n" +
 	"\vfleet.proto\x12\x10ofactor.fleet.v1\"\x1d\n" +
 	"\aObjects\x12\x12\n" +
-	"\x04msgs\x18\x01 \x03(\fR\x04msgs\"\xc6\x01\n" +
+	"\x04msgs\x18\x01 \x03(\fR\x04msgs\"\xe9\x01\n" +
 	"\n" +
 	"PutDesired\x12/\n" +
 	"\x05flows\x18\x01 \x01(\v2\x19.ofactor.fleet.v1.ObjectsR\x05flows\x121\n" +
 	"\x06groups\x18\x02 \x01(\v2\x19.ofactor.fleet.v1.ObjectsR\x06groups\x121\n" +
 	"\x06meters\x18\x03 \x01(\v2\x19.ofactor.fleet.v1.ObjectsR\x06meters\x12!\n" +
-	"\fgeneve_flows\x18\x04 \x03(\tR\vgeneveFlows\"7\n" +
+	"\fgeneve_flows\x18\x04 \x03(\tR\vgeneveFlows\x12!\n" +
+	"\fswitch_flows\x18\x05 \x03(\tR\vswitchFlows\"7\n" +
 	"\vUpdateFlows\x12\x10\n" +
 	"\x03add\x18\x01 \x03(\fR\x03add\x12\x16\n" +
 	"\x06remove\x18\x02 \x03(\fR\x06remove\"\x89\x01\n" +
