@@ -106,6 +106,12 @@ func (s *keyspace) installedOf(key string) held {
 // installedLen is how many keys the switch holds.
 func (s *keyspace) installedLen() int { return s.nInstalled }
 
+// isDesired says whether key is desired.
+func (s *keyspace) isDesired(key string) bool {
+	_, ok := s.desired[key]
+	return ok
+}
+
 // noteInstalled records h as what the switch holds for key, relative to
 // the key's desired value as it now is.
 func (s *keyspace) noteInstalled(key string, h held) {

@@ -568,9 +568,9 @@ func (h *harness) answerDump(t *testing.T, out *strings.Builder, input string, p
 			h.flowPart(t, out, r.xid, stats, false)
 			continue
 		case "group_desc":
-			msg = &openflow.GroupDescReply{Groups: groups}
+			msg = &openflow.GroupDescReply{Header: openflow.Header{Version: h.version}, Groups: groups}
 		case "meter_config":
-			msg = &openflow.MeterConfigReply{Meters: meters}
+			msg = &openflow.MeterConfigReply{Header: openflow.Header{Version: h.version}, Meters: meters}
 		case "tlv":
 			msg = &openflow.TLVTableReply{Header: openflow.Header{Type: openflow.TypeExperimenter}, MaxOptionSpace: 256, MaxFields: 64, Mappings: tlv}
 		case "monitor":
@@ -607,7 +607,7 @@ func (h *harness) unsolicited(t *testing.T, out *strings.Builder, msg openflow.M
 
 // flowPart hands the machine one part of a flow stats reply.
 func (h *harness) flowPart(t *testing.T, out *strings.Builder, xid uint32, stats []openflow.FlowStats, more bool) {
-	msg := &openflow.FlowStatsReply{Stats: stats}
+	msg := &openflow.FlowStatsReply{Header: openflow.Header{Version: h.version}, Stats: stats}
 	b, err := msg.AppendBinary(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -29,11 +29,7 @@ func (m *Machine) connected(ev *messages.Connected) {
 	if m.st.encoding == 0 {
 		m.st.encoding = ev.Version // puts to come are encoded for it
 	} else if m.st.encoding != ev.Version {
-		if m.st.pending != nil {
-			m.log.Warn("a put in parts under way is given up: the connection speaks another OpenFlow version")
-			m.abortPut()
-		}
-		m.st.transcode(ev.Version, m.log)
+		m.st.transcode(ev.Version, m.log) // a put in parts under way too
 	}
 	m.become(PhaseNegotiating)
 	if m.cfg.GeneveOff {
@@ -299,7 +295,7 @@ func (m *Machine) putPart(ev *messages.PutDesired) {
 // (PhaseRound).
 func (m *Machine) seal() {
 	r := m.round
-	giveBack := r.seal(m.st.version, planAll(m.st, true))
+	giveBack := r.seal(m.st.version, planAll(m.st, true), m.st.flows)
 	m.st.meters.retry(giveBack)
 	if len(r.all) == 0 && !r.opened {
 		// The switch held the put already: nothing was sent.

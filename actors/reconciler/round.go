@@ -271,9 +271,20 @@ func (r *round) extend(cs []change) {
 
 // seal ends the streaming of a round once the put is whole: version is
 // its version, p the plans of what still differs (less what the round
-// carries). Meter changes that would have to precede the bundle, already
-// open, are given back for the next round.
-func (r *round) seal(version uint64, p plans) (giveBack []change) {
+// carries), flows the flow keyspace. A flow the round already sent into
+// the bundle that the whole put does not desire (it was desired when the
+// round began, and the put leaves it out) is deleted in the same bundle:
+// the switch must not commit it. Meter changes that would have to precede
+// the bundle, already open, are given back for the next round.
+func (r *round) seal(version uint64, p plans, flows *keyspace) (giveBack []change) {
+	var gone []change
+	for k, i := range r.carried {
+		if c := r.all[i].c; c.Val != "" && !flows.isDesired(k) {
+			gone = append(gone, change{Key: k, Old: holding(c.Val)})
+		}
+	}
+	sortChanges(gone)
+	p.fDel = append(p.fDel, gone...)
 	r.open, r.version = false, version
 	r.addBundled(p.gAdd, p.gMod, nil, nil, nil, nil)
 	r.extend(p.fAdd)

@@ -102,6 +102,9 @@ func (s *State) transcode(to uint8, log *zap.Logger) {
 		groups[k] = nv
 	}
 	s.groups.replace(groups)
+	if s.pending != nil {
+		s.pending.transcode(from, to)
+	}
 	s.encoding = to
 	// Meters are the same in every version. The Geneve templates are made
 	// again from their text, for the new version, and the flows given as
@@ -130,4 +133,33 @@ func putVersion(v uint8, fms []*openflow.FlowMod, gms []*openflow.GroupMod) uint
 		return gms[0].Version
 	}
 	return openflow.Version13
+}
+
+// transcode re-encodes what a put in parts under way remembers of the
+// tables before it (its undo), so that it goes on in the new encoding:
+// the parts to come are re-encoded as they arrive (putPart).
+func (p *pendingPut) transcode(from, to uint8) {
+	if p.prior != nil {
+		next := make(map[string]priorVal, len(p.prior))
+		for k, pv := range p.prior {
+			v := pv.val
+			if !pv.ok {
+				v = zeroValue // a key alone: nothing was desired for it
+			}
+			nk, nv, err := transcodeFlow(from, to, k, v)
+			if err != nil {
+				nk, nv = k, v
+			}
+			if !pv.ok {
+				nv = ""
+			}
+			next[nk] = priorVal{nv, pv.ok}
+		}
+		p.prior = next
+	}
+	for k, v := range p.groups {
+		if nv, err := transcodeGroup(from, to, k, v); err == nil {
+			p.groups[k] = nv
+		}
+	}
 }
