@@ -113,3 +113,33 @@ func repeat(c byte, n int) string {
 	}
 	return string(b)
 }
+
+// OVS answers a COMMIT with a COMMIT_REPLY (a final reply) before it
+// answers the barrier after it: the barrier still releases the adds sent
+// before the COMMIT, and the holder keeps none of them.
+func TestBarrierReleasesAfterCommitReply(t *testing.T) {
+	tb := newTable()
+	a := pid("a")
+	first, _ := tb.alloc(a, 4, routes("dkkd")) // OPEN, ADD, ADD, BARRIER
+	tb.barrier(tb.lookup(first + 3))
+	c, _ := tb.alloc(a, 2, routes("rd")) // COMMIT, BARRIER
+	next, _ := tb.alloc(a, 2, routes("kd"))
+	tb.complete(tb.lookup(c)) // the COMMIT_REPLY
+	if tb.lookup(first+1) == nil {
+		t.Fatal("the COMMIT_REPLY released the adds before the barrier after it")
+	}
+	tb.barrier(tb.lookup(c + 1))
+	if tb.lookup(first+1) != nil || tb.lookup(first+2) != nil {
+		t.Fatal("the adds before the COMMIT are still routed after the barrier that follows it")
+	}
+	if tb.lookup(next) == nil {
+		t.Fatal("an add sent after the COMMIT was released")
+	}
+	tb.barrier(tb.lookup(next + 1))
+	if tb.lookup(next) == nil {
+		t.Fatal("an add of the next bundle was released by a barrier with no release before it")
+	}
+	if n := len(tb.routes); n != 1 {
+		t.Fatalf("%d routes open, want the next bundle's add", n)
+	}
+}
