@@ -272,24 +272,23 @@ type change struct {
 // planned leave the dirty set: the caller reports back with installedAs /
 // rejectedAs / retry.
 func (s *keyspace) plan(deletes bool) (adds, mods, dels []change) {
-	adds, mods, dels = s.planUnsorted()
+	adds, mods, dels = s.planUnsorted(deletes)
 	sortChanges(adds)
 	sortChanges(mods)
-	if !deletes {
-		s.retry(dels)
-		return adds, mods, nil
-	}
 	sortChanges(dels)
 	return adds, mods, dels
 }
 
-// planUnsorted is plan without the sorting, deletes included.
-func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
+// planUnsorted is plan without the sorting. Without deletes, the keys to
+// delete are left in the dirty set where they are: a streamed round that
+// starts on a switch holding a million flows not yet desired (a restart)
+// looks them up once and moves none of them.
+func (s *keyspace) planUnsorted(deletes bool) (adds, mods, dels []change) {
 	s.markAllDirty()
-	var held []string
+	before, kept := len(s.dirty), 0
 	for k := range s.dirty {
 		if _, hb := s.heldBack[k]; hb {
-			held = append(held, k)
+			kept++
 			continue
 		}
 		d, hasD := s.desired[k]
@@ -302,12 +301,16 @@ func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 		case hasD:
 			mods = append(mods, change{Key: k, Val: d, Old: h})
 		case h.has() && !s.keepsUndesired(k):
+			if !deletes {
+				kept++
+				continue
+			}
 			dels = append(dels, change{Key: k, Old: h})
 		}
+		delete(s.dirty, k)
 	}
-	s.clearDirty()
-	for _, k := range held {
-		s.dirty[k] = struct{}{}
+	if kept == 0 {
+		s.clearDirty(before)
 	}
 	return adds, mods, dels
 }
@@ -366,15 +369,14 @@ func sortChanges(cs []change) {
 	slices.SortFunc(cs, func(a, b change) int { return strings.Compare(a.Key, b.Key) })
 }
 
-// clearDirty empties the dirty set. Clearing a Go map costs its capacity,
-// not its length: after a large round the set is made anew, so that a
-// one-flow change later does not pay for a million-key clear.
-func (s *keyspace) clearDirty() {
-	if len(s.dirty) > 1024 {
+// clearDirty makes the emptied dirty set anew once it held more than a
+// few keys (peak): a Go map keeps the room it grew to, and clearing or
+// ranging over it costs that room, so that after a large round a
+// one-flow change would pay for a million-key map.
+func (s *keyspace) clearDirty(peak int) {
+	if peak > 1024 {
 		s.dirty = map[string]struct{}{}
-		return
 	}
-	clear(s.dirty)
 }
 
 // installedAs records that the switch now holds h for key.

@@ -282,8 +282,9 @@ func (m *Machine) putPart(ev *messages.PutDesired) {
 	m.ready.Answer = acc
 	if m.phase == PhaseIdle {
 		// The part's groups and meters, and whatever else differs, open
-		// the round; its flows follow them.
-		m.st.canonicalizeFlows(m.ofVersion)
+		// the round; its flows follow them. A dump's flows are put in
+		// canonical form at the seal, once the desired table is whole:
+		// only those that then differ from it need it.
 		m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
 		m.started, m.lastProgress = m.now, m.now
 		m.become(PhaseStreaming)
@@ -297,6 +298,7 @@ func (m *Machine) putPart(ev *messages.PutDesired) {
 // (PhaseRound).
 func (m *Machine) seal() {
 	r := m.round
+	m.st.canonicalizeFlows(m.ofVersion)
 	giveBack := r.seal(m.st.version, planAll(m.st, true))
 	m.st.meters.retry(giveBack)
 	if len(r.all) == 0 && !r.opened {
@@ -339,7 +341,6 @@ func (m *Machine) kick() {
 	if m.phase != PhaseIdle || m.draining {
 		return
 	}
-	m.st.canonicalizeFlows(m.ofVersion)
 	if m.st.pending != nil {
 		if m.cfg.Mode == ModeApply {
 			m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
@@ -349,6 +350,7 @@ func (m *Machine) kick() {
 		}
 		return
 	}
+	m.st.canonicalizeFlows(m.ofVersion)
 	if m.st.version == 0 {
 		return
 	}
