@@ -127,6 +127,35 @@ func Write(w io.Writer, flows []string) error {
 	return bw.Flush()
 }
 
+// WriteFileN writes n flows to a file, flow(i) for i in 0..n-1, one per
+// line, without holding them all in memory (a million flows are 200 MB of
+// text).
+func WriteFileN(name string, n int, flow func(i int) string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	for i := range n {
+		bw.WriteString(flow(i))
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return f.Close()
+}
+
+// ChangedFlow is flow i of Changed(n, every, 0): every every-th flow's
+// actions changed.
+func ChangedFlow(i, every int) string {
+	if every > 0 && i%every == every-1 {
+		return Flow(i, 1)
+	}
+	return Flow(i, 0)
+}
+
 // WriteFile writes flows to a file, one per line.
 func WriteFile(name string, flows []string) error {
 	f, err := os.Create(name)
