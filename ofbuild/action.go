@@ -98,7 +98,7 @@ func SetField(name string, value []byte) Action {
 	if len(value) != info.Bytes {
 		return Action{err: fmt.Errorf("set_field: %s: value is %d bytes, want %d", name, len(value), info.Bytes)}
 	}
-	return Action{a: &action.SetField{Field: info.WireHeader(len(value), false), Value: value}}
+	return Action{a: action.NewSetField(info, openflow.Version13, value, nil)}
 }
 
 // SetEthSrc sets the source MAC address; SetEthDst the destination.

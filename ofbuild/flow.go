@@ -1,6 +1,7 @@
 package ofbuild
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ofactor/ofactor/openflow"
@@ -85,15 +86,34 @@ func (f *FlowBuilder) Goto(table uint8) *FlowBuilder { f.gotoT = &table; return 
 // goto_table.
 func (f *FlowBuilder) FlowMod() (*openflow.FlowMod, error) {
 	where := fmt.Sprintf("flow table=%d,priority=%d", f.fm.TableID, f.fm.Priority)
-	var sets []oxm.Set
+	if f.fm.TableID == 254 {
+		return nil, fmt.Errorf("%s: table 254 is Open vSwitch's internal table: it refuses any change to it (OFPBRC_EPERM)", where)
+	}
+	var b oxm.Builder
+	b.Keep()
+	var from []int // the Match each setting came from
 	for i, m := range f.matches {
 		if m.err != nil {
+			b.Release()
 			return nil, fmt.Errorf("%s: match[%d]: %w", where, i, m.err)
 		}
-		sets = append(sets, m.sets...)
+		for _, s := range m.sets {
+			b.Add(s)
+			from = append(from, i)
+		}
 	}
 	fm := *f.fm
-	fm.Match = oxm.Build(sets)
+	var problems []oxm.Problem
+	fm.Match = b.Finish(fm.Version, &problems)
+	for _, p := range problems {
+		// Unlike ovs-ofctl, which drops the field and installs a flow
+		// that matches more than was asked, the builder refuses.
+		msg := fmt.Sprintf("%s: match[%d]: %s needs %s", where, from[p.Index], p.Info.Name, p.Info.Prereq.Describe())
+		if !p.Dropped {
+			msg += " (the switch refuses the flow: OFPBMC_BAD_PREREQ)"
+		}
+		return nil, errors.New(msg)
+	}
 	fm.Instructions = nil
 	if f.meter != nil {
 		fm.Instructions = append(fm.Instructions, &action.Meter{ID: *f.meter})

@@ -9,9 +9,12 @@
 //		Apply(ofbuild.SetReg(0, 7), ofbuild.Resubmit(10)).
 //		FlowMod()
 //
-// Matches follow ovs-ofctl: a field whose prerequisite is not matched
-// (tcp_dst without ip and tcp) is dropped, as OVS drops it; use the
-// protocol shorthands IPv4(), TCP(), ... as in ovs-ofctl's "ip", "tcp".
+// A field whose prerequisite is not matched (tcp_dst without ip and tcp)
+// is an error ("tcp_dst needs tcp or tcp6"), where ovs-ofctl drops the
+// field and installs a flow that matches more than was asked; match the
+// prerequisites with the protocol shorthands IPv4(), TCP(), ... as in
+// ovs-ofctl's "ip", "tcp". A flow of table 254, Open vSwitch's internal
+// table, is an error too.
 package ofbuild
 
 import (

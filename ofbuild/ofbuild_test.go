@@ -141,3 +141,45 @@ func TestErrors(t *testing.T) {
 		t.Error("group with a bad action: no error")
 	}
 }
+
+// TestPrerequisites: where ovs-ofctl silently drops a field whose
+// prerequisite the match lacks, the builder refuses the flow.
+func TestPrerequisites(t *testing.T) {
+	for _, c := range []struct {
+		b   *FlowBuilder
+		msg string
+	}{
+		{Flow(0, 1).Match(TCPDst(80)), "match[0]: tcp_dst needs tcp or tcp6"},
+		{Flow(0, 1).Match(IPv4(), TCPDst(80)), "match[1]: tcp_dst needs tcp or tcp6"},
+		{Flow(0, 1).Match(IPv4Dst(pfx("10.0.0.0/8"))), "match[0]: ip_dst needs ip"},
+		{Flow(0, 1).Match(Field("nsh_spi", "5")), "nsh_spi needs dl_type=0x894f (the switch refuses the flow: OFPBMC_BAD_PREREQ)"},
+		{Flow(254, 1).Match(InPort(1)), "table 254 is Open vSwitch's internal table"},
+	} {
+		_, err := c.b.FlowMod()
+		if err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("got %v, want %q", err, c.msg)
+		}
+	}
+	if _, err := Flow(0, 1).Match(TCP(), TCPDst(80)).FlowMod(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestExperimenterSetField: a field with an experimenter OXM header
+// (NSH, ERSPAN) is written with its experimenter ID, as ofctl writes it.
+func TestExperimenterSetField(t *testing.T) {
+	b := Flow(0, 1).Match(Field("dl_type", "0x894f")).Apply(SetField("nsh_c1", []byte{1, 2, 3, 4}))
+	fm, err := b.FlowMod()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := fm.AppendBinary(nil)
+	want, err := ofctl.ParseFlow("priority=1,dl_type=0x894f,actions=set_field:0x1020304->nsh_c1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, _ := want.AppendBinary(nil)
+	if !bytes.Equal(got, wb) || !bytes.Contains(got, []byte{0xff, 0xff, 0x0c, 0x08, 0x00, 0x5a, 0xd6, 0x50}) {
+		t.Errorf("got  %x\nwant %x", got, wb)
+	}
+}

@@ -15,7 +15,7 @@ func TestTranscodeFlow(t *testing.T) {
 		"table=0,priority=10,in_port=1 actions=move:NXM_NX_REG0[0..15]->NXM_NX_REG1[0..15],output:2",
 		"table=0,priority=10,in_port=2 actions=meter:1,output:1",
 		"table=3,priority=5,tun_metadata0=0x5,ip actions=set_field:0x7->tun_metadata1,resubmit(,4)",
-		"cookie=0x9,table=8,priority=50,reg14=0x1,metadata=0x1 actions=ct(commit,zone=NXM_NX_REG13[0..15]),resubmit(,9)",
+		"cookie=0x9,table=8,priority=50,ip,reg14=0x1,metadata=0x1 actions=ct(commit,zone=NXM_NX_REG13[0..15]),resubmit(,9)",
 	} {
 		enc := func(v uint8) flowkey.Flow {
 			ctx := &ofctl.Context{Version: v}

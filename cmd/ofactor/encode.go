@@ -13,10 +13,13 @@ import (
 )
 
 const encodeUsage = `usage: ofactor encode --flows FILE [--groups FILE] [--meters FILE] [--version V]
+                      [--ports NAME=N,...]
 
 Write the flows, groups and meters of ovs-ofctl syntax files to standard
 output as OpenFlow messages: the meter_mods, then the group_mods, then the
 flow_mods, with xids 1, 2, 3... 'ovs-ofctl ofp-parse FILE' prints them.
+What ovs-ofctl would do silently (a match field dropped for want of its
+prerequisite) is reported on standard error.
 
 Options:
   --flows FILE     flows, as ovs-ofctl add-flows takes them
@@ -25,6 +28,9 @@ Options:
   --version V      OpenFlow12, OpenFlow13 (default), OpenFlow14 or OpenFlow15:
                    the messages' version and framing (in OpenFlow15, group_mods
                    with bucket ids 0, 1, 2... and bucket properties)
+  --ports MAP      the switch's port names, NAME=NUMBER,... (NUMBER may be
+                   LOCAL): what in_port=NAME, output:NAME... resolve to; a
+                   name not in it is an error
 `
 
 // versions are the protocol names ovs-ofctl -O takes that the codec writes
@@ -44,6 +50,7 @@ func encodeCmd(args []string, stdout, stderr io.Writer) int {
 	groups := fs.String("groups", "", "")
 	meters := fs.String("meters", "", "")
 	version := fs.String("version", "OpenFlow13", "")
+	portsArg := fs.String("ports", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -62,7 +69,18 @@ func encodeCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, encodeUsage)
 		return 2
 	}
-	msgs, err := loadMessages(*flows, *groups, *meters, v)
+	var ports *ofctl.Ports
+	if *portsArg != "" {
+		var err error
+		if ports, err = ofctl.ParsePorts(*portsArg); err != nil {
+			fmt.Fprintf(stderr, "ofactor encode: --ports: %v\n", err)
+			return 2
+		}
+	}
+	msgs, warnings, err := loadMessages(*flows, *groups, *meters, v, ports)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, w)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -87,10 +105,15 @@ type sourced struct {
 
 // loadMessages parses the files (those named) in the order the messages
 // go out: meters first, as groups and flows may refer to them, then
-// groups, then flows. Every file's every error is reported.
-func loadMessages(flows, groups, meters string, version uint8) ([]sourced, error) {
+// groups, then flows. Every file's every error is reported, and the
+// flows' warnings returned. ports (nil: none) resolves port names.
+func loadMessages(flows, groups, meters string, version uint8, ports *ofctl.Ports) ([]sourced, []ofctl.Warning, error) {
 	ctx := &ofctl.Context{Version: version}
 	ctx.OXM.Geneve = -1
+	if ports != nil {
+		ctx.OXM.Ports = ports
+	}
+	var warnings []ofctl.Warning
 	var out []sourced
 	var errs []error
 	read := func(name string, parse func(r io.Reader) error) {
@@ -123,13 +146,14 @@ func loadMessages(flows, groups, meters string, version uint8) ([]sourced, error
 		lines, err := ofctl.ParseFlows(flows, r, ctx)
 		for _, l := range lines {
 			out = append(out, sourced{l.Mod, l.Pos})
+			warnings = append(warnings, l.Warnings()...)
 		}
 		return err
 	})
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, warnings, err
 	}
-	return out, nil
+	return out, warnings, nil
 }
 
 // writeMessages encodes the messages with xids 1, 2, 3...

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ofactor/ofactor/openflow"
+	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
 // ovnSample is ../shared/corpus/ovn-sample from the repository root; the
@@ -420,5 +421,36 @@ func TestEncodeFeatures(t *testing.T) {
 			}
 			reportDiff(t, got, append(append(meters, groups...), flows...))
 		})
+	}
+}
+
+// TestEncodePorts resolves port names with --ports, refuses a name it
+// lacks, and reports a dropped match field on standard error.
+func TestEncodePorts(t *testing.T) {
+	dir := t.TempDir()
+	flows := filepath.Join(dir, "flows.txt")
+	os.WriteFile(flows, []byte("in_port=vm1,actions=output:vm2\ntcp_dst=80,actions=drop\n"), 0o644)
+	code, out, stderr := encode("--flows", flows, "--ports", "vm1=3,vm2=4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if want := flows + ":2:1: tcp_dst needs tcp or tcp6: dropped, as ovs-ofctl does"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q lacks %q", stderr, want)
+	}
+	var fm openflow.FlowMod
+	if n := int(out[2])<<8 | int(out[3]); fm.UnmarshalBinary(out[:n]) != nil ||
+		string(ofctl.AppendFlow(nil, &fm)) != " in_port=3 actions=output:4" {
+		t.Errorf("first flow: %x", out)
+	}
+	code, out, stderr = encode("--flows", flows, "--ports", "vm1=3")
+	if code != 1 || len(out) != 0 || !strings.Contains(stderr, flows+":1:28: ") || !strings.Contains(stderr, "not a port of the switch") {
+		t.Errorf("vm2 missing: exit %d, %d bytes, %q", code, len(out), stderr)
+	}
+	code, _, stderr = encode("--flows", flows)
+	if code != 1 || !strings.Contains(stderr, "needs the switch's ports") {
+		t.Errorf("no --ports: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr = encode("--flows", flows, "--ports", "vm1"); code != 2 || !strings.Contains(stderr, "--ports") {
+		t.Errorf("bad --ports: exit %d, %q", code, stderr)
 	}
 }

@@ -19,6 +19,13 @@ func flow(text string) *openflow.FlowMod {
 	return fm
 }
 
+// internalTable moves fm to table 254, which the parser refuses to write
+// to (OVS's own table).
+func internalTable(fm *openflow.FlowMod) *openflow.FlowMod {
+	fm.TableID = 254
+	return fm
+}
+
 // match parses a match.
 func match(text string) oxm.Match {
 	m, err := ofctl.ParseMatch(text, &tunCtx.OXM)

@@ -36,7 +36,7 @@ func init() {
 			add(2, atomic, flow("table=1,priority=1 actions=drop")),
 			add(2, atomic, flow("table=3,priority=2 actions=goto_table:1")),
 			add(2, atomic, flow("table=1,priority=3,tun_metadata0=1 actions=drop")),
-			add(2, atomic, flow("table=254,priority=3 actions=drop")),
+			add(2, atomic, internalTable(flow("table=1,priority=3 actions=drop"))),
 			add(2, atomic, flow("table=1,priority=4 actions=drop")))
 		h.Want("replies", r.Summary(),
 			"@0 bundle OPEN_REPLY",

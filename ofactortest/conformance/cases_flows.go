@@ -189,11 +189,11 @@ func init() {
 		r := c.Exchange(stats(openflow.TableAll), stats(254), stats(7))
 		h.Want("replies", r.Summary(), "@0 flows 0", "@1 flows 4", "@2 flows 0")
 		r = c.Exchange(
-			flow("table=254,priority=5 actions=drop"),
-			flowCmd(openflow.FlowModify, "table=254 actions=drop"),
-			flowCmd(openflow.FlowDelete, "table=254"),
-			flowCmd(openflow.FlowDelete, "table=254,reg0=0x5"),
-			flowCmd(openflow.FlowDeleteStrict, "table=254,priority=2,recirc_id=0"),
+			internalTable(flow("table=1,priority=5 actions=drop")),
+			internalTable(flowCmd(openflow.FlowModify, "table=1 actions=drop")),
+			internalTable(flowCmd(openflow.FlowDelete, "table=1")),
+			internalTable(flowCmd(openflow.FlowDelete, "table=1,reg0=0x5")),
+			internalTable(flowCmd(openflow.FlowDeleteStrict, "table=1,priority=2,recirc_id=0")),
 			flowCmd(openflow.FlowDelete, ""))
 		h.Want("replies", r.Summary(),
 			"@0 error OFPBRC_EPERM", "@1 error OFPBRC_EPERM", "@2 error OFPBRC_EPERM", "@4 error OFPBRC_EPERM")

@@ -48,6 +48,16 @@ type Context struct {
 	// then mod_vlan_vid and mod_vlan_pcp need no push_vlan (see
 	// pushIfNeeded). Parsing only.
 	FlowHasVLAN bool
+	// Flow is what the flow's match says of the packet: with Check,
+	// ParseInstructions checks the actions against it as ovs-ofctl does
+	// (ofpacts_check) and refuses what OVS refuses; without, nothing is
+	// checked (a group's buckets, which ovs-ofctl does not check either).
+	// Parsing only.
+	Flow  oxm.Facts
+	Check bool
+	// nest is the action whose list is being parsed (outerClone, ...),
+	// outerNone at the top. Parsing only.
+	nest string
 }
 
 // decodeFunc decodes one action; b is exactly the action (its length field

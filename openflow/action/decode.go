@@ -194,7 +194,10 @@ type validator interface {
 // OFPBAC_BAD_VENDOR_TYPE, a set_field of an unknown field
 // OFPBAC_BAD_SET_TYPE, an output to a port that cannot be output to
 // OFPBAC_BAD_OUT_PORT. The error wraps an *ofperr.Error.
-func Validate(ctx Context, l List) error {
+func Validate(ctx Context, l List) error { return validateNested(ctx, l, outerNone) }
+
+// validateNested is Validate for a list nested in outer (nestingRule).
+func validateNested(ctx Context, l List, outer string) error {
 	for i, a := range l {
 		var err error
 		switch a := a.(type) {
@@ -206,6 +209,19 @@ func Validate(ctx Context, l List) error {
 		if err != nil {
 			return fmt.Errorf("action[%d]: %w", i, err)
 		}
+	}
+	if outer == outerWriteActions {
+		// OVS's decoder checks an action set for what it may hold, not
+		// for nesting.
+		for i, a := range l {
+			if !inActionSet(a) {
+				return fmt.Errorf("action[%d]: %s in an action set: %w", i, ofpactName(a), ofpErr("OFPBAC_BAD_TYPE"))
+			}
+		}
+		return nil
+	}
+	if e := nestingRule(l, outer); e != nil {
+		return e.err()
 	}
 	return nil
 }
@@ -230,7 +246,7 @@ func rawError(b []byte) error {
 			return ofpErr("OFPBIC_UNSUP_INST")
 		}
 		if be.Uint16(b[8:]) == nxRegLoad2 {
-			return ofpErr("OFPBAC_BAD_SET_TYPE")
+			return setFieldRawError(b[10:])
 		}
 		return ofpErr("OFPBAC_BAD_VENDOR_TYPE")
 	case onfVendor:

@@ -57,7 +57,9 @@ var golden = []struct {
 	{4, "set_field:0x1/0x101->reg0", "ffff00180000232000070000000100040000000000000001ffff00180000232000070200000100040000000000000000", "load:0x1->NXM_NX_REG0[0],load:0->NXM_NX_REG0[8]"},
 	{4, "set_field:0x0/0xffffffffffffffffff->xxreg1", "ffff0018000023200007003f0001e0100000000000000000ffff001800002320000710070001e0100000000000000000", "load:0->NXM_NX_XXREG1[0..63],load:0->NXM_NX_XXREG1[64..71]"},
 	{4, "load:1->NXM_NX_XXREG1[0..99]", "ffff0018000023200007003f0001e0100000000000000001ffff001800002320000710230001e0100000000000000000", "load:0x1->NXM_NX_XXREG1[0..63],load:0->NXM_NX_XXREG1[64..99]"},
-	{4, "mod_tp_src:80", "0019001080001a020050000000000000", "set_field:80->tcp_src"},
+	// Without a flow to say the protocol (a bucket), OVS writes OpenFlow
+	// 1.1's set_tp_src in every version.
+	{4, "mod_tp_src:80", "0009000800500000", ""},
 	{4, "output(port=1,max_len=100)", "ffff0010000023200027000100000064", ""},
 	{4, "controller(userdata=01.02,pause)", "ffff002000002320002500000000000000030006010200000004000400000000", ""},
 	{4, "controller(id=3)", "ffff0010000023200014ffff00030100", ""},
@@ -86,7 +88,27 @@ var golden = []struct {
 	{2, "mod_nw_tos:48", "0007000830000000", ""},
 	{2, "mod_tp_dst:443", "000a000801bb0000", ""},
 	{2, "set_tunnel64:0x885f3298", "ffff001800002320000900000000000000000000885f3298", ""},
+	// Experimenter OXM fields (NSH, ERSPAN, ONF's actset_output) carry
+	// their experimenter ID after the header (OVS's bytes, ovs-testsuite).
+	{4, "set_field:2->nsh_flags", "00190010ffff0205005ad65002000000", ""},
+	{4, "set_field:0x7700/0xff00->nsh_c3", "ffff0020000023200021ffff110c005ad650000077000000ff00000000000000", ""},
+	{4, "set_field:0x1->tun_erspan_idx", "00190010ffff16080000232000000001", ""},
+	{4, "move:ONFOXM_ET_ACTSET_OUTPUT[]->OXM_OF_PKT_REG0[0..31]", "ffff0020000023200006002000000000ffff56084f4e46008001000800000000", ""},
+	{4, "push:NXOXM_NSH_C1[0..15]", "ffff001800002320001b0000ffff0c08005ad65000100000", ""},
+	{4, "output:NXOXM_NSH_C1[0..15]", "ffff0018000023200020000fffffffff0c08005ad6500000", ""},
+	// tun_metadata without a TLV map is as long as it can be (124 bytes)
+	// in a subfield, as ovs-ofctl writes it, and as its value in a load.
+	{4, "move:tun_metadata0[0..31]->reg0", "ffff00180000232000060020000000000001507c00010004", "move:NXM_NX_TUN_METADATA0[0..31]->NXM_NX_REG0[]"},
+	{4, "load:0x11223344->tun_metadata1", "ffff00180000232000210001520411223344000000000000", "set_field:0x11223344->tun_metadata1"},
+	{4, "output:NXM_NX_REG0", "ffff001800002320000f001f00010004ffff000000000000", "output:NXM_NX_REG0[]"},
+	{4, "bundle(eth_src,0,hrw,ofport,members:[1,2])", "ffff002800002320000c000100000000000000020002000000000000000000000001000200000000", "bundle(eth_src,0,hrw,ofport,members:1,2)"},
+	{4, "load:0x0123456789abcdeffedcba9876543210->NXM_NX_XXREG1[]", "ffff0018000023200007003f0001e010fedcba9876543210ffff0018000023200007103f0001e0100123456789abcdef", "load:0xfedcba9876543210->NXM_NX_XXREG1[0..63],load:0x123456789abcdef->NXM_NX_XXREG1[64..127]"},
 	{6, "meter:5", "001d000800000005", ""},
+	// OpenFlow 1.5 names fields by its own headers in copy_field and
+	// set_field, and writes a load as a masked set_field.
+	{6, "move:eth_src->eth_dst", "001c00180030000000000000800008068000060600000000", "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]"},
+	{6, "load:5->reg0[0..7]", "001900100001010800000005000000ff", "set_field:0x5/0xff->reg0"},
+	{6, "move:NXOXM_NSH_C1[]->NXM_NX_REG1[]", "001c00180020000000000000ffff0c08005ad65000010204", ""},
 	{6, "move:reg0->reg1", "001c00180020000000000000000100040001020400000000", "move:NXM_NX_REG0[]->NXM_NX_REG1[]"},
 }
 
@@ -207,9 +229,9 @@ func TestParseErrors(t *testing.T) {
 func TestInstructions(t *testing.T) {
 	for _, tc := range []struct{ in, out string }{
 		{"meter:1,resubmit(,14),set_field:0x3->reg11,clear_actions,write_actions(output:2),write_metadata:0x10/0xff,goto_table:3", ""},
-		{"goto_table:3,output:1", "output:1,goto_table:3"},
+		{"output:1,goto_table:3", ""},
 		{"drop", ""},
-		{"apply_actions(output:1),clear_actions", "output:1,clear_actions"},
+		{"output:1,output:2,clear_actions", ""},
 	} {
 		ctx := Context{Version: 4}
 		is, err := ParseInstructions(ctx, tc.in)
@@ -229,6 +251,27 @@ func TestInstructions(t *testing.T) {
 		}
 		if err != nil || d.String() != want {
 			t.Errorf("%q: got %q (%v), want %q", tc.in, d.String(), err, want)
+		}
+	}
+}
+
+// TestInstructionsRefused are instruction lists ovs-ofctl refuses: out of
+// order, repeated, apply_actions spelled out.
+func TestInstructionsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		in, msg string
+		off     int
+	}{
+		{"goto_table:3,output:1", "apply_actions must appear before goto_table", 13},
+		{"apply_actions(output:1),clear_actions", "apply_actions is the default instruction", 0},
+		{"output:1,clear_actions,output:2", "apply_actions must appear before clear_actions", 23},
+		{"write_actions(output:1),clear_actions", "clear_actions must appear before write_actions", 24},
+		{"goto_table:1,goto_table:2", "duplicate goto_table instruction", 13},
+	} {
+		_, err := ParseInstructions(Context{Version: 4}, tc.in)
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Offset != tc.off || !strings.Contains(se.Msg, tc.msg) {
+			t.Errorf("%q: got %v, want %q at %d", tc.in, err, tc.msg, tc.off)
 		}
 	}
 }

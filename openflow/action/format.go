@@ -47,11 +47,15 @@ func (l List) String() string {
 
 // Subfield is bits [Ofs, Ofs+Bits) of a field (OVS struct mf_subfield),
 // written NXM_NX_REG0[0..15]. Header is the field's NXM/OXM header without
-// the mask bit.
+// the mask bit, as the action writes it; an experimenter field (class
+// 0xffff: NSH, ERSPAN, ONF's actset_output) has its Experimenter after it
+// on the wire, which makes it an 8-byte header where an action has room
+// for one (nx_put_mff_header).
 type Subfield struct {
-	Header oxm.Header
-	Ofs    int
-	Bits   int
+	Header       oxm.Header
+	Experimenter uint32
+	Ofs          int
+	Bits         int
 }
 
 // ofsNbits packs a subfield's offset and width as nxm_encode_ofs_nbits.
@@ -60,20 +64,96 @@ func ofsNbits(ofs, bits int) uint16 { return uint16(ofs<<6 | (bits-1)&0x3f) }
 // splitOfsNbits unpacks ofsNbits.
 func splitOfsNbits(v uint16) (ofs, bits int) { return int(v >> 6), int(v&0x3f) + 1 }
 
-// subfieldOf builds the Subfield of an ofs_nbits pair and a header.
+// subfieldOf builds the Subfield of an ofs_nbits pair and a 4-byte header.
 func subfieldOf(h uint32, on uint16) Subfield {
 	ofs, bits := splitOfsNbits(on)
 	return Subfield{Header: oxm.Header(h), Ofs: ofs, Bits: bits}
 }
 
+// info is the subfield's field, nil if unknown.
+func (sf Subfield) info() *oxm.Info { return lookupFieldExp(sf.Header, sf.Experimenter) }
+
+// appendHeader writes the subfield's header as nx_put_mff_header does: 4
+// bytes, or 8 with the experimenter for class 0xffff.
+func (sf Subfield) appendHeader(b []byte) []byte {
+	b = be.AppendUint32(b, uint32(sf.Header))
+	if sf.Header.Class() == 0xffff {
+		b = be.AppendUint32(b, sf.Experimenter)
+	}
+	return b
+}
+
+// headerLen is how many bytes appendHeader writes.
+func (sf Subfield) headerLen() int {
+	if sf.Header.Class() == 0xffff {
+		return 8
+	}
+	return 4
+}
+
+// pullHeader reads a field header as nx_pull_header__ does: 4 bytes, or 8
+// with the experimenter for class 0xffff. ok is false when b is too short
+// or the header's length is less than its experimenter ID.
+func pullHeader(b []byte) (h oxm.Header, exp uint32, n int, ok bool) {
+	if len(b) < 4 {
+		return 0, 0, 0, false
+	}
+	h = oxm.Header(be.Uint32(b))
+	if h.Class() != 0xffff {
+		return h, 0, 4, true
+	}
+	if len(b) < 8 || h.Length() < 4 {
+		return 0, 0, 0, false
+	}
+	return h, be.Uint32(b[4:]), 8, true
+}
+
+// pullField reads a field header as nx_pull_header does, for an action
+// that names a field (move, stack, output_reg2): 4 bytes, or 8 with the
+// experimenter for class 0xffff; a header cut short is OFPBMC_BAD_LEN, an
+// unknown field (or one of the wrong length) OFPBMC_BAD_FIELD, a known
+// one with the mask bit OFPBMC_BAD_MASK. The header is kept as on the
+// wire (a tun_metadata field's length is the switch's TLV map's).
+func pullField(b []byte) (h oxm.Header, exp uint32, n int, err error) {
+	h, exp, n, ok := pullHeader(b)
+	if !ok {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_LEN")
+	}
+	look := h
+	if h.HasMask() {
+		// nxm_make_exact_header: half the payload.
+		payload := int(h.Length())
+		if h.Class() == 0xffff {
+			payload -= 4
+		}
+		look = exactHeader(h&^0x1ff, payload/2)
+	}
+	info := oxm.ByHeaderAnyLen(look)
+	if info == nil || h.Class() == 0xffff && lookupFieldExp(exactHeader(look, info.Bytes), exp) != info {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_FIELD")
+	}
+	if !info.VarLen && lookupFieldExp(look, exp) == nil || info.VarLen && look.Length() >= 128 {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_FIELD")
+	}
+	if h.HasMask() {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_MASK")
+	}
+	return h, exp, n, nil
+}
+
 // fieldName is the name OVS prints for a field in a subfield: its NXM name
 // (NXM_NX_REG0, or OXM_OF_... when it has no NXM one).
-func fieldName(h oxm.Header) string {
-	if info := oxm.ByHeader(h); info != nil {
+func fieldName(h oxm.Header) string { return fieldNameExp(h, 0) }
+
+func fieldNameExp(h oxm.Header, exp uint32) string {
+	if info := lookupFieldExp(h, exp); info != nil {
 		if info.NXMName != "" {
 			return info.NXMName
 		}
 		return info.Name
+	}
+	if h.Class() == 0xffff {
+		return fmt.Sprintf("0x%08x:0x%08x", uint32(h), exp)
 	}
 	return fmt.Sprintf("0x%08x", uint32(h))
 }
@@ -81,8 +161,12 @@ func fieldName(h oxm.Header) string {
 // fieldBits is the width of the field with header h, 0 if unknown. A
 // field whose width depends on the switch (tun_metadata) counts by its
 // header length.
-func fieldBits(h oxm.Header) int {
-	if info := oxm.ByHeader(h); info != nil && info.Bits > 0 {
+func fieldBits(h oxm.Header) int { return fieldBitsExp(h, 0) }
+
+func fieldBitsExp(h oxm.Header, exp uint32) int {
+	if info := lookupFieldExp(h, exp); info != nil {
+		// tun_metadata counts as its largest (992 bits), as ovs-ofctl,
+		// which knows no TLV map, takes it whatever its header's length.
 		return info.Bits
 	}
 	return 0
@@ -91,9 +175,9 @@ func fieldBits(h oxm.Header) int {
 // appendText writes the subfield as OVS does: NAME[] for the whole field,
 // NAME[n] for one bit, NAME[a..b] otherwise.
 func (sf Subfield) appendText(b []byte) []byte {
-	b = append(b, fieldName(sf.Header)...)
+	b = append(b, fieldNameExp(sf.Header, sf.Experimenter)...)
 	switch {
-	case sf.Ofs == 0 && sf.Bits == fieldBits(sf.Header):
+	case sf.Ofs == 0 && sf.Bits == fieldBitsExp(sf.Header, sf.Experimenter):
 		return append(b, "[]"...)
 	case sf.Bits == 1:
 		return append(strconv.AppendInt(append(b, '['), int64(sf.Ofs), 10), ']')
@@ -109,13 +193,13 @@ func (sf Subfield) String() string { return string(sf.appendText(nil)) }
 // check reports a subfield that reaches past its field's end
 // (OFPBAC_BAD_SET_ARGUMENT? OVS: mf_check_src/dst).
 func (sf Subfield) check() error {
-	info := lookupField(sf.Header)
+	n := fieldBitsExp(sf.Header, sf.Experimenter)
 	switch {
-	case info == nil:
+	case n == 0:
 		return fmt.Errorf("unknown field 0x%08x: %w", uint32(sf.Header), ofpErr("OFPBAC_BAD_SET_TYPE"))
-	case sf.Bits < 1 || sf.Ofs >= info.Bits || sf.Ofs+sf.Bits > info.Bits:
+	case sf.Bits < 1 || sf.Ofs >= n || sf.Ofs+sf.Bits > n:
 		return fmt.Errorf("%s: bits %d..%d past the field's %d: %w",
-			fieldName(sf.Header), sf.Ofs, sf.Ofs+sf.Bits-1, info.Bits, ofpErr("OFPBAC_BAD_SET_LEN"))
+			fieldNameExp(sf.Header, sf.Experimenter), sf.Ofs, sf.Ofs+sf.Bits-1, n, ofpErr("OFPBAC_BAD_SET_LEN"))
 	}
 	return nil
 }
@@ -125,20 +209,29 @@ func (sf Subfield) checkDst() error {
 	if err := sf.check(); err != nil {
 		return err
 	}
-	if !lookupField(sf.Header).Writable {
-		return fmt.Errorf("%s is not writable: %w", fieldName(sf.Header), ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
+	if !sf.info().Writable {
+		return fmt.Errorf("%s is not writable: %w", fieldNameExp(sf.Header, sf.Experimenter), ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
 	}
 	return nil
 }
 
 // lookupField is the field of header h as OVS finds it for a subfield
 // (nxm_field_by_header): the length must be the field's, doubled when the
-// mask bit is set.
+// mask bit is set. An experimenter field needs lookupFieldExp.
 func lookupField(h oxm.Header) *oxm.Info {
 	if h.Class() == 0xffff {
 		return nil
 	}
 	return oxm.ByHeader(h)
+}
+
+// lookupFieldExp is lookupField for any header, the experimenter ID
+// checked for class 0xffff.
+func lookupFieldExp(h oxm.Header, exp uint32) *oxm.Info {
+	if h.Class() != 0xffff {
+		return oxm.ByHeader(h)
+	}
+	return oxm.ByField(&oxm.Field{Header: h, Experimenter: exp})
 }
 
 // Reserved ports in OVS's 16-bit numbering (OF1.0, Nicira actions).

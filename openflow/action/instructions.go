@@ -25,7 +25,10 @@ const (
 type ApplyActions struct{ Actions List }
 
 // WriteActions is OFPIT_WRITE_ACTIONS (type=3, same layout).
-type WriteActions struct{ Actions List }
+type WriteActions struct {
+	Actions List
+	offs    []int // parsing only: where each action came from
+}
 
 // ClearActions is OFPIT_CLEAR_ACTIONS (type=5 | len=8 | pad 4).
 type ClearActions struct{}
@@ -281,7 +284,7 @@ func ValidateInstructions(ctx Context, is Instructions) error {
 		case *ApplyActions:
 			err = Validate(ctx, i.Actions)
 		case *WriteActions:
-			err = Validate(ctx, i.Actions)
+			err = validateNested(ctx, i.Actions, outerWriteActions)
 		}
 		if k := instOrder(i); err == nil && k < 6 && seen[k] {
 			err = ofpErr("OFPBIC_DUP_INST")
@@ -295,49 +298,85 @@ func ValidateInstructions(ctx Context, is Instructions) error {
 	return nil
 }
 
+// instNames are the instructions' names in their order (ovs_instruction
+// names), by instOrder.
+var instNames = []string{"meter", "apply_actions", "clear_actions", "write_actions", "write_metadata", "goto_table"}
+
 // ParseInstructions parses a flow's actions= text: meter:N, clear_actions,
-// write_actions(...), write_metadata:V[/M], goto_table:N and
-// apply_actions(...); every other item is an action applied in order.
+// write_actions(...), write_metadata:V[/M], goto_table:N; every other item
+// is an action applied in order. As ovs-ofctl, it refuses instructions out
+// of OpenFlow's order (meter, actions, clear_actions, write_actions,
+// write_metadata, goto_table) or given twice, and "apply_actions(...)".
+// With ctx.Check, the actions are checked against the flow as ovs-ofctl
+// checks them (ofpacts_check), and what OVS refuses for OpenFlow 1.1 and
+// later is refused.
 func ParseInstructions(ctx Context, s string) (Instructions, error) {
 	scratch := applyScratch.Get().(*List)
 	var (
 		apply = (*scratch)[:0] // copied out below, so that it is used again
 		out   Instructions
 		drop  bool
+		last  = -1 // instOrder of the instruction before
+		// Where each action of apply (and of each write_actions) came
+		// from, for the errors of the nesting rule and the check.
+		offsBuf   [16]int
+		applyOffs = offsBuf[:0]
+		writeOffs []int
 	)
 	for it, k, ok := nextItem(s, 0); ok; it, k, ok = nextItem(s, k) {
 		kw := strings.ToLower(it.key)
 		var i Instruction
 		var err error
+		order := 1 // an action
 		switch {
 		case kw == "drop":
 			drop = true
 			continue
+		case kw == "apply_actions":
+			return nil, &SyntaxError{Offset: it.off, Token: it.key, Msg: "apply_actions is the default instruction"}
 		case kw == "meter" && ctx.Version < 6:
+			order = 0
 			var v uint64
 			if v, err = parseNum(it.val, 32); err == nil {
 				i = &Meter{ID: uint32(v)}
 			}
 		case kw == "clear_actions":
+			order = 2
 			i = &ClearActions{}
-		case kw == "write_actions", kw == "apply_actions":
+		case kw == "write_actions":
+			order = 3
 			var l List
-			if l, err = parseListRaw(ctx, it.val); err != nil {
-				return nil, shiftErr(err, it.valOff, it.val)
+			var offs *[]int
+			if ctx.Check {
+				writeOffs = writeOffs[:0]
+				offs = &writeOffs
 			}
-			if kw == "apply_actions" {
-				apply = append(apply, l...)
-				continue
+			wctx := ctx
+			wctx.nest = outerWriteActions
+			if l, err = parseListOffs(wctx, it.val, it.valOff, offs); err != nil {
+				return nil, shiftErr(err, it.valOff, it.val)
 			}
 			i = &WriteActions{Actions: l} // resolved below, after apply
 		case kw == "write_metadata":
+			order = 4
 			i, err = parseWriteMetadata(it.val)
 		case kw == "goto_table":
+			order = 5
 			var v uint64
 			if v, err = parseNum(it.val, 8); err == nil {
 				i = &GotoTable{Table: uint8(v)}
 			}
-		default:
+		}
+		if last >= 0 && (last == 1 && order < last || last != 1 && order <= last) {
+			msg := fmt.Sprintf("invalid instruction ordering: %s must appear before %s, for OpenFlow 1.1+ compatibility",
+				instNames[order], instNames[last])
+			if order == last {
+				msg = fmt.Sprintf("duplicate %s instruction not allowed, for OpenFlow 1.1+ compatibility", instNames[order])
+			}
+			return nil, &SyntaxError{Offset: it.off, Token: it.key, Msg: msg}
+		}
+		last = order
+		if order == 1 {
 			a, err := parseItem(ctx, it)
 			if err != nil {
 				return nil, err
@@ -347,23 +386,39 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 			} else {
 				apply = append(apply, a)
 			}
+			for len(applyOffs) < len(apply) {
+				applyOffs = append(applyOffs, it.off)
+			}
 			continue
 		}
 		if err != nil {
 			return nil, shiftErr(err, it.valOff, it.val)
+		}
+		if w, ok := i.(*WriteActions); ok && ctx.Check {
+			// Checked once the applied actions are: keep where its
+			// actions came from.
+			w.offs = append([]int(nil), writeOffs...)
 		}
 		out = append(out, i)
 	}
 	if drop && (len(apply) > 0 || len(out) > 0) {
 		return nil, &SyntaxError{Token: "drop", Msg: "drop must not be combined with other actions"}
 	}
+	if e := nestingRule(apply, outerNone); e != nil {
+		keepApply(scratch, apply)
+		return nil, &SyntaxError{Offset: applyOffs[e.index], Msg: e.msg}
+	}
 	apply = keepApply(scratch, apply)
+	if err := checkInstructions(ctx, apply, applyOffs, out); err != nil {
+		return nil, err
+	}
 	// OVS checks write_actions with the packet as apply_actions leave it.
 	var has bool
 	apply, has = resolveVLANPushesFrom(ctx, ctx.FlowHasVLAN, apply)
 	for _, i := range out {
 		if w, ok := i.(*WriteActions); ok {
 			w.Actions, _ = resolveVLANPushesFrom(ctx, has, w.Actions)
+			w.offs = nil
 		}
 	}
 	switch {
@@ -377,6 +432,53 @@ func ParseInstructions(ctx Context, s string) (Instructions, error) {
 	}
 	slices.SortStableFunc(out, func(x, y Instruction) int { return cmp.Compare(instOrder(x), instOrder(y)) })
 	return out, nil
+}
+
+// checkInstructions runs the check over the applied actions and then each
+// write_actions (with the packet as the applied actions leave it; only a
+// hard error counts there, as for OVS's check of an action set), or, with
+// no flow to check against, settles the placeholders alone.
+func checkInstructions(ctx Context, apply List, applyOffs []int, out Instructions) error {
+	if !ctx.Check {
+		resolveL4Ports(ctx, apply)
+		for _, i := range out {
+			if w, ok := i.(*WriteActions); ok {
+				resolveL4Ports(ctx, w.Actions)
+			}
+		}
+		return nil
+	}
+	f := ctx.Flow
+	c := &checker{ctx: ctx, f: &f}
+	if ctx.FlowHasVLAN {
+		f.TCI |= 0x1000
+	}
+	if err := c.checkList(apply); err != nil {
+		return checkSyntaxError(err, applyOffs)
+	}
+	for _, i := range out {
+		w, ok := i.(*WriteActions)
+		if !ok {
+			continue
+		}
+		saved := f
+		err := c.checkList(w.Actions)
+		f = saved
+		if ce, ok := err.(*checkError); ok && !ce.Soft {
+			return checkSyntaxError(err, w.offs)
+		}
+	}
+	return nil
+}
+
+// checkSyntaxError places a check's finding at its action's item.
+func checkSyntaxError(err error, offs []int) error {
+	ce := err.(*checkError)
+	off := 0
+	if ce.Index < len(offs) {
+		off = offs[ce.Index]
+	}
+	return &SyntaxError{Offset: off, Msg: ce.Err.Error()}
 }
 
 // applyOnly is the Instructions of a flow with only apply_actions and its

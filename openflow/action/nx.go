@@ -107,7 +107,7 @@ func parseResubmit(ctx Context, kw, s string, hasArg bool) (Action, error) {
 		return nil, &SyntaxError{Offset: args[3].off, Token: args[3].s, Msg: "too many arguments"}
 	}
 	if args[0].s != "" {
-		p, err := parsePort(args[0].s)
+		p, err := parsePort(ctx, args[0].s)
 		if err != nil {
 			return nil, &SyntaxError{Offset: args[0].off, Token: args[0].s, Msg: err.Error()}
 		}

@@ -50,7 +50,7 @@ func (a *Clone) AppendText(b []byte) ([]byte, error) {
 
 // validate checks the nested actions as OVS does inside clone.
 func (a *Clone) validate(ctx Context) error {
-	if err := Validate(ctx, a.Actions); err != nil {
+	if err := validateNested(ctx, a.Actions, outerClone); err != nil {
 		return fmt.Errorf("clone: %w", err)
 	}
 	if err := nxaConjunctionRule(a.Actions); err != nil {
@@ -84,6 +84,7 @@ func parseClone(ctx Context, kw, arg string, hasArg bool) (Action, error) {
 	}
 	// Raw: the enclosing list resolves mod_vlan_vid's pushes in clone too,
 	// with the packet as the actions before the clone leave it.
+	ctx.nest = outerClone
 	l, err := parseListRaw(ctx, arg)
 	if err != nil {
 		return nil, err

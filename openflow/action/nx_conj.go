@@ -168,7 +168,7 @@ func parseSample(ctx Context, kw, arg string, hasArg bool) (Action, error) {
 			a.ObsPointID, err = nxaUint32(kv.value)
 		case "sampling_port":
 			var ok bool
-			if a.SamplingPort, ok = nxaParsePort(kv.value); !ok {
+			if a.SamplingPort, ok = nxaParsePort(ctx, kv.value); !ok {
 				err = fmt.Errorf("%s: unknown port", kv.value)
 			}
 		case "ingress":

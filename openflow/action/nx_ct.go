@@ -158,37 +158,16 @@ func (a *CT) AppendText(b []byte) ([]byte, error) {
 	return append(nxaChomp(b), ')'), nil
 }
 
-// validate is ofpacts_verify_nested for the actions inside ct: a nat, or
-// an action that writes ct_mark or ct_label; anything else is
-// OFPBAC_BAD_ARGUMENT. It also checks the zone subfield.
+// validate checks the zone subfield and the actions inside ct as OVS
+// decodes them (nestingRule: nat, and writes to ct_mark or ct_label).
 func (a *CT) validate(ctx Context) error {
 	if a.ZoneSrc.Header != 0 {
 		if err := nxaCheck(ctx, a.ZoneSrc); err != nil {
 			return fmt.Errorf("ct: zone: %w", err)
 		}
 	}
-	for i, x := range a.Actions {
-		var dst oxm.Header
-		switch x := x.(type) {
-		case *NAT:
-			continue
-		case *RegLoad:
-			dst = x.Dst.Header
-		case *Move:
-			dst = x.Dst.Header
-		case *SetField:
-			dst = x.Field
-		case *Raw:
-			return fmt.Errorf("ct: action[%d]: %w", i, rawError(x.Data))
-		}
-		if v, ok := x.(validator); ok {
-			if err := v.validate(ctx); err != nil {
-				return fmt.Errorf("ct: action[%d]: %w", i, err)
-			}
-		}
-		if info := oxm.ByHeader(dst); dst == 0 || info == nil || info.Name != "ct_mark" && info.Name != "ct_label" {
-			return nxaError(ctx, fmt.Sprintf("ct: action[%d]: not a write to ct_mark or ct_label", i), "OFPBAC_BAD_ARGUMENT")
-		}
+	if err := validateNested(ctx, a.Actions, outerCT); err != nil {
+		return fmt.Errorf("ct: %w", err)
 	}
 	return nil
 }
@@ -244,6 +223,8 @@ func parseCT(ctx Context, kw, arg string, hasArg bool) (Action, error) {
 			}
 			a.Actions = append(a.Actions, n)
 		case "exec":
+			ctx := ctx
+			ctx.nest = outerCT
 			l, err := ParseList(ctx, kv.value)
 			if err != nil {
 				return nil, kv.shift(err)
@@ -448,14 +429,8 @@ func natAppendAddr(b []byte, ip netip.Addr, bracket bool) []byte {
 	return b
 }
 
-// validate rejects a nat outside ct (ofpacts_verify_nested); CT.validate
-// does not call it for its own.
-func (a *NAT) validate(ctx Context) error {
-	return nxaError(ctx, "nat outside ct", "OFPBAC_BAD_SET_ARGUMENT")
-}
-
-// parseNATAction is "nat" on its own, which OVS accepts only inside ct;
-// the check is left to validation.
+// parseNATAction is "nat" on its own, which OVS accepts only inside ct
+// (nestingRule).
 func parseNATAction(ctx Context, kw, arg string, hasArg bool) (Action, error) {
 	return parseNAT(arg)
 }

@@ -229,7 +229,8 @@ func (a *Decap) AppendBinary(b []byte) ([]byte, error) {
 func (a *Decap) AppendText(b []byte) ([]byte, error) {
 	b = append(b, "decap("...)
 	if a.PacketType != ptUseNextProto {
-		b = fmt.Appendf(b, "packet_type(ns=%d,type=%#x)", a.PacketType>>16, a.PacketType&0xffff)
+		b = fmt.Appendf(b, "packet_type(ns=%d,type=", a.PacketType>>16)
+		b = append(appendHex64(b, uint64(a.PacketType&0xffff)), ')')
 	}
 	return append(b, ')'), nil
 }

@@ -2,6 +2,7 @@ package action
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -401,16 +402,31 @@ func parseLearn(ctx Context, kw, arg string, hasArg bool) (Action, error) {
 }
 
 // parseLearnSpec parses one flow_mod_spec (learn_parse_spec): "DST[=SRC]"
-// with SRC a subfield or an immediate, "load:SRC->DST", "output:SRC".
+// with SRC a subfield or an immediate (the whole field's value in the
+// field's syntax, else an integer), "load:SRC->DST" (SRC an integer, else
+// a subfield), "output:SRC". Experimenter fields cannot be learned.
 func parseLearnSpec(ctx Context, name, value string) (LearnSpec, error) {
 	var s LearnSpec
+	noExp := func(sf Subfield, text string) error {
+		if sf.Header.Class() == 0xffff {
+			return nxaSyntax(text, fmt.Sprintf("experimenter OXM field '%s' not supported", text))
+		}
+		return nil
+	}
 	if dst, err := parseSubfieldCtx(ctx, name); err == nil {
+		if err := noExp(dst, name); err != nil {
+			return s, err
+		}
 		s.Dst, s.DstField, s.Bits = LearnDstMatch, dst, dst.Bits
 		if value == "" {
 			s.Src, s.SrcField = LearnSrcField, dst
 			return s, nil
 		}
-		if src, err := parseSubfieldCtx(ctx, value); err == nil {
+		src, serr := Subfield{}, errNotSubfield
+		if looksLikeSubfield(ctx, value) {
+			src, serr = parseSubfieldCtx(ctx, value)
+		}
+		if serr == nil {
 			if src.Bits != dst.Bits {
 				return s, nxaSyntax(value, fmt.Sprintf("bit widths of %s (%d) and %s (%d) differ", name, dst.Bits, value, src.Bits))
 			}
@@ -418,10 +434,11 @@ func parseLearnSpec(ctx Context, name, value string) (LearnSpec, error) {
 			return s, nil
 		}
 		s.Src = LearnSrcImmediate
-		if f := oxm.ByHeader(dst.Header); dst.Ofs == 0 && dst.Bits == f.Bits {
+		f := dst.info()
+		if dst.Ofs == 0 && dst.Bits == f.FieldBits(ctx.OXM) {
 			v, m, err := parseValueCtx(ctx, f, value)
 			if err != nil {
-				return s, nxaSyntax(value, fmt.Sprintf("%s value cannot be parsed as a subfield or an immediate value: %v", name, err))
+				return s, nxaSyntax(value, fmt.Sprintf("%s value %s cannot be parsed as a subfield or an immediate value (%v)", name, value, err))
 			}
 			if m != nil && !nxaAllOnes(m) {
 				return s, nxaSyntax(value, "wildcards not allowed here")
@@ -429,34 +446,53 @@ func parseLearnSpec(ctx Context, name, value string) (LearnSpec, error) {
 			s.Imm = nxaTrim(v, dst.Bits)
 			return s, nil
 		}
-		imm, err := nxaParseImmediate(value, dst.Bits)
-		s.Imm = imm
-		return s, err
+		v, ok := parseIntBytes(value)
+		if !ok {
+			return s, nxaSyntax(value, fmt.Sprintf("%s value %s cannot be parsed as a subfield or an immediate value", name, value))
+		}
+		if bitLen(v) > dst.Bits {
+			return s, nxaSyntax(value, fmt.Sprintf("value %s does not fit into %d bits", value, dst.Bits))
+		}
+		s.Imm = nxaTrim(v, dst.Bits)
+		return s, nil
 	}
 	switch name {
 	case "load":
-		src, dst, ok := strings.Cut(value, "->")
-		if !ok {
-			return s, nxaSyntax(value, "missing `->' following value")
+		i := strings.Index(value, "->")
+		switch {
+		case i == 0:
+			return s, nxaSyntax(value, "load: missing source before `->'")
+		case i < 0:
+			return s, nxaSyntax(value, "load: missing `->'")
 		}
-		d, err := parseSubfieldCtx(ctx, dst)
+		if v, ok := parseIntBytes(value[:i]); ok {
+			d, err := parseSubfieldCtx(ctx, value[i+2:])
+			if err != nil {
+				return s, err
+			}
+			if err := noExp(d, value[i+2:]); err != nil {
+				return s, err
+			}
+			if bitLen(v) > d.Bits {
+				return s, nxaSyntax(value, fmt.Sprintf("value does not fit into %d bits", d.Bits))
+			}
+			s.Dst, s.DstField, s.Bits = LearnDstLoad, d, d.Bits
+			s.Src, s.Imm = LearnSrcImmediate, nxaTrim(v, d.Bits)
+			return s, nil
+		}
+		src, err := parseSubfieldCtx(ctx, value[:i])
 		if err != nil {
 			return s, err
 		}
-		s.Dst, s.DstField, s.Bits = LearnDstLoad, d, d.Bits
-		if value[nxaSpanNot(value, "[-")] == '-' {
-			s.Src = LearnSrcImmediate
-			s.Imm, err = nxaParseImmediate(src, d.Bits)
-			return s, err
-		}
-		sf, err := parseSubfieldCtx(ctx, src)
+		d, err := parseSubfieldCtx(ctx, value[i+2:])
 		if err != nil {
 			return s, err
 		}
-		if sf.Bits != d.Bits {
+		if src.Bits != d.Bits {
 			return s, nxaSyntax(value, "source and destination field sizes differ")
 		}
-		s.Src, s.SrcField = LearnSrcField, sf
+		s.Dst, s.DstField, s.Bits = LearnDstLoad, d, d.Bits
+		s.Src, s.SrcField = LearnSrcField, src
 		return s, nil
 	case "output":
 		sf, err := parseSubfieldCtx(ctx, value)
@@ -467,6 +503,21 @@ func parseLearnSpec(ctx Context, name, value string) (LearnSpec, error) {
 		return s, nil
 	}
 	return s, nxaSyntax(name, "unknown keyword in learn action")
+}
+
+// errNotSubfield: the text names no field.
+var errNotSubfield = errors.New("not a subfield")
+
+// looksLikeSubfield says whether s starts with a field's name, which is
+// when mf_parse_subfield can take it; a learn spec's source is tried as
+// that before as an immediate, and immediates are the common case.
+func looksLikeSubfield(ctx Context, s string) bool {
+	n := strings.IndexAny(s, "[-")
+	if n < 0 {
+		n = len(s)
+	}
+	name := strings.TrimSuffix(s[:n], "_W")
+	return oxm.ByName(name) != nil || name == "geneve"
 }
 
 // nxaSpanNot is strcspn.

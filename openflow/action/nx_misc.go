@@ -119,8 +119,8 @@ func nxaKeyValues(s string) ([]nxaKV, error) {
 	return out, nil
 }
 
-func nxaParsePort(s string) (uint16, bool) {
-	p, err := parsePort(s)
+func nxaParsePort(ctx Context, s string) (uint16, bool) {
+	p, err := parsePort(ctx, s)
 	return p, err == nil
 }
 

@@ -234,46 +234,86 @@ func (a *Bundle) AppendText(b []byte) ([]byte, error) {
 }
 
 // parseBundle parses "fields, basis, algorithm, ofport, [dst,]
-// members:p1,p2..." (bundle_parse, bundle_parse_load; "slaves:" is the
-// old spelling).
+// members:p1,p2..." as bundle_parse and bundle_parse_load do: tokens split
+// by strtok at ", " (the member delimiter at ": ", the members at ", []",
+// so members:[1,2] works), "slaves" the old spelling of "members", names
+// in any case, at most 2048 members.
 func parseBundle(ctx Context, kw, arg string, hasArg bool) (Action, error) {
-	head, ports, ok := strings.Cut(arg, "members:")
-	if !ok {
-		head, ports, ok = strings.Cut(arg, "slaves:")
-	}
-	if !ok {
-		return nil, nxaSyntax(arg, "missing member delimiter, expected `members'")
-	}
-	tok := strings.FieldsFunc(head, func(r rune) bool { return r == ',' || r == ' ' })
-	want := 4
+	tk := strtok{s: arg}
+	fields, basis, alg, typ := tk.next(", "), tk.next(", "), tk.next(", "), tk.next(", ")
+	dst := ""
 	if kw == "bundle_load" {
-		want = 5
+		dst = tk.next(", ")
 	}
-	if len(tok) != want {
-		return nil, nxaSyntax(head, "not enough arguments")
+	delim := tk.next(": ")
+	if delim == "" {
+		return nil, nxaSyntax(arg, arg+": not enough arguments to bundle action")
+	}
+	if !strings.EqualFold(delim, "members") && !strings.EqualFold(delim, "slaves") {
+		return nil, nxaSyntax(delim, fmt.Sprintf("%s: missing member delimiter, expected `members', got `%s'", arg, delim))
 	}
 	a := &Bundle{}
-	var ok1, ok2 bool
-	a.Fields, ok1 = nxaIndex(nxHashFields, tok[0])
-	a.Algorithm, ok2 = nxaIndex(nxBundleAlgs, tok[2])
-	basis, err := strconv.ParseUint(tok[1], 10, 16)
-	if !ok1 || !ok2 || err != nil || tok[3] != "ofport" {
-		return nil, nxaSyntax(head, "bad bundle arguments")
+	for len(a.Members) < 2048 {
+		m := tk.next(", []")
+		if m == "" {
+			break
+		}
+		p, err := parsePort(ctx, m)
+		if err != nil {
+			return nil, nxaSyntax(m, m+": bad port number ("+err.Error()+")")
+		}
+		a.Members = append(a.Members, p)
 	}
-	a.Basis = uint16(basis)
-	if want == 5 {
-		if a.Dst, err = parseSubfieldCtx(ctx, tok[4]); err != nil {
+	basisV, _ := strconv.Atoi(basis) // atoi, as OVS
+	a.Basis = uint16(basisV)
+	var ok bool
+	if a.Fields, ok = nxaIndexFold(nxHashFields, fields); !ok {
+		return nil, nxaSyntax(fields, fmt.Sprintf("%s: unknown fields `%s'", arg, fields))
+	}
+	if a.Algorithm, ok = nxaIndexFold(nxBundleAlgs, alg); !ok {
+		return nil, nxaSyntax(alg, fmt.Sprintf("%s: unknown algorithm `%s'", arg, alg))
+	}
+	if !strings.EqualFold(typ, "ofport") {
+		return nil, nxaSyntax(typ, fmt.Sprintf("%s: unknown member_type `%s'", arg, typ))
+	}
+	if dst != "" {
+		var err error
+		if a.Dst, err = parseSubfieldCtx(ctx, dst); err != nil {
 			return nil, err
 		}
-	}
-	for _, p := range strings.FieldsFunc(ports, func(r rune) bool { return r == ',' || r == ' ' }) {
-		n, ok := nxaParsePort(p)
-		if !ok {
-			return nil, nxaSyntax(p, "bad port number")
+		if a.Dst.Header.Class() == 0xffff {
+			return nil, nxaSyntax(dst, fmt.Sprintf("%s: experimenter OXM field '%s' not supported", arg, dst))
 		}
-		a.Members = append(a.Members, n)
 	}
 	return a, nil
+}
+
+// strtok splits s as C's strtok_r does: each token runs to a byte of
+// the delimiters given for it, leading delimiters skipped.
+type strtok struct{ s string }
+
+func (t *strtok) next(delims string) string {
+	s := strings.TrimLeft(t.s, delims)
+	if s == "" {
+		t.s = ""
+		return ""
+	}
+	i := strings.IndexAny(s, delims)
+	if i < 0 {
+		t.s = ""
+		return s
+	}
+	t.s = s[i+1:]
+	return s[:i]
+}
+
+func nxaIndexFold(names []string, s string) (uint16, bool) {
+	for i, n := range names {
+		if strings.EqualFold(n, s) {
+			return uint16(i), true
+		}
+	}
+	return 0, false
 }
 
 // Packet types (include/openvswitch/packets.h PT_*).

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,8 +26,11 @@ func (a *OutputReg) AppendBinary(b []byte) ([]byte, error) {
 		b, start := appendNXHeader(b, nxOutputReg2)
 		b = be.AppendUint16(b, ofsNbits(a.Src.Ofs, a.Src.Bits))
 		b = be.AppendUint16(b, a.MaxLen)
-		b = be.AppendUint32(b, uint32(a.Src.Header))
-		return finishAction(append(b, 0, 0, 0, 0, 0, 0), start)
+		b = a.Src.appendHeader(b)
+		for len(b)-start < 24 {
+			b = append(b, 0)
+		}
+		return finishAction(b, start)
 	}
 	b, start := appendNXHeader(b, nxOutputReg)
 	b = be.AppendUint16(b, ofsNbits(a.Src.Ofs, a.Src.Bits))
@@ -40,15 +44,28 @@ func (a *OutputReg) AppendText(b []byte) ([]byte, error) {
 }
 
 func decodeOutputReg(ctx Context, b []byte) (Action, error) {
+	if be.Uint16(b[8:]) == nxOutputReg2 {
+		// nx_action_output_reg2: ofs_nbits u16 | max_len u16 | header
+		// (4 or 8 bytes) | zeros.
+		if len(b) < 24 {
+			return nil, badLen("output_reg2")
+		}
+		h, exp, n, err := pullField(b[14:])
+		if err != nil {
+			return nil, fmt.Errorf("output_reg2: %w", err)
+		}
+		if !allZero(b[14+n:]) {
+			return nil, fmt.Errorf("output_reg2: %w", ofpErr("NXBRC_MUST_BE_ZERO"))
+		}
+		sf := subfieldOf(uint32(h), be.Uint16(b[10:]))
+		sf.Experimenter = exp
+		return &OutputReg{Src: sf, MaxLen: be.Uint16(b[12:]), Reg2: true}, nil
+	}
 	if len(b) != 24 {
 		return nil, badLen("output_reg")
 	}
 	if !allZero(b[18:]) {
 		return nil, badArg("output_reg: nonzero reserved bytes")
-	}
-	if be.Uint16(b[8:]) == nxOutputReg2 {
-		// nx_action_output_reg2: ofs_nbits u16 | max_len u16 | header.
-		return &OutputReg{Src: subfieldOf(be.Uint32(b[14:]), be.Uint16(b[10:])), MaxLen: be.Uint16(b[12:]), Reg2: true}, nil
 	}
 	return &OutputReg{Src: subfieldOf(be.Uint32(b[12:]), be.Uint16(b[10:])), MaxLen: be.Uint16(b[16:])}, nil
 }
@@ -77,16 +94,18 @@ func decodeOutputTrunc(ctx Context, b []byte) (Action, error) {
 	return &OutputTrunc{Port: be.Uint16(b[10:]), MaxLen: be.Uint32(b[12:])}, nil
 }
 
-// parseOutput is output:PORT, output:SUBFIELD or output(port=P,max_len=N).
+// parseOutput is parse_OUTPUT: output(port=P,max_len=N) when the text
+// says "port" and "max_len", else output:PORT (to the controller with
+// max_len 65535, the whole packet), else output:SUBFIELD (max_len 65535).
 func parseOutput(ctx Context, kw, s string, hasArg bool) (Action, error) {
-	if strings.HasPrefix(s, "port=") || strings.Contains(s, "max_len") {
+	if strings.Contains(s, "port") && strings.Contains(s, "max_len") {
 		a := &OutputTrunc{}
 		for _, p := range splitArgs(s) {
 			k, v, _ := splitKV(p.s)
 			var err error
 			switch k {
 			case "port":
-				a.Port, err = parsePort(v)
+				a.Port, err = parsePort(ctx, v)
 			case "max_len":
 				var n uint64
 				n, err = parseNum(v, 32)
@@ -100,18 +119,23 @@ func parseOutput(ctx Context, kw, s string, hasArg bool) (Action, error) {
 		}
 		return a, nil
 	}
-	if strings.Contains(s, "[") || !hasArg {
-		sf, err := parseSubfieldCtx(ctx, s)
-		if err != nil {
-			return nil, err
+	p, perr := parsePort(ctx, s)
+	if perr == nil {
+		a := &Output{Port: port32(p)}
+		if p == portController {
+			a.MaxLen = 0xffff
 		}
-		return &OutputReg{Src: sf, MaxLen: 0xffff}, nil
+		return a, nil
 	}
-	p, err := parsePort(s)
+	sf, err := parseSubfieldCtx(ctx, s)
 	if err != nil {
-		return nil, err
+		var pe *oxm.PortNameError
+		if errors.As(perr, &pe) {
+			return nil, fmt.Errorf("%s: output to unknown port: %w", s, perr)
+		}
+		return nil, fmt.Errorf("%s: output to unknown port", s)
 	}
-	return &Output{Port: port32(p)}, nil
+	return &OutputReg{Src: sf, MaxLen: 0xffff, Reg2: sf.Header.Class() == 0xffff}, nil
 }
 
 // Stack is NXAST_STACK_PUSH (27) and NXAST_STACK_POP (28) (struct
@@ -129,8 +153,11 @@ func (a *Stack) AppendBinary(b []byte) ([]byte, error) {
 	}
 	b, start := appendNXHeader(b, sub)
 	b = be.AppendUint16(b, uint16(a.Field.Ofs))
-	b = be.AppendUint32(b, uint32(a.Field.Header))
+	b = a.Field.appendHeader(b)
 	b = be.AppendUint16(b, uint16(a.Field.Bits))
+	for len(b)-start < 24 {
+		b = append(b, 0)
+	}
 	return finishAction(b, start)
 }
 
@@ -147,11 +174,18 @@ func decodeStack(ctx Context, b []byte) (Action, error) {
 	if len(b) != 24 {
 		return nil, badLen("stack")
 	}
-	if !allZero(b[18:]) {
+	h, exp, n, err := pullField(b[12:])
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	if 12+n+2 > len(b) {
+		return nil, fmt.Errorf("stack: %w", ofpErr("OFPBMC_BAD_LEN"))
+	}
+	if !allZero(b[12+n+2:]) {
 		return nil, fmt.Errorf("stack: %w", ofpErr("NXBRC_MUST_BE_ZERO"))
 	}
 	return &Stack{
-		Field: Subfield{Header: oxm.Header(be.Uint32(b[12:])), Ofs: int(be.Uint16(b[10:])), Bits: int(be.Uint16(b[16:]))},
+		Field: Subfield{Header: h, Experimenter: exp, Ofs: int(be.Uint16(b[10:])), Bits: int(be.Uint16(b[12+n:]))},
 		Pop:   be.Uint16(b[8:]) == nxStackPop,
 	}, nil
 }
@@ -184,7 +218,7 @@ func parseEnqueue(ctx Context, kw, s string, hasArg bool) (Action, error) {
 	if !ok {
 		return nil, fmt.Errorf("enqueue needs PORT:QUEUE")
 	}
-	p, err := parsePort(port)
+	p, err := parsePort(ctx, port)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +260,7 @@ func (a *OutputTrunc) validate(ctx Context) error {
 }
 
 func (a *Stack) validate(ctx Context) error {
-	if lookupField(a.Field.Header) == nil {
+	if a.Field.info() == nil {
 		return fmt.Errorf("stack: unknown field 0x%08x: %w", uint32(a.Field.Header), ofpErr("OFPBMC_BAD_FIELD"))
 	}
 	if a.Pop {

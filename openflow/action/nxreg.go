@@ -2,6 +2,7 @@ package action
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/ofactor/ofactor/openflow/oxm"
@@ -37,8 +38,7 @@ func (a *Move) AppendBinary(b []byte) ([]byte, error) {
 		b, start = appendNXHeader(b, nxRegMove)
 		b = be.AppendUint16(b, uint16(a.Src.Bits))
 		b = be.AppendUint16(be.AppendUint16(b, uint16(a.Src.Ofs)), uint16(a.Dst.Ofs))
-		b = be.AppendUint32(be.AppendUint32(b, uint32(a.Src.Header)), uint32(a.Dst.Header))
-		return finishAction(b, start)
+		return finishAction(a.Dst.appendHeader(a.Src.appendHeader(b)), start)
 	case MoveOF15:
 		b, start = appendOFHeader(b, 28)
 	default:
@@ -47,8 +47,7 @@ func (a *Move) AppendBinary(b []byte) ([]byte, error) {
 	b = be.AppendUint16(b, uint16(a.Src.Bits))
 	b = be.AppendUint16(be.AppendUint16(b, uint16(a.Src.Ofs)), uint16(a.Dst.Ofs))
 	b = append(b, 0, 0)
-	b = be.AppendUint32(be.AppendUint32(b, uint32(a.Src.Header)), uint32(a.Dst.Header))
-	return finishAction(b, start)
+	return finishAction(a.Dst.appendHeader(a.Src.appendHeader(b)), start)
 }
 
 func (a *Move) AppendText(b []byte) ([]byte, error) {
@@ -56,33 +55,40 @@ func (a *Move) AppendText(b []byte) ([]byte, error) {
 	return a.Dst.appendText(append(b, "->"...)), nil
 }
 
-func decodeRegMove(ctx Context, b []byte) (Action, error) {
-	if len(b) != 24 {
-		return nil, fmt.Errorf("move: length %d: %w", len(b), ofpErr("OFPBMC_BAD_LEN"))
+// decodeMoveHeaders reads the source and destination headers that follow
+// a move's fixed part, and checks that only zeros follow them.
+func decodeMoveHeaders(p []byte, n, srcOfs, dstOfs int, enc uint8) (Action, error) {
+	sh, sexp, k1, err := pullField(p)
+	if err != nil {
+		return nil, fmt.Errorf("move: source: %w", err)
 	}
-	n := int(be.Uint16(b[10:]))
+	dh, dexp, k2, err := pullField(p[k1:])
+	if err != nil {
+		return nil, fmt.Errorf("move: destination: %w", err)
+	}
+	if !allZero(p[k1+k2:]) {
+		return nil, fmt.Errorf("move: %w", ofpErr("NXBRC_MUST_BE_ZERO"))
+	}
 	return &Move{
-		Src: Subfield{Header: oxm.Header(be.Uint32(b[16:])), Ofs: int(be.Uint16(b[12:])), Bits: n},
-		Dst: Subfield{Header: oxm.Header(be.Uint32(b[20:])), Ofs: int(be.Uint16(b[14:])), Bits: n},
+		Src: Subfield{Header: sh, Experimenter: sexp, Ofs: srcOfs, Bits: n},
+		Dst: Subfield{Header: dh, Experimenter: dexp, Ofs: dstOfs, Bits: n},
+		Enc: enc,
 	}, nil
 }
 
-// decodeCopyField decodes body (from n_bits on) of both copy_field forms;
-// experimenter OXM headers are not supported and stay raw.
+func decodeRegMove(ctx Context, b []byte) (Action, error) {
+	if len(b) < 16 {
+		return nil, fmt.Errorf("move: length %d: %w", len(b), ofpErr("OFPBMC_BAD_LEN"))
+	}
+	return decodeMoveHeaders(b[16:], int(be.Uint16(b[10:])), int(be.Uint16(b[12:])), int(be.Uint16(b[14:])), MoveNX)
+}
+
+// decodeCopyField decodes body (from n_bits on) of both copy_field forms.
 func decodeCopyField(body []byte, enc uint8) (Action, error) {
-	if len(body) < 16 {
+	if len(body) < 8 {
 		return nil, badLen("copy_field")
 	}
-	src, dst := oxm.Header(be.Uint32(body[8:])), oxm.Header(be.Uint32(body[12:]))
-	if src.Class() == 0xffff || dst.Class() == 0xffff {
-		return nil, nil
-	}
-	n := int(be.Uint16(body))
-	return &Move{
-		Src: Subfield{Header: src, Ofs: int(be.Uint16(body[2:])), Bits: n},
-		Dst: Subfield{Header: dst, Ofs: int(be.Uint16(body[4:])), Bits: n},
-		Enc: enc,
-	}, nil
+	return decodeMoveHeaders(body[8:], int(be.Uint16(body)), int(be.Uint16(body[2:])), int(be.Uint16(body[4:])), enc)
 }
 
 func decodeOFCopyField(ctx Context, b []byte) (Action, error) {
@@ -112,7 +118,9 @@ func parseMove(ctx Context, kw, s string, hasArg bool) (Action, error) {
 		return nil, fmt.Errorf("source field is %d bits wide but destination is %d bits wide", a.Src.Bits, a.Dst.Bits)
 	}
 	if ctx.Version >= 6 {
-		a.Enc = MoveOF15
+		// OpenFlow 1.5's copy_field names the fields by the headers of
+		// that version.
+		a.Enc, a.Src, a.Dst = MoveOF15, a.Src.withVersion(ctx.Version), a.Dst.withVersion(ctx.Version)
 	}
 	return a, nil
 }
@@ -150,8 +158,11 @@ func decodeRegLoad2(ctx Context, b []byte) (Action, error) {
 	return decodeSetFieldTLV(ctx, nxBody(b), true, true)
 }
 
-// parseLoad is load:VALUE->DST. OpenFlow 1.5 writes it as a masked
-// set_field, and a field only REG_LOAD2 can name (tun_metadata) as that.
+// parseLoad is load:VALUE->DST (parse_reg_load): VALUE an integer of any
+// width that fits in DST's bits. OpenFlow 1.5 writes it as a masked
+// set_field; before, a field with a 4-byte NXM header takes one
+// NXAST_REG_LOAD per run of up to 64 bits, any other (tun_metadata, an
+// experimenter field) an NXAST_REG_LOAD2.
 func parseLoad(ctx Context, kw, s string, hasArg bool) (Action, error) {
 	val, dst, err := parseArrow(s)
 	if err != nil {
@@ -161,56 +172,135 @@ func parseLoad(ctx Context, kw, s string, hasArg bool) (Action, error) {
 	if err != nil {
 		return nil, shiftErr(err, len(val)+2, dst)
 	}
-	v, err := parseNum(val, 64)
-	if err != nil {
-		return nil, err
+	info := sf.info()
+	var buf [16]byte
+	v, ok := parseIntBytesInto(buf[:0], val)
+	if !ok || info == nil {
+		return nil, fmt.Errorf("%s: cannot parse integer value", s)
 	}
-	if sf.Bits < 64 && v>>sf.Bits != 0 {
-		return nil, fmt.Errorf("%s does not fit in %d bits", val, sf.Bits)
+	if bitLen(v) > sf.Bits {
+		return nil, fmt.Errorf("%s: value %s does not fit into %d bits", s, oxm.AppendHex(nil, v), sf.Bits)
 	}
-	if ctx.Version < 6 && !isTunMetadata(sf.Header) && sf.Bits <= 64 {
-		return &RegLoad{Dst: sf, Value: v}, nil
+	if ctx.Version < 6 && sf.Header.Class() != 0xffff && !info.VarLen && sf.Bits <= 64 {
+		return &RegLoad{Dst: sf, Value: beUint64(v)}, nil
 	}
-	// Wider than 64 bits: several REG_LOADs; OpenFlow 1.5: a set_field.
-	// A tun_metadata field is as long as the switch's TLV map says (the
-	// subfield's header carries it); other fields are their full width.
-	n := (fieldBits(sf.Header) + 7) / 8
-	if info := oxm.ByHeader(sf.Header); info != nil {
-		n = info.Bytes
-	}
-	if isTunMetadata(sf.Header) {
+	// A whole field's worth of value and mask: for tun_metadata as many
+	// bytes as the switch's TLV map says, or 124 without one.
+	n := info.Bytes
+	if info.VarLen {
 		n = (sf.Ofs + sf.Bits + 7) / 8
+		if l := info.FieldBits(ctx.OXM) / 8; l > n {
+			n = l
+		}
 	}
 	value, mask := make([]byte, n), make([]byte, n)
 	for i := 0; i < sf.Bits; i++ {
 		bit := sf.Ofs + i
 		mask[n-1-bit/8] |= 1 << (bit % 8)
-		if i < 64 && v>>i&1 != 0 {
+		if k := len(v) - 1 - i/8; k >= 0 && v[k]>>(i%8)&1 != 0 {
 			value[n-1-bit/8] |= 1 << (bit % 8)
 		}
 	}
-	return setFieldFor(ctx, sf.Header, value, mask, true), nil
+	return setFieldFor(ctx, info, value, mask, true), nil
 }
 
-// setFieldFor picks OVS's encoding for setting value/mask in field h
-// (encode_SET_FIELD): everything is a set_field in OpenFlow 1.5; before, a
-// whole field is OFPAT_SET_FIELD (1.2+) unless it came from load: (load
-// says NXAST_REG_LOAD), tun_metadata is REG_LOAD2, and the rest one
-// NXAST_REG_LOAD per run of mask bits.
-func setFieldFor(ctx Context, h oxm.Header, value, mask []byte, load bool) Action {
-	if isTunMetadata(h) {
-		value, mask = tunMetadataMinimal(value, mask)
+// parseIntBytes reads an unsigned integer of any width as OVS's
+// parse_int_string does: 0x hex, or decimal (up to 64 bits), big-endian.
+func parseIntBytes(s string) ([]byte, bool) { return parseIntBytesInto(nil, s) }
+
+// parseIntBytesInto is parseIntBytes appending to buf (empty; its room
+// saves allocating for most values).
+func parseIntBytesInto(buf []byte, s string) ([]byte, bool) {
+	if h, ok := strings.CutPrefix(s, "0x"); ok || strings.HasPrefix(s, "0X") {
+		if !ok {
+			h = s[2:]
+		}
+		if h == "" {
+			return nil, false
+		}
+		out := append(buf, make([]byte, (len(h)+1)/2)...)
+		for k := 0; k < len(h); k++ {
+			d, ok := hexDigit(h[len(h)-1-k])
+			if !ok {
+				return nil, false
+			}
+			out[len(out)-1-k/2] |= d << (4 * (k % 2))
+		}
+		return out, true
 	}
-	h = h&^0x1ff | oxm.Header(len(value))
-	if ctx.Version >= 6 || (ctx.Version >= 3 && allOnes(mask) && !load) {
-		a := &SetField{Field: h, Value: value, Mask: mask, FromLoad: load}
-		if allOnes(mask) && !load {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	return be.AppendUint64(buf, v), true
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// bitLen is the number of significant bits of the big-endian v.
+func bitLen(v []byte) int {
+	for k, c := range v {
+		if c != 0 {
+			n := 8 * (len(v) - k)
+			for c&0x80 == 0 {
+				c <<= 1
+				n--
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// beUint64 is the big-endian v's low 64 bits.
+func beUint64(v []byte) uint64 {
+	var x uint64
+	for _, c := range v {
+		x = x<<8 | uint64(c)
+	}
+	return x
+}
+
+// setFieldFor picks OVS's encoding for setting value/mask (the field's
+// width) in field info (encode_SET_FIELD): everything is a set_field in
+// OpenFlow 1.5; before, a whole field is OFPAT_SET_FIELD (1.2+) unless it
+// came from load: (load says NXAST_REG_LOAD), a field with no 4-byte NXM
+// header (tun_metadata, experimenter fields) is REG_LOAD2, and the rest
+// one NXAST_REG_LOAD per run of mask bits. Set-field headers are the
+// version's, Nicira ones those of no version (nx_put_entry with 0).
+func setFieldFor(ctx Context, info *oxm.Info, value, mask []byte, load bool) Action {
+	if info.VarLen {
+		value, mask = tunMetadataMinimal(value, mask)
+		if mask == nil {
+			mask = allFF[:len(value):len(value)]
+		}
+	}
+	whole := allOnes(mask)
+	if ctx.Version >= 6 || (ctx.Version >= 3 && whole && !load) {
+		a := NewSetField(info, ctx.Version, value, mask)
+		a.FromLoad = load
+		if whole {
 			a.Mask = nil
 		}
 		return a
 	}
-	if isTunMetadata(h) {
-		return &SetField{Field: h, Value: value, Mask: mask, Load2: true}
+	h, exp := info.HeaderFor(0)
+	if info.VarLen || h.Class() == 0xffff {
+		a := &SetField{Field: exactHeader(h, len(value)), Experimenter: exp, Value: value, Mask: mask, Load2: true}
+		if whole {
+			a.Mask = nil
+		}
+		return a
 	}
 	n := len(value) * 8
 	bit := func(b []byte, i int) bool { return b[len(b)-1-i/8]>>(i%8)&1 != 0 }
@@ -234,7 +324,7 @@ func setFieldFor(ctx Context, h oxm.Header, value, mask []byte, load bool) Actio
 				v |= 1
 			}
 		}
-		seq = append(seq, &RegLoad{Dst: Subfield{Header: nxmHeader(h), Ofs: lo, Bits: hi - lo + 1}, Value: v})
+		seq = append(seq, &RegLoad{Dst: Subfield{Header: h, Ofs: lo, Bits: hi - lo + 1}, Value: v})
 	}
 	if len(seq) == 1 {
 		return seq[0]
@@ -249,9 +339,12 @@ func parseSetField(ctx Context, kw, s string, hasArg bool) (Action, error) {
 		return nil, &SyntaxError{Token: s, Msg: "missing ->"}
 	}
 	val, dst := s[:i], s[i+2:]
-	info, err := ctx.OXM.Resolve(dst)
-	if err != nil {
-		return nil, &SyntaxError{Offset: i + 2, Token: dst, Msg: "unknown field"}
+	info := ctx.OXM.ByFieldName(dst)
+	switch {
+	case info == nil:
+		return nil, &SyntaxError{Offset: i + 2, Token: dst, Msg: dst + " is not a valid OXM field name"}
+	case !info.Writable:
+		return nil, &SyntaxError{Offset: i + 2, Token: dst, Msg: dst + " is read-only"}
 	}
 	value, mask, err := parseValue(ctx, info, val)
 	if err != nil {
@@ -269,7 +362,7 @@ func parseSetField(ctx Context, kw, s string, hasArg bool) (Action, error) {
 			mask = allFF[:len(value):len(value)]
 		}
 	}
-	return setFieldFor(ctx, info.Header, value, mask, false), nil
+	return setFieldFor(ctx, info, value, mask, false), nil
 }
 
 // allFF is an exact mask that parseSetField lends setFieldFor, which
@@ -296,7 +389,7 @@ func init() {
 // header is OFPBMC_BAD_FIELD there).
 func (a *Move) validate(ctx Context) error {
 	for _, sf := range []Subfield{a.Src, a.Dst} {
-		if lookupField(sf.Header) == nil {
+		if sf.info() == nil {
 			return fmt.Errorf("move: unknown field 0x%08x: %w", uint32(sf.Header), ofpErr("OFPBMC_BAD_FIELD"))
 		}
 	}

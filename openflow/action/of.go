@@ -1,7 +1,6 @@
 package action
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -153,15 +152,39 @@ func decodeOutput(ctx Context, b []byte) (Action, error) {
 // ofp_action_set_field: type=25 | len | OXM TLV | pad to 8), and also
 // Nicira's NXAST_REG_LOAD2, which carries the same TLV after the Nicira
 // header and which OVS prints the same way. A Mask (OpenFlow 1.5, or
-// REG_LOAD2) sets only some bits.
+// REG_LOAD2) sets only some bits. An experimenter field (class 0xffff:
+// NSH, ERSPAN) has its Experimenter between header and value.
 type SetField struct {
-	Field oxm.Header // without the mask bit
-	Value []byte
-	Mask  []byte // nil: the whole field
-	Load2 bool   // written as NXAST_REG_LOAD2
+	Field        oxm.Header // without the mask bit, length as for an exact value
+	Experimenter uint32     // for class 0xffff
+	Value        []byte
+	Mask         []byte // nil: the whole field
+	Load2        bool   // written as NXAST_REG_LOAD2
 	// FromLoad: parsed from load: in OpenFlow 1.5, where OVS writes a
 	// set_field but still prints load: (ofpact raw NXAST_RAW_REG_LOAD).
 	FromLoad bool
+	// legacy is the OpenFlow 1.1 action it was parsed from (mod_nw_src is
+	// 5), which OVS checks as that action, not as a set_field. Parsing
+	// only.
+	legacy uint16
+}
+
+// NewSetField is set_field:VALUE[/MASK]->FIELD for field info as OVS
+// writes it in protocol version (its header for that version, the
+// experimenter ID for class 0xffff): OFPAT_SET_FIELD, with a mask only in
+// OpenFlow 1.5. value (and mask, nil for all ones) have the field's width.
+func NewSetField(info *oxm.Info, version uint8, value, mask []byte) *SetField {
+	h, exp := info.HeaderFor(version)
+	return &SetField{Field: exactHeader(h, len(value)), Experimenter: exp, Value: value, Mask: mask}
+}
+
+// exactHeader is h with the length of an exact value of n bytes (and the
+// experimenter ID for class 0xffff).
+func exactHeader(h oxm.Header, n int) oxm.Header {
+	if h.Class() == 0xffff {
+		n += 4
+	}
+	return h&^0x1ff | oxm.Header(n&0xff)
 }
 
 func (a *SetField) appendTLV(b []byte) []byte {
@@ -171,7 +194,12 @@ func (a *SetField) appendTLV(b []byte) []byte {
 		h |= 0x100
 		n *= 2
 	}
-	b = be.AppendUint32(b, uint32(h)|uint32(n&0xff))
+	if h.Class() == 0xffff {
+		b = be.AppendUint32(b, uint32(h)|uint32((n+4)&0xff))
+		b = be.AppendUint32(b, a.Experimenter)
+	} else {
+		b = be.AppendUint32(b, uint32(h)|uint32(n&0xff))
+	}
 	return append(append(b, a.Value...), a.Mask...)
 }
 
@@ -188,15 +216,25 @@ func (a *SetField) AppendBinary(b []byte) ([]byte, error) {
 	return finishAction(a.appendTLV(b), start)
 }
 
+// info is the field set, nil if unknown.
+func (a *SetField) info() *oxm.Info { return lookupFieldExp(a.Field, a.Experimenter) }
+
 // AppendText writes set_field:VALUE[/MASK]->FIELD, the value as the field
 // is written in a match.
 func (a *SetField) AppendText(b []byte) ([]byte, error) {
-	info := oxm.ByHeader(a.Field)
+	info := a.info()
 	if info == nil {
 		return nil, fmt.Errorf("set_field: unknown field 0x%08x", uint32(a.Field))
 	}
-	if a.FromLoad && a.Mask != nil {
-		return setFieldFor(Context{Version: 4}, a.Field, a.Value, a.Mask, true).AppendText(b)
+	if a.FromLoad {
+		mask := a.Mask
+		if mask == nil {
+			mask = make([]byte, len(a.Value))
+			for k := range mask {
+				mask[k] = 0xff
+			}
+		}
+		return setFieldFor(Context{Version: 4}, info, a.Value, mask, true).AppendText(b)
 	}
 	mask := a.Mask
 	if allOnes(mask) {
@@ -217,73 +255,102 @@ func allOnes(b []byte) bool {
 
 // decodeSetFieldTLV decodes the OXM TLV of a set_field or reg_load2 (tlv
 // runs to the action's end), checking it in the order OVS's
-// decode_ofpat_set_field does, with its error codes. An unknown field gives
-// (nil, nil): kept raw (Validate: setFieldRawError).
+// decode_ofpat_set_field does (nx_pull_entry), with its error codes. A
+// header OVS finds no field for gives (nil, nil): kept raw (Validate:
+// setFieldRawError).
 func decodeSetFieldTLV(ctx Context, tlv []byte, maskOK, load2 bool) (Action, error) {
-	if err := setFieldRawError(tlv); err != nil && !errors.Is(err, ofpErr("OFPBAC_BAD_SET_LEN")) {
+	h, hdr, exp, err := setFieldHeader(tlv)
+	if err != nil {
 		return nil, fmt.Errorf("set_field: %w", err)
 	}
-	h := oxm.Header(be.Uint32(tlv))
-	info := fieldOfAnyLength(h)
-	if info == nil || h.Class() == 0xffff {
+	info, badLen := oxm.ActionField(h, exp)
+	if info == nil {
+		if known := fieldOfAnyLength(h, exp); known != nil {
+			// A known field of another length is refused here, before the
+			// actions after it; an unknown one is kept.
+			code := "OFPBAC_BAD_SET_TYPE"
+			if badLen {
+				code = "OFPBAC_BAD_SET_LEN"
+			}
+			return nil, fmt.Errorf("set_field: %s of %d bytes: %w", known.Name, h.Length(), ofpErr(code))
+		}
 		return nil, nil
 	}
-	n := int(h.Length())
+	payload := int(h.Length()) - (hdr - 4)
+	n := payload
 	if h.HasMask() {
 		n /= 2
 	}
-	if !info.VarLen && n != info.Bytes || h.HasMask() && h.Length()%2 != 0 {
-		return nil, fmt.Errorf("set_field: %s of %d bytes: %w", info.Name, n, ofpErr("OFPBAC_BAD_SET_LEN"))
+	end := 4 + int(h.Length())
+	if end > len(tlv) {
+		return nil, fmt.Errorf("set_field: %s runs past the action: %w", info.Name, ofpErr("OFPBMC_BAD_LEN"))
+	}
+	if h.HasMask() {
+		// is_mask_consistent: no value bit outside the mask.
+		for k := 0; k < n; k++ {
+			if tlv[hdr+k]&^tlv[hdr+n+k] != 0 {
+				return nil, fmt.Errorf("set_field: %s: value bits outside the mask: %w", info.Name, ofpErr("OFPBMC_BAD_WILDCARDS"))
+			}
+		}
 	}
 	if h.HasMask() && !maskOK {
 		return nil, fmt.Errorf("set_field: masked %s: %w", info.Name, ofpErr("OFPBAC_BAD_SET_MASK"))
 	}
-	if 4+int(h.Length()) > len(tlv) {
-		return nil, fmt.Errorf("set_field: %s runs past the action: %w", info.Name, ofpErr("OFPBAC_BAD_SET_LEN"))
-	}
-	if !allZero(tlv[4+h.Length():]) {
+	if !allZero(tlv[end:]) {
 		return nil, fmt.Errorf("set_field: nonzero padding: %w", ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
 	}
-	a := &SetField{Field: h&^0x1ff | oxm.Header(n), Value: append([]byte(nil), tlv[4:4+n]...), Load2: load2}
+	a := &SetField{Field: exactHeader(h, n), Experimenter: exp, Value: append([]byte(nil), tlv[hdr:hdr+n]...), Load2: load2}
 	if h.HasMask() {
-		a.Mask = append([]byte(nil), tlv[4+n:4+2*n]...)
+		a.Mask = append([]byte(nil), tlv[hdr+n:hdr+2*n]...)
 	}
 	return a, nil
 }
 
-// setFieldRawError is OVS's error for a set_field TLV it cannot take, as
-// ovs-ofctl 3.1 reports them: OFPBAC_BAD_SET_TYPE for a zero length or one
-// that runs past the action, else (an unknown field, a wrong length)
-// OFPBAC_BAD_SET_LEN.
-// A zero-length value is valid for a tun_metadata field only: OVS writes
-// set_field:0->tun_metadataN so (mf_field_len drops leading zero bytes).
-func setFieldRawError(tlv []byte) error {
+// setFieldHeader reads the OXM header of a set_field TLV as nx_pull_header
+// does: an experimenter header needs its ID, and a length that counts it;
+// hdr is the header's size.
+func setFieldHeader(tlv []byte) (h oxm.Header, hdr int, exp uint32, err error) {
 	if len(tlv) < 4 {
+		return 0, 0, 0, ofpErr("OFPBMC_BAD_LEN")
+	}
+	h, hdr = oxm.Header(be.Uint32(tlv)), 4
+	if h.Class() == 0xffff {
+		if len(tlv) < 8 || h.Length() < 4 {
+			return 0, 0, 0, fmt.Errorf("experimenter field: %w", ofpErr("OFPBMC_BAD_LEN"))
+		}
+		hdr, exp = 8, be.Uint32(tlv[4:])
+	}
+	return h, hdr, exp, nil
+}
+
+// setFieldRawError is OVS's error for a set_field TLV it finds no field
+// for (oxm.ActionField): OFPBAC_BAD_SET_LEN or OFPBAC_BAD_SET_TYPE.
+func setFieldRawError(tlv []byte) error {
+	h, _, exp, err := setFieldHeader(tlv)
+	if err != nil {
+		return err
+	}
+	if _, badLen := oxm.ActionField(h, exp); badLen {
 		return ofpErr("OFPBAC_BAD_SET_LEN")
 	}
-	if h := oxm.Header(be.Uint32(tlv)); h.Length() == 0 && !isTunMetadata(h) || 4+int(h.Length()) > len(tlv) {
-		return ofpErr("OFPBAC_BAD_SET_TYPE")
-	}
-	return ofpErr("OFPBAC_BAD_SET_LEN")
+	return ofpErr("OFPBAC_BAD_SET_TYPE")
 }
 
 // fieldOfAnyLength finds the field of h's class and field number whatever
 // h's length says (oxm.ByHeader insists on the right one), so that a wrong
 // length can be reported as such.
-func fieldOfAnyLength(h oxm.Header) *oxm.Info {
-	h &^= 0x1ff
-	for n := 1; n < 256; n++ {
-		if info := oxm.ByHeader(h | oxm.Header(n)); info != nil {
-			return info
-		}
+func fieldOfAnyLength(h oxm.Header, exp uint32) *oxm.Info {
+	info := oxm.ByHeaderAnyLen(h)
+	if info == nil || h.Class() == 0xffff && lookupFieldExp(exactHeader(h, info.Bytes), exp) != info {
+		return nil
 	}
-	return nil
+	return info
 }
 
 // validate is the rest of decode_ofpat_set_field: OXM_OF_IN_PORT and
 // read-only fields cannot be set, and vlan_vid needs OFPVID_PRESENT.
 func (a *SetField) validate(ctx Context) error {
-	info := lookupField(a.Field)
+	info := a.info()
 	switch {
 	case info == nil:
 		return fmt.Errorf("set_field: unknown field 0x%08x: %w", uint32(a.Field), ofpErr("OFPBAC_BAD_SET_TYPE"))
@@ -292,9 +359,8 @@ func (a *SetField) validate(ctx Context) error {
 	case info.Name == "vlan_vid" && (len(a.Value) != 2 || a.Value[0]&0x10 == 0 || a.Value[0] > 0x1f ||
 		a.Mask != nil && a.Mask[0]&0x10 == 0):
 		return fmt.Errorf("set_field: vlan_vid without OFPVID_PRESENT: %w", ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
-	case !info.VarLen && info.Bits < 8*len(a.Value) && !fitsBits(a.Value, info.Bits) && info.Name != "vlan_vid":
-		// mf_is_value_valid for the fields narrower than their bytes.
-		return fmt.Errorf("set_field: %s wider than %d bits: %w", info.Name, info.Bits, ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
+	case !info.VarLen && info.Name != "vlan_vid" && !info.ValidValue(a.Value):
+		return fmt.Errorf("set_field: %s: %x is not a valid value: %w", info.Name, a.Value, ofpErr("OFPBAC_BAD_SET_ARGUMENT"))
 	}
 	return nil
 }
@@ -364,6 +430,11 @@ func parseStd(t uint16) parseFunc {
 		if err != nil {
 			return nil, fmt.Errorf("%s: bad argument %q", kw, s)
 		}
+		if (t == 9 || t == 10) && ctx.Version >= 3 {
+			// The field it sets depends on the flow's protocol: settled
+			// by the check (l4Port).
+			return &l4Port{Std{Type: t, Arg: v}}, nil
+		}
 		if _, isField := stdFields[t]; ctx.Version >= spec.minV && (ctx.Version == 2 || !isField) {
 			if ctx.Version == 2 && (kw == "mod_vlan_vid" || kw == "mod_vlan_pcp") {
 				return &pushIfNeeded{&Std{Type: t, Arg: v}}, nil
@@ -386,7 +457,8 @@ func parseStd(t uint16) parseFunc {
 		for i := range value {
 			value[n-1-i] = byte(v >> (8 * i))
 		}
-		sf := &SetField{Field: info.Header &^ 0x100, Value: value}
+		sf := NewSetField(info, ctx.Version, value, nil)
+		sf.legacy = t
 		if kw == "mod_vlan_vid" || kw == "mod_vlan_pcp" {
 			return &pushIfNeeded{sf}, nil
 		}
@@ -404,9 +476,12 @@ func init() {
 		registerParser(kw, parseStd(t))
 	}
 	registerParser("meter", func(ctx Context, kw, s string, hasArg bool) (Action, error) {
-		if ctx.Version < 6 {
+		if ctx.Version < 6 && ctx.nest == outerNone {
 			return nil, fmt.Errorf("meter is an instruction before OpenFlow 1.5")
 		}
+		// Nested, ovs-ofctl takes it whatever the version, and refuses it
+		// (nestingRule).
+		ctx.Version = max(ctx.Version, 6)
 		return parseStd(29)(ctx, kw, s, hasArg)
 	})
 }

@@ -116,14 +116,24 @@ func ParseList(ctx Context, s string) (List, error) {
 	if err != nil {
 		return nil, err
 	}
+	resolveL4Ports(ctx, l)
 	return resolveVLANPushes(ctx, l), nil
 }
 
 // parseListRaw is ParseList leaving pushIfNeeded in the list, for a caller
 // that joins several lists into one before resolving them.
-func parseListRaw(ctx Context, s string) (List, error) {
+func parseListRaw(ctx Context, s string) (List, error) { return parseListOffs(ctx, s, 0, nil) }
+
+// parseListOffs is parseListRaw that, with offs, appends where each action
+// came from (its item's offset in s, plus base).
+//
+// The list is checked as ovs-ofctl checks each list it parses, nested in
+// ctx.nest (nestingRule).
+func parseListOffs(ctx Context, s string, base int, offs *[]int) (List, error) {
 	l := List{}
 	drop := false
+	var buf [8]int
+	at := buf[:0] // where each action came from, in s
 	for it, i, ok := nextItem(s, 0); ok; it, i, ok = nextItem(s, i) {
 		if strings.EqualFold(it.key, "drop") {
 			drop = true
@@ -138,9 +148,18 @@ func parseListRaw(ctx Context, s string) (List, error) {
 		} else {
 			l = append(l, a)
 		}
+		for len(at) < len(l) {
+			at = append(at, it.off)
+		}
+		for offs != nil && len(*offs) < len(l) {
+			*offs = append(*offs, base+it.off)
+		}
 	}
 	if drop && len(l) > 0 {
 		return nil, &SyntaxError{Offset: 0, Token: "drop", Msg: "drop must not be combined with other actions"}
+	}
+	if e := nestingRule(l, ctx.nest); e != nil {
+		return nil, &SyntaxError{Offset: at[e.index], Msg: e.msg}
 	}
 	return l, nil
 }
@@ -150,8 +169,10 @@ func parseItem(ctx Context, it item) (Action, error) {
 	kw := strings.ToLower(it.key)
 	f := parsers[kw]
 	if f == nil {
-		if p, err := parsePort(it.key); err == nil && !it.hasVal {
+		if p, err := parsePort(ctx, it.key); err == nil && !it.hasVal {
 			return &Output{Port: port32(p), MaxLen: 0}, nil
+		} else if pe := (*oxm.PortNameError)(nil); errors.As(err, &pe) && !it.hasVal {
+			return nil, &SyntaxError{Offset: it.off, Token: it.key, Msg: "unknown action, or " + err.Error()}
 		}
 		return nil, &SyntaxError{Offset: it.off, Token: it.key, Msg: "unknown action"}
 	}
@@ -233,73 +254,55 @@ func parseNum(s string, bits int) (uint64, error) {
 }
 
 // parsePort reads a port as ofputil_port_from_string: a reserved port's
-// name (any case; NONE for ANY) or a number, in OVS's 16-bit numbering.
-func parsePort(s string) (uint16, error) {
-	u := strings.ToUpper(s)
-	if u == "NONE" {
-		return portNone, nil
-	}
-	for p, name := range portNames {
-		if name == u {
-			return p, nil
-		}
-	}
-	v, err := strconv.ParseUint(s, 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a port", s)
-	}
-	// As ofputil_port_from_string: any 16-bit number (those from 0xff00 on
-	// are OpenFlow 1.0's reserved ports, which OVS takes with a warning),
-	// and OpenFlow 1.1's 0xffffff00 and up, which are the same ports.
-	switch {
-	case v <= 0xffff:
-		return uint16(v), nil
-	case v >= 0xffffff00:
-		return uint16(v - 0xffff0000), nil
-	}
-	return 0, fmt.Errorf("port %d is outside the supported range 0 through ffff or 0xffffff00 through 0xffffffff", v)
-}
+// name (any case; NONE for ANY), a number in OVS's 16-bit numbering (or
+// OpenFlow 1.1's 0xffffff00 and up, the same ports), or a name in the
+// switch's port map (ctx.OXM.Ports).
+func parsePort(ctx Context, s string) (uint16, error) { return ctx.OXM.ParsePort(s) }
 
 // parseSubfield reads FIELD[], FIELD[n], FIELD[a..b] or FIELD (the whole
 // field), FIELD being any name oxm knows (NXM_NX_REG0, reg0, OXM_OF_...).
 func parseSubfield(s string) (Subfield, error) { return parseSubfieldCtx(Context{}, s) }
 
 // parseSubfieldCtx is parseSubfield knowing the switch's tun_metadata
-// lengths and its "geneve" field (ctx.OXM).
+// lengths and its "geneve" field (ctx.OXM). The header is the one OVS
+// writes for the field in a subfield (nx_put_mff_header with version 0);
+// a tun_metadata field is as long as the TLV map says, or, with none, as
+// long as it can be (124 bytes), as ovs-ofctl writes it.
 func parseSubfieldCtx(ctx Context, s string) (Subfield, error) {
-	name, rest, hasBits := strings.Cut(s, "[")
-	info, err := ctx.OXM.Resolve(name)
+	osf, rest, err := ctx.OXM.ParseSubfield(s)
+	if err == nil && rest != "" {
+		err = fmt.Errorf("%s: trailing garbage %q", s, rest)
+	}
 	if err != nil {
-		return Subfield{}, &SyntaxError{Token: name, Msg: "unknown field"}
+		return Subfield{}, &SyntaxError{Token: s, Msg: err.Error()}
 	}
-	sf := Subfield{Header: nxmHeader(info.Header), Bits: info.Bits}
+	return subfieldFor(ctx, osf, 0), nil
+}
+
+// subfieldFor is the Subfield of osf with the header OVS writes for its
+// field in protocol version (0 for the Nicira actions' subfields).
+func subfieldFor(ctx Context, osf oxm.Subfield, version uint8) Subfield {
+	h, exp := osf.Info.HeaderFor(version)
+	if osf.Info.VarLen {
+		h = h&^0xff | oxm.Header(osf.Info.FieldBits(ctx.OXM)/8)
+	}
+	return Subfield{Header: h, Experimenter: exp, Ofs: osf.Ofs, Bits: osf.Bits}
+}
+
+// withVersion is sf with the header OVS writes for its field in protocol
+// version (copy_field in OpenFlow 1.5 writes OXM_OF_ETH_SRC where the
+// Nicira actions write NXM_OF_ETH_SRC).
+func (sf Subfield) withVersion(version uint8) Subfield {
+	info := sf.info()
+	if info == nil {
+		return sf
+	}
+	h, exp := info.HeaderFor(version)
 	if info.VarLen {
-		n := info.ValueLen(ctx.OXM)
-		sf.Header = sf.Header&^0xff | oxm.Header(n)
-		sf.Bits = 8 * n
+		h = h&^0xff | oxm.Header(sf.Header.Length())
 	}
-	if !hasBits {
-		return sf, nil
-	}
-	bits, ok := strings.CutSuffix(rest, "]")
-	if !ok {
-		return Subfield{}, &SyntaxError{Offset: len(name), Token: "[" + rest, Msg: "missing ]"}
-	}
-	if bits != "" {
-		lo, hi, isRange := strings.Cut(bits, "..")
-		a, err1 := strconv.Atoi(lo)
-		b := a
-		var err2 error
-		if isRange {
-			b, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil || a < 0 || b < a || b >= sf.Bits {
-			return Subfield{}, &SyntaxError{Offset: len(name), Token: "[" + rest,
-				Msg: fmt.Sprintf("bad bit range for %d-bit field", sf.Bits)}
-		}
-		sf.Ofs, sf.Bits = a, b-a+1
-	}
-	return sf, nil
+	sf.Header, sf.Experimenter = h, exp
+	return sf
 }
 
 // parseHexDots reads bytes written as note: and userdata= are: hex pairs,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ofactor/ofactor/openflow"
@@ -14,6 +15,10 @@ import (
 // DefaultPriority is OFP_DEFAULT_PRIORITY, the priority of a flow that
 // names none; dump-flows leaves it out.
 const DefaultPriority = 0x8000
+
+// tableInternal is TBL_INTERNAL, where Open vSwitch keeps its own hidden
+// flows; a dump that names it shows them, but no flow_mod may touch it.
+const tableInternal = 254
 
 // Context is what parsing depends on.
 type Context struct {
@@ -34,13 +39,49 @@ func (c *Context) actions(table uint8) action.Context {
 	return action.Context{Version: c.version(), Table: table, OXM: &c.OXM}
 }
 
-// Line is one flow of a flows file: the flow_mod, where its line starts and
-// its text without the comment.
+// Line is one flow of a flows file: the flow_mod, where its line starts,
+// its text without the comment, and what ParseFlowLine found out about it.
 type Line struct {
 	Mod  *openflow.FlowMod
 	Pos  Pos
 	Text string
+	// notes are the warnings and port names, nil if none (most lines):
+	// a file of a million lines holds a million Lines.
+	notes *lineNotes
 }
+
+type lineNotes struct {
+	warnings  []Warning
+	portNames []string
+}
+
+// Warnings are what the line does that ovs-ofctl does silently: a match
+// field it leaves out for want of its prerequisite ("tcp_dst=80" without
+// tcp), as ovs-ofctl does.
+func (l *Line) Warnings() []Warning {
+	if l.notes == nil {
+		return nil
+	}
+	return l.notes.warnings
+}
+
+// PortNames are the port names the line uses (in_port=vm1, output:vm1),
+// each once, in the order first used; nil if none. The flow's bytes depend
+// on the switch's port numbering: parse it again when that changes.
+func (l *Line) PortNames() []string {
+	if l.notes == nil {
+		return nil
+	}
+	return l.notes.portNames
+}
+
+// Warning is something a line does that ovs-ofctl does without a word.
+type Warning struct {
+	Pos Pos
+	Msg string
+}
+
+func (w Warning) String() string { return fmt.Sprintf("%v: %s", w.Pos, w.Msg) }
 
 // flowCommands are the words a line of `ovs-ofctl add-flows` may start
 // with (parse_ofp_str with command -2); none means add.
@@ -93,6 +134,63 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 	if ctx == nil {
 		ctx = &defaultContext
 	}
+	if ctx.OXM.Ports != nil {
+		l, err := ParseFlowLine(s, ctx)
+		return l.Mod, err
+	}
+	return parseFlow(s, ctx, nil)
+}
+
+// ParseFlowLine is ParseFlow that also returns what it found out about
+// the flow: its warnings (their column counted in s) and the port names
+// it used. Pos and Text are left to the caller.
+func ParseFlowLine(s string, ctx *Context) (Line, error) {
+	if ctx == nil {
+		ctx = &defaultContext
+	}
+	var warnings []Warning
+	pctx := ctx
+	var rec *portRecorder
+	if ctx.OXM.Ports != nil {
+		// Note the names the flow uses, on a copy of the context.
+		rec = &portRecorder{m: ctx.OXM.Ports}
+		c := *ctx
+		c.OXM.Ports = rec
+		pctx = &c
+	}
+	fm, err := parseFlow(s, pctx, &warnings)
+	if err != nil {
+		return Line{}, err
+	}
+	l := Line{Mod: fm}
+	if len(warnings) > 0 || rec != nil && len(rec.names) > 0 {
+		l.notes = &lineNotes{warnings: warnings}
+		if rec != nil {
+			l.notes.portNames = rec.names
+		}
+	}
+	return l, nil
+}
+
+// portRecorder is a port map that notes the names looked up in it.
+type portRecorder struct {
+	m     oxm.PortMap
+	names []string
+}
+
+func (r *portRecorder) PortNumber(name string) (uint32, bool) {
+	p, ok := r.m.PortNumber(name)
+	if ok && !slices.Contains(r.names, name) {
+		r.names = append(r.names, name)
+	}
+	return p, ok
+}
+
+func (r *portRecorder) PortName(port uint32) (string, bool) { return r.m.PortName(port) }
+
+// parseFlow is ParseFlow that appends its warnings to warnings (nil: none
+// wanted).
+func parseFlow(s string, ctx *Context, warnings *[]Warning) (*openflow.FlowMod, error) {
 	pos := 0
 	cmd := openflow.FlowAdd
 	if t, ok := nextKey(s, 0); ok && t.delim == 0 { // a bare word: its end is known
@@ -126,7 +224,7 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 		}
 		tokenValue(s, &t)
 		pos = t.end
-		isField, err := flowField(fm, fields, s, t)
+		isField, err := flowField(fm, fields, s, t, &ctx.OXM)
 		if err != nil {
 			return nil, err
 		}
@@ -134,15 +232,36 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 			toks = append(toks, t)
 		}
 	}
+	var facts oxm.Facts
 	if len(toks) > 0 {
-		m, err := ParseMatch(matchString(s, toks), &ctx.OXM)
-		if err != nil {
-			// Where each piece came from, wanted only now.
-			var at pieces
+		var notes []matchNote
+		text := matchString(s, toks)
+		m, err := parseMatch(text, &ctx.OXM, ctx.version(), &notes, &facts)
+		var at pieces // where each piece of text came from, wanted only now
+		if err != nil || len(notes) > 0 {
 			matchText(&at, s, toks)
+		}
+		if err != nil {
 			return nil, matchError(s, relocate(err, &at))
 		}
+		for _, n := range notes {
+			col := at.at(n.off) + 1
+			need := n.Info.Prereq.Describe()
+			if n.key == "tp_src" || n.key == "tp_dst" {
+				need = "tcp, udp or sctp"
+			}
+			msg := fmt.Sprintf("%s needs %s", n.key, need)
+			if !n.Dropped {
+				return nil, &ParseError{Pos: Pos{Column: col}, Token: n.key,
+					Msg: msg + ": Open vSwitch refuses the flow (OFPBMC_BAD_PREREQ)"}
+			}
+			if warnings != nil {
+				*warnings = append(*warnings, Warning{Pos: Pos{Column: col}, Msg: msg + ": dropped, as ovs-ofctl does"})
+			}
+		}
 		fm.Match = m
+	} else {
+		facts = oxm.Facts{}
 	}
 	if fields&fActions == 0 {
 		return fm, nil
@@ -154,6 +273,7 @@ func ParseFlow(s string, ctx *Context) (*openflow.FlowMod, error) {
 	text := strings.TrimRight(s[actions:], separators)
 	actx := ctx.actions(fm.TableID)
 	actx.FlowHasVLAN = matchHasVLAN(&fm.Match)
+	actx.Flow, actx.Check = facts, true
 	is, err := action.ParseInstructions(actx, text)
 	if err != nil {
 		acts := pieces{spans: []span{{0, actions}}}
@@ -232,14 +352,17 @@ func matchError(s string, err error) error {
 
 // flowField sets what token t says about the flow_mod itself, when it says
 // anything; false means t belongs to the match.
-func flowField(fm *openflow.FlowMod, fields int, s string, t token) (bool, error) {
+func flowField(fm *openflow.FlowMod, fields int, s string, t token, oxmCtx *oxm.Context) (bool, error) {
 	var err error
 	var v uint64
 	switch t.key {
 	case "table":
 		if v, err = numValue(s, t, 8); err == nil {
-			if v == uint64(openflow.TableAll) && fields&fOutPort == 0 {
-				err = errToken(s, t, "table 255 means all tables, which only a delete takes (expected 0 to 254)")
+			switch {
+			case v == uint64(openflow.TableAll) && fields&fOutPort == 0:
+				err = errToken(s, t, "table 255 (all tables) is for deletes: for a flow to add or modify, OVS chooses the table (table 0); give it (0 to 253)")
+			case v == tableInternal:
+				err = errToken(s, t, "table 254 is Open vSwitch's internal table: it refuses any change to it (OFPBRC_EPERM)")
 			}
 			fm.TableID = uint8(v)
 		}
@@ -252,7 +375,7 @@ func flowField(fm *openflow.FlowMod, fields int, s string, t token) (bool, error
 			return true, errToken(s, t, "%s applies only to a delete", t.key)
 		}
 		if t.key == "out_port" {
-			fm.OutPort, err = portValue(s, t)
+			fm.OutPort, err = portValue(s, t, oxmCtx)
 		} else {
 			fm.OutGroup, err = groupValue(s, t)
 		}
@@ -316,7 +439,8 @@ func flowCookie(fm *openflow.FlowMod, fields int, s string, t token) error {
 
 // ParseFlows parses a flows file as `ovs-ofctl add-flows` reads it. It
 // reports every bad line (up to a limit), each as file:line:column, and
-// then returns no flows.
+// then returns no flows. Each Line carries its warnings (placed in the
+// file) and the port names it used.
 func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
 	// Lines go to chunks of growing size, copied once at the end: a
 	// slice grown by append would copy and discard far more.
@@ -326,7 +450,7 @@ func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
 		n      int
 	)
 	err := eachLine(name, r, func(text string, pos Pos) error {
-		fm, err := ParseFlow(text, ctx)
+		l, err := ParseFlowLine(text, ctx)
 		if err == nil {
 			if len(cur) == cap(cur) {
 				if len(cur) > 0 {
@@ -334,7 +458,12 @@ func ParseFlows(name string, r io.Reader, ctx *Context) ([]Line, error) {
 				}
 				cur = make([]Line, 0, min(max(64, 2*cap(cur)), 8192))
 			}
-			cur = append(cur, Line{Mod: fm, Pos: pos, Text: strings.TrimSpace(text)})
+			l.Pos, l.Text = pos, strings.TrimSpace(text)
+			for k, w := range l.Warnings() {
+				w.Pos.File, w.Pos.Line = pos.File, pos.Line
+				l.notes.warnings[k] = w
+			}
+			cur = append(cur, l)
 			n++
 		}
 		return err

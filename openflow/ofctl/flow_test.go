@@ -32,8 +32,8 @@ func TestParseFlow(t *testing.T) {
 		{"priority:7,table:1,actions=drop", " table=1, priority=7 actions=drop", nil},
 		{"priority=0x10,table=010 actions=drop", " table=8, priority=16 actions=drop", nil},
 		{"priority=32768,cookie=0 actions=drop", " actions=drop", nil},
-		{"cookie=0xffffffffffffffff,table=254,priority=65535 actions=drop",
-			" cookie=0xffffffffffffffff, table=254, priority=65535 actions=drop", nil},
+		{"cookie=0xffffffffffffffff,table=253,priority=65535 actions=drop",
+			" cookie=0xffffffffffffffff, table=253, priority=65535 actions=drop", nil},
 		{"add priority=1 actions=drop", " priority=1 actions=drop", nil},
 		{"modify cookie=0x1/0xff,ip actions=drop", " modify cookie=0x1/0xff, ip actions=drop",
 			func(fm *openflow.FlowMod) bool { return fm.Command == openflow.FlowModify && fm.CookieMask == 0xff }},
@@ -100,7 +100,7 @@ func TestParseFlowErrors(t *testing.T) {
 		{"priority=65536 actions=drop", 1, "priority=65536", "from 0 to 65535"},
 		{"priority actions=drop", 1, "priority", "needs a value"},
 		{"ip,idle_timeout=-1 actions=drop", 4, "idle_timeout=-1", "not a number"},
-		{"table=255 actions=drop", 1, "table=255", "only a delete"},
+		{"table=255 actions=drop", 1, "table=255", "is for deletes"},
 		{"table=256 actions=drop", 1, "table=256", "from 0 to 255"},
 		{"cookie=0x1/0xff actions=drop", 1, "cookie=0x1/0xff", "cannot use a cookie mask"},
 		{"cookie=zz actions=drop", 1, "cookie=zz", "expected cookie="},
@@ -112,7 +112,7 @@ func TestParseFlowErrors(t *testing.T) {
 		{"delete send_flow_rem", 8, "send_flow_rem", "does not apply"},
 		{"modify importance=3 actions=drop", 8, "importance=3", "does not apply"},
 		{"out_port=1 actions=drop", 1, "out_port=1", "only to a delete"},
-		{"delete out_port=bogus", 8, "out_port=bogus", "expected a port"},
+		{"delete out_port=bogus", 8, "out_port=bogus", "a port name needs the switch's ports"},
 		{"delete out_group=0xffffff01", 8, "out_group=0xffffff01", "expected a group"},
 	} {
 		_, err := ParseFlow(tc.in, nil)

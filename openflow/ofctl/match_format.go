@@ -29,20 +29,25 @@ func (f *matchFormatter) format() {
 		f.decMasked("ct_tp_src", "ct_tp_src")
 		f.decMasked("ct_tp_dst", "ct_tp_dst")
 	}
-	if x, _ := v.Get("packet_type"); x != nil && be(x) != 0 {
-		f.b = fmt.Appendf(cHex(fmt.Appendf(f.b, "packet_type=(%d,", be(x[:2])), be(x[2:])), "),")
+	if x, m := v.Get("packet_type"); x != nil && be(x) != 0 {
+		f.b = append(oxm.AppendPacketType(append(f.b, "packet_type="...), uint32(be(x)), uint32(be(m))), ',')
 	} else if f.megaflowEth() {
 		f.b = append(f.b, "eth,"...)
 	}
 	dlType := -1
-	if x, _ := v.Get("eth_type"); x != nil {
-		dlType = int(be(x))
+	if dl, ok := v.DLType(); ok {
+		dlType = int(dl)
 	}
 	proto := -1
 	if x, _ := v.Get("nw_proto"); x != nil {
 		proto = int(x[0])
 	}
-	skipType, skipProto := f.shorthand(dlType, proto)
+	skipType, skipProto := false, false
+	if x, _ := v.Get("eth_type"); x != nil {
+		// A packet_type (1,TYPE) says the type; only an eth_type is
+		// printed as one.
+		skipType, skipProto = f.shorthand(dlType, proto)
+	}
 	for _, r := range oxm.RegNames() {
 		f.hexMasked(r, r)
 	}
@@ -52,7 +57,7 @@ func (f *matchFormatter) format() {
 	f.vlan()
 	f.value("dl_src", "eth_src", "eth_src")
 	f.value("dl_dst", "eth_dst", "eth_dst")
-	if !skipType && dlType >= 0 {
+	if x, _ := v.Get("eth_type"); !skipType && x != nil {
 		f.b = fmt.Appendf(f.b, "dl_type=0x%04x,", dlType)
 	}
 	f.l3(dlType, proto, skipProto)
@@ -125,7 +130,22 @@ func (f *matchFormatter) tunnel() {
 		return
 	}
 	for _, n := range oxm.TunMetadataNames() {
-		f.value(n, n, n)
+		x, m := f.v.Get(n)
+		if x == nil {
+			continue
+		}
+		// tun_metadata_match_format: a masked field with an all-zero
+		// mask matches only the option's presence, and prints bare.
+		if f.v.VarMasked(n) && allZeroB(m) {
+			f.b = append(append(f.b, n...), ',')
+			continue
+		}
+		f.key(n)
+		f.b = oxm.AppendHex(f.b, x)
+		if !isOnes(m) {
+			f.b = oxm.AppendHex(append(f.b, '/'), m)
+		}
+		f.b = append(f.b, ',')
 	}
 }
 
@@ -250,4 +270,13 @@ func (f *matchFormatter) megaflowEth() bool {
 		}
 	}
 	return false
+}
+
+func allZeroB(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

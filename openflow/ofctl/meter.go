@@ -290,6 +290,51 @@ func appendMeter(b []byte, id uint32, flags uint16, bands []openflow.MeterBand) 
 	return b
 }
 
+// AppendMeterDump writes mm as `ovs-ofctl dump-meters` prints a meter
+// (ofputil_format_meter_config), its lines joined: "meter=1 pktps burst
+// stats bands=type=drop rate=1 burst_size=1", bands separated by a space.
+// `ovs-ofctl add-meter` reads it back.
+func AppendMeterDump(b []byte, mm *openflow.MeterMod) []byte {
+	return appendMeterDump(b, mm.MeterID, mm.Flags, mm.Bands)
+}
+
+// AppendMeterConfigDump is AppendMeterDump for a meter config reply's
+// meter.
+func AppendMeterConfigDump(b []byte, mc *openflow.MeterConfig) []byte {
+	return appendMeterDump(b, mc.MeterID, mc.Flags, mc.Bands)
+}
+
+func appendMeterDump(b []byte, id uint32, flags uint16, bands []openflow.MeterBand) []byte {
+	b = append(appendMeterID(append(b, "meter="...), id), ' ')
+	for _, f := range meterFlags {
+		if flags&f.bit != 0 {
+			b = append(append(b, f.name...), ' ')
+		}
+	}
+	b = append(b, "bands="...)
+	for i, band := range bands {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		switch band.Type {
+		case openflow.MeterBandDrop:
+			b = append(b, "type=drop"...)
+		case openflow.MeterBandDSCPRemark:
+			b = append(b, "type=dscp_remark"...)
+		default:
+			b = fmt.Appendf(b, "type=%d", band.Type) // does not parse
+		}
+		b = fmt.Appendf(b, " rate=%d", band.Rate)
+		if flags&openflow.MeterBurst != 0 {
+			b = fmt.Appendf(b, " burst_size=%d", band.BurstSize)
+		}
+		if band.Type == openflow.MeterBandDSCPRemark {
+			b = fmt.Appendf(b, " prec_level=%d", band.PrecLevel)
+		}
+	}
+	return b
+}
+
 func appendMeterID(b []byte, id uint32) []byte {
 	if name, ok := meterNames[id]; ok {
 		return append(b, name...)

@@ -17,8 +17,8 @@ type l3 struct {
 func (fv *flowView) layers() l3 {
 	var x l3
 	x.proto = -1
-	if v, m := fv.get(slotEthType); v != nil && allOnes(m) {
-		switch beUint(v) {
+	if dl, ok := fv.dlType(); ok {
+		switch dl {
 		case 0x0800:
 			x.ip4 = true
 		case 0x86dd:
@@ -47,6 +47,29 @@ func (fv *flowView) layers() l3 {
 	return x
 }
 
+// dlType is OVS's get_dl_type: the Ethernet type of a match on Ethernet
+// packets (packet_type (0,0), or none matched), the type of a packet_type
+// (1,TYPE), nothing for another packet type or no eth_type.
+func (fv *flowView) dlType() (uint16, bool) {
+	if v, _ := fv.get(slotPacketType); v != nil && beUint(v) != 0 {
+		if v[0] == 0 && v[1] == 1 { // OFPHTN_ETHERTYPE
+			return uint16(v[2])<<8 | uint16(v[3]), true
+		}
+		return 0, false
+	}
+	if v, m := fv.get(slotEthType); v != nil && allOnes(m) {
+		return uint16(beUint(v)), true
+	}
+	return 0, false
+}
+
+// defaultPT says whether the view matches the default packet type,
+// Ethernet (match_has_default_packet_type).
+func (fv *flowView) defaultPT() bool {
+	v, m := fv.get(slotPacketType)
+	return v != nil && beUint(v) == 0 && allOnes(m)
+}
+
 // Slot lists of prune, resolved once.
 var (
 	pruneNwProto = sids("nw_proto")
@@ -59,8 +82,6 @@ var (
 	pruneARPTHA  = sids("arp_tha")
 	pruneND      = sids("nd_target", "nd_reserved", "nd_options_type")
 	pruneMPLS    = sids("mpls_label", "mpls_tc", "mpls_bos", "mpls_ttl")
-	pruneNSH     = sids("nsh_flags", "nsh_ttl", "nsh_mdtype", "nsh_np", "nsh_spi", "nsh_si",
-		"nsh_c1", "nsh_c2", "nsh_c3", "nsh_c4")
 )
 
 func sids(names ...string) []slotID {
@@ -91,7 +112,8 @@ func (fv *flowView) prune() {
 	drop(x.arp || (x.nd && x.icmpType == 136), pruneARPTHA)
 	drop(x.nd, pruneND)
 	drop(x.mpls, pruneMPLS)
-	drop(x.nsh, pruneNSH)
+	// NSH fields are written whatever the match's type (nx_put_raw), and
+	// a switch refuses them without dl_type=0x894f.
 }
 
 // emitEntry writes slot under field as's OpenFlow 1.3 header.
@@ -121,12 +143,15 @@ var (
 
 	infoVLANVID, infoVLANPCP, infoARPOp, infoIPDSCP, infoNwECN *Info
 	infoICMPType, infoICMPCode, infoICMPv6Type, infoICMPv6Code *Info
-	infoIPFrag                                                 *Info
+	infoIPFrag, infoPacketType                                 *Info
+	emXReg                                                     []emitEntry
 )
 
 func initEmit() {
-	emHead = entries("packet_type", "dp_hash", "recirc_id", "conj_id", "in_port_oxm",
+	emHead = entries("dp_hash", "recirc_id", "conj_id", "in_port_oxm",
 		"actset_output", "eth_src", "eth_dst", "eth_type")
+	emXReg = entries("xreg0", "xreg1", "xreg2", "xreg3", "xreg4", "xreg5", "xreg6", "xreg7")
+	infoPacketType = byName["packet_type"]
 	emMPLS = entries("mpls_tc", "mpls_bos", "mpls_ttl", "mpls_label")
 	emARP = entries("arp_spa=ip_src", "arp_tpa=ip_dst", "arp_sha", "arp_tha")
 	emTun = entries("tun_id", "tun_flags", "tun_src", "tun_dst", "tun_ipv6_src", "tun_ipv6_dst",
@@ -170,9 +195,13 @@ func exactMask(i *Info) []byte {
 }
 
 type emitter struct {
-	fv  *flowView
-	out []Field // values and masks point into the view or tmp
-	tmp []byte  // values and masks made here (a split TCI, TOS, ...)
+	fv      *flowView
+	out     []Field // values and masks point into the view or tmp
+	tmp     []byte  // values and masks made here (a split TCI, TOS, ...)
+	version uint8   // of the headers written
+	// implied: a field written so far needs an Ethernet packet, which
+	// says the packet type (nxm_put_ctx's implied_ethernet).
+	implied bool
 }
 
 // made copies b to tmp: the values emit computes live there until copied
@@ -184,11 +213,22 @@ func (e *emitter) made(b ...byte) []byte {
 }
 
 func (e *emitter) putVM(i *Info, v, m []byte) {
-	f := Field{Header: i.Header, Experimenter: i.Experimenter, Value: v}
-	if i.VarLen {
-		f.Header = MakeHeader(i.Header.Class(), i.Header.Field(), false, uint8(len(v)))
-	}
+	h := &i.vhdr[e.version]
+	f := Field{Header: h.h, Experimenter: h.exp, Value: v}
 	if full := exactMask(i); !allOnes(m) && (full == nil || !bytes.Equal(m, full)) {
+		f.Mask = m
+	}
+	e.out = append(e.out, f)
+	e.implied = e.implied || i.Prereq != PrereqNone
+}
+
+// putVar writes a tun_metadata slot: its length is its value's, and its
+// mask is written when the slot says so, all ones or not.
+func (e *emitter) putVar(i *Info, k int) {
+	v, m := e.fv.vm(k)
+	h := &i.vhdr[e.version]
+	f := Field{Header: MakeHeader(h.h.Class(), h.h.Field(), false, uint8(len(v))), Value: v}
+	if e.fv.slots[k].masked {
 		f.Mask = m
 	}
 	e.out = append(e.out, f)
@@ -217,6 +257,8 @@ func (e *emitter) copyOut(extra int) []Field {
 		if n := copy(buf[off:], f.Mask); n > 0 {
 			out[k].Mask = buf[off : off+n : off+n]
 			off += n
+		} else if f.Mask != nil {
+			out[k].Mask = buf[off:off:off] // a masked empty tun_metadata
 		}
 	}
 	return out
@@ -226,26 +268,49 @@ func (e *emitter) list(l []emitEntry) {
 	for _, x := range l {
 		if v, m := e.fv.get(x.slot); v != nil {
 			e.putVM(x.as, v, m)
+			e.fv.mark(x.slot)
 		}
 	}
 }
 
+// mark records that slot id was written.
+func (fv *flowView) mark(id slotID) { fv.emitted[id/64] |= 1 << (id % 64) }
+
+func (fv *flowView) wasEmitted(id slotID) bool { return fv.emitted[id/64]&(1<<(id%64)) != 0 }
+
 // emit writes the view in nx_put_raw's order for OpenFlow 1.3, with room
 // for extra more fields.
-func (fv *flowView) emit(extra int) []Field {
-	e := &emitter{fv: fv, out: fv.scratch[:0], tmp: fv.tmp[:0]}
+func (fv *flowView) emit(extra int) []Field { return fv.emitFor(openflowVersion13, extra) }
+
+// emitFor writes the view in nx_put_raw's order for protocol version
+// (OpenFlow 1.2 to 1.5), with room for extra more fields.
+func (fv *flowView) emitFor(version uint8, extra int) []Field {
+	if version > maxVersion {
+		version = maxVersion
+	}
+	e := &emitter{fv: fv, out: fv.scratch[:0], tmp: fv.tmp[:0], version: version}
+	fv.emitted, fv.pcpOut = [maxSlots / 64]uint64{}, false
 	x := fv.layers()
+	defaultPT := fv.defaultPT()
+	if v, m := fv.get(slotPacketType); v != nil && !defaultPT {
+		e.putVM(infoPacketType, v, m)
+	}
+	if defaultPT {
+		fv.mark(slotPacketType) // said by the fields, or written last
+	}
 	e.list(emHead)
 	if v, m := fv.get(slotTCI); v != nil {
 		v, m := beUint(v), beUint(m)
 		if m&0x1fff != 0 {
 			e.putVM(infoVLANVID, e.made(byte(v>>8)&0x1f, byte(v)), e.made(byte(m>>8)&0x1f, byte(m)))
+			fv.mark(slotTCI)
 		}
 		// OVS writes the PCP whenever the VID is nonzero, even without the
 		// CFI bit, and then rejects its own match (vlan_pcp needs a VLAN):
 		// drop it then, as for any unmet prerequisite.
 		if v&0x1000 != 0 && m&0x1000 != 0 && m&0xe000 != 0 {
 			e.putVM(infoVLANPCP, e.made(byte(v>>13)&7), ones(1))
+			fv.pcpOut = true
 		}
 	}
 	if x.mpls {
@@ -257,6 +322,7 @@ func (fv *flowView) emit(extra int) []Field {
 	case x.arp:
 		if v, _ := fv.get(slotNwProto); v != nil {
 			e.putVM(infoARPOp, e.made(0, v[0]), ones(2))
+			fv.mark(slotNwProto)
 		}
 		e.list(emARP)
 	}
@@ -267,13 +333,22 @@ func (fv *flowView) emit(extra int) []Field {
 		e.list(emTun)
 	}
 	if has.tunMetadata {
-		e.list(emTunMetadata)
+		for _, t := range emTunMetadata {
+			if k := fv.find(t.slot); k >= 0 {
+				e.putVar(t.as, k)
+				fv.mark(t.slot)
+			}
+		}
 	}
 	if has.tun || has.nsh {
 		e.list(emTunNSH)
 	}
 	if has.reg {
-		e.list(emReg)
+		if version >= version15 {
+			e.putXRegs()
+		} else {
+			e.list(emReg)
+		}
 	}
 	e.list(emPktMark)
 	if has.ct {
@@ -283,9 +358,35 @@ func (fv *flowView) emit(extra int) []Field {
 		}
 	}
 	e.list(emMetadata)
+	if defaultPT && !e.implied {
+		// The match says nothing that implies Ethernet: OVS writes the
+		// packet type itself, first.
+		e.out = append(e.out, Field{})
+		copy(e.out[1:], e.out)
+		h := &infoPacketType.vhdr[version]
+		e.out[0] = Field{Header: h.h, Experimenter: h.exp, Value: zero4[:]}
+	}
 	out := e.copyOut(extra)
 	fv.scratch, fv.tmp = e.out[:0], e.tmp[:0] // for the next borrower
 	return out
+}
+
+// putXRegs writes the registers as OpenFlow 1.5 does: as the eight 64-bit
+// xregs, regs 2N and 2N+1 making xregN.
+func (e *emitter) putXRegs() {
+	for n := 0; n < 8; n++ {
+		var v, m [8]byte
+		for half := 0; half < 2; half++ {
+			if rv, rm := e.fv.get(regSlots[2*n+half]); rv != nil {
+				copy(v[4*half:], rv)
+				copy(m[4*half:], rm)
+				e.fv.mark(regSlots[2*n+half])
+			}
+		}
+		if !allZero(m[:]) {
+			e.putVM(emXReg[n].as, e.made(v[:]...), e.made(m[:]...))
+		}
+	}
 }
 
 // putIP is nxm_put_ip.
@@ -298,6 +399,7 @@ func (e *emitter) putIP(x l3) {
 	}
 	e.list(emIPFrag)
 	if v, m := fv.get(slotTOS); v != nil {
+		fv.mark(slotTOS)
 		if m[0]&0xfc != 0 {
 			e.putVM(infoIPDSCP, e.made(v[0]>>2), ones(1))
 		}
@@ -313,6 +415,7 @@ func (e *emitter) putIP(x l3) {
 	byte1 := func(as *Info, id slotID) {
 		if v, _ := fv.get(id); v != nil {
 			e.putVM(as, v[1:], ones(1))
+			fv.mark(id)
 		}
 	}
 	switch {

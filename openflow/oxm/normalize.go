@@ -13,6 +13,10 @@ import (
 type slot struct {
 	id     slotID
 	off, n int
+	// masked is, for tun_metadata, whether OVS writes the field with a
+	// mask: the length alone cannot say (an unmapped field's mask may be
+	// one byte of 0xff, or none at all).
+	masked bool
 }
 
 // flowView is a match seen as OVS's struct match: fields folded into the
@@ -29,6 +33,31 @@ type flowView struct {
 	scratch []Field  // emit's fields before they are copied out
 	tmp     []byte   // and the values emit makes
 	vals    valueBuf // Builder.AddText's parsed values
+
+	// added are the settings a Builder was given, for Finish's report;
+	// only a Builder that is asked for one keeps them.
+	added     []added
+	keepAdded bool
+	// prereqs has bit p for each prerequisite p a setting of a field
+	// stored as itself needs (one that matches some bit); layered are the
+	// settings of fields stored with others (tp_src under udp...), whose
+	// prerequisite may be met otherwise: what FinishQuick checks.
+	prereqs  uint32
+	layered  [8]*Info
+	nLayered int // more than len(layered): FinishQuick suspects
+	// ptKnown: the view matches some packet type (defaultPacketType has
+	// nothing to do); set clears it for the packet type's slot.
+	ptKnown bool
+	// emitted marks the slots emit wrote, and pcpOut the VLAN PCP.
+	emitted [maxSlots / 64]uint64
+	pcpOut  bool
+}
+
+// added is one setting of a Builder: its field and whether its mask
+// selects any bit.
+type added struct {
+	info *Info
+	any  bool
 }
 
 func newFlowView(n int) *flowView {
@@ -43,12 +72,13 @@ func borrowView() *flowView {
 	fv := scratchViews.Get().(*flowView)
 	fv.slots, fv.mem, fv.vals.b = fv.slots[:0], fv.mem[:0], fv.vals.b[:0]
 	fv.has = [maxSlots / 64]uint64{}
+	fv.added, fv.keepAdded, fv.prereqs, fv.nLayered, fv.ptKnown = fv.added[:0], false, 0, 0, false
 	return fv
 }
 
 func (fv *flowView) release() {
 	if cap(fv.mem) <= 4096 && cap(fv.slots) <= 256 && cap(fv.scratch) <= 256 && cap(fv.tmp) <= 256 &&
-		cap(fv.vals.b) <= 4096 {
+		cap(fv.vals.b) <= 4096 && cap(fv.added) <= 256 {
 		scratchViews.Put(fv)
 	}
 }
@@ -79,6 +109,9 @@ func (fv *flowView) alloc(k, n int) {
 }
 
 func (fv *flowView) set(id slotID, v, m, cover []byte) {
+	if id == slotPacketType {
+		fv.ptKnown = false
+	}
 	k := fv.find(id)
 	if k < 0 {
 		k = len(fv.slots)
@@ -109,8 +142,8 @@ func (fv *flowView) get(id slotID) (v, m []byte) {
 		return nil, nil
 	}
 	v, m = fv.vm(k)
-	if allZero(m) && len(m) > 0 {
-		return nil, nil
+	if allZero(m) && len(m) > 0 && !fv.slots[k].masked {
+		return nil, nil // a masked tun_metadata matches presence even so
 	}
 	return v, m
 }
@@ -178,8 +211,8 @@ func (i *Info) fold() (slotID, fieldKind, int) {
 }
 
 // add folds field i = v/m into the view (mf_set_masked's effect on struct
-// match).
-func (fv *flowView) add(i *Info, v, m []byte) {
+// match); masked says that a tun_metadata field is written with its mask.
+func (fv *flowView) add(i *Info, v, m []byte, masked bool) {
 	id, kind, idx := i.fold()
 	switch kind {
 	case kindXReg, kindXXReg:
@@ -232,10 +265,14 @@ func (fv *flowView) add(i *Info, v, m []byte) {
 		fv.set(slotTpDst, []byte{0, v[0]}, ones(2), ones(2))
 	case kindValueAsMask:
 		// OVS 3.1's match_set_tun_{erspan,gtpu}_*_masked store the value
-		// as the mask: replicate it, since that is what a switch writes.
-		fv.set(id, []byte{v[0] & m[0]}, []byte{v[0] & m[0]}, ones(1))
+		// as the mask and value&mask as the value: replicate it, since
+		// that is what ovs-ofctl sends and a switch keeps.
+		fv.set(id, []byte{v[0] & m[0]}, []byte{v[0]}, ones(1))
 	default:
-		if id != 0 {
+		switch {
+		case i.VarLen && id != 0:
+			fv.setVar(id, v, m, masked)
+		case id != 0:
 			fv.set(id, v, m, ones(len(v)))
 		}
 	}
@@ -246,6 +283,9 @@ func (fv *flowView) add(i *Info, v, m []byte) {
 type Set struct {
 	Info        *Info
 	Value, Mask []byte
+	// Bits: only the bits of Mask are set, the field's others kept as
+	// earlier settings left them (a subfield, tp_src[5]=1).
+	Bits bool
 }
 
 // Build makes the canonical match (see Normalize) of a list of settings,
@@ -286,7 +326,7 @@ func (b *Builder) AddText(i *Info, text string, ctx *Context) error {
 	if i.VarLen {
 		n = i.ValueLen(ctx)
 	}
-	v, m, err := i.parseChecked(text, n, &fv.vals)
+	v, m, err := i.parseChecked(text, n, &fv.vals, ctx)
 	if err != nil {
 		return err
 	}
@@ -295,12 +335,136 @@ func (b *Builder) AddText(i *Info, text string, ctx *Context) error {
 }
 
 // Match returns the match built (see Build) and resets b.
-func (b *Builder) Match() Match {
+func (b *Builder) Match() Match { return b.Finish(openflowVersion13, nil) }
+
+// Problem is a setting given to a Builder that OVS does not install as
+// given: Dropped, it is left out of the match for want of its
+// prerequisite, as ovs-ofctl leaves it out (it logs "normalization
+// changed"); not Dropped, it is written, and a switch refuses the flow
+// (OFPBMC_BAD_PREREQ). Index counts the settings given, from 0.
+type Problem struct {
+	Index   int
+	Info    *Info
+	Dropped bool
+}
+
+// Keep asks b to remember its settings, for Finish's problems. Call it
+// before the first Add.
+func (b *Builder) Keep() { b.view().keepAdded = true }
+
+// Finish returns the match built for protocol version (OpenFlow 1.2 to
+// 1.5: the headers, and in 1.5 the registers as xregs) and resets b. With
+// problems not nil (and Keep called), it appends the settings OVS would not
+// install as given.
+func (b *Builder) Finish(version uint8, problems *[]Problem) Match {
+	return b.FinishFacts(version, problems, nil)
+}
+
+// FinishFacts is Finish that also, with facts not nil, says what the
+// match as given (before OVS leaves out fields for want of their
+// prerequisites) says of the packet, for checking the flow's actions.
+func (b *Builder) FinishFacts(version uint8, problems *[]Problem, facts *Facts) Match {
 	fv := b.view()
+	if facts != nil {
+		*facts = fv.facts()
+	}
 	fv.prune()
-	m := Match{Fields: fv.emit(0)}
+	m := Match{Fields: fv.emitFor(version, 0)}
+	if problems != nil && fv.keepAdded {
+		*problems = fv.problems(*problems)
+	}
 	b.Release()
 	return m
+}
+
+// FinishQuick is FinishFacts without the list of problems: it says only
+// whether there may be some (a setting whose prerequisite the match does
+// not meet), which is rare; then build again with Keep to learn which.
+func (b *Builder) FinishQuick(version uint8, facts *Facts) (m Match, problems bool) {
+	fv := b.view()
+	var f Facts
+	if facts != nil || fv.prereqs != 0 {
+		f = fv.facts()
+		if facts != nil {
+			*facts = f
+		}
+	}
+	for p := Prereq(1); fv.prereqs>>p != 0; p++ {
+		if fv.prereqs&(1<<p) != 0 && !f.PrereqOK(p) {
+			problems = true
+			break
+		}
+	}
+	fv.prune()
+	m = Match{Fields: fv.emitFor(version, 0)}
+	if fv.nLayered > len(fv.layered) {
+		problems = true // too many to keep: let the second pass tell
+	}
+	for _, i := range fv.layered[:min(fv.nLayered, len(fv.layered))] {
+		if !problems && !f.PrereqOK(i.Prereq) && !fv.written(i) {
+			problems = true
+		}
+	}
+	b.Release()
+	return m, problems
+}
+
+// written says whether emit wrote field i, stored with others, under the
+// header of the layer the match has (problems' test).
+func (fv *flowView) written(i *Info) bool {
+	id, kind, _ := i.fold()
+	switch kind {
+	case kindVLANPCP:
+		return fv.pcpOut
+	case kindInPort, kindXReg, kindXXReg:
+		return true
+	}
+	return fv.wasEmitted(fv.storageOf(id, kind))
+}
+
+// problems lists the settings emit left out for want of a prerequisite and
+// those it wrote whose prerequisite is not met.
+func (fv *flowView) problems(out []Problem) []Problem {
+	facts := fv.facts()
+	for k, a := range fv.added {
+		if !a.any || a.info.Prereq == PrereqNone || facts.PrereqOK(a.info.Prereq) {
+			continue
+		}
+		_, kind, _ := a.info.fold()
+		written := fv.written(a.info)
+		if written && kind != kindPlain {
+			// Written under the header of the layer the match has
+			// (tp_src as udp_src, icmp_type as icmpv6_type): fine.
+			continue
+		}
+		out = append(out, Problem{Index: k, Info: a.info, Dropped: !written})
+	}
+	return out
+}
+
+// storageOf is the slot a field of kind with slot id is kept in.
+func (fv *flowView) storageOf(id slotID, kind fieldKind) slotID {
+	switch kind {
+	case kindVLANTCI, kindVLANVID, kindDlVLAN, kindVLANPCP:
+		return slotTCI
+	case kindNwTOS, kindIPDSCP, kindNwECN:
+		return slotTOS
+	case kindARPOp:
+		return slotNwProto
+	case kindARPSPA:
+		return slotIPSrc
+	case kindARPTPA:
+		return slotIPDst
+	case kindNDSLL:
+		return slotARPSHA
+	case kindNDTLL:
+		return slotARPTHA
+	case kindTpSrc, kindICMPType:
+		return slotTpSrc
+	case kindTpDst, kindICMPCode:
+		return slotTpDst
+	}
+	return id
 }
 
 // Release resets b without building.
@@ -321,8 +485,102 @@ func (fv *flowView) addSet(s Set) bool {
 	if mask == nil {
 		mask = ones(len(s.Value))
 	}
-	fv.add(i, s.Value, mask)
+	if fv.keepAdded {
+		fv.added = append(fv.added, added{info: i, any: !allZero(mask) || i.VarLen})
+	}
+	if s.Bits {
+		fv.addBits(i, s.Value, mask)
+	} else {
+		fv.add(i, s.Value, mask, s.Mask != nil)
+	}
+	if i.Prereq != PrereqNone {
+		// match_add_ethernet_prereq: a field that needs a layer implies
+		// an Ethernet packet, unless the match names its packet type.
+		fv.defaultPacketType()
+		if i.VarLen || !allZero(mask) {
+			if _, kind, _ := i.fold(); kind == kindPlain {
+				fv.prereqs |= 1 << i.Prereq
+			} else {
+				if fv.nLayered < len(fv.layered) {
+					fv.layered[fv.nLayered] = i
+				}
+				fv.nLayered++
+			}
+		}
+	}
 	return true
+}
+
+// addBits folds the bits of m of field i = v into the view, keeping the
+// field's other bits (parse_subfield's mf_get, bitwise copy, mf_set).
+func (fv *flowView) addBits(i *Info, v, m []byte) {
+	id, kind, _ := i.fold()
+	switch kind {
+	case kindPlain, kindTpSrc, kindTpDst, kindVLANTCI, kindNwTOS, kindNwECN, kindARPSPA,
+		kindARPTPA, kindNDSLL, kindNDTLL:
+		if i.VarLen {
+			// tun_metadata: the subfield's bytes, joined with what the
+			// field matches already.
+			if k := fv.find(id); k >= 0 {
+				ov, om := fv.vm(k)
+				nv, nm := make([]byte, max(len(v), len(ov))), make([]byte, max(len(v), len(ov)))
+				copy(nv[len(nv)-len(ov):], ov)
+				copy(nm[len(nm)-len(om):], om)
+				for k := range v {
+					j := len(nv) - len(v) + k
+					nv[j] = nv[j]&^m[k] | v[k]&m[k]
+					nm[j] |= m[k]
+				}
+				v, m = nv, nm
+			}
+			fv.setVar(id, v, m, !allOnes(m))
+			return
+		}
+		fv.set(fv.storageOf(id, kind), v, m, m)
+	default:
+		// Fields folded some other way (registers in xregs, VLAN VID or
+		// PCP in the TCI): as a whole-field setting, the bits outside m
+		// wildcarded.
+		fv.add(i, v, m, true)
+	}
+}
+
+// defaultPacketType makes the view match Ethernet packets (packet_type
+// (0,0)) unless it matches a packet type already
+// (match_set_default_packet_type).
+func (fv *flowView) defaultPacketType() {
+	if fv.ptKnown {
+		return
+	}
+	if k := fv.find(slotPacketType); k < 0 || allZero(fv.slotMask(k)) {
+		fv.set(slotPacketType, zero4[:], ones(4), ones(4))
+	}
+	fv.ptKnown = true
+}
+
+// slotMask is the mask of slot k.
+func (fv *flowView) slotMask(k int) []byte {
+	_, m := fv.vm(k)
+	return m
+}
+
+var zero4 [4]byte
+
+// setVar stores a tun_metadata field: its length is the value's, and
+// masked says whether it is written with its mask.
+func (fv *flowView) setVar(id slotID, v, m []byte, masked bool) {
+	k := fv.find(id)
+	if k < 0 {
+		k = len(fv.slots)
+		fv.slots = append(fv.slots, slot{id: id})
+		fv.has[id/64] |= 1 << (id % 64)
+	}
+	fv.alloc(k, len(v))
+	fv.slots[k].masked = masked
+	sv, sm := fv.vm(k)
+	for j := range v {
+		sv[j], sm[j] = v[j]&m[j], m[j]
+	}
 }
 
 // Normalize puts m in the form OVS writes for it in OpenFlow 1.3 (lib/nx-match.c
@@ -335,18 +593,22 @@ func (fv *flowView) addSet(s Set) bool {
 // OpenFlow 1.3 header. Unknown fields follow in their original order. The
 // known fields' values and masks share one new backing array (each slice
 // capped at its own length); unknown fields keep theirs.
-func (m *Match) Normalize() {
+func (m *Match) Normalize() { m.NormalizeFor(openflowVersion13) }
+
+// NormalizeFor is Normalize with the headers OVS writes in protocol
+// version (OpenFlow 1.2 to 1.5; in 1.5 the registers are xregs).
+func (m *Match) NormalizeFor(version uint8) {
 	fv := borrowView()
 	defer fv.release()
 	var unknown []Field
 	for k := range m.Fields {
 		f := &m.Fields[k]
-		if !fv.addSet(Set{ByField(f), f.Value, f.Mask}) {
+		if !fv.addSet(Set{Info: ByField(f), Value: f.Value, Mask: f.Mask}) {
 			unknown = append(unknown, *f)
 		}
 	}
 	fv.prune()
-	m.Fields = append(fv.emit(len(unknown)), unknown...)
+	m.Fields = append(fv.emitFor(version, len(unknown)), unknown...)
 }
 
 // View is a match seen as OVS's struct match (flow plus wildcards): the
@@ -357,14 +619,44 @@ func (m *Match) Normalize() {
 // in_port; "regN" for xreg and xxreg). It is for formatters.
 type View struct{ fv *flowView }
 
-// View returns m's view; fields not known are left out.
+// View returns m's view; fields not known are left out. Release it when
+// done.
 func (m *Match) View() View {
-	fv := newFlowView(len(m.Fields) + 2)
+	fv := borrowView()
 	for k := range m.Fields {
 		f := &m.Fields[k]
-		fv.addSet(Set{ByField(f), f.Value, f.Mask})
+		fv.addSet(Set{Info: ByField(f), Value: f.Value, Mask: f.Mask})
 	}
 	return View{fv}
+}
+
+// Release gives v's storage back for other views; v and what it returned
+// must not be used after.
+func (v *View) Release() {
+	if v.fv != nil {
+		v.fv.release()
+		v.fv = nil
+	}
+}
+
+// DLType is the Ethernet type of the packets the match matches, as OVS
+// reads it (get_dl_type): the eth_type of an Ethernet match, the type of
+// a packet_type (1,TYPE); false when the match says none.
+func (v View) DLType() (uint16, bool) {
+	if v.fv == nil {
+		return 0, false
+	}
+	return v.fv.dlType()
+}
+
+// VarMasked says whether tun_metadata slot name is matched with a mask
+// (a masked zero-length one matches on the option's presence).
+func (v View) VarMasked(name string) bool {
+	if v.fv == nil {
+		return false
+	}
+	k := v.fv.find(slotByName[name])
+	return k >= 0 && v.fv.slots[k].masked
 }
 
 // HasTunMetadata says whether any tun_metadataN is matched.

@@ -208,7 +208,7 @@ func FuzzUnmarshalOXM(f *testing.F) {
 			if err != nil {
 				f.Fatalf("%s=%s: %v", seed[k], seed[k+1], err)
 			}
-			sets = append(sets, Set{i, v, m})
+			sets = append(sets, Set{Info: i, Value: v, Mask: m})
 		}
 		m := Build(sets)
 		b, err := m.AppendOXM(nil)

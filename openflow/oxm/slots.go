@@ -105,18 +105,21 @@ func initNames() {
 
 // Slots that add and emit name, besides each field's own.
 var (
-	slotTCI       = sid("tci")
-	slotTOS       = sid("tos")
-	slotInPortOXM = sid("in_port_oxm")
-	slotNwProto   = sid("nw_proto")
-	slotIPSrc     = sid("ip_src")
-	slotIPDst     = sid("ip_dst")
-	slotARPSHA    = sid("arp_sha")
-	slotARPTHA    = sid("arp_tha")
-	slotTpSrc     = sid("tp_src")
-	slotTpDst     = sid("tp_dst")
-	slotEthType   = sid("eth_type")
-	slotCTNwProto = sid("ct_nw_proto")
+	slotTCI        = sid("tci")
+	slotTOS        = sid("tos")
+	slotInPortOXM  = sid("in_port_oxm")
+	slotNwProto    = sid("nw_proto")
+	slotIPSrc      = sid("ip_src")
+	slotIPDst      = sid("ip_dst")
+	slotARPSHA     = sid("arp_sha")
+	slotARPTHA     = sid("arp_tha")
+	slotTpSrc      = sid("tp_src")
+	slotTpDst      = sid("tp_dst")
+	slotEthType    = sid("eth_type")
+	slotCTNwProto  = sid("ct_nw_proto")
+	slotPacketType = sid("packet_type")
+	slotCTState    = sid("ct_state")
+	slotIPFrag     = sid("ip_frag")
 )
 
 // fieldKind is how add folds a field into the view: the cases of

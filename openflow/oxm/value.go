@@ -21,6 +21,94 @@ type Context struct {
 	// Geneve is the index of the negotiated Geneve field that the symbolic
 	// name "geneve" stands for, or -1.
 	Geneve int
+	// Ports is the switch's port names (in_port=vm1); nil: a port name is
+	// an error that says it needs them, as ovs-ofctl --no-names says.
+	Ports PortMap
+}
+
+// PortMap is a switch's port names (OVS struct ofputil_port_map): the
+// OpenFlow port number of a name, and the name of a port number. Numbers
+// are OpenFlow 1.1+ port numbers of physical ports (below 0xffffff00).
+type PortMap interface {
+	PortNumber(name string) (uint32, bool)
+	PortName(port uint32) (string, bool)
+}
+
+// PortNameError is a port that is neither a number nor a reserved port's
+// name: a port name, which needs the switch's port map (NoMap), or one the
+// map does not have.
+type PortNameError struct {
+	Name  string
+	NoMap bool
+}
+
+func (e *PortNameError) Error() string {
+	if e.NoMap {
+		return fmt.Sprintf("%q is not a port number or reserved port name: a port name needs the switch's ports (none given)", e.Name)
+	}
+	return fmt.Sprintf("%q is not a port of the switch (not in the port map)", e.Name)
+}
+
+// ParsePort reads a port as ofputil_port_from_string does, in OVS's 16-bit
+// numbering: a decimal number, a reserved port's name in any case, or a
+// name (quoted or not) in c's port map.
+func (c *Context) ParsePort(s string) (uint16, error) {
+	if p, ok := ParsePort(s); ok {
+		return p, nil
+	}
+	if s == "" || s[0] >= '0' && s[0] <= '9' || s[0] == '-' || s[0] == '+' {
+		return 0, fmt.Errorf("%q is not a valid port number", s)
+	}
+	name := s
+	if s[0] == '"' {
+		u, err := strconv.Unquote(s)
+		if err != nil {
+			return 0, fmt.Errorf("%s: bad quoted port name", s)
+		}
+		name = u
+	}
+	if c == nil || c.Ports == nil {
+		return 0, &PortNameError{Name: name, NoMap: true}
+	}
+	p, ok := c.Ports.PortNumber(name)
+	switch {
+	case !ok:
+		return 0, &PortNameError{Name: name}
+	case p >= 0xffffff00: // a reserved port: the bridge's own is LOCAL
+		return uint16(p), nil
+	case p > 0xffff:
+		return 0, fmt.Errorf("port %q is number %d, outside OpenFlow's port numbers", name, p)
+	}
+	return uint16(p), nil
+}
+
+// AppendPortName writes a port as ofputil_format_port does with a port
+// map: a reserved port by name, a named port by its name (quoted if it
+// has to be), any other by number.
+func (c *Context) AppendPortName(b []byte, p uint16) []byte {
+	if p < 0xff00 && c != nil && c.Ports != nil {
+		if name, ok := c.Ports.PortName(uint32(p)); ok {
+			return AppendPortNameText(b, name)
+		}
+	}
+	return AppendPort(b, p)
+}
+
+// AppendPortNameText writes a port name as namemap_put_name does: as it
+// is, or in double quotes when it holds anything but letters, digits, '-',
+// '_' and '.', or could be read as a number or a reserved port.
+func AppendPortNameText(b []byte, name string) []byte {
+	plain := name != ""
+	for k := 0; k < len(name); k++ {
+		c := name[k]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			plain = false
+		}
+	}
+	if _, isPort := ParsePort(name); plain && !isPort && !(name[0] >= '0' && name[0] <= '9') {
+		return append(b, name...)
+	}
+	return strconv.AppendQuote(b, name)
 }
 
 // NewContext returns a Context with no TLV map and no Geneve field. (The
@@ -58,7 +146,7 @@ var portNames = []struct {
 	name string
 	port uint16
 }{
-	{"IN_PORT", 0xfff8}, {"TABLE", 0xfff9}, {"NORMAL", 0xfffa}, {"FLOOD", 0xfffb},
+	{"UNSET", 0xfff7}, {"IN_PORT", 0xfff8}, {"TABLE", 0xfff9}, {"NORMAL", 0xfffa}, {"FLOOD", 0xfffb},
 	{"ALL", 0xfffc}, {"CONTROLLER", 0xfffd}, {"LOCAL", 0xfffe}, {"ANY", 0xffff},
 	{"NONE", 0xffff},
 }
@@ -268,6 +356,14 @@ func (i *Info) AppendValue(b []byte, value, mask []byte) []byte {
 			m &= 1
 		}
 		return AppendFlags(b, names, uint32(beUint(value)), m, max)
+	case FormatPacketType:
+		if len(value) == 4 {
+			m := uint32(0xffffffff)
+			if mask != nil && len(mask) == 4 {
+				m = uint32(beUint(mask))
+			}
+			return AppendPacketType(b, uint32(beUint(value)), m)
+		}
 	case FormatFrag:
 		m := uint8(3)
 		if mask != nil && len(mask) == 1 {
@@ -343,25 +439,25 @@ func (i *Info) ParseValueCtx(s string, ctx *Context) (value, mask []byte, err er
 	if i.VarLen {
 		n = i.ValueLen(ctx)
 	}
-	return i.parseChecked(s, n, nil)
+	return i.parseChecked(s, n, nil, ctx)
 }
 
 // parseChecked is ParseValueCtx for a value of n bytes, made in vb.
-func (i *Info) parseChecked(s string, n int, vb *valueBuf) (value, mask []byte, err error) {
-	value, mask, err = i.parse(s, n, vb)
+func (i *Info) parseChecked(s string, n int, vb *valueBuf, ctx *Context) (value, mask []byte, err error) {
+	value, mask, err = i.parse(s, n, vb, ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	if mask != nil && !i.Maskable && !allOnes(mask) {
 		return nil, nil, fmt.Errorf("%s: field does not support masking", i.Name)
 	}
-	if mask != nil && coversBits(mask, i.Bits) {
+	if mask != nil && !(i.VarLen && n == 0) && coversBits(mask, i.Bits) {
 		mask = nil
 	}
 	return value, mask, nil
 }
 
-func (i *Info) parse(s string, n int, vb *valueBuf) (v, m []byte, err error) {
+func (i *Info) parse(s string, n int, vb *valueBuf, ctx *Context) (v, m []byte, err error) {
 	vs, ms, masked := strings.Cut(s, "/")
 	switch i.Format {
 	case FormatEthernet:
@@ -373,9 +469,9 @@ func (i *Info) parse(s string, n int, vb *valueBuf) (v, m []byte, err error) {
 		return parseIPMasked(vs, ms, masked, n, vb)
 	case FormatPort16, FormatPort32:
 		if !masked {
-			p, ok := ParsePort(s)
-			if !ok {
-				return nil, nil, fmt.Errorf("%s: %q: bad port", i.Name, s)
+			p, err := ctx.ParsePort(s)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", i.Name, err)
 			}
 			v = vb.make(n)
 			if n == 4 {
@@ -395,6 +491,11 @@ func (i *Info) parse(s string, n int, vb *valueBuf) (v, m []byte, err error) {
 		if s != "" && (s[0] < '0' || s[0] > '9') {
 			return i.parseFlags(s, n, vb)
 		}
+	case FormatPacketType:
+		if v, err = parsePacketType(s, vb); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", i.Name, err)
+		}
+		return v, nil, nil
 	}
 	if v, err = parseInt(vs, n, vb); err == nil && masked {
 		m, err = parseInt(ms, n, vb)
@@ -403,9 +504,13 @@ func (i *Info) parse(s string, n int, vb *valueBuf) (v, m []byte, err error) {
 		return nil, nil, fmt.Errorf("%s: %w", i.Name, err)
 	}
 	if i.VarLen && n == 0 {
-		// Unmapped (OVS would refuse the flow): size the value by the bits
-		// the mask keeps, so that the printed form, which shows value&mask,
-		// parses back to the same width.
+		// Unmapped, as ovs-ofctl has it without the switch's TLV map
+		// (mf_field_len): the field is as long as the value's significant
+		// bytes, or the mask's if that is longer, and masked unless the
+		// mask is all 124 bytes of ones; the value is value&mask.
+		if m != nil && allOnes(m) {
+			m = nil
+		}
 		if m != nil {
 			for k := range v {
 				v[k] &= m[k]
@@ -416,18 +521,62 @@ func (i *Info) parse(s string, n int, vb *valueBuf) (v, m []byte, err error) {
 	return v, m, nil
 }
 
+// parsePacketType reads "(NS,TYPE)" (mf_from_packet_type_string): each a
+// 16-bit number, decimal or 0x hex.
+func parsePacketType(s string, vb *valueBuf) ([]byte, error) {
+	inner, ok := strings.CutPrefix(s, "(")
+	if !ok {
+		return nil, fmt.Errorf("%q: bad syntax for packet type missing '('", s)
+	}
+	inner, ok = strings.CutSuffix(inner, ")")
+	ns, typ, comma := strings.Cut(inner, ",")
+	if !ok || !comma {
+		return nil, fmt.Errorf("%q: bad syntax for packet type (expected (NS,TYPE))", s)
+	}
+	a, err1 := parseInt(ns, 2, vb)
+	b, err2 := parseInt(typ, 2, vb)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("%q: bad syntax for packet type (expected (NS,TYPE), each 0 to 0xffff)", s)
+	}
+	return vb.bytes(a[0], a[1], b[0], b[1]), nil
+}
+
+// AppendPacketType writes a packet type as format_packet_type_masked does
+// inside "packet_type=": (NS,TYPE), each in decimal up to 9 and in hex
+// beyond, a masked one as VALUE/0xMASK, a wildcarded one as "*".
+func AppendPacketType(b []byte, v, m uint32) []byte {
+	b = append(b, '(')
+	b = appendU16Masked(b, uint16(v>>16), uint16(m>>16))
+	b = append(b, ',')
+	b = appendU16Masked(b, uint16(v), uint16(m))
+	return append(b, ')')
+}
+
+func appendU16Masked(b []byte, v, m uint16) []byte {
+	if m == 0 {
+		return append(b, '*')
+	}
+	if v > 9 {
+		b = strconv.AppendUint(append(b, "0x"...), uint64(v), 16)
+	} else {
+		b = strconv.AppendUint(b, uint64(v), 10)
+	}
+	if m != 0xffff {
+		b = strconv.AppendUint(append(b, "/0x"...), uint64(m), 16)
+	}
+	return b
+}
+
 var fragNames = []struct {
 	name string
 	v, m uint8
 }{{"no", 0, 3}, {"yes", 1, 1}, {"first", 1, 3}, {"later", 3, 3}, {"not_later", 0, 2}}
 
-// shrink trims an unmapped tun_metadata value to its significant bytes.
+// shrink trims an unmapped tun_metadata value (and mask) to its
+// significant bytes: none at all for a zero value (and mask).
 func shrink(v, m []byte) ([]byte, []byte) {
-	if m == nil && allZero(v) {
-		return []byte{}, nil // as ovs-ofctl: a zero-length field
-	}
 	k := 0
-	for k < len(v)-1 && v[k] == 0 && (m == nil || m[k] == 0) {
+	for k < len(v) && v[k] == 0 && (m == nil || m[k] == 0) {
 		k++
 	}
 	if m != nil {
@@ -593,6 +742,46 @@ func coversBits(mask []byte, n int) bool {
 			return false
 		}
 		n -= 8
+	}
+	return true
+}
+
+// ValidValue is mf_is_value_valid: whether v (the field's width) is a
+// value field i can hold. Most fields take any value; the narrow ones, and
+// ports and the NSH header fields, do not.
+func (i *Info) ValidValue(v []byte) bool {
+	x := beUint(v)
+	switch i.Name {
+	case "in_port_oxm", "actset_output":
+		return x < 0xff00 || x >= 0xffffff00
+	case "nw_tos": // the DSCP bits of the TOS byte
+		return x&^0xfc == 0
+	case "ip_dscp": // OXM's DSCP, shifted down
+		return x <= 0x3f
+	case "nw_ecn", "ip_frag":
+		return x <= 3
+	case "tcp_flags":
+		return x <= 0x0fff
+	case "arp_op":
+		return x <= 0xff
+	case "dl_vlan":
+		return x&0xf000 == 0
+	case "vlan_vid":
+		return x&0xe000 == 0
+	case "dl_vlan_pcp", "vlan_pcp", "mpls_tc":
+		return x <= 7
+	case "ipv6_label", "mpls_label":
+		return x <= 0xfffff
+	case "mpls_bos", "tun_flags":
+		return x <= 1
+	case "ct_state":
+		return x <= 0xff
+	case "nsh_ttl":
+		return x <= 63
+	case "nsh_mdtype":
+		return x == 1 || x == 2
+	case "nsh_spi":
+		return x <= 0xffffff
 	}
 	return true
 }
