@@ -22,7 +22,7 @@ import (
 // if it is not desired. A switch in sync costs no installed table at all,
 // where a second map of a million flows would cost some 75 bytes a flow.
 type keyspace struct {
-	desired    map[string]string
+	desired    *table
 	instDiff   map[string]held
 	nInstalled int // keys installed
 	diffPeak   int // the largest instDiff since it was made: see trim
@@ -85,7 +85,7 @@ type rejection struct {
 
 func newKeyspace() *keyspace {
 	return &keyspace{
-		desired:  map[string]string{},
+		desired:  newTable(0),
 		instDiff: map[string]held{},
 		dirty:    map[string]struct{}{},
 		rejected: map[string]rejection{},
@@ -97,7 +97,7 @@ func (s *keyspace) installedOf(key string) held {
 	if h, ok := s.instDiff[key]; ok {
 		return h
 	}
-	if d, ok := s.desired[key]; ok {
+	if d, ok := s.desired.Get(key); ok {
 		return holding(d)
 	}
 	return nothing
@@ -109,7 +109,7 @@ func (s *keyspace) installedLen() int { return s.nInstalled }
 // noteInstalled records h as what the switch holds for key, relative to
 // the key's desired value as it now is.
 func (s *keyspace) noteInstalled(key string, h held) {
-	d, hasD := s.desired[key]
+	d, hasD := s.desired.Get(key)
 	if hasD && h.is(d) || !hasD && !h.has() {
 		delete(s.instDiff, key)
 		return
@@ -122,6 +122,7 @@ func (s *keyspace) noteInstalled(key string, h held) {
 // below their peak (a Go map keeps the room it once grew to): after a
 // million-flow round settles they are nearly empty.
 func (s *keyspace) trim() {
+	s.desired.Compact()
 	if s.diffPeak > 4096 && len(s.instDiff) < s.diffPeak/16 {
 		next := make(map[string]held, len(s.instDiff))
 		for k, v := range s.instDiff {
@@ -142,7 +143,7 @@ func (s *keyspace) put(key, val string) {
 // caller that sends the change itself (a streamed round). It reports
 // whether the desired value changed.
 func (s *keyspace) putClean(key, val string) bool {
-	old, ok := s.desired[key]
+	old, ok := s.desired.Get(key)
 	if ok && old == val {
 		return false
 	}
@@ -151,7 +152,7 @@ func (s *keyspace) putClean(key, val string) bool {
 		s.sum += keyHash(key)
 	}
 	s.digestOK = false
-	s.desired[key] = val
+	s.desired.Set(key, val)
 	s.noteInstalled(key, h)
 	delete(s.rejected, key)
 	return true
@@ -159,13 +160,13 @@ func (s *keyspace) putClean(key, val string) bool {
 
 // remove makes key undesired.
 func (s *keyspace) remove(key string) {
-	if _, ok := s.desired[key]; !ok {
+	if _, ok := s.desired.Get(key); !ok {
 		return
 	}
 	h := s.installedOf(key)
 	s.sum -= keyHash(key)
 	s.digestOK = false
-	delete(s.desired, key)
+	s.desired.Delete(key)
 	s.noteInstalled(key, h)
 	s.dirty[key] = struct{}{}
 	delete(s.rejected, key)
@@ -176,9 +177,9 @@ func (s *keyspace) remove(key string) {
 // (something was removed); the values of unchanged keys keep their old
 // strings.
 func (s *keyspace) replace(m map[string]string) {
-	before, kept := len(s.desired), 0
+	before, kept := s.desired.Len(), 0
 	for k, v := range m {
-		if old, ok := s.desired[k]; ok {
+		if old, ok := s.desired.Get(k); ok {
 			kept++
 			if old == v {
 				continue
@@ -189,7 +190,7 @@ func (s *keyspace) replace(m map[string]string) {
 	if kept == before {
 		return // every old key is still desired
 	}
-	for k := range s.desired {
+	for k := range s.desired.Keys() {
 		if _, ok := m[k]; !ok {
 			s.remove(k)
 		}
@@ -204,7 +205,7 @@ func (s *keyspace) setInstalled(m map[string]string) {
 	s.dirty = map[string]struct{}{}
 	s.rejected = map[string]rejection{}
 	s.allDirty = false
-	if len(s.desired) == 0 {
+	if s.desired.Len() == 0 {
 		// Nothing desired yet (a bridge that reads the switch while its
 		// first desired state is still being made): every installed key
 		// differs. They are marked dirty all at once (allDirty), when a
@@ -217,12 +218,12 @@ func (s *keyspace) setInstalled(m map[string]string) {
 		return
 	}
 	for k, v := range m {
-		if d, ok := s.desired[k]; !ok || d != v {
+		if d, ok := s.desired.Get(k); !ok || d != v {
 			s.instDiff[k] = holding(v)
 			s.dirty[k] = struct{}{}
 		}
 	}
-	for k := range s.desired {
+	for k := range s.desired.Keys() {
 		if _, ok := m[k]; !ok {
 			s.instDiff[k] = nothing
 			s.dirty[k] = struct{}{}
@@ -291,7 +292,7 @@ func (s *keyspace) planUnsorted(deletes bool) (adds, mods, dels []change) {
 			kept++
 			continue
 		}
-		d, hasD := s.desired[k]
+		d, hasD := s.desired.Get(k)
 		h := s.installedOf(k)
 		switch {
 		case hasD && h.is(d):
@@ -321,7 +322,7 @@ func (s *keyspace) keepsUndesired(key string) bool {
 	if !s.keepTimed {
 		return false
 	}
-	if _, desired := s.desired[key]; desired {
+	if _, desired := s.desired.Get(key); desired {
 		return false
 	}
 	h := s.installedOf(key)
@@ -392,7 +393,7 @@ func (s *keyspace) installedAs(key string, h held) {
 		}
 	}
 	s.noteInstalled(key, h)
-	if d, ok := s.desired[key]; ok && !h.is(d) || !ok && h.has() {
+	if d, ok := s.desired.Get(key); ok && !h.is(d) || !ok && h.has() {
 		s.dirty[key] = struct{}{} // desired moved on meanwhile
 	}
 }
@@ -401,7 +402,7 @@ func (s *keyspace) installedAs(key string, h held) {
 // round of version.
 func (s *keyspace) rejectedAs(key, val, err string, version uint64) {
 	s.rejected[key] = rejection{val: val, err: err, version: version}
-	if d := s.desired[key]; d != val {
+	if d := s.desired.Val(key); d != val {
 		s.dirty[key] = struct{}{}
 	}
 }
@@ -417,7 +418,7 @@ func (s *keyspace) retry(cs []change) {
 // apart from refused ones, and nothing undesired. It changes nothing.
 func (s *keyspace) inSync() bool {
 	for k, h := range s.instDiff {
-		d, hasD := s.desired[k]
+		d, hasD := s.desired.Get(k)
 		if !(hasD && !h.has() && s.refused(k, d)) && !s.keepsUndesired(k) {
 			return false
 		}
@@ -432,7 +433,7 @@ func (s *keyspace) inSync() bool {
 func (s *keyspace) check(inRound func(key string) bool) error {
 	n := 0
 	for k, h := range s.instDiff {
-		d, hasD := s.desired[k]
+		d, hasD := s.desired.Get(k)
 		if hasD && h.is(d) || !hasD && !h.has() {
 			return fmt.Errorf("instDiff holds %q with both sides equal", k)
 		}
@@ -444,7 +445,7 @@ func (s *keyspace) check(inRound func(key string) bool) error {
 			return fmt.Errorf("%q differs from its desired side and is not dirty", k)
 		}
 	}
-	for k := range s.desired {
+	for k := range s.desired.Keys() {
 		if _, differs := s.instDiff[k]; !differs {
 			n++
 		}

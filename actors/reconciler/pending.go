@@ -52,7 +52,7 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 	from := s.putEncoding(m)
 	p := s.pending
 	if p == nil {
-		p = &pendingPut{fromEmpty: len(s.flows.desired) == 0}
+		p = &pendingPut{fromEmpty: s.flows.desired.Len() == 0}
 		if !p.fromEmpty {
 			p.prior = map[string]priorVal{}
 		}
@@ -88,7 +88,7 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 		}
 		if p.prior != nil {
 			if _, seen := p.prior[k]; !seen {
-				old, ok := s.flows.desired[k]
+				old, ok := s.flows.desired.Get(k)
 				p.prior[k] = priorVal{old, ok}
 			}
 		}
@@ -118,7 +118,7 @@ func (s *State) completePut(m *messages.PutDesired, geneveLen uint8, log *zap.Lo
 	acc := &messages.DesiredAccepted{Errors: p.errors}
 	if p.flows || m.GeneveFlows != nil {
 		if !p.fromEmpty {
-			for k := range s.flows.desired {
+			for k := range s.flows.desired.Keys() {
 				if _, put := p.prior[k]; !put {
 					s.flows.remove(k)
 				}
@@ -166,8 +166,8 @@ func (s *State) abortPut() bool {
 
 // snapshot returns a copy of the desired table (groups and meters: small).
 func (s *keyspace) snapshot() map[string]string {
-	m := make(map[string]string, len(s.desired))
-	for k, v := range s.desired {
+	m := make(map[string]string, s.desired.Len())
+	for k, v := range s.desired.All() {
 		m[k] = v
 	}
 	return m
