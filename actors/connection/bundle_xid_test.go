@@ -143,3 +143,28 @@ func TestBarrierReleasesAfterCommitReply(t *testing.T) {
 		t.Fatalf("%d routes open, want the next bundle's add", n)
 	}
 }
+
+// A bundle OPEN is routed until the COMMIT's barrier, past its own
+// OPEN_REPLY: OVS reports a bundle it expired (OFPBFC_TIMEOUT) with the
+// OPEN's xid, long after the reply.
+func TestOpenRoutedPastItsReply(t *testing.T) {
+	tb := newTable()
+	a := pid("a")
+	open, _ := tb.alloc(a, 3, routes("kkd")) // OPEN, ADD, BARRIER
+	tb.final(tb.lookup(open))                // the OPEN_REPLY
+	tb.barrier(tb.lookup(open + 2))
+	if tb.lookup(open) == nil {
+		t.Fatal("the OPEN's route ended before the COMMIT")
+	}
+	c, _ := tb.alloc(a, 2, routes("rd"))
+	tb.final(tb.lookup(c)) // the COMMIT_REPLY
+	tb.barrier(tb.lookup(c + 1))
+	if tb.lookup(open) != nil || len(tb.routes) != 0 {
+		t.Fatalf("%d routes left after the barrier that follows the COMMIT", len(tb.routes))
+	}
+	d, _ := tb.alloc(a, 1, nil)
+	tb.final(tb.lookup(d))
+	if tb.lookup(d) != nil {
+		t.Fatal("a default transaction outlived its final reply")
+	}
+}

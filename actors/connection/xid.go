@@ -200,6 +200,16 @@ func (t *table) complete(tx *txn) {
 	}
 }
 
+// final takes tx's final reply (a bundle control reply, the last part of
+// a multipart reply, ...): it finishes tx, unless tx is routed until a
+// release (a bundle OPEN: OVS names the bundle it expires by the OPEN's
+// xid, after the OPEN_REPLY).
+func (t *table) final(tx *txn) {
+	if tx.routing != messages.RouteUntilRelease {
+		t.complete(tx)
+	}
+}
+
 // barrier finishes tx and every transaction of its holder sent before it
 // (the switch has processed everything sent before a barrier request when it
 // answers it, OpenFlow 1.3.5 §6.2), except the RouteUntilRelease ones: of

@@ -254,8 +254,9 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		return h.finish(t, &out)
 	case "error":
 		in = h.errorFor(t, d)
-	case "retry", "heal", "audit", "conflict":
-		k := map[string]TimerKind{"retry": TimerRetry, "heal": TimerHeal, "audit": TimerAudit, "conflict": TimerConflict}[d.Cmd]
+	case "retry", "heal", "audit", "conflict", "keepalive":
+		k := map[string]TimerKind{"retry": TimerRetry, "heal": TimerHeal, "audit": TimerAudit, "conflict": TimerConflict,
+			"keepalive": TimerKeepalive}[d.Cmd]
 		tm, ok := h.timers[k]
 		if !ok {
 			t.Fatalf("%s: no %s timer pending", d.Pos, k)

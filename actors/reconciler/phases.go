@@ -1,6 +1,8 @@
 package reconciler
 
 import (
+	"time"
+
 	"go.uber.org/zap"
 
 	"github.com/ofactor/ofactor/messages"
@@ -64,6 +66,7 @@ func (m *Machine) giveUp() {
 	m.dump, m.auditing = nil, false
 	m.drift.buffered = nil
 	m.cancelTimer(TimerRetry)
+	m.cancelTimer(TimerKeepalive)
 	m.cancelTimer(TimerAudit)
 }
 
@@ -222,6 +225,8 @@ func (m *Machine) timerDue(k TimerKind) {
 		m.healDue()
 	case TimerConflict:
 		m.conflictDue()
+	case TimerKeepalive:
+		m.keepaliveDue()
 	}
 }
 
@@ -298,6 +303,7 @@ func (m *Machine) putPart(ev *messages.PutDesired) {
 // (PhaseRound).
 func (m *Machine) seal() {
 	r := m.round
+	m.cancelTimer(TimerKeepalive)
 	m.st.canonicalizeFlows(m.ofVersion)
 	giveBack := r.seal(m.st.version, planAll(m.st, true))
 	m.st.meters.retry(giveBack)
@@ -322,6 +328,7 @@ func (m *Machine) abortPut() {
 		m.ready.Answer = &messages.DesiredAccepted{Version: m.st.version}
 	}
 	if aborted && m.phase == PhaseStreaming {
+		m.cancelTimer(TimerKeepalive)
 		m.round.open, m.round.discard = false, true
 		m.round.discardWhy = "discarded: the put in parts was given up"
 		m.become(PhaseRound)
@@ -381,6 +388,10 @@ func (m *Machine) fill() {
 		ref := m.newRef()
 		o := r.nextWindow(ref)
 		m.sendAs(ref, o.msgs, o.routing)
+		m.lastAdd = m.now
+	}
+	if r.open && r.opened && m.timers[TimerKeepalive] == 0 {
+		m.setTimer(TimerKeepalive, bundleKeepalive)
 	}
 	if r.addsDone() {
 		m.commitAt = m.now
@@ -388,6 +399,32 @@ func (m *Machine) fill() {
 		o := r.endPhase(ref)
 		m.sendAs(ref, o.msgs, o.routing)
 	}
+}
+
+// bundleKeepalive is how long a streamed round's open bundle may go
+// without a message before keepaliveDue sends one: well under OVS's
+// default bundle idle timeout of 10 s.
+const bundleKeepalive = 4 * time.Second
+
+// keepaliveDue: TimerKeepalive fell due. A streamed round that has sent
+// nothing into its open bundle for bundleKeepalive sends it a message
+// that changes nothing (keepaliveWindow), so that the switch does not
+// expire it while the put's next part is awaited; it is armed again while
+// the round streams.
+func (m *Machine) keepaliveDue() {
+	r := m.round
+	if r == nil || !r.open || !r.opened || r.failed != "" || r.discard {
+		return
+	}
+	if idle := m.now.Sub(m.lastAdd); idle < bundleKeepalive {
+		m.setTimer(TimerKeepalive, bundleKeepalive-idle)
+		return
+	}
+	ref := m.newRef()
+	o := r.keepaliveWindow(ref)
+	m.sendAs(ref, o.msgs, o.routing)
+	m.lastAdd = m.now
+	m.setTimer(TimerKeepalive, bundleKeepalive)
 }
 
 // windowDone takes the barrier reply that closed a window: more windows,
@@ -534,6 +571,7 @@ func (m *Machine) drain() {
 		return
 	}
 	if r.phase == phaseAdd && !r.discard {
+		m.cancelTimer(TimerKeepalive)
 		r.open, r.discard = false, true
 		r.discardWhy = "discarded: the bridge is stopping"
 		if m.phase == PhaseStreaming {

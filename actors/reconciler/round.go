@@ -94,9 +94,10 @@ const (
 
 // Slots of a window that are not items.
 const (
-	slotOpen    int32 = -1
-	slotCommit  int32 = -2 // or the DISCARD
-	slotBarrier int32 = -3
+	slotOpen      int32 = -1
+	slotCommit    int32 = -2 // or the DISCARD
+	slotBarrier   int32 = -3
+	slotKeepalive int32 = -4 // see keepaliveWindow
 )
 
 // window is one Send: what each of its messages is, in order.

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -16,6 +19,8 @@ import (
 type daemon struct {
 	cmd       *exec.Cmd
 	installed chan uint64 // "version installed" of the first bridge that says one
+
+	done chan struct{} // the log is read to its end
 
 	mu     sync.Mutex
 	events []logEvent
@@ -63,9 +68,19 @@ func startDaemonArgs(bin string, args ...string) (*daemon, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	d := &daemon{cmd: cmd, installed: make(chan uint64, 1024), wake: make(chan struct{})}
+	d := &daemon{cmd: cmd, installed: make(chan uint64, 1024), wake: make(chan struct{}),
+		done: make(chan struct{})}
+	var tee io.Writer = io.Discard
+	if dir := os.Getenv("OFBENCH_DAEMON_LOGS"); dir != "" {
+		// Every daemon's log kept, for looking into a row by hand.
+		if f, err := os.Create(filepath.Join(dir, fmt.Sprintf("ofactor-%d.log", cmd.Process.Pid))); err == nil {
+			tee = f
+			defer func() { go func() { <-d.done; f.Close() }() }()
+		}
+	}
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		defer close(d.done)
+		sc := bufio.NewScanner(io.TeeReader(stderr, tee))
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			var ev logEvent

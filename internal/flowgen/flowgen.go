@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Tables is how many OpenFlow tables the flows are spread over.
@@ -81,6 +82,17 @@ func Flow(i, variant int) string {
 		"set_field:67->udp_src,set_field:68->udp_dst,move:NXM_NX_REG14[]->NXM_NX_REG15[],"+
 		"load:0x1->NXM_NX_REG10[0],resubmit(,%d)",
 		port, md, mac(j), mac(j+1+variant), ip4(j), next)
+}
+
+// OneTable returns flow i of a table whose flows all sit in table 0:
+// Flow(i, 0) moved there, with its own table's number in reg12 so that
+// every flow keeps a match of its own (a hostile operator's 850k-flow
+// table 0, a dump larger than any one reply).
+func OneTable(i int) string {
+	f := Flow(i, 0)
+	at := strings.Index(f, ",table=") + len(",table=")
+	end := at + strings.IndexByte(f[at:], ',')
+	return f[:at] + "0,reg12=0x" + strconv.FormatUint(uint64(firstTable+i%Tables), 16) + f[end:]
 }
 
 // mac returns a locally administered MAC numbered n.

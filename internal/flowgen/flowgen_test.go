@@ -98,3 +98,24 @@ func TestWriteFileN(t *testing.T) {
 		t.Fatalf("WriteFileN of ChangedFlow differs from WriteFile of Changed (%d, %d bytes)", len(x), len(y))
 	}
 }
+
+// OneTable's flows are all in table 0, each with a match of its own, and
+// parse.
+func TestOneTable(t *testing.T) {
+	keys := map[string]int{}
+	for i := range 4096 {
+		text := flowgen.OneTable(i)
+		fm := parse(t, text)
+		if fm.TableID != 0 {
+			t.Fatalf("%s: table %d", text, fm.TableID)
+		}
+		f, err := flowkey.OfCanonical(fm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j, dup := keys[f.Key()]; dup {
+			t.Fatalf("flows %d and %d have one key:\n%s\n%s", j, i, flowgen.OneTable(j), text)
+		}
+		keys[f.Key()] = i
+	}
+}
