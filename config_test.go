@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/ofactor/ofactor/openflow"
 )
 
 // Spawn refuses at once what could never connect, naming what is wrong,
@@ -36,6 +38,8 @@ func TestSpawnValidates(t *testing.T) {
 		{Config{Target: "tcp:127.0.0.1", TLS: TLSFiles{CACert: "ca.pem"}}, "apply to ssl: targets only"},
 		{Config{Bridge: "br/int"}, `bridge "br/int": a name has no '/'`},
 		{Config{Geneve: GeneveOption{Class: 1, Type: 2, Len: 6}}, "Geneve option length 6"},
+		{Config{Versions: []uint8{openflow.Version13, openflow.Version15}}, ""},
+		{Config{Versions: []uint8{openflow.Version10}}, "OpenFlow version OpenFlow10: ofactor speaks OpenFlow13, OpenFlow14, OpenFlow15"},
 	} {
 		err := tc.cfg.Validate()
 		switch {

@@ -44,7 +44,13 @@ type Config struct {
 	// or ssl:HOST[:PORT] (port 6653 when omitted; ssl: needs TLS). Empty
 	// means unix:<OVS rundir>/<bridge>.mgmt, as ovn-controller does.
 	Target string
-	// Versions are the OpenFlow versions offered; OpenFlow 1.3 when empty.
+	// Versions are the OpenFlow versions offered in HELLO; the highest
+	// the switch has too is used (OVS: the bridge's protocols column).
+	// Default openflow.DefaultVersions(): 1.3, 1.4 and 1.5. Desired state
+	// in another version than the connection's (ofbuild builds OpenFlow
+	// 1.3; PutDesired.Version says a put's) is re-encoded through
+	// ovs-ofctl's syntax, a few microseconds a flow: offer only 1.3 to
+	// spare an embedder that builds 1.3 the cost on a 1.5 switch.
 	Versions []uint8
 	// Geneve is the option to map; DefaultGeneveOption when zero.
 	Geneve GeneveOption
@@ -114,7 +120,7 @@ func (c Config) withDefaults() Config {
 		c.Target = connection.DefaultTarget(c.Bridge)
 	}
 	if len(c.Versions) == 0 {
-		c.Versions = []uint8{openflow.Version13}
+		c.Versions = openflow.DefaultVersions()
 	}
 	if c.Geneve == (GeneveOption{}) {
 		c.Geneve = DefaultGeneveOption
@@ -168,6 +174,12 @@ func (c Config) check() (*tls.Config, error) {
 	}
 	if err := checkTarget(c.Target); err != nil {
 		return nil, fmt.Errorf("bridge %s: %w", c.Bridge, err)
+	}
+	for _, v := range c.Versions {
+		if v >= 32 || openflow.Spoken&(1<<v) == 0 {
+			return nil, fmt.Errorf("bridge %s: OpenFlow version %s: ofactor speaks %s", c.Bridge,
+				openflow.VersionName(v), openflow.BitmapNames(openflow.Spoken))
+		}
 	}
 	if g := c.Geneve; !g.Off && (g.Len == 0 || g.Len%4 != 0 || g.Len > 124) {
 		return nil, fmt.Errorf("bridge %s: Geneve option length %d: want a multiple of 4 from 4 to 124", c.Bridge, g.Len)

@@ -54,12 +54,19 @@ func (f Flow) Value() string { return f.val }
 func FromStrings(key, val string) Flow { return Flow{key, val} }
 
 // Of returns a FlowMod's Flow, its match normalized (on a copy) as
-// oxm.Match.Normalize does: any FlowMod will do. Flows whose flow_mod would
-// not fit a bundle are refused.
+// oxm.Match.NormalizeFor does for the FlowMod's version (OpenFlow 1.3 when
+// its header says none): in the form OVS writes it in that version, which
+// is what its dumps and flow monitor hold (in 1.5 the registers are xregs).
+// Any FlowMod will do. Flows whose flow_mod would not fit a bundle are
+// refused.
 func Of(fm *openflow.FlowMod) (Flow, error) {
 	m := fm.Match
 	m.Fields = append([]oxm.Field(nil), fm.Match.Fields...)
-	m.Normalize()
+	v := fm.Version
+	if v == 0 {
+		v = openflow.Version13
+	}
+	m.NormalizeFor(v)
 	return ofMatch(fm, &m)
 }
 

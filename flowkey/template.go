@@ -2,6 +2,8 @@ package flowkey
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/ofactor/ofactor/openflow/oxm"
 )
@@ -27,6 +29,19 @@ type Template struct {
 	keyLen   int
 	valueLen int
 	optLen   uint8
+	version  uint8 // OpenFlow version of the encodings
+}
+
+// geneveWord finds the symbolic name of the negotiated Geneve field in a
+// flow's text: "geneve" standing alone as a field name, e.g. "geneve=0x5",
+// "NXM_NX_GENEVE[0..14]" is not it, "geneve[0..14]" is.
+var geneveWord = regexp.MustCompile(`(^|[^A-Za-z0-9_])geneve([^A-Za-z0-9_]|$)`)
+
+// UsesGeneve reports whether a flow's text names the Geneve field: such a
+// flow is made a Template (and its text rendered again when the field
+// changes).
+func UsesGeneve(text string) bool {
+	return strings.Contains(text, "geneve") && geneveWord.MatchString(text)
 }
 
 // OptLen returns the Geneve option length the template was made for.
@@ -39,8 +54,8 @@ const tunMetadataField = 40
 // NewTemplate makes the template of a flow given encoded twice, with the
 // Geneve field at index a and at index b (a != b; two indexes the flow's
 // text does not name itself).
-func NewTemplate(text string, fa, fb Flow, a, b int, optLen uint8) (Template, error) {
-	t := Template{flow: fa, a: a, Text: text, keyLen: len(fa.key), valueLen: len(fa.val), optLen: optLen}
+func NewTemplate(text string, fa, fb Flow, a, b int, optLen, version uint8) (Template, error) {
+	t := Template{flow: fa, a: a, Text: text, keyLen: len(fa.key), valueLen: len(fa.val), optLen: optLen, version: version}
 	if a == b || len(fa.key) != len(fb.key) || len(fa.val) != len(fb.val) {
 		return Template{}, fmt.Errorf("template %q: the two encodings differ in length", text)
 	}
@@ -90,7 +105,7 @@ func (t Template) Render(n int) (Flow, error) {
 	if _, err := m.UnmarshalOXM(kv[KeyFixed:t.keyLen]); err != nil {
 		return Flow{}, fmt.Errorf("template %q: match: %w", t.Text, err)
 	}
-	m.Normalize()
+	m.NormalizeFor(t.version)
 	key, err := m.AppendOXM(append([]byte(nil), kv[:KeyFixed]...))
 	if err != nil {
 		return Flow{}, fmt.Errorf("template %q: match: %w", t.Text, err)

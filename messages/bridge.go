@@ -39,8 +39,16 @@ type PutDesired struct {
 	Groups      []*openflow.GroupMod
 	Meters      []*openflow.MeterMod
 	GeneveFlows []string
-	More        bool // more parts follow
-	Continue    bool // a part after the first of a put in parts
+	// PortFlows are flows, in ovs-ofctl syntax, that name switch ports
+	// (in_port=vm1, output:patch-tun): the bridge parses them with the
+	// switch's port map, read at each connection and kept current by port
+	// status, and again whenever a port appears, goes or is renumbered. A
+	// flow naming a port the switch lacks waits (Status.MissingPorts). They
+	// may name the Geneve field too. Like GeneveFlows they go in the last
+	// part of a put in parts.
+	PortFlows []string
+	More      bool // more parts follow
+	Continue  bool // a part after the first of a put in parts
 	// Version is the OpenFlow version the put's flows, groups (and
 	// Canonical) are encoded in; 0 means their headers' (OpenFlow 1.3 when
 	// they say none). The bridge re-encodes what is not in its
@@ -64,6 +72,11 @@ type UpdateFlows struct {
 	Remove          []*openflow.FlowMod
 	AddCanonical    []flowkey.Flow
 	RemoveCanonical []flowkey.Flow
+	// Version is the OpenFlow version the delta is encoded in, as in
+	// PutDesired: 0 means the FlowMods' headers (OpenFlow 1.3 when they say
+	// none). A delta in another version than the bridge's tables is
+	// re-encoded, flow by flow.
+	Version uint8
 }
 
 // UpdateInstalled tells the reconciler that the switch's flow table changed
@@ -87,13 +100,16 @@ type DesiredAccepted struct {
 }
 
 // VersionInstalled is published when the switch holds desired version
-// Version (barrier-confirmed), apart from what it refused.
+// Version (barrier-confirmed), apart from what it refused and the flows
+// that wait for ports it does not have (MissingPorts, see
+// PutDesired.PortFlows).
 type VersionInstalled struct {
-	Version  uint64
-	Flows    int // installed counts
-	Groups   int
-	Meters   int
-	Rejected int // desired objects the switch refuses
+	Version      uint64
+	Flows        int // installed counts
+	Groups       int
+	Meters       int
+	Rejected     int      // desired objects the switch refuses
+	MissingPorts []string // ports flows name that the switch lacks
 }
 
 // Rejected is published for each flow, group or meter the switch refused.
@@ -118,6 +134,9 @@ type Planned struct {
 	// Unchecked says what a check could not send (meters, which OVS cannot
 	// bundle; flows naming a Geneve field the switch has not mapped).
 	Unchecked []string
+	// MissingPorts are ports flows name that the switch does not have:
+	// those flows are not in the plan.
+	MissingPorts []string
 }
 
 // PlannedChange is one object a round would send: Op "add", "modify" or
@@ -269,4 +288,7 @@ type Status struct {
 	InstalledMeters  int
 	Rejected         int
 	LastError        string
+	// MissingPorts are the ports flows name (PortFlows) that the switch
+	// does not have: those flows wait for them.
+	MissingPorts []string
 }

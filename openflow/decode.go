@@ -110,6 +110,8 @@ func newMessage(h Header, b []byte) Message {
 		return &GetConfigReply{}
 	case TypeSetConfig:
 		return &SetConfig{}
+	case TypeSetAsync:
+		return &SetAsync{}
 	case TypePortStatus:
 		return &PortStatus{}
 	}

@@ -47,6 +47,20 @@ func bundleAddInner(b []byte) (int, bool) {
 	return 0, false
 }
 
+// BundleInner returns the message a bundle ADD_MESSAGE frame carries (in
+// either framing), when b is one whose message fits it.
+func BundleInner(b []byte) ([]byte, bool) {
+	off, ok := bundleAddInner(b)
+	if !ok || len(b) < off+HeaderLen {
+		return nil, false
+	}
+	n := int(be.Uint16(b[off+2:]))
+	if n < HeaderLen || off+n > len(b) {
+		return nil, false
+	}
+	return b[off : off+n], true
+}
+
 // FrameExperimenter returns the experimenter id and exp_type (subtype) of
 // an OFPT_EXPERIMENTER frame.
 func FrameExperimenter(b []byte) (exp, subtype uint32, ok bool) {

@@ -140,6 +140,19 @@ func TestErrorFieldsAndBundleFrame(t *testing.T) {
 		if _, _, ok := BundleFrame(byName[name]); ok {
 			t.Errorf("%s: a bundle", name)
 		}
+		if _, ok := BundleInner(byName[name]); ok {
+			t.Errorf("%s: BundleInner of no bundle add", name)
+		}
+	}
+	for _, name := range []string{"bundle_add_1.3", "bundle_add_1.5"} {
+		b := byName[name]
+		in, ok := BundleInner(b)
+		if !ok || len(in) < HeaderLen || in[0] != b[0] || int(be.Uint16(in[2:])) != len(in) {
+			t.Errorf("%s: BundleInner %x %v", name, in, ok)
+		}
+		if _, ok := BundleInner(b[:len(b)-1]); ok {
+			t.Errorf("%s: BundleInner of a cut frame", name)
+		}
 	}
 	// ONF bundles exist in 1.3 only; native ones from 1.4.
 	if _, _, ok := BundleFrame(unhex(t, "05040018 00000005 4f4e4600 000008fc 00000001 00000003")); ok {

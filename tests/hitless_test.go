@@ -68,9 +68,12 @@ func installOnce(t *testing.T, target string, groups, meters, flows []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pctx := &ofctl.Context{}
+	// Parsed for OpenFlow 1.5, which the switch speaks with ofactor: bucket
+	// ids and selection methods are kept (1.3 drops them).
+	pctx := &ofctl.Context{Version: openflow.Version15}
 	pctx.OXM.Geneve = -1
-	put := &messages.PutDesired{Flows: []*openflow.FlowMod{}, Groups: []*openflow.GroupMod{}, Meters: []*openflow.MeterMod{}}
+	put := &messages.PutDesired{Flows: []*openflow.FlowMod{}, Groups: []*openflow.GroupMod{}, Meters: []*openflow.MeterMod{},
+		Version: openflow.Version15}
 	for _, g := range groups {
 		gm, err := ofctl.ParseGroup(g, pctx)
 		if err != nil {
@@ -130,6 +133,9 @@ func TestHitlessEveryObject(t *testing.T) {
 		"group_id=5,type=fast_failover,bucket=watch_port:1,actions=output:1,bucket=watch_port:2,actions=output:2",
 		"group_id=6,type=fast_failover,bucket=watch_group:4,actions=group:4,bucket=watch_port:3,watch_group:1,actions=output:3",
 		"group_id=8,type=all",
+		"group_id=9,type=select,selection_method=hash,fields(ip_src,nw_proto),bucket=bucket_id:5,weight:10,actions=output:1,bucket=bucket_id:7,weight:20,actions=output:2",
+		"group_id=10,type=select,selection_method=dp_hash,bucket=bucket_id:1,actions=output:3,bucket=bucket_id:0,actions=output:4",
+		"group_id=11,type=fast_failover,bucket=bucket_id:9,watch_port:1,actions=output:1,bucket=bucket_id:3,watch_port:2,actions=output:2",
 	}
 	meters := []string{
 		"meter=1,pktps,bands=type=drop,rate=10",
@@ -144,6 +150,11 @@ func TestHitlessEveryObject(t *testing.T) {
 		"priority=10,in_port=2 actions=meter:1,output:1",
 	}
 	installOnce(t, proxy.Target(), groups, meters, flows)
+	if out, err := sw.Ofctl("-O", "OpenFlow15", "dump-groups"); err != nil ||
+		!strings.Contains(out, "group_id=9,type=select,selection_method=hash,fields(ip_src,nw_proto),bucket=bucket_id:5,weight:10,actions=output:1,bucket=bucket_id:7,") ||
+		!strings.Contains(out, "bucket=bucket_id:9,watch_port:1,") {
+		t.Fatalf("the 1.5 groups are not as written: %v\n%s", err, out)
+	}
 	first := counter.take()
 	if first["group_mod"] != len(groups) || first["meter_mod"] != len(meters) || first["flow_mod"] != len(flows) {
 		t.Fatalf("first install sent %v", first)

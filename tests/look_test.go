@@ -57,7 +57,17 @@ func dumpForm(ls []string) []string {
 	return out
 }
 
-// diff, check and dump against a real switch: diff says what run --once
+// ofactorRun13 is ofactorRun with the command's connection in OpenFlow
+// 1.3 (-O OpenFlow13 after the command word), whose spelling the sample's
+// files are in: diff and dump print flows as ovs-ofctl prints them in the
+// version spoken.
+func ofactorRun13(t testing.TB, args ...string) result {
+	t.Helper()
+	return ofactorRun(t, append([]string{args[0], "-O", "OpenFlow13"}, args[1:]...)...)
+}
+
+// diff, check and dump against a real switch (in OpenFlow 1.3, the
+// sample's spelling; TestDumpOF15 has 1.5's): diff says what run --once
 // would change and changes nothing (not even the TLV map); check has the
 // switch judge it and names each refusal's file:line; a quiet run --once
 // installs; diff then finds nothing; a changed file is a modified, a
@@ -71,7 +81,7 @@ func TestDiffCheckDump(t *testing.T) {
 		return append([]string{cmd, "--switch", target}, files...)
 	}
 
-	res := ofactorRun(t, args("diff", sampleArgs(t)...)...)
+	res := ofactorRun13(t, args("diff", sampleArgs(t)...)...)
 	if res.code != 1 {
 		t.Fatalf("diff of a fresh bridge: exit %d, want 1\n%s", res.code, res.stderr)
 	}
@@ -92,7 +102,7 @@ func TestDiffCheckDump(t *testing.T) {
 	bad := filepath.Join(dir, "flows.txt")
 	badFlow := "cookie=0x42, table=7, priority=5,reg0=0x4242 actions=group:4242"
 	writeInPlace(t, bad, append(append([]string(nil), sample.flows...), " "+badFlow))
-	res = ofactorRun(t, "check", "--switch", target, "--flows", bad,
+	res = ofactorRun13(t, "check", "--switch", target, "--flows", bad,
 		"--groups", corpus(t, "ovn-sample", "groups.txt"), "--meters", corpus(t, "ovn-sample", "meters.txt"))
 	refusal := fmt.Sprintf("%s:%d: OFPBAC_BAD_OUT_GROUP: %s", bad, len(sample.flows)+1, badFlow)
 	if res.code != 1 || !strings.Contains(res.stdout, "\n"+refusal+"\n") {
@@ -105,7 +115,7 @@ func TestDiffCheckDump(t *testing.T) {
 	if flows, _ := sw.DumpFlows(); len(flows) != 0 {
 		t.Fatalf("check installed %d flows", len(flows))
 	}
-	if res := ofactorRun(t, args("check", sampleArgs(t)...)...); res.code != 0 {
+	if res := ofactorRun13(t, args("check", sampleArgs(t)...)...); res.code != 0 {
 		t.Fatalf("check of ovn-sample: exit %d, want 0\n%s\n%s", res.code, tail(res.stdout, 5), res.stderr)
 	}
 	if flows, _ := sw.DumpFlows(); len(flows) != 0 {
@@ -113,14 +123,14 @@ func TestDiffCheckDump(t *testing.T) {
 	}
 
 	// run --once is quiet on success: one line.
-	res = ofactorRun(t, append([]string{"run", "--once", "--switch", target}, sampleArgs(t)...)...)
+	res = ofactorRun13(t, append([]string{"run", "--once", "--switch", target}, sampleArgs(t)...)...)
 	if res.code != 0 || res.stderr != "" || len(lines(res.stdout)) != 1 ||
 		!regexp.MustCompile(`^br-int: version 1 installed in [0-9.]+m?s: sent flows 790 \(add 790, modify 0, delete 0\), groups 4, meters 1; `).MatchString(res.stdout) {
 		t.Fatalf("run --once: exit %d\nstdout: %q\nstderr: %q", res.code, res.stdout, res.stderr)
 	}
 	t.Logf("run --once: %s", strings.TrimSpace(res.stdout))
 	checkInstalled(t, sw)
-	if res := ofactorRun(t, args("diff", sampleArgs(t)...)...); res.code != 0 || res.stdout != "" {
+	if res := ofactorRun13(t, args("diff", sampleArgs(t)...)...); res.code != 0 || res.stdout != "" {
 		t.Fatalf("diff after install: exit %d, stdout %q\n%s", res.code, res.stdout, res.stderr)
 	}
 
@@ -145,7 +155,7 @@ func TestDiffCheckDump(t *testing.T) {
 	cf, cg := filepath.Join(dir, "changed-flows.txt"), filepath.Join(dir, "changed-groups.txt")
 	writeInPlace(t, cf, changed)
 	writeInPlace(t, cg, groups)
-	res = ofactorRun(t, "diff", "--switch", target, "--flows", cf, "--groups", cg,
+	res = ofactorRun13(t, "diff", "--switch", target, "--flows", cf, "--groups", cg,
 		"--meters", corpus(t, "ovn-sample", "meters.txt"))
 	if res.code != 1 {
 		t.Fatalf("diff of a changed file: exit %d\n%s", res.code, res.stderr)
@@ -158,7 +168,7 @@ func TestDiffCheckDump(t *testing.T) {
 	// dump, then run --once with what it wrote: nothing to send.
 	out := t.TempDir()
 	df, dg, dm := filepath.Join(out, "flows.txt"), filepath.Join(out, "groups.txt"), filepath.Join(out, "meters.txt")
-	res = ofactorRun(t, "dump", "--switch", target, "--flows", df, "--groups", dg, "--meters", dm)
+	res = ofactorRun13(t, "dump", "--switch", target, "--flows", df, "--groups", dg, "--meters", dm)
 	if res.code != 0 || res.stdout != "" {
 		t.Fatalf("dump: exit %d, stdout %q\n%s", res.code, res.stdout, res.stderr)
 	}
@@ -169,7 +179,7 @@ func TestDiffCheckDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res = ofactorRun(t, "run", "--once", "--switch", target, "--flows", df, "--groups", dg, "--meters", dm)
+	res = ofactorRun13(t, "run", "--once", "--switch", target, "--flows", df, "--groups", dg, "--meters", dm)
 	if res.code != 0 || !strings.Contains(res.stdout, "sent flows 0 (add 0, modify 0, delete 0), groups 0, meters 0;") {
 		t.Fatalf("run --once with the dump: exit %d\nstdout %q\nstderr %s", res.code, res.stdout, res.stderr)
 	}
@@ -182,7 +192,7 @@ func TestDiffCheckDump(t *testing.T) {
 		t.Errorf("run --once with the dump sent %d messages, want at most 50", after-before)
 	}
 	checkInstalled(t, sw)
-	if res := ofactorRun(t, "diff", "--switch", target, "--flows", df, "--groups", dg, "--meters", dm); res.code != 0 {
+	if res := ofactorRun13(t, "diff", "--switch", target, "--flows", df, "--groups", dg, "--meters", dm); res.code != 0 {
 		t.Errorf("diff with the dump: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }

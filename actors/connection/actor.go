@@ -251,8 +251,8 @@ func (a *connActor) handleHello(ctx actor.Context, in *inbound) {
 	}
 	common := a.sh.offered & h.VersionBitmap()
 	if common == 0 {
-		err := fmt.Errorf("hello: no common version: we offer %#x, peer %#x (header version %#x)",
-			a.sh.offered, h.VersionBitmap(), h.Version)
+		err := fmt.Errorf("hello: no common OpenFlow version: ofactor offers %s, the switch %s",
+			openflow.BitmapNames(a.sh.offered), openflow.BitmapNames(h.VersionBitmap()))
 		v := a.sh.max
 		if h.Version < v {
 			v = h.Version

@@ -49,8 +49,9 @@ type Config struct {
 	// must chain to); an ssl: target without it never connects. It is not
 	// used for unix: and tcp: targets.
 	TLS *tls.Config
-	// Versions are the OpenFlow versions to offer in HELLO; default
-	// {openflow.Version13}.
+	// Versions are the OpenFlow versions to offer in HELLO; the highest
+	// the switch has too is used. Default openflow.DefaultVersions() (1.3,
+	// 1.4 and 1.5).
 	Versions []uint8
 	// Probe is the inactivity probe interval: after Probe with nothing
 	// received an echo request is sent, after another Probe the connection
@@ -191,7 +192,7 @@ func newBackoff() backoff.BackOff {
 // restarts.
 func Props(cfg Config) *actor.Props {
 	if len(cfg.Versions) == 0 {
-		cfg.Versions = []uint8{openflow.Version13}
+		cfg.Versions = openflow.DefaultVersions()
 	}
 	if cfg.StableAfter <= 0 {
 		cfg.StableAfter = DefaultStableAfter

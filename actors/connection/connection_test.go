@@ -28,7 +28,9 @@ func TestHelloNegotiatesHighestCommon(t *testing.T) {
 		ours, peer []uint8
 		want       uint8
 	}{
-		{"1.3 only", nil, []uint8{openflow.Version13, openflow.Version14, openflow.Version15}, openflow.Version13},
+		{"default, peer has all", nil, []uint8{openflow.Version13, openflow.Version14, openflow.Version15}, openflow.Version15},
+		{"default, peer 1.3 only", nil, []uint8{openflow.Version10, openflow.Version13}, openflow.Version13},
+		{"1.3 only", []uint8{openflow.Version13}, []uint8{openflow.Version13, openflow.Version14, openflow.Version15}, openflow.Version13},
 		{"1.4 allowed", []uint8{openflow.Version13, openflow.Version14}, []uint8{openflow.Version10, openflow.Version13, openflow.Version14}, openflow.Version14},
 		{"peer 1.3 only", []uint8{openflow.Version13, openflow.Version15}, []uint8{openflow.Version13}, openflow.Version13},
 	} {
@@ -40,7 +42,7 @@ func TestHelloNegotiatesHighestCommon(t *testing.T) {
 			h := c.handshake(tc.peer...)
 			offered := tc.ours
 			if offered == nil {
-				offered = []uint8{openflow.Version13}
+				offered = openflow.DefaultVersions()
 			}
 			if want := openflow.NewHello(offered...); h.VersionBitmap() != want.VersionBitmap() || h.Version != want.Version {
 				t.Errorf("our HELLO: version %#x bitmap %#x, want %#x %#x", h.Version, h.VersionBitmap(), want.Version, want.VersionBitmap())
@@ -66,7 +68,7 @@ func TestHelloIncompatible(t *testing.T) {
 	if name := ofperr.Decode(e.Version, e.ErrType, e.Code, e.Experimenter).Name; name != "OFPHFC_INCOMPATIBLE" {
 		t.Errorf("error %s, want OFPHFC_INCOMPATIBLE", name)
 	}
-	if !strings.Contains(string(e.Data), "no common version") {
+	if !strings.Contains(string(e.Data), "no common OpenFlow version") {
 		t.Errorf("error data %q", e.Data)
 	}
 	if b := c.readFrame(); b != nil {
@@ -74,7 +76,7 @@ func TestHelloIncompatible(t *testing.T) {
 	}
 	// To ovs-ofctl that is a failure to connect.
 	if f := expect[*messages.ConnectFailed](t, sink); f.Attempt != 1 ||
-		!strings.HasSuffix(f.Err, ": failed to connect to socket (hello: no common version: we offer 0x10, peer 0x2 (header version 0x1))") {
+		!strings.HasSuffix(f.Err, ": failed to connect to socket (hello: no common OpenFlow version: ofactor offers OpenFlow13, OpenFlow14, OpenFlow15, the switch OpenFlow10)") {
 		t.Errorf("ConnectFailed %+v", f)
 	}
 	// It tries again; a compatible peer then gets Connected with Seq 1:

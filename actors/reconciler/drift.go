@@ -84,6 +84,7 @@ func (m *Machine) flowDrift(u flowUpdate) {
 // applyDrift puts one change into the installed side.
 func (m *Machine) applyDrift(u flowUpdate) {
 	s := m.st.flows
+	u.flow = m.canonicalUpdate(u.flow, u.event == driftRemoved)
 	key := u.flow.Key()
 	prev := s.installedOf(key)
 	switch u.event {
@@ -252,4 +253,32 @@ func (m *Machine) held() int {
 		}
 	}
 	return n
+}
+
+// zeroValue is a flow value of zeros and no instructions: what a key
+// alone is decoded with.
+var zeroValue = string(make([]byte, flowkey.ValFixed))
+
+// canonicalUpdate returns a flow of the monitor in canonical form, as a
+// dump's flows are put (State.canonicalizeFlows): OVS writes some matches
+// otherwise than the canonical bytes (in OpenFlow 1.5 more than in 1.3).
+// Only a flow that is not a desired one as it comes is normalized, so that
+// an update about a flow of ours costs no decoding; removed says the
+// update carries only the key.
+func (m *Machine) canonicalUpdate(f flowkey.Flow, removed bool) flowkey.Flow {
+	if d, ok := m.st.flows.desired.Get(f.Key()); ok && (removed || d == f.Value()) {
+		return f
+	}
+	probe := f
+	if removed {
+		probe = flowkey.FromStrings(f.Key(), zeroValue)
+	}
+	c, ok := flowkey.Canonical(m.ofVersion, probe)
+	if !ok {
+		return f // kept as the switch wrote it: deleting it by these bytes works
+	}
+	if removed {
+		return flowkey.FromStrings(c.Key(), "")
+	}
+	return c
 }

@@ -61,7 +61,7 @@ func geneveTemplate(text string, optLen, version uint8) (flowkey.Template, error
 			return flowkey.Template{}, err
 		}
 	}
-	return flowkey.NewTemplate(text, fs[0], fs[1], idx[0], idx[1], optLen)
+	return flowkey.NewTemplate(text, fs[0], fs[1], idx[0], idx[1], optLen, version)
 }
 
 // namesIndex reports whether a lower-case flow text names tun_metadata<i>
@@ -81,11 +81,19 @@ func namesIndex(lower string, i int) bool {
 	}
 }
 
-// renderInto adds the templates' flows, rendered for the current Geneve
-// field, to next, and remembers their keys. While Geneve is disabled they
-// are left out, with one warning; before the first result they wait.
+// renderInto adds the flows given as text to next, and remembers their
+// keys: the templates' flows rendered for the current Geneve field, and
+// the flows naming switch ports (ports.go).
 func (s *State) renderInto(next map[string]string, log *zap.Logger) {
 	clear(s.rendered)
+	s.renderTemplates(next, log)
+	s.renderPorts(next, log)
+}
+
+// renderTemplates renders the templates for the current Geneve field. While
+// Geneve is disabled they are left out, with one warning; before the first
+// result they wait.
+func (s *State) renderTemplates(next map[string]string, log *zap.Logger) {
 	if len(s.templates) == 0 || !s.geneve.Enabled {
 		if len(s.templates) > 0 && s.geneve.Seq != 0 {
 			log.Warn("geneve flows left out", zap.Int("flows", len(s.templates)),
@@ -111,10 +119,21 @@ func (s *State) setGeneve(g messages.GeneveFieldAssigned, log *zap.Logger) {
 	old := s.geneve
 	s.geneve = g
 	same := old.Enabled == g.Enabled && old.Index == g.Index && old.Len == g.Len
-	if same && (old.Seq != 0 || g.Enabled) || len(s.templates) == 0 {
+	if same && (old.Seq != 0 || g.Enabled) || len(s.templates) == 0 && !s.portsUseGeneve() {
 		return
 	}
+	if s.rerender(log) && !same {
+		s.version++
+	}
+}
+
+// rerender renders the flows given as text again (the Geneve field or the
+// switch's ports changed): those rendered before give way to the new
+// ones. It reports whether the desired flows changed.
+func (s *State) rerender(log *zap.Logger) bool {
+	before := make(map[string]string, len(s.rendered))
 	for k := range s.rendered {
+		before[k] = s.flows.desired.Val(k)
 		s.flows.remove(k)
 	}
 	next := map[string]string{}
@@ -122,7 +141,13 @@ func (s *State) setGeneve(g messages.GeneveFieldAssigned, log *zap.Logger) {
 	for k, v := range next {
 		s.flows.put(k, v)
 	}
-	if !same {
-		s.version++
+	if len(next) != len(before) {
+		return true
 	}
+	for k, v := range next {
+		if old, ok := before[k]; !ok || old != v {
+			return true
+		}
+	}
+	return false
 }

@@ -208,6 +208,10 @@ type Machine struct {
 	monitorRefused bool // the switch refused it: the audits read the flows
 	resyncDue      bool // the monitor resumed during a round: dump after it
 
+	ports                portsStep // the port map on this connection (ports.go)
+	portsRef             uint64
+	portsFirst, portsXID uint32 // the xids of the ports' last Send
+
 	ready Ready
 }
 
@@ -294,7 +298,7 @@ func (m *Machine) Step(now time.Time, in any) error {
 		// connection starts over with a dump.
 		m.fail("send failed: " + ev.Err)
 	case *messages.Reply:
-		if ev.Seq == m.seq && !m.monitorReply(ev) {
+		if ev.Seq == m.seq && !m.monitorReply(ev) && !m.portsReply(ev) {
 			m.reply(ev)
 		}
 	case *messages.Unsolicited:
@@ -324,7 +328,7 @@ func (m *Machine) inSyncNow() bool {
 	// objects again changes nothing the status counts.
 	idle := m.phase == PhaseIdle || m.phase == PhaseDumping && m.auditing ||
 		m.phase == PhaseRound && m.round.retryOnly
-	return idle && m.read && m.monitor != monPaused && m.drift.first.IsZero() && m.st.version > 0 && m.st.inSync() && m.cfg.Mode == ModeApply
+	return idle && m.read && !m.portsWanted() && m.monitor != monPaused && m.drift.first.IsZero() && m.st.version > 0 && m.st.inSync() && m.cfg.Mode == ModeApply
 }
 
 // syncCheck publishes InSync or OutOfSync when the answer of inSyncNow
@@ -429,6 +433,7 @@ func (m *Machine) Status() *messages.Status {
 		InstalledMeters:  st.meters.installedLen(),
 		Rejected:         st.rejectedLen(),
 		LastError:        m.lastError,
+		MissingPorts:     st.MissingPorts(),
 	}
 }
 

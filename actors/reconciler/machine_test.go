@@ -68,7 +68,8 @@ func TestMachine(t *testing.T) {
 // The pure machine's files import no actor runtime and read no clock.
 func TestMachineIsPure(t *testing.T) {
 	pure := []string{"machine.go", "phases.go", "round.go", "windows.go", "dump.go", "state.go",
-		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go", "drift.go", "monitor.go", "transcode.go", "table.go"}
+		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go", "drift.go", "monitor.go", "transcode.go", "ports.go",
+		"table.go"}
 	fset := token.NewFileSet()
 	for _, name := range pure {
 		src, err := os.ReadFile(name)
@@ -117,6 +118,7 @@ type harness struct {
 	// outstanding requests, in order
 	barriers []uint32
 	dumpReqs []sentMsg
+	portReqs []sentMsg // the port map's requests not answered yet
 }
 
 func newHarness(t *testing.T) *harness {
@@ -149,7 +151,7 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 			d.ScanArgs(t, "version", &v)
 			h.version = uint8(v)
 		}
-		h.barriers, h.dumpReqs = nil, nil
+		h.barriers, h.dumpReqs, h.portReqs = nil, nil, nil
 		in = &messages.Connected{Seq: h.seq, Version: h.version}
 	case "disconnect":
 		in = &messages.Disconnected{Seq: h.seq, Err: "connection reset"}
@@ -228,6 +230,56 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 			h.unsolicited(t, &out, &openflow.FlowMonitorReply{Header: openflow.Header{Version: h.version}, Updates: ups})
 		}
 		return h.finish(t, &out)
+	case "config", "portdesc":
+		// The switch answers the oldest request of the port map's: its
+		// config (flags=N miss=N) or its ports (input: NAME=NUMBER lines).
+		if len(h.portReqs) == 0 {
+			t.Fatalf("%s: no port map request pending", d.Pos)
+		}
+		r := h.portReqs[0]
+		h.portReqs = h.portReqs[1:]
+		var msg openflow.Message
+		if d.Cmd == "config" {
+			var flags, miss int
+			d.ScanArgs(t, "flags", &flags)
+			d.ScanArgs(t, "miss", &miss)
+			msg = &openflow.GetConfigReply{SwitchConfig: openflow.SwitchConfig{Flags: uint16(flags), MissSendLen: uint16(miss)}}
+		} else {
+			pd := &openflow.PortDescReply{}
+			for _, l := range lines(d.Input) {
+				name, num, _ := strings.Cut(l, "=")
+				n, _ := strconv.ParseUint(num, 0, 32)
+				pd.Ports = append(pd.Ports, openflow.Port{PortNo: uint32(n), Name: name})
+			}
+			msg = pd
+		}
+		b, err := msg.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[0] = h.version
+		binary.BigEndian.PutUint32(b[4:], r.xid)
+		dec, err := openflow.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.step(t, &out, &messages.Reply{Seq: h.seq, XID: r.xid, Msg: dec})
+		return h.finish(t, &out)
+	case "portstatus":
+		// portstatus add|delete|modify NAME=NUMBER
+		reason := map[string]uint8{"add": openflow.PortReasonAdd, "delete": openflow.PortReasonDelete,
+			"modify": openflow.PortReasonModify}[d.CmdArgs[0].Key]
+		name, num := d.CmdArgs[1].Key, "" // NAME=NUMBER, as datadriven splits it
+		if len(d.CmdArgs[1].Vals) > 0 {
+			num = d.CmdArgs[1].Vals[0]
+		}
+		n, err := strconv.ParseUint(num, 0, 32)
+		if err != nil {
+			t.Fatalf("%s: portstatus REASON NAME=NUMBER: %v", d.Pos, err)
+		}
+		h.unsolicited(t, &out, &openflow.PortStatus{Header: openflow.Header{Version: h.version}, Reason: reason,
+			Port: openflow.Port{PortNo: uint32(n), Name: name}})
+		return h.finish(t, &out)
 	case "abort":
 		in = &messages.AbortPut{}
 	case "drain":
@@ -274,6 +326,9 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		if s.LastError != "" {
 			fmt.Fprintf(&out, "last_error: %s\n", s.LastError)
+		}
+		if len(s.MissingPorts) > 0 {
+			fmt.Fprintf(&out, "missing_ports: %s\n", strings.Join(s.MissingPorts, ","))
 		}
 		return out.String()
 	case "mode":
@@ -431,6 +486,18 @@ func (h *harness) record(t *testing.T, xid uint32, msg openflow.Message) sentMsg
 		sm.kind = "monitor"
 		sm.text = fmt.Sprintf("flow_monitor_request id=%d flags=%#x table=%#x", fm.ID, fm.Flags, fm.TableID)
 		h.dumpReqs = append(h.dumpReqs, sm)
+	case *openflow.GetConfigRequest:
+		sm.kind, sm.text = "get_config", "get_config_request"
+		h.portReqs = append(h.portReqs, sm)
+	case *openflow.SetConfig:
+		sm.kind, sm.text = "set_config", fmt.Sprintf("set_config flags=%d miss_send_len=%d", m.Flags, m.MissSendLen)
+	case *openflow.SetAsync:
+		sm.kind = "set_async"
+		sm.text = fmt.Sprintf("set_async packet_in=%#x/%#x port_status=%#x/%#x flow_removed=%#x/%#x",
+			m.PacketIn[0], m.PacketIn[1], m.PortStatus[0], m.PortStatus[1], m.FlowRemoved[0], m.FlowRemoved[1])
+	case *openflow.PortDescRequest:
+		sm.kind, sm.text = "port_desc", "port_desc_request"
+		h.portReqs = append(h.portReqs, sm)
 	default:
 		sm.kind, sm.text = "other", fmt.Sprintf("%T", inner)
 	}
@@ -625,6 +692,8 @@ func (h *harness) put(t *testing.T, d *datadriven.TestData) *messages.PutDesired
 				t.Fatal(err)
 			}
 			p.Meters = append(p.Meters, mm)
+		case strings.HasPrefix(l, "ports: "):
+			p.PortFlows = append(p.PortFlows, strings.TrimPrefix(l, "ports: "))
 		case strings.Contains(l, "geneve"):
 			p.GeneveFlows = append(p.GeneveFlows, l)
 		default:

@@ -24,7 +24,7 @@ func (m *Machine) look() {
 	}
 	m.planned = v
 	p := planAll(m.st, true)
-	ev := &messages.Planned{Version: v, Changes: m.plannedChanges(&p)}
+	ev := &messages.Planned{Version: v, Changes: m.plannedChanges(&p), MissingPorts: m.st.MissingPorts()}
 	// Nothing is installed: the keys stay dirty, for the view (Installed)
 	// and for a plan of the next version.
 	p.retry(m.st)

@@ -79,8 +79,12 @@ func (m *Machine) monitorReply(ev *messages.Reply) bool {
 }
 
 // unsolicited takes what the switch sent on its own: flow monitor updates
-// and their pause and resume.
+// and their pause and resume, and port status (ports.go).
 func (m *Machine) unsolicited(ev *messages.Unsolicited) {
+	if ps, ok := ev.Msg.(*openflow.PortStatus); ok && ev.Seq == m.seq {
+		m.portStatus(ps)
+		return
+	}
 	if ev.Seq != m.seq || m.monitor == monOff {
 		return
 	}

@@ -68,8 +68,8 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 	} else if m.Groups != nil || m.Meters != nil {
 		acc.Errors = append(acc.Errors, "groups and meters of a put in parts go in its first part: left out")
 	}
-	if m.GeneveFlows != nil {
-		acc.Errors = append(acc.Errors, "flows naming the Geneve field go in the last part of a put in parts: left out")
+	if m.GeneveFlows != nil || m.PortFlows != nil {
+		acc.Errors = append(acc.Errors, "flows naming the Geneve field or ports go in the last part of a put in parts: left out")
 	}
 	p.flows = p.flows || m.Flows != nil || m.Canonical != nil
 	if carry {
@@ -116,7 +116,7 @@ func (s *State) completePut(m *messages.PutDesired, geneveLen uint8, log *zap.Lo
 	p := s.pending
 	s.pending = nil
 	acc := &messages.DesiredAccepted{Errors: p.errors}
-	if p.flows || m.GeneveFlows != nil {
+	if p.flows || m.GeneveFlows != nil || m.PortFlows != nil {
 		if !p.fromEmpty {
 			for k := range s.flows.desired.Keys() {
 				if _, put := p.prior[k]; !put {
@@ -125,6 +125,7 @@ func (s *State) completePut(m *messages.PutDesired, geneveLen uint8, log *zap.Lo
 			}
 		}
 		s.setTemplates(m.GeneveFlows, geneveLen, acc)
+		s.setPortTexts(m.PortFlows, acc)
 		next := map[string]string{}
 		s.renderInto(next, log)
 		for k, v := range next {

@@ -26,6 +26,7 @@ func (m *Machine) connected(ev *messages.Connected) {
 	m.giveUp()
 	m.read = false
 	m.monitor, m.monitorXID, m.monitorRefused, m.resyncDue = monOff, 0, false, false
+	m.ports, m.portsRef, m.portsFirst, m.portsXID = portsUnread, 0, 0, 0
 	m.seq, m.ofVersion = ev.Seq, ev.Version
 	if m.st.encoding == 0 {
 		m.st.encoding = ev.Version // puts to come are encoded for it
@@ -119,6 +120,7 @@ func (m *Machine) sent(ev *messages.Sent) {
 	switch {
 	case ev.Ref == m.monitorRef && m.monitorRef != 0:
 		m.monitorXID = ev.FirstXID
+	case m.portsSent(ev):
 	case m.dump != nil && m.dump.sent(ev.Ref, ev.FirstXID, ev.N):
 	case m.round != nil:
 		m.round.sentWindow(ev.Ref, ev.FirstXID)
@@ -348,6 +350,10 @@ func (m *Machine) kick() {
 	if m.phase != PhaseIdle || m.draining {
 		return
 	}
+	if m.portsWanted() {
+		m.askPorts() // the flows naming ports are rendered first: kick again then
+		return
+	}
 	if m.st.pending != nil {
 		if m.cfg.Mode == ModeApply {
 			m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
@@ -519,6 +525,8 @@ func (m *Machine) installed(version uint64) {
 		Groups:   m.st.groups.installedLen(),
 		Meters:   m.st.meters.installedLen(),
 		Rejected: m.st.rejectedLen(),
+
+		MissingPorts: m.st.MissingPorts(),
 	}
 	m.log.Info("version installed", zap.Uint64("version", version), zap.Int("flows", ev.Flows),
 		zap.Int("groups", ev.Groups), zap.Int("meters", ev.Meters), zap.Int("rejected", ev.Rejected))

@@ -225,16 +225,19 @@ func (r *round) addItems(k kind, cmd uint16, bundled bool, cs []change) {
 
 // addBundled adds the bundle's items in the order OVS must see them: groups
 // before the flows that use them, flows deleted before the groups they
-// used.
+// used. Flows are deleted before others are added: the bundle is atomic, so
+// the order changes nothing a packet sees, but a delete that OVS takes for
+// the same flow as an add (a match written in two encodings) must not come
+// after it and take the new flow away.
 func (r *round) addBundled(gAdd, gMod, fAdd, fMod, fDel, gDel []change) {
 	n := len(r.all)
 	r.addItems(kindGroup, openflow.GroupAdd, true, gAdd)
 	r.addItems(kindGroup, openflow.GroupModify, true, gMod)
+	r.addItems(kindFlow, uint16(openflow.FlowDeleteStrict), true, fDel)
 	r.addItems(kindFlow, uint16(openflow.FlowAdd), true, fAdd)
 	for _, c := range fMod {
 		r.addItem(item{kind: kindFlow, cmd: modCommand(c), bundled: true, c: c})
 	}
-	r.addItems(kindFlow, uint16(openflow.FlowDeleteStrict), true, fDel)
 	r.addItems(kindGroup, openflow.GroupDelete, true, gDel)
 	r.nBundle += len(r.all) - n
 }

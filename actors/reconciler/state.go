@@ -28,7 +28,11 @@ type State struct {
 
 	geneve    messages.GeneveFieldAssigned
 	templates []flowkey.Template  // flows naming the Geneve field
-	rendered  map[string]struct{} // the flow keys rendered from them
+	rendered  map[string]struct{} // the flow keys rendered from them and from portTexts
+
+	portTexts    []string          // flows naming switch ports (ports.go)
+	ports        map[uint32]string // the switch's port map, nil before the first read
+	missingPorts map[string]int    // ports flows name that the switch lacks: flows waiting
 
 	// pending is the put in parts under way (PutDesired.More), nil if none.
 	pending *pendingPut
@@ -48,6 +52,8 @@ func NewState() *State {
 		meters:   newKeyspace(),
 		geneve:   messages.GeneveFieldAssigned{Index: -1},
 		rendered: map[string]struct{}{},
+
+		missingPorts: map[string]int{},
 	}
 }
 
@@ -136,10 +142,11 @@ func (e entries) report(acc *messages.DesiredAccepted, first int) {
 func (s *State) put(m *messages.PutDesired, geneveLen uint8, log *zap.Logger) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{}
 	from := s.putEncoding(m)
-	if m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil {
+	if m.Flows != nil || m.Canonical != nil || m.GeneveFlows != nil || m.PortFlows != nil {
 		e := flowEntries(m, s.flows.desired)
 		e.transcode(from, s.encoding)
 		e.report(acc, 0)
+		s.setPortTexts(m.PortFlows, acc)
 		s.putFlows(e, m.GeneveFlows, geneveLen, acc, log)
 	}
 	if m.Groups != nil {
@@ -157,7 +164,7 @@ func (s *State) put(m *messages.PutDesired, geneveLen uint8, log *zap.Logger) *m
 // the Geneve field the desired flow table.
 func (s *State) putFlows(e entries, geneve []string, geneveLen uint8, acc *messages.DesiredAccepted, log *zap.Logger) {
 	s.setTemplates(geneve, geneveLen, acc)
-	if len(s.templates) == 0 && s.flows.replaceSame(e.keys, e.vals, e.errs) {
+	if len(s.templates) == 0 && len(s.portTexts) == 0 && s.flows.replaceSame(e.keys, e.vals, e.errs) {
 		return
 	}
 	next := make(map[string]string, len(e.keys))
@@ -236,8 +243,19 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 		acc.Errors = append(acc.Errors, "a put in parts is under way: finish it (a part without More) or abort it first; nothing taken")
 		return acc
 	}
+	from := putVersion(m.Version, append(m.Add[:len(m.Add):len(m.Add)], m.Remove...), nil)
+	if s.encoding == 0 {
+		s.encoding = from
+	}
+	// entry is a flow of the delta in the State's encoding.
+	entry := func(k, v string, err error) (string, string, error) {
+		if err == nil && from != s.encoding {
+			return transcodeFlow(from, s.encoding, k, v)
+		}
+		return k, v, err
+	}
 	for i, fm := range m.Remove {
-		k, _, err := knownEntry(fm, s.flows.desired)
+		k, _, err := entry(knownEntry(fm, s.flows.desired))
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("remove %d: %v", i, err))
 			continue
@@ -245,18 +263,28 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 		s.flows.remove(k)
 	}
 	for i, fm := range m.Add {
-		k, v, err := knownEntry(fm, s.flows.desired)
+		k, v, err := entry(knownEntry(fm, s.flows.desired))
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("add %d: %v", i, err))
 			continue
 		}
 		s.flows.put(k, v)
 	}
-	for _, f := range m.RemoveCanonical {
-		s.flows.remove(f.Key())
+	for i, f := range m.RemoveCanonical {
+		k, _, err := entry(f.Key(), f.Value(), nil)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("remove canonical %d: %v", i, err))
+			continue
+		}
+		s.flows.remove(k)
 	}
-	for _, f := range m.AddCanonical {
-		s.flows.put(f.Key(), f.Value())
+	for i, f := range m.AddCanonical {
+		k, v, err := entry(f.Key(), f.Value(), nil)
+		if err != nil {
+			acc.Errors = append(acc.Errors, fmt.Sprintf("add canonical %d: %v", i, err))
+			continue
+		}
+		s.flows.put(k, v)
 	}
 	s.version++
 	acc.Version = s.version
@@ -268,21 +296,29 @@ func (s *State) update(m *messages.UpdateFlows) *messages.DesiredAccepted {
 // it sends; whatever then differs is dirty and goes in the next round.
 func (s *State) updateInstalled(m *messages.UpdateInstalled) *messages.DesiredAccepted {
 	acc := &messages.DesiredAccepted{Version: s.version}
-	for i, fm := range m.Removed {
+	// entry is a flow in the State's encoding.
+	entry := func(fm *openflow.FlowMod) (string, string, error) {
 		f, err := flowkey.Of(fm)
+		if from := putVersion(0, []*openflow.FlowMod{fm}, nil); err == nil && s.encoding != 0 && from != s.encoding {
+			return transcodeFlow(from, s.encoding, f.Key(), f.Value())
+		}
+		return f.Key(), f.Value(), err
+	}
+	for i, fm := range m.Removed {
+		k, _, err := entry(fm)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("removed %d: %v", i, err))
 			continue
 		}
-		s.flows.installedAs(f.Key(), nothing)
+		s.flows.installedAs(k, nothing)
 	}
 	for i, fm := range m.Added {
-		f, err := flowkey.Of(fm)
+		k, v, err := entry(fm)
 		if err != nil {
 			acc.Errors = append(acc.Errors, fmt.Sprintf("added %d: %v", i, err))
 			continue
 		}
-		s.flows.installedAs(f.Key(), holding(f.Value()))
+		s.flows.installedAs(k, holding(v))
 	}
 	return acc
 }

@@ -54,7 +54,15 @@ func transcodeGroup(from, to uint8, key, val string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return flowkey.GroupValue(to, gm.Type, gm.Buckets, gm.Selection, gm.Properties)
+	// The buckets' actions too: OpenFlow 1.5 has no NXAST_REG_LOAD, for one.
+	ctx := &ofctl.Context{Version: to}
+	ctx.OXM.Geneve = -1
+	text := string(ofctl.AppendGroup(nil, gm))
+	gm2, err := ofctl.ParseGroup(text, ctx)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", text, err)
+	}
+	return flowkey.GroupValue(to, gm2.Type, gm2.Buckets, gm2.Selection, gm2.Properties)
 }
 
 // transcode puts the State's tables in version to's encoding: the desired
@@ -70,6 +78,9 @@ func (s *State) transcode(to uint8, log *zap.Logger) {
 		zap.Uint8("from", from), zap.Uint8("to", to), zap.Int("flows", s.flows.desired.Len()))
 	next, bad := make(map[string]string, s.flows.desired.Len()), 0
 	for k, v := range s.flows.desired.All() {
+		if _, text := s.rendered[k]; text {
+			continue // rendered again from its text below
+		}
 		nk, nv, err := transcodeFlow(from, to, k, v)
 		if err != nil {
 			bad++
@@ -93,22 +104,17 @@ func (s *State) transcode(to uint8, log *zap.Logger) {
 	s.groups.replace(groups)
 	s.encoding = to
 	// Meters are the same in every version. The Geneve templates are made
-	// again from their text, for the new version.
+	// again from their text, for the new version, and the flows given as
+	// text rendered again.
 	if len(s.templates) > 0 {
 		texts := make([]string, len(s.templates))
 		for i, t := range s.templates {
 			texts[i] = t.Text
 		}
-		for k := range s.rendered {
-			s.flows.remove(k)
-		}
-		acc := &messages.DesiredAccepted{}
-		s.setTemplates(texts, s.templates[0].OptLen(), acc)
-		next := map[string]string{}
-		s.renderInto(next, log)
-		for k, v := range next {
-			s.flows.put(k, v)
-		}
+		s.setTemplates(texts, s.templates[0].OptLen(), &messages.DesiredAccepted{})
+	}
+	if len(s.templates) > 0 || len(s.portTexts) > 0 {
+		s.rerender(log)
 	}
 }
 

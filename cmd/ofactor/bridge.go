@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -174,8 +175,15 @@ func (r *bridgeRunner) runOnce(ctx context.Context, put *messages.PutDesired, ba
 				}
 				bar.clear()
 				r.summary(m, sent)
-				if m.Rejected == 0 {
+				if len(m.MissingPorts) > 0 {
+					fmt.Fprintf(r.stderr, "ofactor: bridge %s: flows wait for ports the switch does not have: %s\n",
+						r.o.name, strings.Join(m.MissingPorts, ", "))
+				}
+				if m.Rejected == 0 && len(m.MissingPorts) == 0 {
 					return 0
+				}
+				if m.Rejected == 0 {
+					return 1
 				}
 				for text, e := range rejected {
 					fmt.Fprintf(r.stderr, "ofactor: bridge %s: switch refused %s: %s\n", r.o.name, e, text)

@@ -79,7 +79,7 @@ func (d *daemon) spawnBridge(bo bridgeOptions) (*bridgeRunner, error) {
 	r := &bridgeRunner{o: bo, log: d.log.With(zap.String("bridge", bo.name)), sys: d.sys,
 		events: newEventQueue(), timeout: d.o.timeout, started: time.Now(),
 		stdout: d.stdout, stderr: d.stderr, once: d.o.once, hup: make(chan struct{}, 1)}
-	r.loader = desired.NewLoader(bo.files, desired.Options{Remember: !d.o.once, Strict: bo.strict})
+	r.loader = desired.NewLoader(bo.files, desired.Options{Remember: !d.o.once, Strict: bo.strict, Version: bo.fileVersion()})
 	target := bo.target
 	if target == "" {
 		target = connection.DefaultTarget(bo.name)

@@ -126,7 +126,7 @@ func TestDaemonEndpoints(t *testing.T) {
 		return s.State == "in_sync" && s.Installed != nil && s.Installed.Version > 0
 	})
 	nflows := countLines(t, flows)
-	if st.Target != sw.Target() || !st.Connection.Connected || st.Connection.Version != "OpenFlow13" {
+	if st.Target != sw.Target() || !st.Connection.Connected || st.Connection.Version != "OpenFlow15" {
 		t.Errorf("status: target %q connection %+v", st.Target, st.Connection)
 	}
 	if st.Geneve.State != "enabled" || st.Geneve.Field != "tun_metadata0" || st.Geneve.Class != "0x0102" {

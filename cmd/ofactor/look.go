@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,6 +34,9 @@ const lookOptions = `Bridge options:
   --meters FILE       meters, as ovs-ofctl add-meter takes them
   --geneve C,T,L      Geneve option class,type,len (default 0x0102,0x80,4),
                       or "off"
+  -O, --protocols P   OpenFlow versions to offer (default OpenFlow13,OpenFlow14,
+                      OpenFlow15); flows print as ovs-ofctl prints them in the
+                      version the switch takes
   --private-key FILE, --certificate FILE, --ca-cert FILE
                       PEM files for ssl: targets, as ovs-ofctl takes them
 
@@ -234,7 +238,7 @@ func look(args []string, mode ofactor.Mode, usage string, stdout, stderr io.Writ
 	}
 	defer l.stop()
 	// The switch is read while the files are parsed.
-	loader := desired.NewLoader(l.o.files, desired.Options{Strict: l.o.strict, Index: true})
+	loader := desired.NewLoader(l.o.files, desired.Options{Strict: l.o.strict, Index: true, Version: l.o.fileVersion()})
 	put, err := loader.Load()
 	if err != nil {
 		return l.errorf("%v", err)
@@ -268,6 +272,10 @@ func look(args []string, mode ofactor.Mode, usage string, stdout, stderr io.Writ
 				}
 				plan = m
 				printPlan(stdout, m)
+				if len(m.MissingPorts) > 0 {
+					fmt.Fprintf(stderr, "ofactor %s: note: flows naming ports the switch does not have are left out: %s\n",
+						name, strings.Join(m.MissingPorts, ", "))
+				}
 				for _, u := range m.Unchecked {
 					if mode == ofactor.ModeCheck {
 						fmt.Fprintf(stderr, "ofactor %s: note: %s\n", name, u)

@@ -9,7 +9,6 @@ import (
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/internal/desired"
 	"github.com/ofactor/ofactor/messages"
-	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
@@ -55,18 +54,18 @@ func where(idx *desired.Index, r *messages.Rejected) string {
 	)
 	switch r.Kind {
 	case "flow":
-		p, ok = flowPos(idx, r.Text, flowContext())
+		p, ok = flowPos(idx, r.Text, flowContext(idx.Version()))
 		if !ok && tunMetadata.MatchString(r.Text) {
-			ctx := flowContext()
+			ctx := flowContext(idx.Version())
 			ctx.OXM.Geneve, ctx.OXM.TunMetadataLen[0] = 0, 4
 			p, ok = flowPos(idx, tunMetadata.ReplaceAllString(r.Text, "${1}tun_metadata0${2}"), ctx)
 		}
 	case "group":
-		if gm, err := ofctl.ParseGroup(r.Text, flowContext()); err == nil {
+		if gm, err := ofctl.ParseGroup(r.Text, flowContext(idx.Version())); err == nil {
 			p, ok = idx.Group(gm.GroupID)
 		}
 	case "meter":
-		if mm, err := ofctl.ParseMeter(r.Text, flowContext()); err == nil {
+		if mm, err := ofctl.ParseMeter(r.Text, flowContext(idx.Version())); err == nil {
 			p, ok = idx.Meter(mm.MeterID)
 		}
 	}
@@ -88,8 +87,8 @@ func flowPos(idx *desired.Index, text string, ctx *ofctl.Context) (ofctl.Pos, bo
 	return idx.Flow(f.Key())
 }
 
-func flowContext() *ofctl.Context {
-	ctx := &ofctl.Context{Version: openflow.Version13}
+func flowContext(version uint8) *ofctl.Context {
+	ctx := &ofctl.Context{Version: version}
 	ctx.OXM.Geneve = -1
 	return ctx
 }

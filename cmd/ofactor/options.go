@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/ofactor/ofactor"
 	"github.com/ofactor/ofactor/internal/config"
 	"github.com/ofactor/ofactor/internal/desired"
+	"github.com/ofactor/ofactor/openflow"
 )
 
 // bridgeOptions configure one bridge.
@@ -27,6 +29,40 @@ type bridgeOptions struct {
 	guard        shrinkGuard
 	audit        time.Duration // 0: none
 	monitor      bool          // the flow monitor
+	versions     uint32        // offered in HELLO, a version bitmap; 0: the library's default
+}
+
+// offered returns the versions offered in HELLO (nil: the library's
+// default).
+func (b bridgeOptions) offered() []uint8 {
+	var vs []uint8
+	for v := range 32 {
+		if b.versions&(1<<v) != 0 {
+			vs = append(vs, uint8(v))
+		}
+	}
+	return vs
+}
+
+// fileVersion is the OpenFlow version the bridge's files are parsed for:
+// the highest offered, which the switch takes when it has it too.
+func (b bridgeOptions) fileVersion() uint8 {
+	vs := b.offered()
+	if len(vs) == 0 {
+		vs = openflow.DefaultVersions()
+	}
+	return slices.Max(vs)
+}
+
+// parseProtocols reads a list of versions as ovs-ofctl -O takes it into a
+// version bitmap.
+func parseProtocols(list string) (uint32, error) {
+	vs, err := openflow.ParseVersions(list)
+	var bm uint32
+	for _, v := range vs {
+		bm |= 1 << v
+	}
+	return bm, err
 }
 
 // ofactorConfig is the library's configuration of the bridge.
@@ -36,14 +72,15 @@ func (b bridgeOptions) ofactorConfig() ofactor.Config {
 		audit = -1 // the library's 0 is its default; the command's 0 is off
 	}
 	return ofactor.Config{Bridge: b.name, Target: b.target, Geneve: b.geneve, Probe: b.probe, TLS: b.tls,
-		AuditInterval: audit, NoFlowMonitor: !b.monitor}
+		AuditInterval: audit, NoFlowMonitor: !b.monitor, Versions: b.offered()}
 }
 
 // bridgeFlags are the options naming one bridge, its switch and its files,
 // as run, diff, check and dump take them.
 type bridgeFlags struct {
-	b      bridgeOptions
-	geneve string
+	b         bridgeOptions
+	geneve    string
+	protocols string
 }
 
 func (f *bridgeFlags) register(fs *flag.FlagSet) {
@@ -53,6 +90,8 @@ func (f *bridgeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.b.files.Groups, "groups", "", "")
 	fs.StringVar(&f.b.files.Meters, "meters", "", "")
 	fs.StringVar(&f.geneve, "geneve", "0x0102,0x80,4", "")
+	fs.StringVar(&f.protocols, "protocols", "", "")
+	fs.StringVar(&f.protocols, "O", "", "")
 	fs.StringVar(&f.b.tls.PrivateKey, "private-key", "", "")
 	fs.StringVar(&f.b.tls.Certificate, "certificate", "", "")
 	fs.StringVar(&f.b.tls.CACert, "ca-cert", "", "")
@@ -60,7 +99,7 @@ func (f *bridgeFlags) register(fs *flag.FlagSet) {
 
 // bridgeFlagNames are the flags register defines, which --config refuses.
 var bridgeFlagNames = []string{"switch", "bridge", "flows", "groups", "meters", "geneve", "probe",
-	"private-key", "certificate", "ca-cert"}
+	"private-key", "certificate", "ca-cert", "protocols", "O"}
 
 // options returns the bridge the flags name, checked as Spawn would check
 // it, so that a typo in --switch is an error before anything starts.
@@ -71,6 +110,11 @@ func (f *bridgeFlags) options() (bridgeOptions, error) {
 	}
 	b := f.b
 	b.geneve = g
+	if f.protocols != "" {
+		if b.versions, err = parseProtocols(f.protocols); err != nil {
+			return bridgeOptions{}, fmt.Errorf("--protocols: %w", err)
+		}
+	}
 	if err := b.ofactorConfig().Validate(); err != nil {
 		return bridgeOptions{}, err
 	}
@@ -81,6 +125,13 @@ func (f *bridgeFlags) options() (bridgeOptions, error) {
 // the options given on the command line that every bridge shares.
 func configBridges(f *config.File, defaults bridgeOptions) ([]bridgeOptions, error) {
 	guard, strict, audit, monitor := defaults.guard, defaults.strict, defaults.audit, defaults.monitor
+	var versions uint32
+	if f.Protocols != "" {
+		var err error
+		if versions, err = parseProtocols(f.Protocols); err != nil {
+			return nil, fmt.Errorf("config: protocols: %w", err)
+		}
+	}
 	if f.AuditInterval != nil {
 		audit = time.Duration(*f.AuditInterval)
 	}
@@ -110,7 +161,13 @@ func configBridges(f *config.File, defaults bridgeOptions) ([]bridgeOptions, err
 			files:  desired.Files{Flows: b.Flows, Groups: b.Groups, Meters: b.Meters},
 			geneve: g, probe: time.Duration(b.Probe),
 			tls:    ofactor.TLSFiles{PrivateKey: b.PrivateKey, Certificate: b.Certificate, CACert: b.CACert},
-			strict: strict, guard: guard, audit: audit, monitor: monitor,
+			strict: strict, guard: guard, audit: audit, monitor: monitor, versions: versions,
+		}
+		if b.Protocols != "" {
+			var err error
+			if bo.versions, err = parseProtocols(b.Protocols); err != nil {
+				return nil, fmt.Errorf("config: bridge %s: protocols: %w", b.Name, err)
+			}
 		}
 		if b.AuditInterval != nil {
 			bo.audit = time.Duration(*b.AuditInterval)

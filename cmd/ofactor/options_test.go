@@ -4,11 +4,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ofactor/ofactor"
+	"github.com/ofactor/ofactor/openflow"
 )
 
 // What run refuses before it starts anything, and how the command line
@@ -18,6 +20,7 @@ func TestRunFlags(t *testing.T) {
 	cfg := filepath.Join(dir, "ofactor.yaml")
 	if err := os.WriteFile(cfg, []byte(`max_shrink: 0.25
 settle: 10s
+protocols: OpenFlow13,OpenFlow14
 bridges:
   - name: br-a
     switch: tcp:127.0.0.1:6653
@@ -28,6 +31,7 @@ bridges:
     flows: b.txt
     strict: true
     settle: 1s
+    protocols: OpenFlow15
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +46,9 @@ bridges:
 		{[]string{"--max-shrink", "1.5", "--flows", "f"}, "--max-shrink 1.5"},
 		{[]string{"--geneve", "0x102,0x80,6", "--flows", "f"}, "multiple of 4"},
 		{[]string{"--config", cfg, "--switch", "unix:/x"}, "--switch and --config"},
+		{[]string{"--protocols", "OpenFlow13,OpenFlow16", "--flows", "f"}, `--protocols: "OpenFlow16": unknown OpenFlow version`},
+		{[]string{"-O", "OpenFlow11", "--flows", "f"}, "--protocols: OpenFlow11: not spoken by ofactor (it speaks OpenFlow13, OpenFlow14, OpenFlow15)"},
+		{[]string{"--config", cfg, "-O", "OpenFlow13"}, "--O and --config"},
 	} {
 		if _, err := parseRunFlags(tc.args, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want %q", tc.args, err, tc.want)
@@ -55,6 +62,17 @@ bridges:
 	if b := o.bridges[0]; b.geneve != ofactor.GeneveOff || b.guard != defaultGuard() || o.logLevel != "error" {
 		t.Errorf("--geneve off --once: %+v, log level %s", b, o.logLevel)
 	}
+	if b := o.bridges[0]; b.offered() != nil || b.fileVersion() != openflow.Version15 {
+		t.Errorf("default versions: offered %v, files read in %#x", b.offered(), b.fileVersion())
+	}
+	o, err = parseRunFlags([]string{"-O", "OpenFlow14, OpenFlow13", "--flows", "f"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := o.bridges[0]; !slices.Equal(b.offered(), []uint8{openflow.Version13, openflow.Version14}) ||
+		b.fileVersion() != openflow.Version14 || !slices.Equal(b.ofactorConfig().Versions, b.offered()) {
+		t.Errorf("-O OpenFlow14,OpenFlow13: offered %v, files read in %#x", b.offered(), b.fileVersion())
+	}
 
 	o, err = parseRunFlags([]string{"--config", cfg}, io.Discard)
 	if err != nil {
@@ -66,6 +84,9 @@ bridges:
 	}
 	if b.geneve != ofactor.DefaultGeneveOption || b.guard != (shrinkGuard{0.25, time.Second}) || !b.strict {
 		t.Errorf("br-b: %+v", b)
+	}
+	if !slices.Equal(a.offered(), []uint8{openflow.Version13, openflow.Version14}) || !slices.Equal(b.offered(), []uint8{openflow.Version15}) {
+		t.Errorf("protocols: br-a %v, br-b %v", a.offered(), b.offered())
 	}
 	// The command line wins over the file.
 	o, err = parseRunFlags([]string{"--config", cfg, "--settle", "0", "--strict=false"}, io.Discard)

@@ -36,6 +36,10 @@ Bridge options (or a --config file listing several bridges):
   --geneve C,T,L      Geneve option class,type,len to map (default
                       0x0102,0x80,4), or "off": no TLV map is read or written
   --probe DURATION    inactivity probe interval (default 0: off)
+  -O, --protocols P   OpenFlow versions to offer, as ovs-ofctl -O takes them
+                      (default OpenFlow13,OpenFlow14,OpenFlow15): the highest
+                      the bridge allows too is used; the files are read in
+                      the highest offered
   --flow-monitor=BOOL watch the switch's flows for out-of-band changes and put
                       them right at once (default true)
   --audit-interval D  read the groups, meters and TLV map every D (and every

@@ -11,6 +11,7 @@
 //	    meters: /etc/ofactor/br-int/meters.txt
 //	    geneve: 0x0102,0x80,4
 //	    probe: 5s
+//	    protocols: OpenFlow13,OpenFlow15
 //	  - name: br-ex
 //	    flows: /etc/ofactor/br-ex/flows.txt
 //
@@ -49,7 +50,11 @@ type File struct {
 	// --flow-monitor).
 	AuditInterval *Duration `yaml:"audit_interval"`
 	FlowMonitor   *bool     `yaml:"flow_monitor"`
-	Bridges       []Bridge  `yaml:"bridges"`
+	// Protocols are the OpenFlow versions every bridge offers unless it
+	// says otherwise, as ovs-ofctl's -O takes them ("OpenFlow13,OpenFlow15";
+	// default OpenFlow 1.3 to 1.5).
+	Protocols string   `yaml:"protocols"`
+	Bridges   []Bridge `yaml:"bridges"`
 }
 
 // Bridge is one bridge: the options of `ofactor run` for it.
@@ -70,6 +75,7 @@ type Bridge struct {
 	// AuditInterval: 0s turns audits off.
 	AuditInterval *Duration `yaml:"audit_interval"`
 	FlowMonitor   *bool     `yaml:"flow_monitor"`
+	Protocols     string    `yaml:"protocols"`
 }
 
 // Duration is a time.Duration written as Go writes it ("5s", "1m30s").

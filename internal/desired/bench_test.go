@@ -1,6 +1,7 @@
 package desired
 
 import (
+	"github.com/ofactor/ofactor/openflow"
 	"path/filepath"
 	"testing"
 
@@ -52,7 +53,7 @@ func BenchmarkFlowDups100k(b *testing.B) {
 	if err := flowgen.WriteFile(name, flowgen.Flows(100_000)); err != nil {
 		b.Fatal(err)
 	}
-	ff, err := readFlows(name, nil)
+	ff, err := readFlows(name, openflow.Version13, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
-	"strings"
 
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
@@ -31,15 +29,9 @@ func (f Files) Paths() []string {
 	return ps
 }
 
-// geneveWord finds the symbolic name of the negotiated Geneve field in a
-// flow's text: "geneve" standing alone as a field name, e.g. "geneve=0x5",
-// "NXM_NX_GENEVE[0..14]" is not it, "geneve[0..14]" is.
-var geneveWord = regexp.MustCompile(`(^|[^A-Za-z0-9_])geneve([^A-Za-z0-9_]|$)`)
-
-// UsesGeneve reports whether a flow's text names the Geneve field.
-func UsesGeneve(text string) bool {
-	return strings.Contains(text, "geneve") && geneveWord.MatchString(text)
-}
+// UsesGeneve reports whether a flow's text names the Geneve field
+// (flowkey.UsesGeneve).
+func UsesGeneve(text string) bool { return flowkey.UsesGeneve(text) }
 
 // Load reads the files. Every problem in every file is reported, each with
 // file:line:column; on any error the result is nil, so that a caller keeps
@@ -47,7 +39,7 @@ func UsesGeneve(text string) bool {
 // the Geneve field in its GeneveFlows. Of duplicates the later wins, as in
 // the put; Loader reports them.
 func Load(f Files) (*messages.PutDesired, error) {
-	r, err := load(f, nil, false)
+	r, err := load(f, nil, Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -66,20 +58,22 @@ type loaded struct {
 
 // load is Load that also returns the flows file's lines and their parse,
 // and hands the flows over in parts as they are parsed when part is not
-// nil (Loader.LoadParts). With strict a duplicate is an error.
-func load(f Files, part func(*messages.PutDesired), strict bool) (*loaded, error) {
+// nil (Loader.LoadParts). With opts.Strict a duplicate is an error.
+func load(f Files, part func(*messages.PutDesired), opts Options) (*loaded, error) {
+	v, strict := opts.version(), opts.Strict
 	put := &messages.PutDesired{
+		Version:     v,
 		Canonical:   []flowkey.Flow{},
 		Groups:      []*openflow.GroupMod{},
 		Meters:      []*openflow.MeterMod{},
 		GeneveFlows: []string{},
 	}
-	r := &loaded{put: put, where: &Index{}}
+	r := &loaded{put: put, where: &Index{version: v}}
 	var errs []error
 	// Groups and meters first: they go in the first part.
 	if f.Groups != "" {
 		err := withFile(f.Groups, func(rd *os.File) error {
-			lines, err := ofctl.ParseGroups(f.Groups, rd, defaultContext())
+			lines, err := ofctl.ParseGroups(f.Groups, rd, defaultContext(v))
 			pos, ids := make([]ofctl.Pos, len(lines)), make([]uint32, len(lines))
 			for i, l := range lines {
 				put.Groups = append(put.Groups, l.Mod)
@@ -94,7 +88,7 @@ func load(f Files, part func(*messages.PutDesired), strict bool) (*loaded, error
 	}
 	if f.Meters != "" {
 		err := withFile(f.Meters, func(rd *os.File) error {
-			lines, err := ofctl.ParseMeters(f.Meters, rd, defaultContext())
+			lines, err := ofctl.ParseMeters(f.Meters, rd, defaultContext(v))
 			pos, ids := make([]ofctl.Pos, len(lines)), make([]uint32, len(lines))
 			for i, l := range lines {
 				put.Meters = append(put.Meters, l.Mod)
@@ -112,7 +106,7 @@ func load(f Files, part func(*messages.PutDesired), strict bool) (*loaded, error
 	}
 	if f.Flows != "" {
 		s := &splitter{put: put, part: part}
-		ff, err := readFlows(f.Flows, s.progress)
+		ff, err := readFlows(f.Flows, v, s.progress)
 		errs = append(errs, err)
 		if err == nil {
 			s.rest(ff)
@@ -133,11 +127,16 @@ func load(f Files, part func(*messages.PutDesired), strict bool) (*loaded, error
 // Index tells where each object of the files is: the line holding it (of
 // duplicates, the later, which wins).
 type Index struct {
+	version        uint8 // the files were parsed for
 	flowsFile      string
 	ff             *flowFile
 	flows          *keyIndex
 	groups, meters map[uint32]ofctl.Pos
 }
+
+// Version is the OpenFlow version the files were parsed for: the keys'
+// encoding.
+func (x *Index) Version() uint8 { return x.version }
 
 // Flow returns the line of the flow with this key (flowkey.Flow.Key).
 func (x *Index) Flow(key string) (ofctl.Pos, bool) {
@@ -191,7 +190,7 @@ func (s *splitter) progress(res []parsed, n int) {
 			s.part = nil
 			return
 		}
-		if !r.geneve {
+		if !r.text() {
 			p.Canonical = append(p.Canonical, r.flow)
 		}
 	}
@@ -205,20 +204,23 @@ func (s *splitter) progress(res []parsed, n int) {
 
 // rest makes s.put the last part (or the whole put, when no part went
 // out): the flows not handed over yet and every flow naming the Geneve
-// field.
+// field or a port (as text: the bridge renders them for the switch).
 func (s *splitter) rest(ff *flowFile) {
 	s.put.Continue = s.sent > 0
 	for i, r := range ff.res {
-		if r.geneve {
+		switch {
+		case r.ports:
+			s.put.PortFlows = append(s.put.PortFlows, ff.lines[i].text())
+		case r.geneve:
 			s.put.GeneveFlows = append(s.put.GeneveFlows, ff.lines[i].text())
-		} else if i >= s.sent {
+		case i >= s.sent:
 			s.put.Canonical = append(s.put.Canonical, r.flow)
 		}
 	}
 }
 
-func defaultContext() *ofctl.Context {
-	ctx := &ofctl.Context{Version: openflow.Version13}
+func defaultContext(version uint8) *ofctl.Context {
+	ctx := &ofctl.Context{Version: version}
 	ctx.OXM.Geneve = -1
 	return ctx
 }
@@ -232,25 +234,40 @@ type flowFile struct {
 // readFlows reads and parses a flows file on every core. Flows naming the
 // Geneve field are checked with a stand-in mapping (tun_metadata0, 4 bytes)
 // so that their syntax errors show now. progress is parseAll's.
-func readFlows(name string, progress func(res []parsed, n int)) (*flowFile, error) {
+func readFlows(name string, version uint8, progress func(res []parsed, n int)) (*flowFile, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	lines := splitLines(string(data))
-	res := parseAll(lines, geneveCheckContext, progress)
+	res := parseAll(lines, geneveCheckContext(version), progress)
 	if err := lineErrors(name, lines, res); err != nil {
 		return nil, err
 	}
 	return &flowFile{lines: lines, res: res}, nil
 }
 
-func geneveCheckContext() *ofctl.Context {
-	ctx := &ofctl.Context{Version: openflow.Version13}
-	ctx.OXM.Geneve = 0
-	ctx.OXM.TunMetadataLen[0] = 4
-	return ctx
+// geneveCheckContext returns a maker of parse contexts for version with
+// the stand-ins of what only the switch says: the Geneve mapping
+// (tun_metadata0, 4 bytes) and a port map that takes any name (and notes
+// that the line named a port).
+func geneveCheckContext(version uint8) func() *ofctl.Context {
+	return func() *ofctl.Context {
+		ctx := &ofctl.Context{Version: version}
+		ctx.OXM.Geneve = 0
+		ctx.OXM.TunMetadataLen[0] = 4
+		ctx.OXM.Ports = &standInPorts{}
+		return ctx
+	}
 }
+
+// standInPorts is a port map that knows every name (as port 1) and notes
+// that one was asked for: such a flow is handed over as text
+// (PutDesired.PortFlows), for the bridge to parse with the switch's ports.
+type standInPorts struct{ used bool }
+
+func (p *standInPorts) PortNumber(string) (uint32, bool) { p.used = true; return 1, true }
+func (p *standInPorts) PortName(uint32) (string, bool)   { return "", false }
 
 func withFile(name string, f func(*os.File) error) error {
 	r, err := os.Open(name)

@@ -35,7 +35,7 @@ func sequential(t *testing.T, name string) ([]ofctl.Line, error) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	return ofctl.ParseFlows(name, r, geneveCheckContext())
+	return ofctl.ParseFlows(name, r, geneveCheckContext(openflow.Version13)())
 }
 
 func flowBytes(t *testing.T, fm *openflow.FlowMod) []byte {
@@ -54,7 +54,7 @@ func TestParallelParseSameAsSequential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ff, err := readFlows(name, nil)
+	ff, err := readFlows(name, openflow.Version13, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestLoadDuplicatesKeepOrder(t *testing.T) {
 	if len(put.Canonical) != len(ls) {
 		t.Fatalf("%d flows, want %d", len(put.Canonical), len(ls))
 	}
-	want, _ := ofctl.ParseFlow(ls[len(ls)-1], geneveCheckContext())
+	want, _ := ofctl.ParseFlow(ls[len(ls)-1], geneveCheckContext(openflow.Version13)())
 	got, err := put.Canonical[len(ls)-1].FlowMod()
 	if err != nil || !bytes.Equal(flowBytes(t, got), flowBytes(t, want)) {
 		t.Fatal("flows out of order")
@@ -268,7 +268,7 @@ func TestReloadFallsBackAndKeepsLastGood(t *testing.T) {
 	if _, err := l.Load(); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Dir(l.files.Flows), append(ls, "table=1 actions=bogus"))
+	writeFile(t, filepath.Dir(l.files.Flows), append(ls, "table=1 actions=resubmit(,bogus)"))
 	if _, err := l.Reload(true); err == nil || !strings.Contains(err.Error(), "flows.txt:11:") {
 		t.Fatalf("bad line: %v", err)
 	}
@@ -328,7 +328,7 @@ func TestLoadParts(t *testing.T) {
 	}
 
 	bad := len(ls) - partLines/2
-	ls[bad] = "table=1 actions=bogus"
+	ls[bad] = "table=1 actions=resubmit(,bogus)"
 	files.Flows = writeFile(t, dir, ls)
 	parts = nil
 	if _, err := NewLoader(files, Options{Remember: true}).LoadParts(func(p *messages.PutDesired) { parts = append(parts, p) }); err == nil {
@@ -343,5 +343,41 @@ func TestLoadParts(t *testing.T) {
 	}
 	if n > bad {
 		t.Fatalf("parts hold %d flows, the bad line is %d", n, bad)
+	}
+}
+
+// Flows naming switch ports are handed over as text (PortFlows), for the
+// bridge to parse with the switch's port map; so are those naming a port
+// and the Geneve field; reserved ports and numbers are no names. A file
+// with such a line is read in full on every reload.
+func TestPortFlows(t *testing.T) {
+	ls := []string{
+		"table=0,priority=10,in_port=1 actions=output:LOCAL",
+		"table=0,priority=20,in_port=vm1 actions=output:patch-tun",
+		"table=0,priority=30,in_port=2 actions=enqueue:vm2:3",
+		"table=0,priority=40,geneve=0x5,in_port=vm3 actions=drop",
+		"table=0,priority=50,geneve=0x6 actions=IN_PORT",
+	}
+	l := NewLoader(Files{Flows: writeFile(t, t.TempDir(), ls)}, Options{Remember: true})
+	put, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{ls[1], ls[2], ls[3]}; !slices.Equal(put.PortFlows, want) {
+		t.Errorf("PortFlows %q, want %q", put.PortFlows, want)
+	}
+	if want := []string{ls[4]}; !slices.Equal(put.GeneveFlows, want) {
+		t.Errorf("GeneveFlows %q, want %q", put.GeneveFlows, want)
+	}
+	if len(put.Canonical) != 1 {
+		t.Errorf("%d canonical flows, want 1", len(put.Canonical))
+	}
+	writeFile(t, filepath.Dir(l.files.Flows), append(ls[:1], ls[2:]...))
+	r, err := l.Reload(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Put == nil || len(r.Put.PortFlows) != 2 {
+		t.Errorf("reload of a file naming ports: %+v, want a whole put with 2 port flows", r)
 	}
 }

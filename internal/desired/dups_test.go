@@ -1,6 +1,7 @@
 package desired
 
 import (
+	"github.com/ofactor/ofactor/openflow"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,7 +71,7 @@ func TestLoadDuplicates(t *testing.T) {
 	}
 
 	// The index names the line that wins.
-	fm, err := ofctl.ParseFlow("table=0,priority=10,ip actions=drop", defaultContext())
+	fm, err := ofctl.ParseFlow("table=0,priority=10,ip actions=drop", defaultContext(openflow.Version13))
 	if err != nil {
 		t.Fatal(err)
 	}

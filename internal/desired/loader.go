@@ -8,6 +8,7 @@ import (
 
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
 )
 
 // Loader reads a bridge's files and remembers the last good flows file
@@ -27,7 +28,7 @@ type Loader struct {
 	ents   []entry
 	free   []int32 // unused ents
 	order  []int32 // the file's lines in order, into ents
-	geneve bool    // some line names the Geneve field
+	geneve bool    // some line names the Geneve field or a port: read in full
 	dups   bool    // two distinct lines have the same key
 	gen    uint32  // marks the entries seen by a Reload
 
@@ -47,6 +48,20 @@ type Options struct {
 	Strict bool
 	// Index keeps, after each Load, where every object is (Loader.Index).
 	Index bool
+	// Version is the OpenFlow version the files are parsed for, as
+	// ovs-ofctl -O parses them: what the version lacks is refused, and the
+	// put is in its encoding (PutDesired.Version). 0 is OpenFlow 1.3. The
+	// daemon parses for the highest version it offers, which is what the
+	// switch usually takes; a connection in another version has the tables
+	// re-encoded.
+	Version uint8
+}
+
+func (o Options) version() uint8 {
+	if o.Version == 0 {
+		return openflow.Version13
+	}
+	return o.Version
 }
 
 // lineHash names a line's text (see Loader).
@@ -98,7 +113,7 @@ func (l *Loader) Load() (*messages.PutDesired, error) { return l.LoadParts(nil) 
 // parse, and the error is returned: the parts already handed over are
 // never completed, so the switch commits none of them.
 func (l *Loader) LoadParts(part func(*messages.PutDesired)) (*messages.PutDesired, error) {
-	r, err := load(l.files, part, l.opts.Strict)
+	r, err := load(l.files, part, l.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -114,11 +129,11 @@ func (l *Loader) LoadParts(part func(*messages.PutDesired)) (*messages.PutDesire
 }
 
 // keep remembers a flows file. A file with a line naming the Geneve field
-// is read in full on every change (its flows' bytes depend on the field),
-// so nothing of it is kept.
+// or a port is read in full on every change (those flows go as text, in
+// the whole put), so nothing of it is kept.
 func (l *Loader) keep(ff *flowFile) {
 	for _, p := range ff.res {
-		if p.geneve {
+		if p.text() {
 			l.geneve = true
 			return
 		}
@@ -198,12 +213,12 @@ func (l *Loader) Reload(onlyFlows bool) (Reloaded, error) {
 			todo, todoAt, hashes = append(todo, ln), append(todoAt, i), append(hashes, h)
 		}
 	}
-	res := parseAll(todo, geneveCheckContext, nil)
+	res := parseAll(todo, geneveCheckContext(l.opts.version()), nil)
 	if err := lineErrors(name, todo, res); err != nil {
 		return Reloaded{}, err
 	}
 	for _, p := range res {
-		if p.geneve {
+		if p.text() {
 			put, err := l.Load()
 			return Reloaded{Put: put}, err
 		}
@@ -275,7 +290,7 @@ func (l *Loader) delta(lines []line, order []int32, todoAt []int, hashes []lineH
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	upd := &messages.UpdateFlows{}
+	upd := &messages.UpdateFlows{Version: l.opts.version()}
 	for _, k := range keys {
 		b, bok := before[k]
 		n, nok := now[k]

@@ -55,9 +55,14 @@ func splitLines(data string) []line {
 // (the reconciler then renders its text; the flow is its stand-in).
 type parsed struct {
 	flow   flowkey.Flow
-	geneve bool
+	geneve bool // names the Geneve field
+	ports  bool // names a switch port
 	err    error
 }
+
+// text says whether the flow is handed over as text, for the bridge to
+// render with what the switch says (the Geneve field, its ports).
+func (p parsed) text() bool { return p.geneve || p.ports }
 
 // parseAll parses lines on every core, each goroutine with its own
 // Context made by newCtx, and returns one result per line, in order.
@@ -86,6 +91,10 @@ func parseAll(lines []line, newCtx func() *ofctl.Context, progress func(res []pa
 // parseLine parses one line. ofctl builds matches canonical, so the flow's
 // bytes need no normalizing (flowkey.OfCanonical).
 func parseLine(l line, ctx *ofctl.Context) parsed {
+	sp, _ := ctx.OXM.Ports.(*standInPorts)
+	if sp != nil {
+		sp.used = false
+	}
 	fm, err := ofctl.ParseFlow(l.raw, ctx)
 	if err != nil {
 		return parsed{err: err}
@@ -96,7 +105,7 @@ func parseLine(l line, ctx *ofctl.Context) parsed {
 	if err != nil {
 		return parsed{err: err}
 	}
-	return parsed{flow: f, geneve: UsesGeneve(l.raw)}
+	return parsed{flow: f, geneve: UsesGeneve(l.raw), ports: sp != nil && sp.used}
 }
 
 // lineErrors collects the errors of a file's lines in line order, each

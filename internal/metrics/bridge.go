@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ofactor/ofactor/messages"
+	"github.com/ofactor/ofactor/openflow"
 )
 
 // Bridge is what the process knows of one bridge from its events, and how
@@ -158,6 +159,9 @@ type Status struct {
 	Rejected   int        `json:"rejected"`
 	Progress   *Progress  `json:"progress,omitempty"`
 	LastError  *LastError `json:"last_error,omitempty"`
+	// MissingPorts are ports flows name that the switch does not have:
+	// those flows wait for them.
+	MissingPorts []string `json:"missing_ports,omitempty"`
 }
 
 // Connection is the connection part of Status.
@@ -235,6 +239,7 @@ func (b *Bridge) Status(timeout time.Duration) Status {
 		s.Installed = &Tables{st.InstalledVersion, st.InstalledFlows, st.InstalledGroups, st.InstalledMeters}
 	}
 	s.Rejected = st.Rejected
+	s.MissingPorts = st.MissingPorts
 	switch {
 	case !st.Connected:
 		s.State = "disconnected"
@@ -248,9 +253,4 @@ func (b *Bridge) Status(timeout time.Duration) Status {
 	return s
 }
 
-func versionName(v uint8) string {
-	if v >= 1 && v <= 6 {
-		return fmt.Sprintf("OpenFlow1%d", v-1)
-	}
-	return fmt.Sprintf("0x%02x", v)
-}
+func versionName(v uint8) string { return openflow.VersionName(v) }
