@@ -23,8 +23,9 @@ import (
 	"github.com/ofactor/ofactor/openflow/ofctl"
 )
 
-// oneTableFlows parses n flowgen.OneTable flows into canonical form, on
-// every core.
+// oneTableFlows parses n flowgen.OneTable flows into canonical form for
+// OpenFlow 1.5 (what OVS negotiates with the default offer), on every
+// core.
 func oneTableFlows(t testing.TB, n int) []flowkey.Flow {
 	t.Helper()
 	out := make([]flowkey.Flow, n)
@@ -35,7 +36,7 @@ func oneTableFlows(t testing.TB, n int) []flowkey.Flow {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx := &ofctl.Context{Version: openflow.Version13}
+			ctx := &ofctl.Context{Version: openflow.Version15}
 			ctx.OXM.Geneve = -1
 			for i := w; i < n; i += workers {
 				fm, err := ofctl.ParseFlow(flowgen.OneTable(i), ctx)
@@ -125,7 +126,7 @@ func scaleOneTable(t *testing.T, n int, within time.Duration) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
-	v, err := b.Put(ctx, &messages.PutDesired{Canonical: flows})
+	v, err := b.Put(ctx, &messages.PutDesired{Canonical: flows, Version: openflow.Version15})
 	if err == nil {
 		err = b.WaitInstalled(ctx, v)
 	}
@@ -177,7 +178,8 @@ func TestDumpUnreadable(t *testing.T) {
 	defer proxy.Close()
 	sys := actor.NewActorSystem()
 	defer sys.Shutdown()
-	b, err := ofactor.Spawn(sys.Root, ofactor.Config{Target: proxy.Target(), Geneve: ofactor.GeneveOff})
+	b, err := ofactor.Spawn(sys.Root, ofactor.Config{Target: proxy.Target(), Geneve: ofactor.GeneveOff,
+		Versions: []uint8{openflow.Version13}}) // canonicalFlows' version
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +230,8 @@ func TestBundleExpiredMidPut(t *testing.T) {
 	flows := canonicalFlows(t, lines)
 	sys := actor.NewActorSystem()
 	defer sys.Shutdown()
-	b, err := ofactor.Spawn(sys.Root, ofactor.Config{Target: sw.Target(), Geneve: ofactor.GeneveOff})
+	b, err := ofactor.Spawn(sys.Root, ofactor.Config{Target: sw.Target(), Geneve: ofactor.GeneveOff,
+		Versions: []uint8{openflow.Version13}}) // canonicalFlows' version
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -249,7 +249,9 @@ func runChurn(target, file string, n, rate, secs, switchPID int) (string, error)
 		return "", err
 	}
 	ctx := context.Background()
-	loader := desired.NewLoader(desired.Files{Flows: file}, desired.Options{})
+	// Flows made for the version OVS negotiates with the library's default
+	// offer (1.5), as the daemon parses its files for it.
+	loader := desired.NewLoader(desired.Files{Flows: file}, desired.Options{Version: openflow.Version15})
 	last, err := loader.LoadParts(func(p *messages.PutDesired) { sys.Root.RequestFuture(br.PID, p, time.Minute) })
 	if err != nil {
 		return "", err
@@ -264,7 +266,7 @@ func runChurn(target, file string, n, rate, secs, switchPID int) (string, error)
 	last = nil
 	debug.FreeOSMemory()
 
-	pctx := &ofctl.Context{Version: openflow.Version13}
+	pctx := &ofctl.Context{Version: openflow.Version15}
 	pctx.OXM.Geneve = -1
 	parse := func(fms []*openflow.FlowMod, i int) ([]*openflow.FlowMod, error) {
 		fm, err := ofctl.ParseFlow(flowgen.Flow(i, 0), pctx)
