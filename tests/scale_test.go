@@ -255,3 +255,19 @@ func TestBundleExpiredMidPut(t *testing.T) {
 		t.Errorf("last_error %q: the expired bundle went unnoticed", st.LastError)
 	}
 }
+
+// ofactor run --once of a file of several parts (8192 lines each) installs
+// it whole, in the version the connection speaks: a part encoded for
+// another version would give the put up and leave the run waiting for a
+// version that never comes.
+func TestOnceInParts(t *testing.T) {
+	sw := ovstest.Start(t)
+	lines := flowgen.Flows(20_000)
+	path := t.TempDir() + "/flows.txt"
+	writeLines(t, path, lines)
+	res := runOnce(t, sw.Target(), "--flows", path)
+	if res.code != 0 || !strings.Contains(res.stdout, "installed") {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	waitSame(t, sw, lines)
+}

@@ -184,7 +184,8 @@ func (s *splitter) progress(res []parsed, n int) {
 	if s.part == nil || n-s.sent < partLines {
 		return
 	}
-	p := &messages.PutDesired{Canonical: make([]flowkey.Flow, 0, n-s.sent), More: true, Continue: s.sent > 0}
+	p := &messages.PutDesired{Version: s.put.Version, Canonical: make([]flowkey.Flow, 0, n-s.sent), More: true,
+		Continue: s.sent > 0}
 	for _, r := range res[s.sent:n] {
 		if r.err != nil {
 			s.part = nil
