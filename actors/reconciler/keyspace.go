@@ -118,6 +118,21 @@ func (s *keyspace) noteInstalled(key string, h held) {
 	s.diffPeak = max(s.diffPeak, len(s.instDiff))
 }
 
+// presize makes an empty desired table room for about n keys, and, when
+// the switch holds nothing either (a first install), the installed
+// differences too: each desired key will be one until it is installed.
+// Growing them key by key costs a million-flow put some 2.5 s of hashing
+// on rehashes.
+func (s *keyspace) presize(n int) {
+	n = min(n, 1<<26) // a hint is no licence to allocate without bound
+	if s.desired.Len() == 0 {
+		s.desired = newTable(n)
+	}
+	if s.nInstalled == 0 && len(s.instDiff) == 0 {
+		s.instDiff = make(map[string]held, n)
+	}
+}
+
 // trim makes the installed differences anew once they have shrunk well
 // below their peak (a Go map keeps the room it once grew to): after a
 // million-flow round settles they are nearly empty.
@@ -143,19 +158,49 @@ func (s *keyspace) put(key, val string) {
 // caller that sends the change itself (a streamed round). It reports
 // whether the desired value changed.
 func (s *keyspace) putClean(key, val string) bool {
+	_, changed := s.putCleanHeld(key, val)
+	return changed
+}
+
+// putCleanHeld is putClean that also returns what the switch holds for
+// key. It looks each table up once (a million-flow put does this a
+// million times: every lookup is a cache miss).
+func (s *keyspace) putCleanHeld(key, val string) (held, bool) {
 	old, ok := s.desired.Get(key)
-	if ok && old == val {
-		return false
+	h, inDiff := s.instDiff[key]
+	switch {
+	case inDiff:
+	case ok:
+		h = holding(old)
+	default:
+		h = nothing
 	}
-	h := s.installedOf(key)
+	if ok && old == val {
+		return h, false
+	}
 	if !ok {
 		s.sum += keyHash(key)
 	}
 	s.digestOK = false
 	s.desired.Set(key, val)
-	s.noteInstalled(key, h)
-	delete(s.rejected, key)
-	return true
+	s.noteDiff(key, h, inDiff, h.is(val))
+	if len(s.rejected) > 0 {
+		delete(s.rejected, key)
+	}
+	return h, true
+}
+
+// noteDiff records h as what the switch holds for key, which instDiff
+// holds already (inDiff) or not, given whether that is the key's desired
+// side (same, counting "not installed" as the same as "not desired").
+func (s *keyspace) noteDiff(key string, h held, inDiff, same bool) {
+	switch {
+	case same && inDiff:
+		delete(s.instDiff, key)
+	case !same:
+		s.instDiff[key] = h
+		s.diffPeak = max(s.diffPeak, len(s.instDiff))
+	}
 }
 
 // remove makes key undesired.
@@ -382,18 +427,30 @@ func (s *keyspace) clearDirty(peak int) {
 
 // installedAs records that the switch now holds h for key.
 func (s *keyspace) installedAs(key string, h held) {
-	if r, ok := s.rejected[key]; ok && h.is(r.val) {
-		delete(s.rejected, key) // taken after all
+	if len(s.rejected) > 0 {
+		if r, ok := s.rejected[key]; ok && h.is(r.val) {
+			delete(s.rejected, key) // taken after all
+		}
 	}
-	if had := s.installedOf(key).has(); had != h.has() {
+	d, hasD := s.desired.Get(key)
+	prev, inDiff := s.instDiff[key]
+	switch {
+	case inDiff:
+	case hasD:
+		prev = holding(d)
+	default:
+		prev = nothing
+	}
+	if had := prev.has(); had != h.has() {
 		if had {
 			s.nInstalled--
 		} else {
 			s.nInstalled++
 		}
 	}
-	s.noteInstalled(key, h)
-	if d, ok := s.desired.Get(key); ok && !h.is(d) || !ok && h.has() {
+	same := hasD && h.is(d) || !hasD && !h.has()
+	s.noteDiff(key, h, inDiff, same)
+	if !same {
 		s.dirty[key] = struct{}{} // desired moved on meanwhile
 	}
 }

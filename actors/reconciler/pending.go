@@ -35,6 +35,7 @@ type pendingPut struct {
 	flows  bool
 	n      int // flows given so far, to number errors
 	errors []string
+	hint   int // the first part's SizeHint
 }
 
 type priorVal struct {
@@ -53,6 +54,10 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 	p := s.pending
 	if p == nil {
 		p = &pendingPut{fromEmpty: s.flows.desired.Len() == 0}
+		if h := m.SizeHint; h > 0 && p.fromEmpty {
+			p.hint = h
+			s.flows.presize(h)
+		}
 		if !p.fromEmpty {
 			p.prior = map[string]priorVal{}
 		}
@@ -98,9 +103,9 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 			continue
 		}
 		// The caller sends what differs: the key is not left dirty.
-		s.flows.putClean(k, v)
+		h, _ := s.flows.putCleanHeld(k, v)
 		delete(s.flows.dirty, k)
-		if h := s.flows.installedOf(k); !h.is(v) && !s.flows.refused(k, v) {
+		if !h.is(v) && !s.flows.refused(k, v) {
 			carried = append(carried, change{Key: k, Val: v, Old: h})
 		}
 	}

@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -292,12 +293,25 @@ func (m *Machine) putPart(ev *messages.PutDesired) {
 		// the round; its flows follow them. A dump's flows are put in
 		// canonical form at the seal, once the desired table is whole:
 		// only those that then differ from it need it.
-		m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
-		m.started, m.lastProgress = m.now, m.now
-		m.become(PhaseStreaming)
+		m.startStream()
 	}
 	m.round.extend(carried)
 	m.fill()
+}
+
+// startStream opens the round that streams the put in parts under way:
+// PhaseStreaming. Onto a switch that holds no flow (a first install) every
+// flow of the put will be in it: its index is made as large as the put
+// says it is (PutDesired.SizeHint).
+func (m *Machine) startStream() {
+	m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
+	if h := m.st.pending.hint; h > 0 && m.st.flows.installedLen() == 0 {
+		h = min(h, 1<<26)
+		m.round.carried = make(map[string]int32, h)
+		m.round.all = slices.Grow(m.round.all, h)
+	}
+	m.started, m.lastProgress = m.now, m.now
+	m.become(PhaseStreaming)
 }
 
 // seal: PhaseStreaming ends when the put it streams is whole: the round
@@ -356,9 +370,7 @@ func (m *Machine) kick() {
 	}
 	if m.st.pending != nil {
 		if m.cfg.Mode == ModeApply {
-			m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
-			m.started, m.lastProgress = m.now, m.now
-			m.become(PhaseStreaming)
+			m.startStream()
 			m.fill()
 		}
 		return
