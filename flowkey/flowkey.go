@@ -24,6 +24,7 @@ package flowkey
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/action"
@@ -106,22 +107,38 @@ func FlowModLen(key, val string) int {
 // together, and a flow then costs one heap object, not two.
 func KeyVal(table uint8, priority uint16, m *oxm.Match, cookie uint64,
 	idle, hard, flags, importance uint16, ins action.Instructions) (string, string, error) {
-	b, kl, err := Encode(table, priority, m, cookie, idle, hard, flags, importance, ins)
+	// Encoded into scratch space, then copied once into a string of the
+	// flow's size: a flow costs its bytes, not a 256-byte buffer too.
+	sp := scratch.Get().(*[]byte)
+	b, kl, err := AppendEncode((*sp)[:0], table, priority, m, cookie, idle, hard, flags, importance, ins)
 	if err != nil {
+		scratch.Put(sp)
 		return "", "", err
 	}
 	kv := string(b)
+	if cap(b) <= 64<<10 {
+		*sp = b
+		scratch.Put(sp)
+	}
 	return kv[:kl], kv[kl:], nil
 }
+
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Encode writes a flow's key and value back to back into a new buffer and
 // returns where the value starts. Callers that only look the bytes up
 // convert them without allocating.
 func Encode(table uint8, priority uint16, m *oxm.Match, cookie uint64,
 	idle, hard, flags, importance uint16, ins action.Instructions) ([]byte, int, error) {
-	b := make([]byte, KeyFixed, 256)
-	b[0] = table
-	binary.BigEndian.PutUint16(b[1:], priority)
+	return AppendEncode(make([]byte, 0, 256), table, priority, m, cookie, idle, hard, flags, importance, ins)
+}
+
+// AppendEncode is Encode appending to b; the value starts at the returned
+// index of the result.
+func AppendEncode(b []byte, table uint8, priority uint16, m *oxm.Match, cookie uint64,
+	idle, hard, flags, importance uint16, ins action.Instructions) ([]byte, int, error) {
+	b = append(b, table)
+	b = binary.BigEndian.AppendUint16(b, priority)
 	b, err := m.AppendOXM(b)
 	if err != nil {
 		return nil, 0, fmt.Errorf("match: %w", err)

@@ -51,6 +51,12 @@ type PutDesired struct {
 	SwitchFlows []string
 	More        bool // more parts follow
 	Continue    bool // a part after the first of a put in parts
+	// SizeHint, in the first part of a put in parts, is about how many
+	// flows the whole put holds, when the sender knows (the daemon counts
+	// a file's lines before it parses them): the bridge makes its tables
+	// that large at once rather than growing them part by part. 0: not
+	// known. It changes nothing but the work and memory of taking the put.
+	SizeHint int
 	// Version is the OpenFlow version the put's flows, groups (and
 	// Canonical) are encoded in; 0 means their headers' (OpenFlow 1.3 when
 	// they say none). The bridge re-encodes what is not in its

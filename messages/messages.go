@@ -71,10 +71,11 @@ const (
 	// later barrier of the same holder (the switch has then processed it,
 	// OpenFlow 1.3.5 §6.2). An error reply does not end it.
 	RouteDefault Routing = iota
-	// RouteUntilRelease: past barriers, until the reply to a barrier sent
-	// after a RouteRelease message of the same holder. A bundle
-	// ADD_MESSAGE is one: OVS reports a message that fails at COMMIT with
-	// the xid of its ADD_MESSAGE.
+	// RouteUntilRelease: past barriers and past its own final reply, until
+	// the reply to a barrier sent after a RouteRelease message of the same
+	// holder. A bundle ADD_MESSAGE is one: OVS reports a message that
+	// fails at COMMIT with the xid of its ADD_MESSAGE; and a bundle OPEN:
+	// OVS reports a bundle it expired (OFPBFC_TIMEOUT) with the OPEN's.
 	RouteUntilRelease
 	// RouteRelease: as RouteDefault, and once a barrier after it is
 	// answered, every RouteUntilRelease message of the holder sent before

@@ -113,3 +113,58 @@ func repeat(c byte, n int) string {
 	}
 	return string(b)
 }
+
+// OVS answers a COMMIT with a COMMIT_REPLY (a final reply) before it
+// answers the barrier after it: the barrier still releases the adds sent
+// before the COMMIT, and the holder keeps none of them.
+func TestBarrierReleasesAfterCommitReply(t *testing.T) {
+	tb := newTable()
+	a := pid("a")
+	first, _ := tb.alloc(a, 4, routes("dkkd")) // OPEN, ADD, ADD, BARRIER
+	tb.barrier(tb.lookup(first + 3))
+	c, _ := tb.alloc(a, 2, routes("rd")) // COMMIT, BARRIER
+	next, _ := tb.alloc(a, 2, routes("kd"))
+	tb.complete(tb.lookup(c)) // the COMMIT_REPLY
+	if tb.lookup(first+1) == nil {
+		t.Fatal("the COMMIT_REPLY released the adds before the barrier after it")
+	}
+	tb.barrier(tb.lookup(c + 1))
+	if tb.lookup(first+1) != nil || tb.lookup(first+2) != nil {
+		t.Fatal("the adds before the COMMIT are still routed after the barrier that follows it")
+	}
+	if tb.lookup(next) == nil {
+		t.Fatal("an add sent after the COMMIT was released")
+	}
+	tb.barrier(tb.lookup(next + 1))
+	if tb.lookup(next) == nil {
+		t.Fatal("an add of the next bundle was released by a barrier with no release before it")
+	}
+	if n := len(tb.routes); n != 1 {
+		t.Fatalf("%d routes open, want the next bundle's add", n)
+	}
+}
+
+// A bundle OPEN is routed until the COMMIT's barrier, past its own
+// OPEN_REPLY: OVS reports a bundle it expired (OFPBFC_TIMEOUT) with the
+// OPEN's xid, long after the reply.
+func TestOpenRoutedPastItsReply(t *testing.T) {
+	tb := newTable()
+	a := pid("a")
+	open, _ := tb.alloc(a, 3, routes("kkd")) // OPEN, ADD, BARRIER
+	tb.final(tb.lookup(open))                // the OPEN_REPLY
+	tb.barrier(tb.lookup(open + 2))
+	if tb.lookup(open) == nil {
+		t.Fatal("the OPEN's route ended before the COMMIT")
+	}
+	c, _ := tb.alloc(a, 2, routes("rd"))
+	tb.final(tb.lookup(c)) // the COMMIT_REPLY
+	tb.barrier(tb.lookup(c + 1))
+	if tb.lookup(open) != nil || len(tb.routes) != 0 {
+		t.Fatalf("%d routes left after the barrier that follows the COMMIT", len(tb.routes))
+	}
+	d, _ := tb.alloc(a, 1, nil)
+	tb.final(tb.lookup(d))
+	if tb.lookup(d) != nil {
+		t.Fatal("a default transaction outlived its final reply")
+	}
+}

@@ -163,7 +163,7 @@ func (a *connActor) reply(ctx actor.Context, tx *txn, in *inbound) {
 	case t == openflow.TypeBarrierReply:
 		a.tx.barrier(tx)
 	case openflow.IsFinalReply(in.frame):
-		a.tx.complete(tx)
+		a.tx.final(tx)
 	}
 }
 

@@ -31,6 +31,11 @@ type holder struct {
 	key        string
 	pid        *actor.PID
 	open, kept []*txn
+	// release is the seq of the last RouteRelease transaction finished
+	// (0: none since the kept ones were last released). Its own reply
+	// (a bundle COMMIT_REPLY) normally finishes it before the barrier
+	// after it is answered, which then releases the kept ones before it.
+	release uint64
 }
 
 // table allocates xids and remembers which holder each belongs to. It is
@@ -136,6 +141,9 @@ func (t *table) finish(tx *txn) {
 		return
 	}
 	tx.done = true
+	if tx.routing == messages.RouteRelease && tx.holder != nil {
+		tx.holder.release = max(tx.holder.release, tx.seq)
+	}
 	delete(t.routes, tx.xid)
 	if len(t.routes) == 0 && t.peak > 4096 {
 		// A Go map keeps the room it grew to: a million-flow round's
@@ -159,7 +167,28 @@ func dropDone(l []*txn) []*txn {
 	for i < len(l) && l[i].done {
 		i++
 	}
-	return l[i:]
+	return dropFront(l, i)
+}
+
+// dropFront returns l without its first i transactions. The garbage
+// collector keeps alive everything a slice's backing array points to, not
+// only what the slice spans: the dropped slots are cleared, and once the
+// rest is small the array is given up. Otherwise a holder that stays open
+// for good (the flow monitor's request) would keep every transaction of a
+// million-flow bundle alive (some 70 MB).
+func dropFront(l []*txn, i int) []*txn {
+	if i == 0 {
+		return l
+	}
+	clear(l[:i])
+	rest := l[i:]
+	switch {
+	case len(rest) == 0:
+		return nil
+	case cap(l) > 1024 && len(rest) < cap(l)/4:
+		return append([]*txn(nil), rest...)
+	}
+	return rest
 }
 
 // complete finishes tx alone (a final reply: TLV table reply, last
@@ -168,6 +197,16 @@ func (t *table) complete(tx *txn) {
 	t.finish(tx)
 	if tx.holder != nil {
 		t.trim(tx.holder)
+	}
+}
+
+// final takes tx's final reply (a bundle control reply, the last part of
+// a multipart reply, ...): it finishes tx, unless tx is routed until a
+// release (a bundle OPEN: OVS names the bundle it expires by the OPEN's
+// xid, after the OPEN_REPLY).
+func (t *table) final(tx *txn) {
+	if tx.routing != messages.RouteUntilRelease {
+		t.complete(tx)
 	}
 }
 
@@ -186,22 +225,20 @@ func (t *table) barrier(tx *txn) {
 		}
 		return
 	}
-	var release uint64 // seq of the last release this barrier ends
 	i := 0
 	for ; i < len(h.open) && h.open[i].seq <= tx.seq; i++ {
-		o := h.open[i]
-		if o.routing == messages.RouteRelease && !o.done {
-			release = o.seq
-		}
-		t.finish(o)
+		t.finish(h.open[i]) // a release among them sets h.release
 	}
-	h.open = h.open[i:]
-	if release != 0 {
+	h.open = dropFront(h.open, i)
+	if release := h.release; release != 0 && release < tx.seq {
+		// A release sent before this barrier has finished, by its own
+		// reply or just now.
 		j := 0
 		for ; j < len(h.kept) && h.kept[j].seq < release; j++ {
 			t.finish(h.kept[j])
 		}
-		h.kept = h.kept[j:]
+		h.kept = dropFront(h.kept, j)
+		h.release = 0
 	}
 	t.trim(h)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/ofactor/ofactor/messages"
 	"github.com/ofactor/ofactor/openflow"
 )
 
@@ -124,5 +125,46 @@ func TestTargets(t *testing.T) {
 		if got != want {
 			t.Errorf("ParseTarget(%q) = %s, want %s", target, got, want)
 		}
+	}
+}
+
+// TestTableKeepsNoFinishedTransactions: a holder that stays in the table
+// (here: the next bundle's add is open) must not keep the transactions of
+// a large bundle reachable through its lists' backing arrays once the
+// barrier after the COMMIT finished them (the garbage collector keeps what
+// an array points to, whatever the slice).
+func TestTableKeepsNoFinishedTransactions(t *testing.T) {
+	tb := newTable()
+	a := pid("a")
+	const windows, size = 10, 10_000
+	window := make([]messages.Routing, size+1)
+	for i := range window[:size] {
+		window[i] = messages.RouteUntilRelease
+	}
+	for range windows {
+		first, err := tb.alloc(a, len(window), window)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb.barrier(tb.lookup(first + size))
+	}
+	commit, _ := tb.alloc(a, 2, []messages.Routing{messages.RouteRelease, messages.RouteDefault})
+	tb.alloc(a, 1, []messages.Routing{messages.RouteUntilRelease}) // the next bundle's
+	tb.complete(tb.lookup(commit))
+	tb.barrier(tb.lookup(commit + 1))
+	h := tb.holders[pidKey(a)]
+	if h == nil {
+		t.Fatal("the holder of an open transaction was dropped")
+	}
+	reachable := 0
+	for _, l := range [][]*txn{h.open, h.kept} {
+		for _, tx := range l[:cap(l)] {
+			if tx != nil && tx.done {
+				reachable++
+			}
+		}
+	}
+	if reachable > 0 || cap(h.kept) > 1024 || len(tb.routes) != 1 {
+		t.Fatalf("%d finished transactions still reachable; kept cap %d; %d routes", reachable, cap(h.kept), len(tb.routes))
 	}
 }

@@ -84,7 +84,7 @@ func (s *keyspace) differences(got map[string]string) (c messages.DriftCounts) {
 			c.Removed++
 		}
 	}
-	for k := range s.desired {
+	for k := range s.desired.Keys() {
 		if _, differs := s.instDiff[k]; differs {
 			continue
 		}

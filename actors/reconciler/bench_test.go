@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/internal/flowgen"
@@ -209,5 +210,106 @@ func BenchmarkUpdateFlows1Change(b *testing.B) {
 		}
 		c := append(a, m...)[0]
 		st.flows.installedAs(c.Key, holding(c.Val))
+	}
+}
+
+// fakeWire answers a machine's sends as an empty, accepting switch would
+// (xids in order, every barrier and bundle control answered, every dump
+// empty), with no socket: what BenchmarkStreamedInstall measures is the
+// machine's own work.
+type fakeWire struct {
+	m       *Machine
+	xid     uint32
+	replies []any
+	now     time.Time
+	done    uint64 // the last version installed
+}
+
+func (w *fakeWire) step(b *testing.B, in any) {
+	w.now = w.now.Add(time.Microsecond)
+	if err := w.m.Step(w.now, in); err != nil {
+		b.Fatal(err)
+	}
+	for w.m.HasReady() {
+		rd := w.m.Ready()
+		w.m.Advance()
+		for _, ev := range rd.Events {
+			if vi, ok := ev.(*messages.VersionInstalled); ok {
+				w.done = vi.Version
+			}
+		}
+		for _, s := range rd.Sends {
+			first := w.xid + 1
+			w.xid += uint32(len(s.Msgs))
+			if err := w.m.Step(w.now, &messages.Sent{Ref: s.Ref, Seq: s.Seq, FirstXID: first, N: len(s.Msgs)}); err != nil {
+				b.Fatal(err)
+			}
+			for i, msg := range s.Msgs {
+				h := openflow.Header{Version: msg.Hdr().Version, XID: first + uint32(i)}
+				var r openflow.Message
+				switch msg := msg.(type) {
+				case *openflow.BarrierRequest:
+					br := &openflow.BarrierReply{}
+					br.Version, br.XID = h.Version, h.XID
+					r = br
+				case *openflow.BundleControl:
+					r = &openflow.BundleControl{Header: h, BundleID: msg.BundleID, Type: msg.Type + 1, Flags: msg.Flags}
+				case *openflow.FlowStatsRequest:
+					r = &openflow.FlowStatsReply{Header: h}
+				case *openflow.GroupDescRequest:
+					r = &openflow.GroupDescReply{Header: h}
+				case *openflow.MeterConfigRequest:
+					r = &openflow.MeterConfigReply{Header: h}
+				}
+				if r != nil {
+					w.replies = append(w.replies, &messages.Reply{Seq: s.Seq, XID: h.XID, Msg: r})
+				}
+			}
+		}
+	}
+}
+
+// drain answers everything sent so far, and what that sends, until quiet.
+func (w *fakeWire) drain(b *testing.B) {
+	for len(w.replies) > 0 {
+		r := w.replies[0]
+		w.replies = w.replies[1:]
+		w.step(b, r)
+	}
+}
+
+// BenchmarkStreamedInstall is a first install of 1M flows in parts of
+// 8192 (as the daemon sends a file) onto an empty switch, through the
+// machine alone: parts, windows, barriers, commit. With the put's size
+// said in its first part (SizeHint) the tables and the round's index are
+// made that large at once.
+func BenchmarkStreamedInstall(b *testing.B) {
+	const n = 1_000_000
+	keys, vals := syntheticTable(b, n)
+	flows := make([]flowkey.Flow, n)
+	for i := range flows {
+		flows[i] = flowkey.FromStrings(keys[i], vals[i])
+	}
+	for _, hint := range []bool{false, true} {
+		b.Run(map[bool]string{false: "grown", true: "sized"}[hint], func(b *testing.B) {
+			for range b.N {
+				w := &fakeWire{m: NewMachine(MachineConfig{GeneveOff: true, NoFlowMonitor: true, AuditInterval: -1}, nil),
+					now: time.Unix(0, 0)}
+				w.step(b, &messages.Connected{Seq: 1, Version: openflow.Version13})
+				w.drain(b)
+				for lo := 0; lo < n; lo += 8192 {
+					p := &messages.PutDesired{Canonical: flows[lo:min(lo+8192, n)], More: lo+8192 < n, Continue: lo > 0,
+						Version: openflow.Version13}
+					if lo == 0 && hint {
+						p.SizeHint = n
+					}
+					w.step(b, p)
+					w.drain(b)
+				}
+				if w.done != 1 {
+					b.Fatalf("version %d installed, want 1", w.done)
+				}
+			}
+		})
 	}
 }

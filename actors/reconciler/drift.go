@@ -97,7 +97,7 @@ func (m *Machine) applyDrift(u flowUpdate) {
 		case reasonIdleTimeout, reasonHardTimeout:
 			// The flow did what it said: a desired flow with a timeout is
 			// not put back when it expires (until it is desired anew).
-			if d, ok := s.desired[key]; ok && d == prev.val {
+			if d, ok := s.desired.Get(key); ok && d == prev.val {
 				s.expiredAs(key, d)
 			}
 			return
@@ -183,7 +183,7 @@ func (m *Machine) replayDrift() {
 // is held back (see drift's comment).
 func (m *Machine) countConflict(k kind, key string) {
 	s := m.st.keyspace(k)
-	if _, desired := s.desired[key]; !desired && !s.installedOf(key).has() || s.keepsUndesired(key) {
+	if _, desired := s.desired.Get(key); !desired && !s.installedOf(key).has() || s.keepsUndesired(key) {
 		return // gone, as desired; or a flow of the switch's own (learned) that we leave be
 	}
 	ck := string(rune('0'+k)) + key
@@ -206,7 +206,7 @@ func (m *Machine) countConflict(k kind, key string) {
 	}
 	c.heldUntil = m.now.Add(c.backoff)
 	s.hold(key)
-	text := describe(m.ofVersion, k, change{Key: key, Val: s.desired[key], Old: s.installedOf(key)})
+	text := describe(m.ofVersion, k, change{Key: key, Val: s.desired.Val(key), Old: s.installedOf(key)})
 	m.log.Warn("another party keeps changing an object: holding it back", zap.Stringer("kind", k),
 		zap.String(k.String(), text), zap.Int("count", c.count), zap.Duration("backoff", c.backoff))
 	m.publish(&messages.Conflict{Kind: k.String(), Text: text, Count: c.count, Backoff: c.backoff})
@@ -266,7 +266,7 @@ var zeroValue = string(make([]byte, flowkey.ValFixed))
 // an update about a flow of ours costs no decoding; removed says the
 // update carries only the key.
 func (m *Machine) canonicalUpdate(f flowkey.Flow, removed bool) flowkey.Flow {
-	if d, ok := m.st.flows.desired[f.Key()]; ok && (removed || d == f.Value()) {
+	if d, ok := m.st.flows.desired.Get(f.Key()); ok && (removed || d == f.Value()) {
 		return f
 	}
 	probe := f

@@ -112,7 +112,7 @@ func (s *keyspace) replaceScan(keys, vals []string, errs []error) bool {
 			if errs[i] != nil {
 				continue
 			}
-			d, ok := s.desired[keys[i]]
+			d, ok := s.desired.Get(keys[i])
 			if ok {
 				p.found++
 				p.sum += keyHash(keys[i])
@@ -128,12 +128,12 @@ func (s *keyspace) replaceScan(keys, vals []string, errs []error) bool {
 		found += p.found
 		sum += p.sum
 	}
-	if found != len(s.desired) || sum != s.sum {
+	if found != s.desired.Len() || sum != s.sum {
 		return false
 	}
-	if len(s.desired) == 0 && len(s.dirty) == 0 {
+	if s.desired.Len() == 0 && len(s.dirty) == 0 {
 		// The first put: size the tables once rather than grow them.
-		s.desired = make(map[string]string, len(keys))
+		s.desired = newTable(len(keys))
 		s.dirty = make(map[string]struct{}, len(keys))
 	}
 	for _, p := range parts {

@@ -136,7 +136,7 @@ func (s *State) setGeneve(g messages.GeneveFieldAssigned, log *zap.Logger) {
 func (s *State) rerender(log *zap.Logger) bool {
 	before := make(map[string]string, len(s.rendered))
 	for k := range s.rendered {
-		before[k] = s.flows.desired[k]
+		before[k] = s.flows.desired.Val(k)
 		s.flows.remove(k)
 	}
 	next := map[string]string{}

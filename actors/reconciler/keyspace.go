@@ -22,7 +22,7 @@ import (
 // if it is not desired. A switch in sync costs no installed table at all,
 // where a second map of a million flows would cost some 75 bytes a flow.
 type keyspace struct {
-	desired    map[string]string
+	desired    *table
 	instDiff   map[string]held
 	nInstalled int // keys installed
 	diffPeak   int // the largest instDiff since it was made: see trim
@@ -85,7 +85,7 @@ type rejection struct {
 
 func newKeyspace() *keyspace {
 	return &keyspace{
-		desired:  map[string]string{},
+		desired:  newTable(0),
 		instDiff: map[string]held{},
 		dirty:    map[string]struct{}{},
 		rejected: map[string]rejection{},
@@ -97,7 +97,7 @@ func (s *keyspace) installedOf(key string) held {
 	if h, ok := s.instDiff[key]; ok {
 		return h
 	}
-	if d, ok := s.desired[key]; ok {
+	if d, ok := s.desired.Get(key); ok {
 		return holding(d)
 	}
 	return nothing
@@ -108,14 +108,13 @@ func (s *keyspace) installedLen() int { return s.nInstalled }
 
 // isDesired says whether key is desired.
 func (s *keyspace) isDesired(key string) bool {
-	_, ok := s.desired[key]
-	return ok
+	return s.desired.Has(key)
 }
 
 // noteInstalled records h as what the switch holds for key, relative to
 // the key's desired value as it now is.
 func (s *keyspace) noteInstalled(key string, h held) {
-	d, hasD := s.desired[key]
+	d, hasD := s.desired.Get(key)
 	if hasD && h.is(d) || !hasD && !h.has() {
 		delete(s.instDiff, key)
 		return
@@ -124,10 +123,26 @@ func (s *keyspace) noteInstalled(key string, h held) {
 	s.diffPeak = max(s.diffPeak, len(s.instDiff))
 }
 
+// presize makes an empty desired table room for about n keys, and, when
+// the switch holds nothing either (a first install), the installed
+// differences too: each desired key will be one until it is installed.
+// Growing them key by key costs a million-flow put some 2.5 s of hashing
+// on rehashes.
+func (s *keyspace) presize(n int) {
+	n = min(n, 1<<26) // a hint is no licence to allocate without bound
+	if s.desired.Len() == 0 {
+		s.desired = newTable(n)
+	}
+	if s.nInstalled == 0 && len(s.instDiff) == 0 {
+		s.instDiff = make(map[string]held, n)
+	}
+}
+
 // trim makes the installed differences anew once they have shrunk well
 // below their peak (a Go map keeps the room it once grew to): after a
 // million-flow round settles they are nearly empty.
 func (s *keyspace) trim() {
+	s.desired.Compact()
 	if s.diffPeak > 4096 && len(s.instDiff) < s.diffPeak/16 {
 		next := make(map[string]held, len(s.instDiff))
 		for k, v := range s.instDiff {
@@ -148,30 +163,60 @@ func (s *keyspace) put(key, val string) {
 // caller that sends the change itself (a streamed round). It reports
 // whether the desired value changed.
 func (s *keyspace) putClean(key, val string) bool {
-	old, ok := s.desired[key]
-	if ok && old == val {
-		return false
+	_, changed := s.putCleanHeld(key, val)
+	return changed
+}
+
+// putCleanHeld is putClean that also returns what the switch holds for
+// key. It looks each table up once (a million-flow put does this a
+// million times: every lookup is a cache miss).
+func (s *keyspace) putCleanHeld(key, val string) (held, bool) {
+	old, ok := s.desired.Get(key)
+	h, inDiff := s.instDiff[key]
+	switch {
+	case inDiff:
+	case ok:
+		h = holding(old)
+	default:
+		h = nothing
 	}
-	h := s.installedOf(key)
+	if ok && old == val {
+		return h, false
+	}
 	if !ok {
 		s.sum += keyHash(key)
 	}
 	s.digestOK = false
-	s.desired[key] = val
-	s.noteInstalled(key, h)
-	delete(s.rejected, key)
-	return true
+	s.desired.Set(key, val)
+	s.noteDiff(key, h, inDiff, h.is(val))
+	if len(s.rejected) > 0 {
+		delete(s.rejected, key)
+	}
+	return h, true
+}
+
+// noteDiff records h as what the switch holds for key, which instDiff
+// holds already (inDiff) or not, given whether that is the key's desired
+// side (same, counting "not installed" as the same as "not desired").
+func (s *keyspace) noteDiff(key string, h held, inDiff, same bool) {
+	switch {
+	case same && inDiff:
+		delete(s.instDiff, key)
+	case !same:
+		s.instDiff[key] = h
+		s.diffPeak = max(s.diffPeak, len(s.instDiff))
+	}
 }
 
 // remove makes key undesired.
 func (s *keyspace) remove(key string) {
-	if _, ok := s.desired[key]; !ok {
+	if _, ok := s.desired.Get(key); !ok {
 		return
 	}
 	h := s.installedOf(key)
 	s.sum -= keyHash(key)
 	s.digestOK = false
-	delete(s.desired, key)
+	s.desired.Delete(key)
 	s.noteInstalled(key, h)
 	s.dirty[key] = struct{}{}
 	delete(s.rejected, key)
@@ -182,9 +227,9 @@ func (s *keyspace) remove(key string) {
 // (something was removed); the values of unchanged keys keep their old
 // strings.
 func (s *keyspace) replace(m map[string]string) {
-	before, kept := len(s.desired), 0
+	before, kept := s.desired.Len(), 0
 	for k, v := range m {
-		if old, ok := s.desired[k]; ok {
+		if old, ok := s.desired.Get(k); ok {
 			kept++
 			if old == v {
 				continue
@@ -195,7 +240,7 @@ func (s *keyspace) replace(m map[string]string) {
 	if kept == before {
 		return // every old key is still desired
 	}
-	for k := range s.desired {
+	for k := range s.desired.Keys() {
 		if _, ok := m[k]; !ok {
 			s.remove(k)
 		}
@@ -210,7 +255,7 @@ func (s *keyspace) setInstalled(m map[string]string) {
 	s.dirty = map[string]struct{}{}
 	s.rejected = map[string]rejection{}
 	s.allDirty = false
-	if len(s.desired) == 0 {
+	if s.desired.Len() == 0 {
 		// Nothing desired yet (a bridge that reads the switch while its
 		// first desired state is still being made): every installed key
 		// differs. They are marked dirty all at once (allDirty), when a
@@ -223,12 +268,12 @@ func (s *keyspace) setInstalled(m map[string]string) {
 		return
 	}
 	for k, v := range m {
-		if d, ok := s.desired[k]; !ok || d != v {
+		if d, ok := s.desired.Get(k); !ok || d != v {
 			s.instDiff[k] = holding(v)
 			s.dirty[k] = struct{}{}
 		}
 	}
-	for k := range s.desired {
+	for k := range s.desired.Keys() {
 		if _, ok := m[k]; !ok {
 			s.instDiff[k] = nothing
 			s.dirty[k] = struct{}{}
@@ -278,27 +323,26 @@ type change struct {
 // planned leave the dirty set: the caller reports back with installedAs /
 // rejectedAs / retry.
 func (s *keyspace) plan(deletes bool) (adds, mods, dels []change) {
-	adds, mods, dels = s.planUnsorted()
+	adds, mods, dels = s.planUnsorted(deletes)
 	sortChanges(adds)
 	sortChanges(mods)
-	if !deletes {
-		s.retry(dels)
-		return adds, mods, nil
-	}
 	sortChanges(dels)
 	return adds, mods, dels
 }
 
-// planUnsorted is plan without the sorting, deletes included.
-func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
+// planUnsorted is plan without the sorting. Without deletes, the keys to
+// delete are left in the dirty set where they are: a streamed round that
+// starts on a switch holding a million flows not yet desired (a restart)
+// looks them up once and moves none of them.
+func (s *keyspace) planUnsorted(deletes bool) (adds, mods, dels []change) {
 	s.markAllDirty()
-	var held []string
+	before, kept := len(s.dirty), 0
 	for k := range s.dirty {
 		if _, hb := s.heldBack[k]; hb {
-			held = append(held, k)
+			kept++
 			continue
 		}
-		d, hasD := s.desired[k]
+		d, hasD := s.desired.Get(k)
 		h := s.installedOf(k)
 		switch {
 		case hasD && h.is(d):
@@ -308,12 +352,16 @@ func (s *keyspace) planUnsorted() (adds, mods, dels []change) {
 		case hasD:
 			mods = append(mods, change{Key: k, Val: d, Old: h})
 		case h.has() && !s.keepsUndesired(k):
+			if !deletes {
+				kept++
+				continue
+			}
 			dels = append(dels, change{Key: k, Old: h})
 		}
+		delete(s.dirty, k)
 	}
-	s.clearDirty()
-	for _, k := range held {
-		s.dirty[k] = struct{}{}
+	if kept == 0 {
+		s.clearDirty(before)
 	}
 	return adds, mods, dels
 }
@@ -324,7 +372,7 @@ func (s *keyspace) keepsUndesired(key string) bool {
 	if !s.keepTimed {
 		return false
 	}
-	if _, desired := s.desired[key]; desired {
+	if _, desired := s.desired.Get(key); desired {
 		return false
 	}
 	h := s.installedOf(key)
@@ -372,31 +420,42 @@ func sortChanges(cs []change) {
 	slices.SortFunc(cs, func(a, b change) int { return strings.Compare(a.Key, b.Key) })
 }
 
-// clearDirty empties the dirty set. Clearing a Go map costs its capacity,
-// not its length: after a large round the set is made anew, so that a
-// one-flow change later does not pay for a million-key clear.
-func (s *keyspace) clearDirty() {
-	if len(s.dirty) > 1024 {
+// clearDirty makes the emptied dirty set anew once it held more than a
+// few keys (peak): a Go map keeps the room it grew to, and clearing or
+// ranging over it costs that room, so that after a large round a
+// one-flow change would pay for a million-key map.
+func (s *keyspace) clearDirty(peak int) {
+	if peak > 1024 {
 		s.dirty = map[string]struct{}{}
-		return
 	}
-	clear(s.dirty)
 }
 
 // installedAs records that the switch now holds h for key.
 func (s *keyspace) installedAs(key string, h held) {
-	if r, ok := s.rejected[key]; ok && h.is(r.val) {
-		delete(s.rejected, key) // taken after all
+	if len(s.rejected) > 0 {
+		if r, ok := s.rejected[key]; ok && h.is(r.val) {
+			delete(s.rejected, key) // taken after all
+		}
 	}
-	if had := s.installedOf(key).has(); had != h.has() {
+	d, hasD := s.desired.Get(key)
+	prev, inDiff := s.instDiff[key]
+	switch {
+	case inDiff:
+	case hasD:
+		prev = holding(d)
+	default:
+		prev = nothing
+	}
+	if had := prev.has(); had != h.has() {
 		if had {
 			s.nInstalled--
 		} else {
 			s.nInstalled++
 		}
 	}
-	s.noteInstalled(key, h)
-	if d, ok := s.desired[key]; ok && !h.is(d) || !ok && h.has() {
+	same := hasD && h.is(d) || !hasD && !h.has()
+	s.noteDiff(key, h, inDiff, same)
+	if !same {
 		s.dirty[key] = struct{}{} // desired moved on meanwhile
 	}
 }
@@ -405,7 +464,7 @@ func (s *keyspace) installedAs(key string, h held) {
 // round of version.
 func (s *keyspace) rejectedAs(key, val, err string, version uint64) {
 	s.rejected[key] = rejection{val: val, err: err, version: version}
-	if d := s.desired[key]; d != val {
+	if d := s.desired.Val(key); d != val {
 		s.dirty[key] = struct{}{}
 	}
 }
@@ -421,7 +480,7 @@ func (s *keyspace) retry(cs []change) {
 // apart from refused ones, and nothing undesired. It changes nothing.
 func (s *keyspace) inSync() bool {
 	for k, h := range s.instDiff {
-		d, hasD := s.desired[k]
+		d, hasD := s.desired.Get(k)
 		if !(hasD && !h.has() && s.refused(k, d)) && !s.keepsUndesired(k) {
 			return false
 		}
@@ -436,7 +495,7 @@ func (s *keyspace) inSync() bool {
 func (s *keyspace) check(inRound func(key string) bool) error {
 	n := 0
 	for k, h := range s.instDiff {
-		d, hasD := s.desired[k]
+		d, hasD := s.desired.Get(k)
 		if hasD && h.is(d) || !hasD && !h.has() {
 			return fmt.Errorf("instDiff holds %q with both sides equal", k)
 		}
@@ -448,7 +507,7 @@ func (s *keyspace) check(inRound func(key string) bool) error {
 			return fmt.Errorf("%q differs from its desired side and is not dirty", k)
 		}
 	}
-	for k := range s.desired {
+	for k := range s.desired.Keys() {
 		if _, differs := s.instDiff[k]; !differs {
 			n++
 		}

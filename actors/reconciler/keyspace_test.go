@@ -151,13 +151,13 @@ func TestReplaceSameDigest(t *testing.T) {
 	if s.digestOK {
 		t.Fatal("a delta must drop the digest")
 	}
-	if !s.replaceSame(keys, vals, errs) || s.desired["k2"] != "v2" {
-		t.Fatalf("put after a delta: k2 = %q", s.desired["k2"])
+	if !s.replaceSame(keys, vals, errs) || s.desired.Val("k2") != "v2" {
+		t.Fatalf("put after a delta: k2 = %q", s.desired.Val("k2"))
 	}
 	// A put that differs in one value, or drops an entry by an error.
 	vals2 := []string{"v1", "v2", "other"}
-	if !s.replaceSame(keys, vals2, errs) || s.desired["k3"] != "other" {
-		t.Fatalf("changed put: k3 = %q", s.desired["k3"])
+	if !s.replaceSame(keys, vals2, errs) || s.desired.Val("k3") != "other" {
+		t.Fatalf("changed put: k3 = %q", s.desired.Val("k3"))
 	}
 	if digestOf(keys, vals, errs) == digestOf(keys, vals, []error{nil, errors.New("x"), nil}) {
 		t.Fatal("an entry left out must change the digest")

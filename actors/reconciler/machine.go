@@ -98,14 +98,15 @@ const progressEvery = 200 * time.Millisecond
 type TimerKind uint8
 
 const (
-	TimerRetry    TimerKind = iota // a failed dump or round is tried again
-	TimerHeal                      // drift seen: the heal round starts once it is quiet
-	TimerAudit                     // the periodic audit of what no monitor reports
-	TimerConflict                  // an object held back from another controller is due again
+	TimerRetry     TimerKind = iota // a failed dump or round is tried again
+	TimerHeal                       // drift seen: the heal round starts once it is quiet
+	TimerAudit                      // the periodic audit of what no monitor reports
+	TimerConflict                   // an object held back from another controller is due again
+	TimerKeepalive                  // a streamed round's open bundle has had no message for a while
 	numTimers
 )
 
-var timerNames = [...]string{"retry", "heal", "audit", "conflict"}
+var timerNames = [...]string{"retry", "heal", "audit", "conflict", "keepalive"}
 
 func (k TimerKind) String() string { return timerNames[k] }
 
@@ -180,6 +181,7 @@ type Machine struct {
 	retryIn time.Duration     // the last retry delay; 0 after a success
 
 	started, commitAt, lastProgress time.Time // of the round in flight
+	lastAdd                         time.Time // the last window into the round's bundle
 	now                             time.Time // of the Step under way
 
 	lastError string
@@ -423,11 +425,11 @@ func (m *Machine) Status() *messages.Status {
 		Geneve:           st.geneve,
 		DesiredVersion:   st.version,
 		InstalledVersion: st.installedVersion,
-		DesiredFlows:     len(st.flows.desired),
+		DesiredFlows:     st.flows.desired.Len(),
 		InstalledFlows:   st.flows.installedLen(),
-		DesiredGroups:    len(st.groups.desired),
+		DesiredGroups:    st.groups.desired.Len(),
 		InstalledGroups:  st.groups.installedLen(),
-		DesiredMeters:    len(st.meters.desired),
+		DesiredMeters:    st.meters.desired.Len(),
 		InstalledMeters:  st.meters.installedLen(),
 		Rejected:         st.rejectedLen(),
 		LastError:        m.lastError,

@@ -68,7 +68,8 @@ func TestMachine(t *testing.T) {
 // The pure machine's files import no actor runtime and read no clock.
 func TestMachineIsPure(t *testing.T) {
 	pure := []string{"machine.go", "phases.go", "round.go", "windows.go", "dump.go", "state.go",
-		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go", "drift.go", "monitor.go", "transcode.go", "ports.go"}
+		"pending.go", "geneve.go", "keyspace.go", "fullput.go", "stale.go", "modes.go", "views.go", "audit.go", "drift.go", "monitor.go", "transcode.go", "ports.go",
+		"table.go"}
 	fset := token.NewFileSet()
 	for _, name := range pure {
 		src, err := os.ReadFile(name)
@@ -305,8 +306,9 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		return h.finish(t, &out)
 	case "error":
 		in = h.errorFor(t, d)
-	case "retry", "heal", "audit", "conflict":
-		k := map[string]TimerKind{"retry": TimerRetry, "heal": TimerHeal, "audit": TimerAudit, "conflict": TimerConflict}[d.Cmd]
+	case "retry", "heal", "audit", "conflict", "keepalive":
+		k := map[string]TimerKind{"retry": TimerRetry, "heal": TimerHeal, "audit": TimerAudit, "conflict": TimerConflict,
+			"keepalive": TimerKeepalive}[d.Cmd]
 		tm, ok := h.timers[k]
 		if !ok {
 			t.Fatalf("%s: no %s timer pending", d.Pos, k)

@@ -144,7 +144,7 @@ func (m *Machine) missingRef(c change) string {
 		return ""
 	}
 	has := func(s *keyspace, id uint64) bool {
-		_, ok := s.desired[flowkey.IDKey(uint32(id))]
+		_, ok := s.desired.Get(flowkey.IDKey(uint32(id)))
 		return ok
 	}
 	for _, ins := range fm.Instructions {

@@ -35,6 +35,7 @@ type pendingPut struct {
 	flows  bool
 	n      int // flows given so far, to number errors
 	errors []string
+	hint   int // the first part's SizeHint
 }
 
 type priorVal struct {
@@ -52,7 +53,11 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 	from := s.putEncoding(m)
 	p := s.pending
 	if p == nil {
-		p = &pendingPut{fromEmpty: len(s.flows.desired) == 0}
+		p = &pendingPut{fromEmpty: s.flows.desired.Len() == 0}
+		if h := m.SizeHint; h > 0 && p.fromEmpty {
+			p.hint = h
+			s.flows.presize(h)
+		}
 		if !p.fromEmpty {
 			p.prior = map[string]priorVal{}
 		}
@@ -88,7 +93,7 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 		}
 		if p.prior != nil {
 			if _, seen := p.prior[k]; !seen {
-				old, ok := s.flows.desired[k]
+				old, ok := s.flows.desired.Get(k)
 				p.prior[k] = priorVal{old, ok}
 			}
 		}
@@ -98,9 +103,9 @@ func (s *State) putPart(m *messages.PutDesired, carry bool) (*messages.DesiredAc
 			continue
 		}
 		// The caller sends what differs: the key is not left dirty.
-		s.flows.putClean(k, v)
+		h, _ := s.flows.putCleanHeld(k, v)
 		delete(s.flows.dirty, k)
-		if h := s.flows.installedOf(k); !h.is(v) && !s.flows.refused(k, v) {
+		if !h.is(v) && !s.flows.refused(k, v) {
 			carried = append(carried, change{Key: k, Val: v, Old: h})
 		}
 	}
@@ -118,7 +123,7 @@ func (s *State) completePut(m *messages.PutDesired, geneveLen uint8, log *zap.Lo
 	acc := &messages.DesiredAccepted{Errors: p.errors}
 	if p.flows || m.GeneveFlows != nil || m.SwitchFlows != nil {
 		if !p.fromEmpty {
-			for k := range s.flows.desired {
+			for k := range s.flows.desired.Keys() {
 				if _, put := p.prior[k]; !put {
 					s.flows.remove(k)
 				}
@@ -167,8 +172,8 @@ func (s *State) abortPut() bool {
 
 // snapshot returns a copy of the desired table (groups and meters: small).
 func (s *keyspace) snapshot() map[string]string {
-	m := make(map[string]string, len(s.desired))
-	for k, v := range s.desired {
+	m := make(map[string]string, s.desired.Len())
+	for k, v := range s.desired.All() {
 		m[k] = v
 	}
 	return m

@@ -1,6 +1,9 @@
 package reconciler
 
 import (
+	"slices"
+	"time"
+
 	"go.uber.org/zap"
 
 	"github.com/ofactor/ofactor/messages"
@@ -61,6 +64,7 @@ func (m *Machine) giveUp() {
 	m.dump, m.auditing = nil, false
 	m.drift.buffered = nil
 	m.cancelTimer(TimerRetry)
+	m.cancelTimer(TimerKeepalive)
 	m.cancelTimer(TimerAudit)
 }
 
@@ -220,6 +224,8 @@ func (m *Machine) timerDue(k TimerKind) {
 		m.healDue()
 	case TimerConflict:
 		m.conflictDue()
+	case TimerKeepalive:
+		m.keepaliveDue()
 	}
 }
 
@@ -280,14 +286,28 @@ func (m *Machine) putPart(ev *messages.PutDesired) {
 	m.ready.Answer = acc
 	if m.phase == PhaseIdle {
 		// The part's groups and meters, and whatever else differs, open
-		// the round; its flows follow them.
-		m.st.canonicalizeFlows(m.ofVersion)
-		m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
-		m.started, m.lastProgress = m.now, m.now
-		m.become(PhaseStreaming)
+		// the round; its flows follow them. A dump's flows are put in
+		// canonical form at the seal, once the desired table is whole:
+		// only those that then differ from it need it.
+		m.startStream()
 	}
 	m.round.extend(carried)
 	m.fill()
+}
+
+// startStream opens the round that streams the put in parts under way:
+// PhaseStreaming. Onto a switch that holds no flow (a first install) every
+// flow of the put will be in it: its index is made as large as the put
+// says it is (PutDesired.SizeHint).
+func (m *Machine) startStream() {
+	m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
+	if h := m.st.pending.hint; h > 0 && m.st.flows.installedLen() == 0 {
+		h = min(h, 1<<26)
+		m.round.carried = make(map[string]int32, h)
+		m.round.all = slices.Grow(m.round.all, h)
+	}
+	m.started, m.lastProgress = m.now, m.now
+	m.become(PhaseStreaming)
 }
 
 // seal: PhaseStreaming ends when the put it streams is whole: the round
@@ -295,6 +315,8 @@ func (m *Machine) putPart(ev *messages.PutDesired) {
 // (PhaseRound).
 func (m *Machine) seal() {
 	r := m.round
+	m.cancelTimer(TimerKeepalive)
+	m.st.canonicalizeFlows(m.ofVersion)
 	giveBack := r.seal(m.st.version, planAll(m.st, true), m.st.flows)
 	m.st.meters.retry(giveBack)
 	if len(r.all) == 0 && !r.opened {
@@ -318,6 +340,7 @@ func (m *Machine) abortPut() {
 		m.ready.Answer = &messages.DesiredAccepted{Version: m.st.version}
 	}
 	if aborted && m.phase == PhaseStreaming {
+		m.cancelTimer(TimerKeepalive)
 		m.round.open, m.round.discard = false, true
 		m.round.discardWhy = "discarded: the put in parts was given up"
 		m.become(PhaseRound)
@@ -337,20 +360,18 @@ func (m *Machine) kick() {
 	if m.phase != PhaseIdle || m.draining {
 		return
 	}
-	m.st.canonicalizeFlows(m.ofVersion)
 	if m.portsWanted() {
 		m.askPorts() // the flows naming ports are rendered first: kick again then
 		return
 	}
 	if m.st.pending != nil {
 		if m.cfg.Mode == ModeApply {
-			m.round = newRound(m.ofVersion, 0, planAll(m.st, false), true)
-			m.started, m.lastProgress = m.now, m.now
-			m.become(PhaseStreaming)
+			m.startStream()
 			m.fill()
 		}
 		return
 	}
+	m.st.canonicalizeFlows(m.ofVersion)
 	if m.st.version == 0 {
 		return
 	}
@@ -381,6 +402,10 @@ func (m *Machine) fill() {
 		ref := m.newRef()
 		o := r.nextWindow(ref)
 		m.sendAs(ref, o.msgs, o.routing)
+		m.lastAdd = m.now
+	}
+	if r.open && r.opened && m.timers[TimerKeepalive] == 0 {
+		m.setTimer(TimerKeepalive, bundleKeepalive)
 	}
 	if r.addsDone() {
 		m.commitAt = m.now
@@ -388,6 +413,32 @@ func (m *Machine) fill() {
 		o := r.endPhase(ref)
 		m.sendAs(ref, o.msgs, o.routing)
 	}
+}
+
+// bundleKeepalive is how long a streamed round's open bundle may go
+// without a message before keepaliveDue sends one: well under OVS's
+// default bundle idle timeout of 10 s.
+const bundleKeepalive = 4 * time.Second
+
+// keepaliveDue: TimerKeepalive fell due. A streamed round that has sent
+// nothing into its open bundle for bundleKeepalive sends it a message
+// that changes nothing (keepaliveWindow), so that the switch does not
+// expire it while the put's next part is awaited; it is armed again while
+// the round streams.
+func (m *Machine) keepaliveDue() {
+	r := m.round
+	if r == nil || !r.open || !r.opened || r.failed != "" || r.discard {
+		return
+	}
+	if idle := m.now.Sub(m.lastAdd); idle < bundleKeepalive {
+		m.setTimer(TimerKeepalive, bundleKeepalive-idle)
+		return
+	}
+	ref := m.newRef()
+	o := r.keepaliveWindow(ref)
+	m.sendAs(ref, o.msgs, o.routing)
+	m.lastAdd = m.now
+	m.setTimer(TimerKeepalive, bundleKeepalive)
 }
 
 // windowDone takes the barrier reply that closed a window: more windows,
@@ -536,6 +587,7 @@ func (m *Machine) drain() {
 		return
 	}
 	if r.phase == phaseAdd && !r.discard {
+		m.cancelTimer(TimerKeepalive)
 		r.open, r.discard = false, true
 		r.discardWhy = "discarded: the bridge is stopping"
 		if m.phase == PhaseStreaming {

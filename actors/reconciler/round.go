@@ -94,9 +94,10 @@ const (
 
 // Slots of a window that are not items.
 const (
-	slotOpen    int32 = -1
-	slotCommit  int32 = -2 // or the DISCARD
-	slotBarrier int32 = -3
+	slotOpen      int32 = -1
+	slotCommit    int32 = -2 // or the DISCARD
+	slotBarrier   int32 = -3
+	slotKeepalive int32 = -4 // see keepaliveWindow
 )
 
 // window is one Send: what each of its messages is, in order.
@@ -200,15 +201,19 @@ func newRound(ofVersion uint8, version uint64, p plans, open bool) *round {
 	return r
 }
 
-// addItem adds an item, from the round's slab while it has room.
+// slabChunk is how many items a streamed round allocates at a time.
+const slabChunk = 4096
+
+// addItem adds an item, from the round's slab; a full slab (a streamed
+// round's parts past what was planned) is followed by a new chunk, so
+// that a million-flow round makes a few hundred allocations, not a
+// million.
 func (r *round) addItem(it item) {
-	var p *item
-	if len(r.slab) < cap(r.slab) {
-		r.slab = append(r.slab, it)
-		p = &r.slab[len(r.slab)-1]
-	} else {
-		p = &it
+	if len(r.slab) == cap(r.slab) {
+		r.slab = make([]item, 0, slabChunk)
 	}
+	r.slab = append(r.slab, it)
+	p := &r.slab[len(r.slab)-1]
 	if r.carried != nil && p.kind == kindFlow {
 		r.carried[p.c.Key] = int32(len(r.all))
 	}

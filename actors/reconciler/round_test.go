@@ -124,7 +124,7 @@ func TestUpdateInstalledIsADelta(t *testing.T) {
 		flows.put(synthFlow(i, 0))
 	}
 	flows.plan(true)
-	for k, v := range flows.desired {
+	for k, v := range flows.desired.All() {
 		flows.installedAs(k, holding(v))
 	}
 	if !flows.inSync() || len(flows.dirty) != 0 {
@@ -172,7 +172,7 @@ func TestReplaceSame(t *testing.T) {
 	if !s.replaceSame(k2, v2, errs) {
 		t.Fatal("changed set refused")
 	}
-	if len(s.dirty) != 2 || s.desired[keys[17]] != v2[17] || s.desired[nk] != nv2 {
+	if len(s.dirty) != 2 || s.desired.Val(keys[17]) != v2[17] || s.desired.Val(nk) != nv2 {
 		t.Fatalf("dirty %d", len(s.dirty))
 	}
 	// A key missing: refused, nothing changed.

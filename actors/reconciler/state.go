@@ -3,6 +3,7 @@ package reconciler
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"go.uber.org/zap"
 
@@ -93,7 +94,7 @@ type entries struct {
 // flowEntries makes the entries of a put's flows, FlowMods on every core
 // (a full desired table of 100k flows costs its canonical bytes once, and
 // that is most of the work of taking it), then the ready Canonical ones.
-func flowEntries(m *messages.PutDesired, desired map[string]string) entries {
+func flowEntries(m *messages.PutDesired, desired *table) entries {
 	n := len(m.Flows) + len(m.Canonical)
 	e := entries{keys: make([]string, n), vals: make([]string, n), errs: make([]error, n)}
 	parallel.For(len(m.Flows), func(i int) {
@@ -108,13 +109,13 @@ func flowEntries(m *messages.PutDesired, desired map[string]string) entries {
 // knownEntry returns a flow's canonical key and value. A flow whose match,
 // encoded as given, is a desired key needs no normalizing (a full-set put
 // that changes little then normalizes only its new flows).
-func knownEntry(fm *openflow.FlowMod, desired map[string]string) (string, string, error) {
+func knownEntry(fm *openflow.FlowMod, desired *table) (string, string, error) {
 	b, kl, err := flowkey.Encode(fm.TableID, fm.Priority, &fm.Match, fm.Cookie,
 		fm.IdleTimeout, fm.HardTimeout, fm.Flags, fm.Importance, fm.Instructions)
 	if err == nil {
-		// The lookup converts without allocating: a new flow leaves no
-		// garbage string behind among the table's live ones.
-		if _, ok := desired[string(b[:kl])]; ok {
+		// The lookup looks at the bytes without a copy: a new flow leaves
+		// no garbage string behind among the table's live ones.
+		if desired.Has(unsafe.String(&b[0], kl)) {
 			kv := string(b)
 			if k, v := kv[:kl], kv[kl:]; flowkey.FlowModLen(k, v) <= flowkey.MaxInner {
 				return k, v, nil

@@ -75,9 +75,9 @@ func (s *State) transcode(to uint8, log *zap.Logger) {
 		return
 	}
 	log.Info("desired tables in another OpenFlow version than the connection's: re-encoding them",
-		zap.Uint8("from", from), zap.Uint8("to", to), zap.Int("flows", len(s.flows.desired)))
-	next, bad := make(map[string]string, len(s.flows.desired)), 0
-	for k, v := range s.flows.desired {
+		zap.Uint8("from", from), zap.Uint8("to", to), zap.Int("flows", s.flows.desired.Len()))
+	next, bad := make(map[string]string, s.flows.desired.Len()), 0
+	for k, v := range s.flows.desired.All() {
 		if _, text := s.rendered[k]; text {
 			continue // rendered again from its text below
 		}
@@ -92,8 +92,8 @@ func (s *State) transcode(to uint8, log *zap.Logger) {
 		next[nk] = nv
 	}
 	s.flows.replace(next)
-	groups := make(map[string]string, len(s.groups.desired))
-	for k, v := range s.groups.desired {
+	groups := make(map[string]string, s.groups.desired.Len())
+	for k, v := range s.groups.desired.All() {
 		nv, err := transcodeGroup(from, to, k, v)
 		if err != nil {
 			log.Warn("group not re-encoded", zap.Uint32("group_id", flowkey.KeyID(k)), zap.Error(err))

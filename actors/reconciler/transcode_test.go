@@ -74,15 +74,15 @@ func TestUpdateTranscodes(t *testing.T) {
 	}
 	for _, text := range []string{a, b} {
 		want := of(parse(openflow.Version15, text))
-		if got, ok := s.flows.desired[want.Key()]; !ok || got != want.Value() {
+		if got, ok := s.flows.desired.Get(want.Key()); !ok || got != want.Value() {
 			t.Errorf("%s: not held in 1.5's bytes (held: %v)", text, ok)
 		}
 	}
 	bare := flowkey.FromStrings(of(parse(openflow.Version13, a)).Key(), "")
 	acc = s.update(&messages.UpdateFlows{RemoveCanonical: []flowkey.Flow{bare}, Remove: []*openflow.FlowMod{parse(openflow.Version13, b)},
 		Version: openflow.Version13})
-	if len(acc.Errors) > 0 || len(s.flows.desired) != 0 {
-		t.Errorf("removals: errors %v, %d flows left", acc.Errors, len(s.flows.desired))
+	if len(acc.Errors) > 0 || s.flows.desired.Len() != 0 {
+		t.Errorf("removals: errors %v, %d flows left", acc.Errors, s.flows.desired.Len())
 	}
 }
 

@@ -32,7 +32,7 @@ func (m *Machine) tables(installed bool) *messages.Tables {
 		t.Version = m.st.installedVersion
 	}
 	each := func(s *keyspace, f func(k, v string)) {
-		keys := make([]string, 0, len(s.desired))
+		keys := make([]string, 0, s.desired.Len())
 		vals := map[string]string{}
 		if installed {
 			for k, h := range s.instDiff {
@@ -40,13 +40,13 @@ func (m *Machine) tables(installed bool) *messages.Tables {
 					keys, vals[k] = append(keys, k), h.val
 				}
 			}
-			for k, v := range s.desired {
+			for k, v := range s.desired.All() {
 				if _, differs := s.instDiff[k]; !differs {
 					keys, vals[k] = append(keys, k), v
 				}
 			}
 		} else {
-			for k, v := range s.desired {
+			for k, v := range s.desired.All() {
 				keys, vals[k] = append(keys, k), v
 			}
 		}
@@ -68,7 +68,7 @@ func (s *State) rejections(version uint8) []messages.Rejected {
 		ks := s.keyspace(k)
 		keys := make([]string, 0, len(ks.rejected))
 		for key, r := range ks.rejected {
-			if d, ok := ks.desired[key]; ok && d == r.val && !r.expired {
+			if d, ok := ks.desired.Get(key); ok && d == r.val && !r.expired {
 				keys = append(keys, key)
 			}
 		}

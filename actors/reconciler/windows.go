@@ -54,7 +54,9 @@ func (r *round) nextWindow(ref uint64) *outgoing {
 	}
 	if (r.nBundle > 0 || r.open) && !r.opened {
 		r.opened = true
-		o.add(bundleControl(r.ofVersion, r.bundleID, openflow.BundleOpenRequest), messages.RouteDefault, slotOpen)
+		// Routed until the commit: a bundle that expires (OVS's idle
+		// timeout) is reported with an error carrying the OPEN's xid.
+		o.add(bundleControl(r.ofVersion, r.bundleID, openflow.BundleOpenRequest), messages.RouteUntilRelease, slotOpen)
 	}
 	for end := min(r.cursor+r.windowSize, r.nPre+r.nBundle); r.cursor < end; r.cursor++ {
 		o.add(&openflow.BundleAdd{
@@ -64,6 +66,23 @@ func (r *round) nextWindow(ref uint64) *outgoing {
 			Message:  r.all[r.cursor].message(r.ofVersion),
 		}, messages.RouteUntilRelease, int32(r.cursor))
 	}
+	return r.closeWindow(o)
+}
+
+// keepaliveWindow returns a window that only keeps the round's open bundle
+// alive: OVS discards a bundle that has taken no message for its idle
+// timeout (other_config:bundle-idle-timeout, 10 s by default), and an
+// ADD_MESSAGE sent after that would open a new bundle implicitly, holding
+// only what follows. A streamed round waiting for the next part of a slow
+// put sends this now and then: the ADD_MESSAGE of a DELETE_STRICT whose
+// cookie filter, -1 under a full mask, matches no flow (no flow can have
+// cookie -1: OpenFlow reserves it), so that committing it changes nothing.
+func (r *round) keepaliveWindow(ref uint64) *outgoing {
+	o := &outgoing{w: &window{ref: ref}}
+	del := openflow.NewFlowMod(r.ofVersion, openflow.FlowDeleteStrict)
+	del.Cookie, del.CookieMask = ^uint64(0), ^uint64(0)
+	o.add(&openflow.BundleAdd{Header: openflow.Header{Version: r.ofVersion}, BundleID: r.bundleID, Flags: bundleFlags,
+		Message: del}, messages.RouteUntilRelease, slotKeepalive)
 	return r.closeWindow(o)
 }
 

@@ -145,10 +145,12 @@ func (d *daemon) shutdown() {
 	d.sys.Shutdown()
 }
 
-// once installs every bridge's desired state at the same time and returns
-// the worst exit status: 0 all held, 1 something refused or unreadable, 2 a
-// bridge unreachable or timed out.
-func (d *daemon) once(ctx context.Context, puts []*messages.PutDesired) int {
+// once installs every bridge's desired state, each as soon as its files
+// are read (one bridge's files after the other's), and returns the worst
+// exit status: 0 all held, 1 something refused or unreadable, 2 a bridge
+// unreachable or timed out. A bridge whose files do not parse sends
+// nothing.
+func (d *daemon) once(ctx context.Context) int {
 	var bar *progressBar
 	if f, ok := d.stderr.(*os.File); ok && len(d.bridges) == 1 && isTerminal(f) {
 		bar = &progressBar{w: d.stderr}
@@ -156,10 +158,16 @@ func (d *daemon) once(ctx context.Context, puts []*messages.PutDesired) int {
 	codes := make([]int, len(d.bridges))
 	var wg sync.WaitGroup
 	for i, r := range d.bridges {
+		put, err := r.load()
+		if err != nil {
+			fmt.Fprintf(d.stderr, "ofactor: bridge %s: %v\n", r.o.name, err)
+			codes[i] = 1
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = r.runOnce(ctx, puts[i], bar)
+			codes[i] = r.runOnce(ctx, put, bar)
 		}()
 	}
 	wg.Wait()
@@ -172,13 +180,26 @@ func (d *daemon) once(ctx context.Context, puts []*messages.PutDesired) int {
 
 // watch keeps every bridge equal to its files until ctx ends or every
 // bridge's watch has ended by itself; each value of hup reloads the
-// configuration (or, without --config, the files).
-func (d *daemon) watch(ctx context.Context, puts []*messages.PutDesired, hup <-chan os.Signal) int {
-	for i, r := range d.bridges {
+// configuration (or, without --config, the files). Each bridge's watch
+// starts as soon as its files are read. Files that do not parse at the
+// start end the command (exit 1) when they are its only bridge's;
+// with --config that bridge starts with nothing desired, as a bridge a
+// SIGHUP adds does, and the others run on.
+func (d *daemon) watch(ctx context.Context, hup <-chan os.Signal) int {
+	for _, r := range d.bridges {
+		put, err := r.load()
+		if err != nil {
+			if d.o.config == "" {
+				fmt.Fprintf(d.stderr, "ofactor: bridge %s: %v\n", r.o.name, err)
+				return 1
+			}
+			r.log.Error("files not applied; nothing is desired until they parse", zap.Error(err))
+			r.mb.FileError(err)
+			put = nil
+		}
 		// The bridge keeps the flows as canonical bytes: the parsed file
 		// goes once it has it.
-		d.startWatch(ctx, r, puts[i])
-		puts[i] = nil
+		d.startWatch(ctx, r, put)
 	}
 	worst := 0
 	for {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/ofactor/ofactor/internal/config"
 	"github.com/ofactor/ofactor/internal/httpapi"
-	"github.com/ofactor/ofactor/messages"
 )
 
 const runUsage = `usage: ofactor run [OPTIONS]
@@ -257,15 +256,11 @@ func runWith(ctx context.Context, args []string, hup <-chan os.Signal, stdout, s
 		return 2
 	}
 	defer d.shutdown()
-	puts := make([]*messages.PutDesired, len(d.bridges))
-	for i, r := range d.bridges {
-		if puts[i], err = r.load(); err != nil {
-			fmt.Fprintf(stderr, "ofactor: bridge %s: %v\n", r.o.name, err)
-			return 1
-		}
-	}
+	// Each bridge starts on its files as soon as they are read, not once
+	// every bridge's are: with a hundred bridges the first holds its table
+	// long before the last file is parsed.
 	if o.once {
-		return d.once(ctx, puts)
+		return d.once(ctx)
 	}
-	return d.watch(ctx, puts, hup)
+	return d.watch(ctx, hup)
 }

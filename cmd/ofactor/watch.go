@@ -218,6 +218,14 @@ func (r *bridgeRunner) logEvent(ev any) {
 	switch m := ev.(type) {
 	case *messages.Progress:
 		r.logProgress(m)
+	case *messages.InSync:
+		// The moment the switch holds the desired state again, and why
+		// (install, restore, heal): what a heal is timed by.
+		r.log.Info("in sync", zap.Uint64("version", m.Version), zap.String("cause", m.Cause))
+	case *messages.OutOfSync:
+		r.log.Info("out of sync", zap.String("reason", m.Reason))
+	case *messages.Audited:
+		r.log.Info("audited", zap.Bool("flows", m.Flows), zap.Int("differences", m.Differences))
 	case *messages.RoundFinished:
 		r.lastProgress = time.Time{}
 		if m.Duration >= time.Second {

@@ -20,21 +20,37 @@ Measures ofactor against ovs-ofctl on private Open vSwitch sandboxes
 of medians and ratios. Run from the repository root (make bench).
 
 Options:
-  -n N          flows in the generated OVN-like table (default 100000)
-  -runs R       runs of each contender (default 3)
-  -ofactor BIN  the ofactor binary (default bin/ofactor)
-  -million      also measure the memory of 1M flows on a fake switch (default true)
-  -gobench      also run the Go benchmarks of row 5 (default true)
+  -n N              flows in the generated OVN-like table (default 100000)
+  -runs R           runs of each contender (default 3)
+  -ofactor BIN      the ofactor binary (default bin/ofactor)
+  -million          also the rows of 1M flows: cold, restart and watch on the
+                    switch, memory of the daemon and the library (default true)
+  -million-runs R   runs of each contender of the 1M rows (default 1)
+  -bridges B        the row of B bridges in one process (default 100; 0: skip)
+  -bridge-flows F   flows of each of those bridges (default 10000)
+  -churn-seconds S  the churn row's length (default 30; 0: skip)
+  -churn-rate U     its UpdateFlows per second (default 1000)
+  -churn-flows F    the flows of its bridge (default 1000000)
+  -steady D         the steady-state row's window (default 60s; 0: skip;
+                    the soak form is 10m)
+  -gobench          also run the Go benchmarks (default true)
 
 Also: ofbench gen [-n N] [-every K] [-add A] FILE   write a generated table
       ofbench hold [-n N]                          memory of a bridge holding N flows
       ofbench fleet [-members M] [-bridges B] [-n N]  a fleet: converge, kill -9 failover
+      ofbench churn -target T -flows F [-rate R] [-seconds S]  the churn row's library process
 `
 
 type options struct {
 	n, runs         int
 	bin, script     string
 	million, gobenc bool
+	millionRuns     int
+	bridges, perBr  int
+	churnSecs       int
+	churnRate       int
+	churnFlows      int
+	steady          time.Duration
 }
 
 // bench is one run of ofbench: its files, its switch, its results.
@@ -48,6 +64,15 @@ type bench struct {
 	holdRSS            map[int]int64
 	restartMsgs        []float64
 	log                io.Writer
+
+	// switchCPU is ovs-vswitchd's CPU seconds during each cold install,
+	// per contender of row 1 (the floor row).
+	switchCPU [][]float64
+	coldWall  [][]float64
+	// daemon1M is the daemon's resident set holding 1M flows on the real
+	// switch (the 1M watch row), 0 if not measured.
+	daemon1M    int64
+	millionFile string // the 1M table, once million wrote it
 }
 
 // row is one line of the table: a measurement of each contender.
@@ -57,7 +82,9 @@ type row struct {
 	samples    [][]float64 // seconds (or the unit), per contender
 	unit       string
 	note       string
-	noRatio    bool // the contenders measure different things
+	noRatio    bool   // the contenders measure different things
+	goal       string // what the issue asks of it, if anything
+	units      []string
 }
 
 func benchCmd(args []string, stdout, stderr io.Writer) int {
@@ -71,6 +98,13 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.script, "sandbox", "scripts/ovs-sandbox.sh", "")
 	fs.BoolVar(&o.million, "million", true, "")
 	fs.BoolVar(&o.gobenc, "gobench", true, "")
+	fs.IntVar(&o.millionRuns, "million-runs", 1, "")
+	fs.IntVar(&o.bridges, "bridges", 100, "")
+	fs.IntVar(&o.perBr, "bridge-flows", 10_000, "")
+	fs.IntVar(&o.churnSecs, "churn-seconds", 30, "")
+	fs.IntVar(&o.churnRate, "churn-rate", 1000, "")
+	fs.IntVar(&o.churnFlows, "churn-flows", 1_000_000, "")
+	fs.DurationVar(&o.steady, "steady", 60*time.Second, "")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -111,7 +145,17 @@ func (b *bench) run() error {
 		return err
 	}
 	defer b.sb.stop()
-	steps := []func() error{b.cold, b.watch, b.restart, b.memory}
+	steps := []func() error{b.cold, b.floor, b.watch, b.restart, b.watched}
+	if b.o.million {
+		steps = append(steps, b.million)
+	}
+	steps = append(steps, b.memory)
+	if b.o.bridges > 0 {
+		steps = append(steps, b.manyBridges)
+	}
+	if b.o.churnSecs > 0 {
+		steps = append(steps, b.churn)
+	}
 	if b.o.gobenc {
 		steps = append(steps, b.goBench)
 	}
@@ -148,26 +192,30 @@ func median(xs []float64) float64 {
 
 func (b *bench) print(total time.Duration) {
 	w := b.out
-	fmt.Fprintf(w, "\nofbench: %d OVN-like flows over %d tables, %d runs each, medians; %s, %d CPUs, Go %s\n\n",
-		b.o.n, flowgen.Tables, b.o.runs, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(w, "| # | measurement | contender | median | ratio (ofactor / contender) |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "\nofbench: %d OVN-like flows over %d tables, %d runs each (1M rows: %d), medians; %s, %d CPUs, Go %s\n\n",
+		b.o.n, flowgen.Tables, b.o.runs, b.o.millionRuns, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(w, "| # | measurement | contender | median | ratio (ofactor / contender) | goal |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|\n")
 	for i, r := range b.rows {
 		base := median(r.samples[0])
 		for j, c := range r.contenders {
 			m := median(r.samples[j])
 			ratio := ""
-			if j > 0 && base > 0 && !r.noRatio {
+			if j > 0 && base > 0 && m > 0 && !r.noRatio {
 				ratio = fmt.Sprintf("ofactor = %.2f×", base/m)
 			}
-			label := r.name
+			label, goal := r.name, r.goal
 			if j > 0 {
-				label = ""
+				label, goal = "", ""
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", rowNum(i, j), label, c, format(m, r.unit), ratio)
+			unit := r.unit
+			if j < len(r.units) && r.units[j] != "" {
+				unit = r.units[j]
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", rowNum(i, j), label, c, format(m, unit), ratio, goal)
 		}
 		if r.note != "" {
-			fmt.Fprintf(w, "|   |   | %s |   |   |\n", r.note)
+			fmt.Fprintf(w, "|   |   | %s |   |   |   |\n", r.note)
 		}
 	}
 	fmt.Fprintf(w, "\nofbench took %v\n", total.Round(time.Second))
@@ -193,6 +241,16 @@ func format(v float64, unit string) string {
 		return fmt.Sprintf("%.0f B/flow", v)
 	case "msgs":
 		return fmt.Sprintf("%.0f msgs", v)
+	case "x":
+		return fmt.Sprintf("%.2f×", v)
+	case "%":
+		return fmt.Sprintf("%.2f%%", v)
+	case "MB":
+		return fmt.Sprintf("%.0f MB", v/1e6)
+	case "/s":
+		return fmt.Sprintf("%.0f /s", v)
+	case "n":
+		return fmt.Sprintf("%.0f", v)
 	case "ns":
 		switch {
 		case v >= 1e6:

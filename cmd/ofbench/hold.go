@@ -29,7 +29,7 @@ import (
 // API in batches, so that parsed flows never pile up: what stays is what
 // the bridge keeps.
 //
-//	ofbench hold -n N      prints "rss_bytes=R flows=F heap_bytes=H"
+//	ofbench hold -n N      prints "rss_bytes=R flows=F heap_bytes=H live_bytes=L"
 func holdCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hold", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -100,7 +100,7 @@ func holdCmd(args []string, stdout, stderr io.Writer) int {
 			f.Close()
 		}
 	}
-	fmt.Fprintf(stdout, "rss_bytes=%d flows=%d heap_bytes=%d\n", rssOf(os.Getpid()), *n, ms.HeapInuse)
+	fmt.Fprintf(stdout, "rss_bytes=%d flows=%d heap_bytes=%d live_bytes=%d\n", rssOf(os.Getpid()), *n, ms.HeapInuse, ms.HeapAlloc)
 	return 0
 }
 

@@ -26,6 +26,9 @@ func main() {
 		defer f.close()
 		select {}
 	}
+	if len(os.Args) > 1 && os.Args[1] == "churn" {
+		os.Exit(churnCmd(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "gen" {
 		os.Exit(genCmd(os.Args[2:], os.Stderr))
 	}

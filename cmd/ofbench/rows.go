@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/ofactor/ofactor/internal/flowgen"
@@ -27,7 +24,8 @@ func (b *bench) cold() error {
 		{"ovs-ofctl", "-O", "OpenFlow13", "add-flows", t, b.base},
 	}
 	r := row{name: fmt.Sprintf("cold install of %d flows", b.o.n), contenders: names, unit: "s",
-		samples: make([][]float64, len(names))}
+		samples: make([][]float64, len(names)), goal: "≤ 1.0× --bundle (≤ 0.8× hoped)"}
+	b.switchCPU, b.coldWall = make([][]float64, len(names)), make([][]float64, len(names))
 	// A fresh ovs-vswitchd is slower at its first large table (its
 	// allocations grow): warm it up, so that no contender pays for that.
 	if err := b.sb.reset(b.base, b.o.n); err != nil {
@@ -38,10 +36,13 @@ func (b *bench) cold() error {
 			if err := b.sb.reset("", 0); err != nil {
 				return err
 			}
+			cpu0 := b.sb.switchCPU()
 			d, err := timed(cmds[c][0], cmds[c][1:]...)
 			if err != nil {
 				return err
 			}
+			b.switchCPU[c] = append(b.switchCPU[c], b.sb.switchCPU()-cpu0)
+			b.coldWall[c] = append(b.coldWall[c], d.Seconds())
 			if err := b.sb.expect(b.o.n); err != nil {
 				return fmt.Errorf("%s: %w", names[c], err)
 			}
@@ -139,82 +140,20 @@ func (b *bench) watchOnce(first bool) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// daemon is a running `ofactor run` (watch mode) whose JSON log is read for
-// its "version installed" lines.
-type daemon struct {
-	cmd       *exec.Cmd
-	installed chan uint64
-}
-
-func startDaemon(bin, target, file string) (*daemon, error) {
-	cmd := exec.Command(bin, "run", "--switch", target, "--flows", file,
-		"--log-format", "json", "--log-level", "info", "--metrics-addr", "off")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	d := &daemon{cmd: cmd, installed: make(chan uint64, 16)}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var l struct {
-				Msg     string `json:"msg"`
-				Version uint64 `json:"version"`
-			}
-			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "version installed" {
-				d.installed <- l.Version
-			}
-		}
-		close(d.installed)
-	}()
-	return d, nil
-}
-
-// wait waits until the daemon holds version v.
-func (d *daemon) wait(v uint64) error {
-	timeout := time.After(10 * time.Minute)
-	for {
-		select {
-		case got, ok := <-d.installed:
-			if !ok {
-				return fmt.Errorf("ofactor run exited before version %d", v)
-			}
-			if got >= v {
-				return nil
-			}
-		case <-timeout:
-			return fmt.Errorf("version %d not installed in 10 minutes", v)
-		}
-	}
-}
-
-func (d *daemon) stop() {
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		d.cmd.Process.Kill()
-		<-done
-	}
-}
-
 // daemonMillion is the daemon's resident set holding 1M generated flows,
 // from a file, on a fake switch (which keeps nothing, so that only
 // ofactor's memory counts): ofactor run in watch mode, read once it has
 // installed the file and given back the garbage of parsing it.
 func (b *bench) daemonMillion() (int64, error) {
 	const n = 1_000_000
-	file := filepath.Join(b.dir, "million.txt")
-	if err := flowgen.WriteFile(file, flowgen.Flows(n)); err != nil {
-		return 0, err
+	file := b.millionFile
+	if file == "" {
+		file = filepath.Join(b.dir, "million.txt")
+		if err := flowgen.WriteFileN(file, n, func(i int) string { return flowgen.Flow(i, 0) }); err != nil {
+			return 0, err
+		}
+		defer os.Remove(file)
 	}
-	defer os.Remove(file)
 	sock := filepath.Join(b.dir, "fake.sock")
 	fake, err := startFake(sock)
 	if err != nil {
@@ -284,10 +223,15 @@ var rssLine = regexp.MustCompile(`rss_bytes=(\d+)`)
 // the table (from row 2) and of a bridge holding n and 1M flows on a fake
 // switch (ofbench hold, a child process).
 func (b *bench) memory() error {
-	r := row{name: "memory (RSS) per desired flow", unit: "B/flow", noRatio: true}
+	r := row{name: "memory (RSS) per desired flow", unit: "B/flow", noRatio: true,
+		goal: "at 1M: daemon ≤ 300, library ≤ 250"}
 	if b.daemonN > 0 {
 		r.contenders = append(r.contenders, fmt.Sprintf("ofactor run, %d flows (%.0f MB)", b.daemonN, float64(b.daemonRSS)/1e6))
 		r.samples = append(r.samples, []float64{float64(b.daemonRSS) / float64(b.daemonN)})
+	}
+	if b.daemon1M > 0 {
+		r.contenders = append(r.contenders, fmt.Sprintf("ofactor run, 1000000 flows, the switch (%.0f MB)", float64(b.daemon1M)/1e6))
+		r.samples = append(r.samples, []float64{float64(b.daemon1M) / 1e6})
 	}
 	sizes := []int{b.o.n}
 	if b.o.million {

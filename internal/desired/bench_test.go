@@ -1,9 +1,11 @@
 package desired
 
 import (
-	"github.com/ofactor/ofactor/openflow"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/ofactor/ofactor/openflow"
 
 	"github.com/ofactor/ofactor/internal/flowgen"
 )
@@ -61,5 +63,20 @@ func BenchmarkFlowDups100k(b *testing.B) {
 		if dups, _, _ := flowDups(name, ff); len(dups) != 0 {
 			b.Fatal(dups)
 		}
+	}
+}
+
+// BenchmarkParseLine is one line of a flows file as the daemon parses it
+// (OpenFlow 1.5, the stand-in Geneve and port maps), into canonical
+// bytes, one goroutine: the per-line cost of loading a file.
+func BenchmarkParseLine(b *testing.B) {
+	lines := splitLines(strings.Join(flowgen.Flows(8192), "\n"))
+	ctx := geneveCheckContext(openflow.Version15)()
+	i := 0
+	for b.Loop() {
+		if p := parseLine(lines[i%len(lines)], ctx); p.err != nil {
+			b.Fatal(p.err)
+		}
+		i++
 	}
 }

@@ -198,6 +198,7 @@ func (s *splitter) progress(res []parsed, n int) {
 	if s.sent == 0 {
 		p.Groups, p.Meters = s.put.Groups, s.put.Meters
 		s.put.Groups, s.put.Meters = nil, nil
+		p.SizeHint = len(res) // the file's lines: its flows, but for blank and comment lines
 	}
 	s.sent = n
 	s.part(p)

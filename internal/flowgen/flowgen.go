@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Tables is how many OpenFlow tables the flows are spread over.
@@ -83,6 +84,17 @@ func Flow(i, variant int) string {
 		port, md, mac(j), mac(j+1+variant), ip4(j), next)
 }
 
+// OneTable returns flow i of a table whose flows all sit in table 0:
+// Flow(i, 0) moved there, with its own table's number in reg12 so that
+// every flow keeps a match of its own (a hostile operator's 850k-flow
+// table 0, a dump larger than any one reply).
+func OneTable(i int) string {
+	f := Flow(i, 0)
+	at := strings.Index(f, ",table=") + len(",table=")
+	end := at + strings.IndexByte(f[at:], ',')
+	return f[:at] + "0,reg12=0x" + strconv.FormatUint(uint64(firstTable+i%Tables), 16) + f[end:]
+}
+
 // mac returns a locally administered MAC numbered n.
 func mac(n int) string {
 	return fmt.Sprintf("02:ac:%02x:%02x:%02x:%02x", byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
@@ -125,6 +137,35 @@ func Write(w io.Writer, flows []string) error {
 		bw.WriteByte('\n')
 	}
 	return bw.Flush()
+}
+
+// WriteFileN writes n flows to a file, flow(i) for i in 0..n-1, one per
+// line, without holding them all in memory (a million flows are 200 MB of
+// text).
+func WriteFileN(name string, n int, flow func(i int) string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	for i := range n {
+		bw.WriteString(flow(i))
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return f.Close()
+}
+
+// ChangedFlow is flow i of Changed(n, every, 0): every every-th flow's
+// actions changed.
+func ChangedFlow(i, every int) string {
+	if every > 0 && i%every == every-1 {
+		return Flow(i, 1)
+	}
+	return Flow(i, 0)
 }
 
 // WriteFile writes flows to a file, one per line.

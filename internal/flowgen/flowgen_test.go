@@ -1,7 +1,7 @@
 package flowgen_test
 
 import (
-	"github.com/ofactor/ofactor/internal/ovstest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/ofactor/ofactor/flowkey"
 	"github.com/ofactor/ofactor/internal/flowgen"
+	"github.com/ofactor/ofactor/internal/ovstest"
 	"github.com/ofactor/ofactor/openflow"
 	"github.com/ofactor/ofactor/openflow/ofctl"
 )
@@ -78,5 +79,43 @@ func TestOVSParsesFlows(t *testing.T) {
 	}
 	if got := strings.Count(string(out), "OFPT_FLOW_MOD"); got != 528 {
 		t.Fatalf("OVS parsed %d flows, want 528", got)
+	}
+}
+
+func TestWriteFileN(t *testing.T) {
+	WriteFile, WriteFileN, Changed, ChangedFlow := flowgen.WriteFile, flowgen.WriteFileN, flowgen.Changed, flowgen.ChangedFlow
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := WriteFile(a, Changed(1000, 10, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileN(b, 1000, func(i int) string { return ChangedFlow(i, 10) }); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := os.ReadFile(a)
+	y, _ := os.ReadFile(b)
+	if len(x) == 0 || string(x) != string(y) {
+		t.Fatalf("WriteFileN of ChangedFlow differs from WriteFile of Changed (%d, %d bytes)", len(x), len(y))
+	}
+}
+
+// OneTable's flows are all in table 0, each with a match of its own, and
+// parse.
+func TestOneTable(t *testing.T) {
+	keys := map[string]int{}
+	for i := range 4096 {
+		text := flowgen.OneTable(i)
+		fm := parse(t, text)
+		if fm.TableID != 0 {
+			t.Fatalf("%s: table %d", text, fm.TableID)
+		}
+		f, err := flowkey.OfCanonical(fm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j, dup := keys[f.Key()]; dup {
+			t.Fatalf("flows %d and %d have one key:\n%s\n%s", j, i, flowgen.OneTable(j), text)
+		}
+		keys[f.Key()] = i
 	}
 }
