@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
 
 	"github.com/ofactor/ofactor"
 	"github.com/ofactor/ofactor/internal/desired"
@@ -82,8 +84,9 @@ func (b *bench) churn() error {
 		units:   []string{"/s", "/s", "%", "%"},
 		samples: [][]float64{{res["rounds"] / res["seconds"]}, {res["flowmods"] / res["seconds"]}, {res["cpu"]}, {res["switchcpu"]}}}
 	mem := row{name: "churn: memory of the process holding the bridge", unit: "MB", noRatio: true, goal: "flat",
-		contenders: []string{"RSS before the churn", "RSS at its end", "RSS at most, during it"},
-		samples:    [][]float64{{res["rss0"]}, {res["rss1"]}, {res["rssmax"]}}}
+		contenders: []string{"RSS before the churn", "RSS at its end", "RSS at most, during it",
+			"live heap (after a collection) before the churn", "live heap (after a collection) at its end"},
+		samples: [][]float64{{res["rss0"]}, {res["rss1"]}, {res["rssmax"]}, {res["heap0"]}, {res["heap1"]}}}
 	b.rows = append(b.rows, lat, work, mem)
 	return b.churnOfctl(n)
 }
@@ -169,7 +172,7 @@ func percentile(sorted []float64, p float64) float64 {
 // 5 of the file's, as FlowMods an embedder makes (parsed as they go). It
 // prints one line: "churn p50=... p99=... max=... (seconds) updates=...
 // rounds=... flowmods=... behind=... cpu=... switchcpu=... (% of a core)
-// rss0=... rss1=... rssmax=... (bytes) seconds=...".
+// rss0=... rss1=... rssmax=... heap0=... heap1=... (bytes) seconds=...".
 func churnCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("churn", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -240,7 +243,7 @@ func (l *churnLog) waitInstalled(v uint64, timeout time.Duration) error {
 }
 
 func runChurn(target, file string, n, rate, secs, switchPID int) (string, error) {
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(ofactor.WithZap(zap.NewNop()))
 	defer sys.Shutdown()
 	l := &churnLog{wake: make(chan struct{})}
 	sink := sys.Root.Spawn(actor.PropsFromFunc(l.receive))
@@ -279,6 +282,7 @@ func runChurn(target, file string, n, rate, secs, switchPID int) (string, error)
 	submitted := make([]time.Time, 0, total)
 	accepted := make([]time.Time, 0, total)
 	versions := make([]uint64, 0, total)
+	heap0 := liveHeap()
 	rss0, rssMax := rssOf(os.Getpid()), int64(0)
 	cpu0, swCPU0 := cpuOf(os.Getpid()), cpuOf(switchPID)
 	l.mu.Lock()
@@ -318,6 +322,7 @@ func runChurn(target, file string, n, rate, secs, switchPID int) (string, error)
 	cpu, swCPU := cpuOf(os.Getpid())-cpu0, cpuOf(switchPID)-swCPU0
 	rss1 := rssOf(os.Getpid())
 	rssMax = max(rssMax, rss1)
+	heap1 := liveHeap()
 
 	l.mu.Lock()
 	installed, rounds := slices.Clone(l.installed), slices.Clone(l.rounds[rounds0:])
@@ -346,7 +351,18 @@ func runChurn(target, file string, n, rate, secs, switchPID int) (string, error)
 		mods += rd.v
 	}
 	slices.Sort(lat)
-	return fmt.Sprintf("churn p50=%g p99=%g max=%g updates=%d rounds=%d flowmods=%d behind=%d cpu=%g switchcpu=%g rss0=%d rss1=%d rssmax=%d seconds=%g",
+	return fmt.Sprintf("churn p50=%g p99=%g max=%g updates=%d rounds=%d flowmods=%d behind=%d cpu=%g switchcpu=%g rss0=%d rss1=%d rssmax=%d heap0=%d heap1=%d seconds=%g",
 		percentile(lat, 0.5), percentile(lat, 0.99), lat[len(lat)-1], len(versions), len(rounds), mods, behind,
-		100*cpu/elapsed, 100*swCPU/elapsed, rss0, rss1, rssMax, elapsed), nil
+		100*cpu/elapsed, 100*swCPU/elapsed, rss0, rss1, rssMax, heap0, heap1, elapsed), nil
+}
+
+// liveHeap is the heap that a collection leaves: what the process holds,
+// without the garbage its RSS also carries (up to as much again as the
+// live heap, at the default GOGC). Taken before and after the churn, not
+// during it.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }

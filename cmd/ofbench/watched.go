@@ -170,12 +170,15 @@ func (w *watch) oneFlow() error {
 
 // thousand: 1000 flows of one table deleted in one ovs-ofctl command (a
 // file of delete_strict lines: no del-flows match picks exactly 1000 of
-// the generated table).
+// the generated table). The flow oneFlow changed is left out: set back
+// three times already, a fourth change within the conflict window is
+// another party fighting, and the daemon rightly holds it back (the
+// heal then waits for that flow's backoff: 0.9, 1.7, 3.8 s).
 func (w *watch) thousand() error {
 	b := w.b
 	file := filepath.Join(b.dir, "del1000.txt")
 	var lines []string
-	for i := 0; len(lines) < 1000 && i < b.o.n; i += flowgen.Tables { // table 8's flows
+	for i := flowgen.Tables; len(lines) < 1000 && i < b.o.n; i += flowgen.Tables { // table 8's flows but the first
 		f := flowgen.Flow(i, 0)
 		match, _, _ := strings.Cut(f[strings.Index(f, "table="):], " actions=")
 		lines = append(lines, "delete_strict "+match)
