@@ -108,6 +108,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if o.runs < 1 || o.millionRuns < 1 {
+		fmt.Fprintln(stderr, "ofbench: -runs and -million-runs must be at least 1 (-million=false skips the 1M rows)")
+		return 2
+	}
 	b := &bench{o: o, out: stdout, log: stderr, holdRSS: map[int]int64{}}
 	if err := b.run(); err != nil {
 		fmt.Fprintln(stderr, "ofbench:", err)
