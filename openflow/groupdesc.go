@@ -23,32 +23,13 @@ func NewGroupDescRequest(version uint8) *GroupDescRequest {
 }
 
 func (m *GroupDescRequest) AppendBinary(b []byte) ([]byte, error) {
-	b, start := appendMultipartHeader(b, &m.Header, TypeMultipartRequest, MultipartGroupDesc, m.Flags)
-	if b[start] >= Version15 {
-		b = be.AppendUint32(b, m.GroupID)
-		b = append(b, 0, 0, 0, 0)
-	}
-	return finish(b, start)
+	return appendIDRequest(b, &m.Header, MultipartGroupDesc, m.Flags, m.GroupID)
 }
 
 func (m *GroupDescRequest) UnmarshalBinary(b []byte) error {
-	const name = "group_desc_request"
-	mp, flags, err := checkMultipart(&m.Header, b, TypeMultipartRequest, name)
-	if err != nil {
-		return err
-	}
-	want := multipartLen
-	if m.Version >= Version15 {
-		want += 8
-	}
-	if mp != MultipartGroupDesc || len(b) != want {
-		return fmt.Errorf("%s: multipart type %d, %d bytes", name, mp, len(b))
-	}
-	m.Flags, m.GroupID = flags, GroupAll
-	if m.Version >= Version15 {
-		m.GroupID = be.Uint32(b[16:])
-	}
-	return nil
+	var err error
+	m.Flags, m.GroupID, err = decodeIDRequest(&m.Header, b, MultipartGroupDesc, "group_desc_request", GroupAll)
+	return err
 }
 
 // GroupDescReply is an OFPMP_GROUP_DESC reply (OpenFlow 1.3.5 §7.3.5.10):

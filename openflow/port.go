@@ -226,32 +226,46 @@ func NewPortDescRequest(version uint8) *PortDescRequest {
 }
 
 func (m *PortDescRequest) AppendBinary(b []byte) ([]byte, error) {
-	b, start := appendMultipartHeader(b, &m.Header, TypeMultipartRequest, MultipartPortDesc, m.Flags)
+	return appendIDRequest(b, &m.Header, MultipartPortDesc, m.Flags, m.PortNo)
+}
+
+func (m *PortDescRequest) UnmarshalBinary(b []byte) error {
+	var err error
+	m.Flags, m.PortNo, err = decodeIDRequest(&m.Header, b, MultipartPortDesc, "port_desc_request", PortAny)
+	return err
+}
+
+// appendIDRequest encodes a multipart request of type mp whose body is
+// empty before OpenFlow 1.5 and, from 1.5, id u32 | pad 4: the group desc
+// and port desc requests.
+func appendIDRequest(b []byte, h *Header, mp, flags uint16, id uint32) ([]byte, error) {
+	b, start := appendMultipartHeader(b, h, TypeMultipartRequest, mp, flags)
 	if b[start] >= Version15 {
-		b = be.AppendUint32(b, m.PortNo)
+		b = be.AppendUint32(b, id)
 		b = append(b, 0, 0, 0, 0)
 	}
 	return finish(b, start)
 }
 
-func (m *PortDescRequest) UnmarshalBinary(b []byte) error {
-	const name = "port_desc_request"
-	mp, flags, err := checkMultipart(&m.Header, b, TypeMultipartRequest, name)
+// decodeIDRequest decodes what appendIDRequest encodes; before 1.5 the id
+// is all (every group, every port).
+func decodeIDRequest(h *Header, b []byte, mp uint16, name string, all uint32) (flags uint16, id uint32, err error) {
+	got, flags, err := checkMultipart(h, b, TypeMultipartRequest, name)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	want := multipartLen
-	if m.Version >= Version15 {
+	if h.Version >= Version15 {
 		want += 8
 	}
-	if mp != MultipartPortDesc || len(b) != want {
-		return fmt.Errorf("%s: multipart type %d, %d bytes", name, mp, len(b))
+	if got != mp || len(b) != want {
+		return 0, 0, fmt.Errorf("%s: multipart type %d, %d bytes", name, got, len(b))
 	}
-	m.Flags, m.PortNo = flags, PortAny
-	if m.Version >= Version15 {
-		m.PortNo = be.Uint32(b[16:])
+	id = all
+	if h.Version >= Version15 {
+		id = be.Uint32(b[16:])
 	}
-	return nil
+	return flags, id, nil
 }
 
 // PortDescReply is an OFPMP_PORT_DESC reply: the switch's ports, each in

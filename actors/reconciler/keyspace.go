@@ -167,19 +167,27 @@ func (s *keyspace) putClean(key, val string) bool {
 	return changed
 }
 
+// lookup is what the switch holds for key (h), whether instDiff has it
+// (inDiff: else h is the desired value, or nothing), and the key's desired
+// value (val, desired): each table looked up once.
+func (s *keyspace) lookup(key string) (h held, inDiff bool, val string, desired bool) {
+	val, desired = s.desired.Get(key)
+	h, inDiff = s.instDiff[key]
+	switch {
+	case inDiff:
+	case desired:
+		h = holding(val)
+	default:
+		h = nothing
+	}
+	return h, inDiff, val, desired
+}
+
 // putCleanHeld is putClean that also returns what the switch holds for
 // key. It looks each table up once (a million-flow put does this a
 // million times: every lookup is a cache miss).
 func (s *keyspace) putCleanHeld(key, val string) (held, bool) {
-	old, ok := s.desired.Get(key)
-	h, inDiff := s.instDiff[key]
-	switch {
-	case inDiff:
-	case ok:
-		h = holding(old)
-	default:
-		h = nothing
-	}
+	h, inDiff, old, ok := s.lookup(key)
 	if ok && old == val {
 		return h, false
 	}
@@ -437,15 +445,7 @@ func (s *keyspace) installedAs(key string, h held) {
 			delete(s.rejected, key) // taken after all
 		}
 	}
-	d, hasD := s.desired.Get(key)
-	prev, inDiff := s.instDiff[key]
-	switch {
-	case inDiff:
-	case hasD:
-		prev = holding(d)
-	default:
-		prev = nothing
-	}
+	prev, inDiff, d, hasD := s.lookup(key)
 	if had := prev.has(); had != h.has() {
 		if had {
 			s.nInstalled--

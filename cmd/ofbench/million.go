@@ -141,7 +141,11 @@ func (b *bench) millionWatch(base, changed string, n int) error {
 			var d time.Duration
 			var err error
 			if c == 0 {
-				d, err = b.watchMillion(holds, other, run == 0, n)
+				var rss *int64
+				if run == 0 {
+					rss = &b.daemon1M
+				}
+				d, err = b.watchSwap(holds, other, rss)
 			} else {
 				d, err = timed("ovs-ofctl", "-O", "OpenFlow14", "--bundle", "replace-flows", b.sb.target(), other)
 			}
@@ -159,44 +163,4 @@ func (b *bench) millionWatch(base, changed string, n int) error {
 	r.note = "1M watch: each contender changes 1% of the flows' actions (10,000 flows) of the table the switch holds"
 	b.rows = append(b.rows, r)
 	return nil
-}
-
-// watchMillion starts ofactor run on a copy of from (which the switch
-// holds), waits for it to hold it, renames to over the file and times until
-// that is installed. The first time it also reads the daemon's resident
-// set holding the table.
-func (b *bench) watchMillion(from, to string, first bool, n int) (time.Duration, error) {
-	wdir, err := os.MkdirTemp(b.dir, "watch")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(wdir)
-	file := filepath.Join(wdir, "flows.txt")
-	if err := copyFile(from, file); err != nil {
-		return 0, err
-	}
-	d, err := startDaemon(b.o.bin, b.sb.target(), file)
-	if err != nil {
-		return 0, err
-	}
-	defer d.stop()
-	if err := d.wait(1); err != nil {
-		return 0, err
-	}
-	if first {
-		time.Sleep(time.Second) // the daemon returns its garbage after the install
-		b.daemon1M = rssOf(d.pid())
-	}
-	tmp := filepath.Join(wdir, "flows.new")
-	if err := copyFile(to, tmp); err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	if err := os.Rename(tmp, file); err != nil {
-		return 0, err
-	}
-	if err := d.wait(2); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
 }

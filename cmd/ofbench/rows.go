@@ -77,7 +77,11 @@ func (b *bench) watch() error {
 			var d time.Duration
 			var err error
 			if c == 0 {
-				d, err = b.watchOnce(run == 0)
+				var rss *int64
+				if run == 0 {
+					rss, b.daemonN = &b.daemonRSS, int64(b.o.n)
+				}
+				d, err = b.watchSwap(b.base, b.changed, rss)
 			} else {
 				d, err = timed("ovs-ofctl", "-O", "OpenFlow14", "--bundle", "replace-flows", b.sb.target(), b.changed)
 			}
@@ -101,17 +105,19 @@ func (b *bench) watch() error {
 	return nil
 }
 
-// watchOnce starts ofactor run on a copy of the base table, waits for it
-// to hold version 1, renames the changed table over the file and times
-// until version 2 is installed.
-func (b *bench) watchOnce(first bool) (time.Duration, error) {
+// watchSwap starts ofactor run on a copy of from, waits for it to hold
+// version 1, renames a copy of to over the file and times until version 2
+// is installed. With rss not nil it also reads the daemon's resident set
+// holding version 1 (a second after: the daemon returns the garbage of
+// loading once the first version is installed).
+func (b *bench) watchSwap(from, to string, rss *int64) (time.Duration, error) {
 	wdir, err := os.MkdirTemp(b.dir, "watch")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(wdir)
 	file := filepath.Join(wdir, "flows.txt")
-	if err := copyFile(b.base, file); err != nil {
+	if err := copyFile(from, file); err != nil {
 		return 0, err
 	}
 	d, err := startDaemon(b.o.bin, b.sb.target(), file)
@@ -122,12 +128,12 @@ func (b *bench) watchOnce(first bool) (time.Duration, error) {
 	if err := d.wait(1); err != nil {
 		return 0, err
 	}
-	if first {
-		time.Sleep(time.Second) // the daemon returns its garbage after the install
-		b.daemonRSS, b.daemonN = rssOf(d.cmd.Process.Pid), int64(b.o.n)
+	if rss != nil {
+		time.Sleep(time.Second)
+		*rss = rssOf(d.pid())
 	}
 	tmp := filepath.Join(wdir, "flows.new")
-	if err := copyFile(b.changed, tmp); err != nil {
+	if err := copyFile(to, tmp); err != nil {
 		return 0, err
 	}
 	start := time.Now()

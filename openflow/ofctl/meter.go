@@ -266,10 +266,15 @@ func appendMeter(b []byte, id uint32, flags uint16, bands []openflow.MeterBand) 
 			b = append(append(b, ','), f.name...)
 		}
 	}
-	b = append(b, ",bands="...)
+	return appendBands(append(b, ",bands="...), flags, bands, ',')
+}
+
+// appendBands writes a meter's bands, their words separated by sep: ','
+// as add-meter reads them, ' ' as dump-meters prints them.
+func appendBands(b []byte, flags uint16, bands []openflow.MeterBand, sep byte) []byte {
 	for i, band := range bands {
 		if i > 0 {
-			b = append(b, ',')
+			b = append(b, sep)
 		}
 		switch band.Type {
 		case openflow.MeterBandDrop:
@@ -279,12 +284,12 @@ func appendMeter(b []byte, id uint32, flags uint16, bands []openflow.MeterBand) 
 		default:
 			b = fmt.Appendf(b, "type=%d", band.Type) // does not parse
 		}
-		b = fmt.Appendf(b, ",rate=%d", band.Rate)
+		b = fmt.Appendf(append(b, sep), "rate=%d", band.Rate)
 		if flags&openflow.MeterBurst != 0 {
-			b = fmt.Appendf(b, ",burst_size=%d", band.BurstSize)
+			b = fmt.Appendf(append(b, sep), "burst_size=%d", band.BurstSize)
 		}
 		if band.Type == openflow.MeterBandDSCPRemark {
-			b = fmt.Appendf(b, ",prec_level=%d", band.PrecLevel)
+			b = fmt.Appendf(append(b, sep), "prec_level=%d", band.PrecLevel)
 		}
 	}
 	return b
@@ -311,28 +316,7 @@ func appendMeterDump(b []byte, id uint32, flags uint16, bands []openflow.MeterBa
 			b = append(append(b, f.name...), ' ')
 		}
 	}
-	b = append(b, "bands="...)
-	for i, band := range bands {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		switch band.Type {
-		case openflow.MeterBandDrop:
-			b = append(b, "type=drop"...)
-		case openflow.MeterBandDSCPRemark:
-			b = append(b, "type=dscp_remark"...)
-		default:
-			b = fmt.Appendf(b, "type=%d", band.Type) // does not parse
-		}
-		b = fmt.Appendf(b, " rate=%d", band.Rate)
-		if flags&openflow.MeterBurst != 0 {
-			b = fmt.Appendf(b, " burst_size=%d", band.BurstSize)
-		}
-		if band.Type == openflow.MeterBandDSCPRemark {
-			b = fmt.Appendf(b, " prec_level=%d", band.PrecLevel)
-		}
-	}
-	return b
+	return appendBands(append(b, "bands="...), flags, bands, ' ')
 }
 
 func appendMeterID(b []byte, id uint32) []byte {
