@@ -14,7 +14,12 @@ import (
 // updates the installed side in O(1); once the changes have been quiet
 // for healQuiet (or healMax after the first), the heal round sends what
 // now differs: an extra flow removed, a deleted one added back, a modified
-// one set back. A burst of a hundred thousand deletions is one heal round.
+// one set back. A burst is coalesced while its updates keep coming; the
+// switch sends a large one (a del-flows of 100k) in pieces and pauses the
+// monitor when ofactor falls 128 KiB behind, so such a burst is healed by
+// a round for the first piece and, once the monitor resumes, a dump and
+// one round for the rest (make bench, the del-flows row): a few rounds,
+// never one per flow.
 //
 // An object set back more than conflictLimit times within conflictWindow
 // is another controller fighting: it is held back (not sent) for a
