@@ -2,6 +2,7 @@ package desired
 
 import (
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -79,4 +80,35 @@ func BenchmarkParseLine(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkRemember is what a Loader keeps to remember a 200k-line file
+// for delta reloads (Options.Remember), beyond the flows themselves: the
+// heap of a remembering load less that of a plain one, in B/line.
+func BenchmarkRemember(b *testing.B) {
+	const n = 200_000
+	name := filepath.Join(b.TempDir(), "flows.txt")
+	if err := flowgen.WriteFile(name, flowgen.Flows(n)); err != nil {
+		b.Fatal(err)
+	}
+	held := func(remember bool) uint64 {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		l := NewLoader(Files{Flows: name}, Options{Remember: remember})
+		put, err := l.Load()
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		runtime.KeepAlive(l)
+		runtime.KeepAlive(put)
+		return m1.HeapAlloc - m0.HeapAlloc
+	}
+	var per float64
+	for b.Loop() {
+		per = float64(held(true)-held(false)) / n
+	}
+	b.ReportMetric(per, "B/line")
 }

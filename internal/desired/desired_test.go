@@ -223,8 +223,8 @@ func TestReloadDelta(t *testing.T) {
 	if len(upd.RemoveCanonical) != 2 || len(upd.AddCanonical) != 2 {
 		t.Fatalf("back: %q / %q", texts(t, upd.RemoveCanonical), texts(t, upd.AddCanonical))
 	}
-	if len(l.lines) != 2000 {
-		t.Fatalf("%d lines remembered, want 2000", len(l.lines))
+	if l.lines.Len() != 2000 {
+		t.Fatalf("%d lines remembered, want 2000", l.lines.Len())
 	}
 }
 

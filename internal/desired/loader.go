@@ -18,14 +18,14 @@ import (
 //
 // A line is remembered by a 128-bit hash of its text, not the text, with
 // its flow's key (whose string the reconciler's table shares), in a dense
-// table indexed by int32: remembering a 1M-line file costs some 60 bytes a
-// line. Two different lines with one hash (odds about 2^-100 for a 1M-line
+// table indexed by int32 (lineIndex): remembering a file costs some 50 bytes
+// a line (BenchmarkRemember). Two different lines with one hash (odds about 2^-100 for a 1M-line
 // file) would make a changed line look unchanged.
 type Loader struct {
 	files  Files
 	opts   Options
-	seed   [2]maphash.Seed    // of the line hashes
-	lines  map[lineHash]int32 // distinct lines, into ents; nil until a Load succeeds
+	seed   [2]maphash.Seed // of the line hashes
+	lines  *lineIndex      // distinct lines, into ents; nil until a Load succeeds
 	ents   []entry
 	free   []int32 // unused ents
 	order  []int32 // the file's lines in order, into ents
@@ -69,18 +69,23 @@ func (o Options) version() uint8 {
 // lineHash names a line's text (see Loader).
 type lineHash [2]uint64
 
-// entry is one distinct line of the flows file: its flow's key and a short
-// hash of it (owners scans a whole file's entries for a few keys: the
-// hash spares hashing every key).
+// entry is one distinct line of the flows file: the line's hash, its
+// flow's key and a short hash of the key (owners scans a whole file's
+// entries for a few keys: the hash spares hashing every key). A free entry
+// has no key.
 type entry struct {
+	h   lineHash
 	key string
 	gen uint32
 	kh  uint32
 }
 
-func (l *Loader) entryOf(key string, gen uint32) entry {
-	return entry{key: key, gen: gen, kh: uint32(maphash.String(l.seed[0], key))}
+func (l *Loader) entryOf(h lineHash, key string, gen uint32) entry {
+	return entry{h: h, key: key, gen: gen, kh: l.keyHash(key)}
 }
+
+// keyHash is an entry's short hash of its key.
+func (l *Loader) keyHash(key string) uint32 { return uint32(maphash.String(l.seed[0], key)) }
 
 // NewLoader returns a Loader of f's files.
 func NewLoader(f Files, opts Options) *Loader {
@@ -150,15 +155,15 @@ func (l *Loader) keep(ff *flowFile) {
 			return
 		}
 	}
-	l.lines = make(map[lineHash]int32, len(ff.lines))
+	l.lines = newLineIndex(len(ff.lines))
 	l.ents, l.free = make([]entry, 0, len(ff.lines)), nil
 	l.order = make([]int32, len(ff.lines))
 	for i, ln := range ff.lines {
 		h := l.hash(ln)
-		e, ok := l.lines[h]
+		e, ok := l.lines.get(l.ents, h)
 		if !ok {
-			e = l.newEntry(l.entryOf(ff.res[i].flow.Key(), 0))
-			l.lines[h] = e
+			e = l.newEntry(l.entryOf(h, ff.res[i].flow.Key(), 0))
+			l.lines.put(l.ents, e)
 		}
 		l.order[i] = e
 	}
@@ -215,7 +220,7 @@ func (l *Loader) Reload(onlyFlows bool) (Reloaded, error) {
 	var again []int32 // entries of lines seen twice: identical duplicates
 	for i, ln := range lines {
 		h := l.hash(ln)
-		if e, ok := l.lines[h]; ok {
+		if e, ok := l.lines.get(l.ents, h); ok {
 			if l.ents[e].gen == l.gen {
 				again = append(again, e)
 			}
@@ -257,7 +262,7 @@ func (l *Loader) delta(lines []line, order []int32, todoAt []int, hashes []lineH
 	for j, h := range hashes {
 		e, ok := added[h]
 		if !ok {
-			e = l.newEntry(l.entryOf(res[j].flow.Key(), l.gen))
+			e = l.newEntry(l.entryOf(h, res[j].flow.Key(), l.gen))
 			added[h] = e
 			flows[e] = res[j].flow
 			affected[res[j].flow.Key()] = true
@@ -266,11 +271,11 @@ func (l *Loader) delta(lines []line, order []int32, todoAt []int, hashes []lineH
 		}
 		order[todoAt[j]] = e
 	}
-	var removed []lineHash
-	for h, e := range l.lines {
-		if l.ents[e].gen != l.gen {
-			removed = append(removed, h)
-			affected[l.ents[e].key] = true
+	var removed []int32 // entries of lines gone
+	for e := range l.ents {
+		if en := &l.ents[e]; en.key != "" && en.gen != l.gen {
+			removed = append(removed, int32(e))
+			affected[en.key] = true
 		}
 	}
 	// Only keys whose lines changed can have become duplicates.
@@ -319,14 +324,13 @@ func (l *Loader) delta(lines []line, order []int32, todoAt []int, hashes []lineH
 			}
 		}
 	}
-	for _, h := range removed {
-		e := l.lines[h]
+	for _, e := range removed {
+		l.lines.del(l.ents, e)
 		l.ents[e] = entry{}
 		l.free = append(l.free, e)
-		delete(l.lines, h)
 	}
-	for h, e := range added {
-		l.lines[h] = e
+	for _, e := range added {
+		l.lines.put(l.ents, e)
 	}
 	l.order, l.dups = order, dups
 	if len(upd.AddCanonical) == 0 && len(upd.RemoveCanonical) == 0 {
@@ -347,7 +351,7 @@ func (l *Loader) dupLines(lines []line, order []int32, keys map[string]bool, aga
 		want[l.ents[e].key] = true
 	}
 	for k := range want {
-		hashes[l.entryOf(k, 0).kh] = true
+		hashes[l.keyHash(k)] = true
 	}
 	var out []Duplicate
 	last := make(map[string]int, len(want))
@@ -370,7 +374,7 @@ func (l *Loader) owners(order []int32, keys map[string]bool) (map[string]int32, 
 	out := make(map[string]int32, len(keys))
 	hashes := make(map[uint32]bool, len(keys))
 	for k := range keys {
-		hashes[l.entryOf(k, 0).kh] = true
+		hashes[l.keyHash(k)] = true
 	}
 	dups := false
 	for _, e := range order {
