@@ -209,7 +209,7 @@ func (l *Loader) Reload(onlyFlows bool) (Reloaded, error) {
 	if err != nil {
 		return Reloaded{}, fmt.Errorf("%s: %w", name, err)
 	}
-	lines := splitLines(string(data))
+	lines := splitLines(fileText(data))
 	l.gen++
 	order := make([]int32, len(lines))
 	var (
