@@ -140,7 +140,8 @@ func (s *keyspace) presize(n int) {
 
 // trim makes the installed differences anew once they have shrunk well
 // below their peak (a Go map keeps the room it once grew to): after a
-// million-flow round settles they are nearly empty.
+// million-flow round settles, or once a restart's put has matched a
+// million-flow dump with nothing to send, they are nearly empty.
 func (s *keyspace) trim() {
 	s.desired.Compact()
 	if s.diffPeak > 4096 && len(s.instDiff) < s.diffPeak/16 {

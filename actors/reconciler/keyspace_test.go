@@ -182,3 +182,26 @@ func TestKeyspaceDumpBeforeDesired(t *testing.T) {
 		t.Fatalf("plan: adds %v mods %v dels %v", adds, mods, dels)
 	}
 }
+
+// A restart: a large dump read before anything is desired, then a put of
+// the same flows. The differences empty, and trim makes them anew (a Go
+// map keeps the room of its million entries otherwise).
+func TestKeyspaceTrimAfterMatchedDump(t *testing.T) {
+	s := newKeyspace()
+	m := make(map[string]string, 10000)
+	for i := range 10000 {
+		m[fmt.Sprint("k", i)] = "v"
+	}
+	s.setInstalled(m)
+	if s.diffPeak != len(m) {
+		t.Fatalf("peak %d after the dump, want %d", s.diffPeak, len(m))
+	}
+	s.replace(m)
+	if len(s.instDiff) != 0 || !s.inSync() {
+		t.Fatalf("%d differences after the matching put", len(s.instDiff))
+	}
+	s.trim()
+	if s.diffPeak != 0 {
+		t.Fatalf("peak %d after trim: the differences were not made anew", s.diffPeak)
+	}
+}

@@ -68,6 +68,14 @@ func (s *State) keyspace(k kind) *keyspace {
 	return s.meters
 }
 
+// trim gives back the room each keyspace's tables no longer need
+// (keyspace.trim).
+func (s *State) trim() {
+	for _, k := range kinds {
+		s.keyspace(k).trim()
+	}
+}
+
 // canonicalizeFlows puts the dumped flows in canonical form before the
 // first round that needs them. It waits for the desired table, since only
 // the flows that differ from it need normalizing (a dump of a switch that

@@ -243,9 +243,7 @@ func (r *round) finish(st *State) (refused []*item, stale bool) {
 			refused = append(refused, it)
 		}
 	}
-	for _, k := range kinds {
-		st.keyspace(k).trim()
-	}
+	st.trim()
 	return refused, stale
 }
 
