@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -84,7 +85,17 @@ func (d *daemon) spawnBridge(bo bridgeOptions) (*bridgeRunner, error) {
 	if target == "" {
 		target = connection.DefaultTarget(bo.name)
 	}
-	r.mb = d.metrics.AddBridge(bo.name, target, r.status)
+	// /status may ask before the bridge is spawned: it is told so until
+	// then (spawned orders the write of r.bridge before the reads).
+	spawned := make(chan struct{})
+	r.mb = d.metrics.AddBridge(bo.name, target, func(timeout time.Duration) (*messages.Status, error) {
+		select {
+		case <-spawned:
+			return r.status(timeout)
+		default:
+			return nil, errors.New("the bridge is starting")
+		}
+	})
 	r.sink = d.sys.Root.Spawn(eventSink(func(ev any) {
 		r.mb.Observe(ev)
 		r.events.push(ev)
@@ -99,6 +110,7 @@ func (d *daemon) spawnBridge(bo bridgeOptions) (*bridgeRunner, error) {
 		return nil, err
 	}
 	r.bridge = b
+	close(spawned)
 	return r, nil
 }
 
