@@ -117,6 +117,8 @@ func (a *reconcilerActor) Receive(ctx actor.Context) {
 	case *Drain:
 		a.drain = ctx.Sender()
 		a.step(ctx, msg)
+	case *Kick:
+		a.step(ctx, msg)
 	case *messages.Connected, *messages.Disconnected, *messages.GeneveFieldAssigned,
 		*messages.PutDesired, *messages.AbortPut, *messages.UpdateFlows, *messages.UpdateInstalled,
 		*messages.GetStatus, *messages.GetInstalled, *messages.GetTables, *messages.Sent, *messages.SendFailed, *messages.Reply,
@@ -162,6 +164,9 @@ func (a *reconcilerActor) step(ctx actor.Context, in any) {
 		a.stopTimer(t.Kind)
 		a.timers[t.Kind] = scheduler.NewTimerScheduler(ctx).SendOnce(t.Delay, ctx.Self(),
 			&timerFired{owner: a, due: TimerDue{Kind: t.Kind, Gen: t.Gen}})
+	}
+	if rd.Kick {
+		ctx.Send(ctx.Self(), &Kick{}) // behind what is waiting
 	}
 	a.m.Advance()
 }

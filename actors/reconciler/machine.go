@@ -120,6 +120,9 @@ type TimerDue struct {
 // AbortPut is re-exported for the machine's inputs.
 type AbortPut = messages.AbortPut
 
+// Kick is the input Ready.Kick asks for: plan what is to do now.
+type Kick struct{}
+
 // Ready is what the machine has to hand over.
 type Ready struct {
 	// Sends go to the connection, in order, each with the connection Seq
@@ -140,6 +143,11 @@ type Ready struct {
 	// Renegotiate asks the negotiator to negotiate the Geneve option again
 	// on this connection (an audit found the switch's TLV map lost it).
 	Renegotiate bool
+	// Kick asks for a Kick input after the inputs already waiting: the
+	// shell sends it to the back of its own mailbox. Work to plan waits
+	// for it, so that the updates that came while a round was in flight
+	// go into the next round together, not one round later.
+	Kick bool
 }
 
 // Drain asks the machine to stop working: a round in flight whose bundle
@@ -177,6 +185,7 @@ type Machine struct {
 	refs      uint64 // the last Send ref
 
 	timers  [numTimers]uint64 // gen of each kind's timer pending, 0 if none
+	kickDue bool              // a Kick was asked for (Ready.Kick) and has not come
 	gens    uint64            // the last timer gen handed out
 	retryIn time.Duration     // the last retry delay; 0 after a success
 
@@ -246,7 +255,7 @@ func (m *Machine) Phase() Phase { return m.phase }
 func (m *Machine) HasReady() bool {
 	r := &m.ready
 	return len(r.Sends) > 0 || len(r.Events) > 0 || r.Answer != nil || len(r.Timers) > 0 || len(r.Cancel) > 0 ||
-		r.Drained || r.Renegotiate
+		r.Drained || r.Renegotiate || r.Kick
 }
 
 // Ready returns what to do. It stays the same until Advance.
@@ -309,6 +318,9 @@ func (m *Machine) Step(now time.Time, in any) error {
 		}
 	case *Drain:
 		m.drain()
+	case *Kick:
+		m.kickDue = false
+		m.plan()
 	case *TimerDue:
 		if ev.Kind < numTimers && ev.Gen == m.timers[ev.Kind] && ev.Gen != 0 {
 			m.timers[ev.Kind] = 0
@@ -332,8 +344,13 @@ func (m *Machine) inSyncNow() bool {
 }
 
 // syncCheck publishes InSync or OutOfSync when the answer of inSyncNow
-// changed.
+// changed. While a Kick is due the answer waits for it: the plan may find
+// nothing to send (a put equal to what is installed is no OutOfSync) or
+// install the version (an InSync of cause install).
 func (m *Machine) syncCheck() {
+	if m.kickDue {
+		return
+	}
 	now := m.inSyncNow()
 	switch {
 	case now && !m.inSync:

@@ -431,6 +431,9 @@ func (h *harness) step(t *testing.T, out *strings.Builder, in any) {
 	for _, a := range acks {
 		h.step(t, out, a)
 	}
+	if rd.Kick {
+		h.step(t, out, &Kick{})
+	}
 }
 
 // record remembers a sent message and describes it.

@@ -356,7 +356,20 @@ func (m *Machine) abortPut() {
 // empty desired table would delete everything the switch holds). In the
 // other phases changes wait, dirty, for the round after the one in flight
 // or the retry: they coalesce.
+//
+// kick itself only asks for a Kick input (Ready.Kick), which the shell
+// puts behind the inputs already waiting; plan does the work. A round
+// that ends and the updates queued behind its last reply are thus one
+// round, not two.
 func (m *Machine) kick() {
+	if m.phase != PhaseIdle || m.draining || m.kickDue {
+		return
+	}
+	m.kickDue, m.ready.Kick = true, true
+}
+
+// plan is kick's work, once the Kick input comes.
+func (m *Machine) plan() {
 	if m.phase != PhaseIdle || m.draining {
 		return
 	}
