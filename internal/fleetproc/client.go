@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -223,69 +222,30 @@ func (cs *clientServer) handler() http.Handler {
 // ClientProc is a client process.
 type ClientProc struct {
 	Spec ClientSpec
-	Log  string
-	cmd  *exec.Cmd
-	done chan struct{}
+	*child
 }
 
 // StartClient starts this executable again as a client of spec, its files in dir, and waits
 // until its control endpoint answers.
 func StartClient(dir string, spec ClientSpec) (*ClientProc, error) {
-	exe, err := os.Executable()
+	c, err := startChild(filepath.Join(dir, "client-"+portOf(spec.HTTP)), envClient, spec)
 	if err != nil {
 		return nil, err
 	}
-	base := filepath.Join(dir, "client-"+portOf(spec.HTTP))
-	b, _ := json.MarshalIndent(spec, "", "  ")
-	if err := os.WriteFile(base+".json", b, 0o644); err != nil {
-		return nil, err
-	}
-	out, err := os.OpenFile(base+".log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envClient+"="+base+".json")
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &ClientProc{Spec: spec, Log: base + ".log", cmd: cmd, done: make(chan struct{})}
-	go func() {
-		cmd.Wait()
-		close(p.done)
-	}()
+	p := &ClientProc{Spec: spec, child: c}
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if _, err := p.Events(); err == nil {
 			return p, nil
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("client process exited (%v); see %s", cmd.ProcessState, p.Log)
+			return nil, fmt.Errorf("client process exited (%v); see %s", p.cmd.ProcessState, p.Log)
 		default:
 		}
 		if time.Now().After(deadline) {
 			p.Stop()
 			return nil, fmt.Errorf("client process: no control endpoint; see %s", p.Log)
 		}
-	}
-}
-
-// Stop ends the client process.
-func (p *ClientProc) Stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		<-p.done
 	}
 }
 

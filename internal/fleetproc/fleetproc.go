@@ -109,18 +109,33 @@ func memberMain(path string) int {
 // Proc is a member process.
 type Proc struct {
 	Spec Spec
-	Log  string // its stderr
-	cmd  *exec.Cmd
-	done chan struct{}
+	*child
 }
 
 // Start starts this executable again as the member of spec, its files in dir.
 func Start(dir string, spec Spec) (*Proc, error) {
+	c, err := startChild(filepath.Join(dir, "member-"+portOf(spec.Listen)), envSpec, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &Proc{Spec: spec, child: c}, nil
+}
+
+// child is this executable run again as a member or a client: its spec
+// in base.json, its output in base.log (Log).
+type child struct {
+	Log  string // its stderr and stdout
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startChild writes spec to base.json and runs this executable again with
+// env naming that file.
+func startChild(base, env string, spec any) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	base := filepath.Join(dir, "member-"+portOf(spec.Listen))
 	b, _ := json.MarshalIndent(spec, "", "  ")
 	if err := os.WriteFile(base+".json", b, 0o644); err != nil {
 		return nil, err
@@ -131,19 +146,19 @@ func Start(dir string, spec Spec) (*Proc, error) {
 	}
 	defer out.Close()
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envSpec+"="+base+".json")
+	cmd.Env = append(os.Environ(), env+"="+base+".json")
 	cmd.Stdout, cmd.Stderr = out, out
 	// Die with the parent even if it is killed, so nothing leaks.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &Proc{Spec: spec, Log: base + ".log", cmd: cmd, done: make(chan struct{})}
+	c := &child{Log: base + ".log", cmd: cmd, done: make(chan struct{})}
 	go func() {
 		cmd.Wait()
-		close(p.done)
+		close(c.done)
 	}()
-	return p, nil
+	return c, nil
 }
 
 func portOf(addr string) string {
@@ -155,10 +170,10 @@ func portOf(addr string) string {
 }
 
 // Pid is the member's process id.
-func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+func (p *child) Pid() int { return p.cmd.Process.Pid }
 
 // Exited says whether the process has exited.
-func (p *Proc) Exited() bool {
+func (p *child) Exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -167,18 +182,19 @@ func (p *Proc) Exited() bool {
 	}
 }
 
-// Kill9 kills the member with SIGKILL and waits for it.
-func (p *Proc) Kill9() {
+// Kill9 kills the process with SIGKILL and waits for it.
+func (p *child) Kill9() {
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
 }
 
-// Pause stops the member with SIGSTOP; Resume continues it.
-func (p *Proc) Pause() error  { return p.cmd.Process.Signal(syscall.SIGSTOP) }
-func (p *Proc) Resume() error { return p.cmd.Process.Signal(syscall.SIGCONT) }
+// Pause stops the process with SIGSTOP; Resume continues it.
+func (p *child) Pause() error  { return p.cmd.Process.Signal(syscall.SIGSTOP) }
+func (p *child) Resume() error { return p.cmd.Process.Signal(syscall.SIGCONT) }
 
-// Stop asks the member to leave (SIGTERM) and kills it if it has not exited in 15 s.
-func (p *Proc) Stop() {
+// Stop asks the process to end (SIGTERM, after a SIGCONT should it be
+// paused) and kills it if it has not exited in 15 s.
+func (p *child) Stop() {
 	if p.Exited() {
 		return
 	}
