@@ -67,7 +67,7 @@ func extraMods(t *testing.T) (meters, groups, flows []openflow.Message) {
 // decode them (ovs-ofctl ofp-parse): what it prints, put back into
 // dump-flows form, must be the file's lines.
 func TestOVNExtraOFPParse(t *testing.T) {
-	ovs := needOVS(t)
+	needOVS(t)
 	meters, groups, flows := extraMods(t)
 	var bin []byte
 	for _, m := range append(append(meters, groups...), flows...) {
@@ -76,16 +76,8 @@ func TestOVNExtraOFPParse(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	file := filepath.Join(t.TempDir(), "ovn-extra.ofp")
-	if err := os.WriteFile(file, bin, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(ovs, "ofp-parse", file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ovs-ofctl ofp-parse: %v\n%s", err, out)
-	}
 	var gotFlows, gotGroups, gotMeters []string
-	for _, m := range splitOFPPrint(string(out)) {
+	for _, m := range ofpParse(t, "ovn-extra", bin) {
 		body, ok := strings.CutPrefix(m.body, "ADD ")
 		switch {
 		case !ok || strings.Contains(m.body, "decode error"):
@@ -113,6 +105,41 @@ func TestOVNExtraOFPParse(t *testing.T) {
 // ofpPrinted is one message as ovs-ofctl ofp-parse prints it: the head up
 // to "): " and the rest of its lines joined.
 type ofpPrinted struct{ head, body string }
+
+// ofpParse has ovs-ofctl ofp-parse print the messages of bin (written to
+// a file named for name) and returns them split.
+func ofpParse(t *testing.T, name string, bin []byte) []ofpPrinted {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name+".ofp")
+	if err := os.WriteFile(file, bin, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(needOVS(t), "ofp-parse", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ovs-ofctl ofp-parse: %v\n%s", err, out)
+	}
+	return splitOFPPrint(string(out))
+}
+
+// checkFlowModPrints checks that ofp-parse printed each flow_mod add of
+// msgs as ours says, one for one.
+func checkFlowModPrints(t *testing.T, msgs []ofpPrinted, ours []string) {
+	t.Helper()
+	if len(msgs) != len(ours) {
+		t.Fatalf("ofp-parse printed %d messages, want %d", len(msgs), len(ours))
+	}
+	for i, m := range msgs {
+		body, _ := strings.CutPrefix(m.body, "ADD ")
+		got, err := printedFlowMod(body)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if got != ours[i] {
+			t.Errorf("OVS prints\n%s\nwe print\n%s", got, ours[i])
+		}
+	}
+}
 
 func splitOFPPrint(out string) []ofpPrinted {
 	var msgs []ofpPrinted

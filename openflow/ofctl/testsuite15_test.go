@@ -498,15 +498,7 @@ func checkGroupPrint(t *testing.T, name string, msgs [][]byte) int {
 	for _, m := range msgs {
 		bin = append(bin, m...)
 	}
-	file := filepath.Join(t.TempDir(), name+".ofp")
-	if err := os.WriteFile(file, bin, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(needOVS(t), "ofp-parse", file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ovs-ofctl ofp-parse: %v\n%s", err, out)
-	}
-	printed := splitOFPPrint(string(out))
+	printed := ofpParse(t, name, bin)
 	if len(printed) != len(msgs) {
 		t.Fatalf("%s: ofp-parse printed %d messages for %d", name, len(printed), len(msgs))
 	}

@@ -3,9 +3,6 @@ package ofctl
 import (
 	"bytes"
 	"encoding/hex"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -113,28 +110,5 @@ func TestVersionFlows(t *testing.T) {
 		}
 	}
 	// OVS's bytes decoded print as ovs-ofctl prints them.
-	ovs := needOVS(t)
-	file := filepath.Join(t.TempDir(), "versions.ofp")
-	if err := os.WriteFile(file, bin, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(ovs, "ofp-parse", file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ovs-ofctl ofp-parse: %v\n%s", err, out)
-	}
-	msgs := splitOFPPrint(string(out))
-	if len(msgs) != len(ours) {
-		t.Fatalf("ofp-parse printed %d messages, want %d:\n%s", len(msgs), len(ours), out)
-	}
-	for i, m := range msgs {
-		body, _ := bytes.CutPrefix([]byte(m.body), []byte("ADD "))
-		got, err := printedFlowMod(string(body))
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		if got != ours[i] {
-			t.Errorf("OVS prints\n%s\nwe print\n%s", got, ours[i])
-		}
-	}
+	checkFlowModPrints(t, ofpParse(t, "versions", bin), ours)
 }
