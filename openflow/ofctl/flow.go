@@ -147,15 +147,7 @@ func ParseFlowLine(s string, ctx *Context) (Line, error) {
 		ctx = &defaultContext
 	}
 	var warnings []Warning
-	pctx := ctx
-	var rec *portRecorder
-	if ctx.OXM.Ports != nil {
-		// Note the names the flow uses, on a copy of the context.
-		rec = &portRecorder{m: ctx.OXM.Ports}
-		c := *ctx
-		c.OXM.Ports = rec
-		pctx = &c
-	}
+	pctx, rec := recording(ctx)
 	fm, err := parseFlow(s, pctx, &warnings)
 	if err != nil {
 		return Line{}, err
@@ -179,6 +171,18 @@ func ParseFlowWarnings(s string, ctx *Context, warnings *[]Warning) (*openflow.F
 		ctx = &defaultContext
 	}
 	return parseFlow(s, ctx, warnings)
+}
+
+// recording returns ctx, or, when it has a port map, a copy of it whose
+// map notes the names looked up (rec; nil without a map).
+func recording(ctx *Context) (pctx *Context, rec *portRecorder) {
+	if ctx.OXM.Ports == nil {
+		return ctx, nil
+	}
+	rec = &portRecorder{m: ctx.OXM.Ports}
+	c := *ctx
+	c.OXM.Ports = rec
+	return &c, rec
 }
 
 // portRecorder is a port map that notes the names looked up in it.

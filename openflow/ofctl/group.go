@@ -177,14 +177,7 @@ func ParseGroupLine(s string, ctx *Context) (GroupLine, error) {
 	if ctx == nil {
 		ctx = &defaultContext
 	}
-	pctx := ctx
-	var rec *portRecorder
-	if ctx.OXM.Ports != nil {
-		rec = &portRecorder{m: ctx.OXM.Ports}
-		c := *ctx
-		c.OXM.Ports = rec
-		pctx = &c
-	}
+	pctx, rec := recording(ctx)
 	gm, err := ParseGroup(s, pctx)
 	if err != nil {
 		return GroupLine{}, err
